@@ -1,0 +1,130 @@
+/* Varlink framing: NUL-terminated JSON objects. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "frame.h"
+
+int
+frame_decode(const char *msg, size_t len, struct json_object **out,
+    char *reason, size_t reasonlen)
+{
+	struct json_tokener	*tok;
+	struct json_object	*obj;
+	enum json_tokener_error	 err;
+	size_t			 end;
+
+	*out = NULL;
+	if (len > (size_t)INT32_MAX - 1) {
+		snprintf(reason, reasonlen, "message too long");
+		return -1;
+	}
+	if ((tok = json_tokener_new_ex(FRAME_MAX_DEPTH)) == NULL) {
+		snprintf(reason, reasonlen, "out of memory");
+		return -1;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_ALLOW_TRAILING_CHARS | JSON_TOKENER_VALIDATE_UTF8);
+	/* msg[len] is the NUL: passing it ends a trailing number. */
+	obj = json_tokener_parse_ex(tok, msg, (int)len + 1);
+	err = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (obj == NULL) {
+		if (err == json_tokener_continue || err == json_tokener_success)
+			snprintf(reason, reasonlen, "invalid JSON: %s",
+			    len == 0 ? "empty message" : "unexpected end");
+		else
+			snprintf(reason, reasonlen, "invalid JSON: %s",
+			    json_tokener_error_desc(err));
+		return -1;
+	}
+	/* Only white space may follow the value. */
+	for (; end < len; end++) {
+		if (strchr(" \t\r\n", msg[end]) == NULL) {
+			json_object_put(obj);
+			snprintf(reason, reasonlen,
+			    "invalid JSON: data after the value");
+			return -1;
+		}
+	}
+	if (!json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		snprintf(reason, reasonlen, "message is not a JSON object");
+		return -1;
+	}
+	*out = obj;
+	return 0;
+}
+
+const char *
+frame_encode(struct json_object *obj, size_t *len)
+{
+	const char	*s;
+	size_t		 n;
+
+	s = json_object_to_json_string_length(obj,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+	if (s == NULL)
+		return NULL;
+	*len = n + 1;
+	return s;
+}
+
+void
+frame_buf_init(struct frame_buf *fb)
+{
+	memset(fb, 0, sizeof *fb);
+}
+
+void
+frame_buf_finish(struct frame_buf *fb)
+{
+	free(fb->data);
+	memset(fb, 0, sizeof *fb);
+}
+
+char *
+frame_buf_space(struct frame_buf *fb, size_t n)
+{
+	size_t	 cap;
+	char	*p;
+
+	if (fb->consumed > 0) {
+		memmove(fb->data, fb->data + fb->consumed,
+		    fb->len - fb->consumed);
+		fb->len -= fb->consumed;
+		fb->consumed = 0;
+	}
+	if (fb->cap - fb->len >= n)
+		return fb->data + fb->len;
+	cap = fb->cap ? fb->cap : 4096;
+	while (cap - fb->len < n) {
+		if (cap > SIZE_MAX / 2)
+			return NULL;
+		cap *= 2;
+	}
+	if ((p = realloc(fb->data, cap)) == NULL)
+		return NULL;
+	fb->data = p;
+	fb->cap = cap;
+	return fb->data + fb->len;
+}
+
+char *
+frame_buf_next(struct frame_buf *fb, size_t *len)
+{
+	char	*start, *nul;
+
+	start = fb->data + fb->consumed;
+	if (fb->data == NULL ||
+	    (nul = memchr(start, '\0', fb->len - fb->consumed)) == NULL)
+		return NULL;
+	*len = (size_t)(nul - start);
+	fb->consumed += *len + 1;
+	return start;
+}

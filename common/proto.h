@@ -1,0 +1,68 @@
+/*
+ * Names of the protocol (PROTOCOL.md): interfaces, methods, errors and
+ * lifetimes. They are spelled here and nowhere else.
+ */
+#ifndef SHMD_PROTO_H
+#define SHMD_PROTO_H
+
+#define PROTO_INTERFACE		"io.shmd"
+#define PROTO_SERVICE_INTERFACE	"org.varlink.service"
+#define PROTO_DEFAULT_SOCKET	"/run/shmd/shmd.sock"
+#define PROTO_SOCKET_ENV	"SHMD_SOCKET"
+#define PROTO_NAME_MAX		255
+
+#define PROTO_METHOD_CREATE	"io.shmd.Create"
+#define PROTO_METHOD_OPEN	"io.shmd.Open"
+#define PROTO_METHOD_DESTROY	"io.shmd.Destroy"
+#define PROTO_METHOD_LIST	"io.shmd.List"
+#define PROTO_METHOD_STATUS	"io.shmd.Status"
+#define PROTO_METHOD_WATCH	"io.shmd.Watch"
+#define PROTO_METHOD_GETINFO	"org.varlink.service.GetInfo"
+#define PROTO_METHOD_GETDESC	"org.varlink.service.GetInterfaceDescription"
+
+/* Errors, in the order of PROTOCOL.md's table. */
+enum proto_error {
+	PROTO_OK = 0,
+	PROTO_ERR_NAME_EXISTS,
+	PROTO_ERR_NO_SUCH_SEGMENT,
+	PROTO_ERR_PERMISSION_DENIED,
+	PROTO_ERR_QUOTA_EXCEEDED,
+	PROTO_ERR_KEY_IN_USE,
+	PROTO_ERR_SYSTEM_LIMIT,
+	PROTO_ERR_PROTOCOL_ERROR,
+	PROTO_ERR_METHOD_NOT_FOUND,
+	PROTO_ERR_INTERFACE_NOT_FOUND,
+	PROTO_ERR_INVALID_PARAMETER,
+	PROTO_ERR_EXPECTED_MORE,
+	PROTO_ERR_COUNT
+};
+
+const char	*proto_error_name(enum proto_error);
+enum proto_error proto_error_from_name(const char *);
+
+/* Lifetimes of a segment. */
+enum proto_lifetime {
+	PROTO_LIFETIME_DETACH = 0,
+	PROTO_LIFETIME_PROCESS,
+	PROTO_LIFETIME_PERSISTENT,
+};
+
+const char	*proto_lifetime_name(enum proto_lifetime);
+int		 proto_lifetime_parse(const char *, enum proto_lifetime *);
+
+/* Watch events. */
+enum proto_event {
+	PROTO_EVENT_READY = 0,
+	PROTO_EVENT_CREATED,
+	PROTO_EVENT_DESTROYED,
+	PROTO_EVENT_REAPED,
+	PROTO_EVENT_VANISHED,
+};
+
+const char	*proto_event_name(enum proto_event);
+int		 proto_event_parse(const char *, enum proto_event *);
+
+/* 0 when a segment name is valid: 1..255 bytes of [A-Za-z0-9._:@/-], no leading '-'. */
+int		 proto_name_valid(const char *);
+
+#endif

@@ -1,0 +1,46 @@
+/* One client connection: framing in, replies out, in order. */
+#ifndef SHMD_CONN_H
+#define SHMD_CONN_H
+
+#include <stddef.h>
+#include <sys/queue.h>
+
+#include "perm.h"
+#include "proto.h"
+
+struct bufferevent;
+struct event;
+struct json_object;
+struct server;
+
+/* Output past this stops reading from the client until it drains. */
+#define CONN_OUTPUT_HIGH	(1024 * 1024)
+/* Output past this drops the client: it does not read its replies. */
+#define CONN_OUTPUT_MAX		(16 * 1024 * 1024)
+
+struct conn {
+	TAILQ_ENTRY(conn)	 entry;
+	struct server		*srv;
+	struct bufferevent	*bev;
+	struct event		*close_ev;	/* frees it from the event loop */
+	struct peer		 peer;
+	size_t			 scanned;	/* input bytes known to hold no NUL */
+	int			 watching;	/* called Watch: takes no more calls */
+	int			 closing;	/* flush the output, then close */
+	int			 paused;	/* reading stopped for backpressure */
+};
+
+struct conn *conn_create(struct server *, int fd);
+void	conn_destroy(struct conn *);
+
+/* Queue one message (a JSON object) on the connection. */
+void	conn_send(struct conn *, struct json_object *msg);
+/* Stop reading, and close once the output is written. */
+void	conn_close(struct conn *);
+/* Send io.shmd.ProtocolError, then close once it is written. */
+void	conn_protocol_error(struct conn *, const char *reason);
+
+/* Feed bytes as if read from the socket (fuzzing). */
+void	conn_process_input(struct conn *);
+
+#endif

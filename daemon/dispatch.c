@@ -1,0 +1,220 @@
+/* From a decoded message to its method's handler, and back to one reply. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "conn.h"
+#include "dispatch.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "server.h"
+
+static const char *const known_interfaces[] = {
+	PROTO_INTERFACE,
+	PROTO_SERVICE_INTERFACE,
+};
+
+static void
+call_send(struct call *call, const char *error, struct json_object *params,
+    int continues)
+{
+	struct json_object	*msg;
+
+	if (call->oneway || call->replied) {
+		json_object_put(params);
+		return;
+	}
+	if (!continues)
+		call->replied = 1;
+	if (params == NULL)
+		params = json_object_new_object();
+	if ((msg = json_object_new_object()) == NULL || params == NULL) {
+		json_object_put(params);
+		json_object_put(msg);
+		conn_close(call->conn);
+		return;
+	}
+	if ((error != NULL && json_add_string(msg, "error", error) == -1) ||
+	    json_add(msg, "parameters", params) == -1 ||
+	    (continues && json_add_bool(msg, "continues", 1) == -1)) {
+		json_object_put(msg);
+		conn_close(call->conn);
+		return;
+	}
+	conn_send(call->conn, msg);
+	json_object_put(msg);
+}
+
+void
+call_reply(struct call *call, struct json_object *params)
+{
+	call_send(call, NULL, params, 0);
+}
+
+void
+call_reply_continues(struct call *call, struct json_object *params)
+{
+	call_send(call, NULL, params, call->more);
+}
+
+void
+call_error(struct call *call, enum proto_error err, struct json_object *params)
+{
+	call_send(call, proto_error_name(err), params, 0);
+}
+
+void
+call_error_str(struct call *call, enum proto_error err, const char *key,
+    const char *value)
+{
+	struct json_object	*params = json_object_new_object();
+
+	if (params != NULL && json_add_string(params, key, value) == -1) {
+		json_object_put(params);
+		params = NULL;
+	}
+	call_error(call, err, params);
+}
+
+void
+call_invalid(struct call *call, const char *parameter)
+{
+	call_error_str(call, PROTO_ERR_INVALID_PARAMETER, "parameter",
+	    parameter);
+}
+
+void
+call_nomem(struct call *call)
+{
+	log_warnx("out of memory answering %s", call->method);
+	call_error_str(call, PROTO_ERR_SYSTEM_LIMIT, "errno", "ENOMEM");
+}
+
+int
+call_params(struct call *call, const struct param_spec *specs, int n,
+    struct param_value *values)
+{
+	struct json_object	*v;
+	int			 i;
+
+	memset(values, 0, sizeof *values * (size_t)n);
+	json_object_object_foreach(call->params, key, val) {
+		(void)val;
+		for (i = 0; i < n; i++)
+			if (strcmp(key, specs[i].name) == 0)
+				break;
+		if (i == n) {
+			call_invalid(call, key);
+			return -1;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (!json_object_object_get_ex(call->params, specs[i].name,
+		    &v) || v == NULL) {
+			if (specs[i].required) {
+				call_invalid(call, specs[i].name);
+				return -1;
+			}
+			continue;
+		}
+		if ((specs[i].type == PARAM_STRING &&
+		    json_string_value(v, &values[i].s) == -1) ||
+		    (specs[i].type == PARAM_INT &&
+		    json_int_value(v, &values[i].i) == -1)) {
+			call_invalid(call, specs[i].name);
+			return -1;
+		}
+		values[i].present = 1;
+	}
+	return 0;
+}
+
+static int
+dispatch_interface_known(const char *method)
+{
+	const char	*dot = strrchr(method, '.');
+	size_t		 len, i;
+
+	if (dot == NULL)
+		return 0;
+	len = (size_t)(dot - method);
+	for (i = 0; i < sizeof known_interfaces / sizeof known_interfaces[0];
+	    i++)
+		if (strlen(known_interfaces[i]) == len &&
+		    strncmp(known_interfaces[i], method, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* A flag member of the call: absent is false; anything but a boolean is -1. */
+static int
+dispatch_flag(struct json_object *msg, const char *key, int *out)
+{
+	struct json_object	*v;
+
+	*out = 0;
+	if (!json_object_object_get_ex(msg, key, &v) || v == NULL)
+		return 0;
+	if (!json_object_is_type(v, json_type_boolean))
+		return -1;
+	*out = json_object_get_boolean(v);
+	return 0;
+}
+
+void
+dispatch_message(struct conn *conn, struct json_object *msg)
+{
+	struct json_object	*params = NULL, *empty = NULL;
+	struct call		 call;
+	const char		*dot;
+	char			 iface[256];
+	int			 i;
+
+	memset(&call, 0, sizeof call);
+	call.conn = conn;
+	call.srv = conn->srv;
+	if (json_get_string(msg, "method", &call.method) == -1) {
+		conn_protocol_error(conn, "the call has no string 'method'");
+		return;
+	}
+	if (dispatch_flag(msg, "oneway", &call.oneway) == -1 ||
+	    dispatch_flag(msg, "more", &call.more) == -1) {
+		conn_protocol_error(conn, "'oneway' and 'more' must be booleans");
+		return;
+	}
+	conn->srv->requests++;
+	if (!json_object_object_get_ex(msg, "parameters", &params) ||
+	    params == NULL) {
+		if ((empty = json_object_new_object()) == NULL) {
+			call_nomem(&call);
+			return;
+		}
+		params = empty;
+	}
+	call.params = params;
+	log_debug("client pid %ld: %s", (long)conn->peer.pid, call.method);
+	if (!json_object_is_type(params, json_type_object)) {
+		call_invalid(&call, "parameters");
+		goto out;
+	}
+	if (!dispatch_interface_known(call.method)) {
+		dot = strrchr(call.method, '.');
+		snprintf(iface, sizeof iface, "%.*s",
+		    dot ? (int)(dot - call.method) : 0, call.method);
+		call_error_str(&call, PROTO_ERR_INTERFACE_NOT_FOUND,
+		    "interface", iface);
+		goto out;
+	}
+	for (i = 0; i < nmethods; i++) {
+		if (strcmp(methods[i].name, call.method) == 0) {
+			methods[i].fn(&call);
+			goto out;
+		}
+	}
+	call_error_str(&call, PROTO_ERR_METHOD_NOT_FOUND, "method", call.method);
+out:
+	json_object_put(empty);
+}

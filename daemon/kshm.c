@@ -1,0 +1,144 @@
+/* The kernel's side of a segment: shmget, IPC_SET, IPC_RMID, and looking. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+
+#include "kshm.h"
+
+/* shmids are seq * IPCMNI + index; IPCMNI is 32768, or 2^24 when extended. */
+#define KSHM_IPCMNI		32768
+#define KSHM_IPCMNI_EXTENDED	(1 << 24)
+
+#ifndef SHM_STAT_ANY
+#define SHM_STAT_ANY 15
+#endif
+
+static void
+kshm_fill(int shmid, const struct shmid_ds *ds, struct kshm_stat *st)
+{
+	st->shmid = shmid;
+	st->key = (int32_t)ds->shm_perm.__key;
+	st->uid = ds->shm_perm.uid;
+	st->gid = ds->shm_perm.gid;
+	st->cuid = ds->shm_perm.cuid;
+	st->cgid = ds->shm_perm.cgid;
+	st->mode = ds->shm_perm.mode;
+	st->size = ds->shm_segsz;
+	st->nattch = ds->shm_nattch;
+	st->atime = ds->shm_atime;
+	st->dtime = ds->shm_dtime;
+	st->ctime = ds->shm_ctime;
+	st->cpid = ds->shm_cpid;
+	st->lpid = ds->shm_lpid;
+}
+
+int
+kshm_stat(int shmid, struct kshm_stat *st)
+{
+	struct shmid_ds	ds;
+	int		idx, id;
+
+	if (shmctl(shmid, IPC_STAT, &ds) == 0) {
+		kshm_fill(shmid, &ds, st);
+		return 0;
+	}
+	if (errno != EACCES)
+		return -1;
+	/* SHM_STAT_ANY takes the index and needs no read permission. */
+	idx = shmid % KSHM_IPCMNI;
+	id = shmctl(idx, SHM_STAT_ANY, &ds);
+	if (id != shmid) {
+		idx = shmid % KSHM_IPCMNI_EXTENDED;
+		id = shmctl(idx, SHM_STAT_ANY, &ds);
+	}
+	if (id != shmid) {
+		errno = EINVAL;
+		return -1;
+	}
+	kshm_fill(shmid, &ds, st);
+	return 0;
+}
+
+int
+kshm_create(int32_t key, uint64_t size, uid_t uid, gid_t gid, unsigned mode,
+    struct kshm_stat *st)
+{
+	struct shmid_ds	ds;
+	int		shmid, saved;
+
+	/* The daemon keeps read access until IPC_SET, to fill the structure. */
+	shmid = shmget((key_t)key, (size_t)size, IPC_CREAT | IPC_EXCL | 0600);
+	if (shmid == -1)
+		return -1;
+	if (shmctl(shmid, IPC_STAT, &ds) == -1)
+		goto fail;
+	ds.shm_perm.uid = uid;
+	ds.shm_perm.gid = gid;
+	ds.shm_perm.mode = mode & 0777;
+	if (shmctl(shmid, IPC_SET, &ds) == -1)
+		goto fail;
+	if (kshm_stat(shmid, st) == -1)
+		goto fail;
+	return shmid;
+fail:
+	saved = errno;
+	shmctl(shmid, IPC_RMID, NULL);
+	errno = saved;
+	return -1;
+}
+
+int
+kshm_remove(int shmid)
+{
+	if (shmctl(shmid, IPC_RMID, NULL) == -1 &&
+	    errno != EINVAL && errno != EIDRM)
+		return -1;
+	return 0;
+}
+
+const char *
+kshm_errno_name(int err)
+{
+	switch (err) {
+	case ENOSPC:
+		return "ENOSPC";
+	case ENOMEM:
+		return "ENOMEM";
+	case EINVAL:
+		return "EINVAL";
+	case EACCES:
+		return "EACCES";
+	case EPERM:
+		return "EPERM";
+	case EEXIST:
+		return "EEXIST";
+	case ENFILE:
+		return "ENFILE";
+	case EMFILE:
+		return "EMFILE";
+	}
+	return "EIO";
+}
+
+const char *
+kshm_limit_message(int err)
+{
+	switch (err) {
+	case ENOSPC:
+		return "the kernel's limit on segments (kernel.shmmni) or on "
+		    "shared memory pages (kernel.shmall) is reached; raise it "
+		    "with sysctl -w kernel.shmmni=N or kernel.shmall=N";
+	case EINVAL:
+		return "the size is above the kernel's largest segment "
+		    "(kernel.shmmax); raise it with sysctl -w kernel.shmmax=N";
+	case ENOMEM:
+		return "the kernel could not allocate memory for the segment";
+	case EPERM:
+	case EACCES:
+		return "the kernel refused the daemon (permission)";
+	}
+	return "the kernel refused to create the segment";
+}

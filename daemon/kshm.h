@@ -1,0 +1,42 @@
+/* The kernel's side of a segment: shmget, IPC_SET, IPC_RMID, and looking. */
+#ifndef SHMD_KSHM_H
+#define SHMD_KSHM_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+/* What the kernel holds for a segment now. */
+struct kshm_stat {
+	int		shmid;
+	int32_t		key;
+	uid_t		uid, cuid;
+	gid_t		gid, cgid;
+	unsigned	mode;		/* including SHM_DEST */
+	uint64_t	size;
+	uint64_t	nattch;
+	time_t		atime, dtime, ctime;
+	pid_t		cpid, lpid;
+};
+
+/*
+ * Create a segment with IPC_CREAT|IPC_EXCL, then give it its owner and
+ * mode with IPC_SET. key 0 is IPC_PRIVATE. Returns the shmid, or -1 with
+ * errno (EEXIST: the key is taken); nothing is left behind on failure.
+ */
+int	kshm_create(int32_t key, uint64_t size, uid_t uid, gid_t gid,
+	    unsigned mode, struct kshm_stat *st);
+
+/* Look at a segment, also when its mode denies the daemon read access. */
+int	kshm_stat(int shmid, struct kshm_stat *st);
+
+/* Mark for removal; a segment already gone is not an error. */
+int	kshm_remove(int shmid);
+
+/* The errno's symbolic name ("ENOSPC"). */
+const char *kshm_errno_name(int err);
+
+/* A sentence that says which kernel limit refused a create, and how to raise it. */
+const char *kshm_limit_message(int err);
+
+#endif

@@ -1,0 +1,438 @@
+/* One handler per method of io.shmd and org.varlink.service, and their table. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "conn.h"
+#include "dispatch.h"
+#include "interface.h"
+#include "jsonutil.h"
+#include "kshm.h"
+#include "log.h"
+#include "server.h"
+
+static void
+method_quota(struct call *call, const char *limit, uint64_t max)
+{
+	struct json_object	*p = json_object_new_object();
+
+	if (p == NULL || json_add_string(p, "limit", limit) == -1 ||
+	    json_add_int(p, "max", (int64_t)max) == -1) {
+		json_object_put(p);
+		call_nomem(call);
+		return;
+	}
+	call_error(call, PROTO_ERR_QUOTA_EXCEEDED, p);
+}
+
+static void
+method_system_limit(struct call *call, int err)
+{
+	struct json_object	*p = json_object_new_object();
+
+	if (p == NULL ||
+	    json_add_string(p, "errno", kshm_errno_name(err)) == -1 ||
+	    json_add_string(p, "message", kshm_limit_message(err)) == -1) {
+		json_object_put(p);
+		call_nomem(call);
+		return;
+	}
+	call_error(call, PROTO_ERR_SYSTEM_LIMIT, p);
+}
+
+/* Reply {"segment": ...}. */
+static void
+method_reply_segment(struct call *call, const struct segment *seg,
+    const struct kshm_stat *st)
+{
+	struct json_object	*p = json_object_new_object();
+
+	if (p == NULL ||
+	    json_add(p, "segment", server_segment_json(seg, st)) == -1) {
+		json_object_put(p);
+		call_nomem(call);
+		return;
+	}
+	call_reply(call, p);
+}
+
+/*
+ * The named segment and its kernel state, or NULL once NoSuchSegment has
+ * been answered (a segment gone behind our back is dropped here).
+ */
+static struct segment *
+method_lookup(struct call *call, const char *name, struct kshm_stat *st)
+{
+	struct segment	*seg;
+
+	if ((seg = registry_find_by_name(&call->srv->registry, name)) != NULL &&
+	    server_stat_segment(call->srv, seg, st) == -1) {
+		server_vanished(call->srv, seg);
+		seg = NULL;
+	}
+	if (seg == NULL)
+		call_error_str(call, PROTO_ERR_NO_SUCH_SEGMENT, "name", name);
+	return seg;
+}
+
+enum { C_NAME, C_SIZE, C_MODE, C_LIFETIME, C_KEY, C_UID, C_GID, C_TIMEOUT };
+static const struct param_spec create_params[] = {
+	[C_NAME] = { "name", PARAM_STRING, 1 },
+	[C_SIZE] = { "size", PARAM_INT, 1 },
+	[C_MODE] = { "mode", PARAM_INT, 0 },
+	[C_LIFETIME] = { "lifetime", PARAM_STRING, 0 },
+	[C_KEY] = { "key", PARAM_INT, 0 },
+	[C_UID] = { "uid", PARAM_INT, 0 },
+	[C_GID] = { "gid", PARAM_INT, 0 },
+	[C_TIMEOUT] = { "attach_timeout", PARAM_INT, 0 },
+};
+#define NCREATE ((int)(sizeof create_params / sizeof create_params[0]))
+
+static void
+method_create(struct call *call)
+{
+	struct server		*srv = call->srv;
+	const struct peer	*peer = &call->conn->peer;
+	struct param_value	 v[NCREATE];
+	struct segment		*seg;
+	struct kshm_stat	 st;
+	enum proto_lifetime	 lifetime = PROTO_LIFETIME_DETACH;
+	uid_t			 uid;
+	gid_t			 gid;
+	unsigned		 mode = 0600;
+	uint64_t		 timeout = srv->conf.attach_timeout, held_bytes;
+	size_t			 held;
+	int			 shmid;
+
+	if (call_params(call, create_params, NCREATE, v) == -1)
+		return;
+	if (proto_name_valid(v[C_NAME].s) == -1)
+		return call_invalid(call, "name");
+	if (v[C_SIZE].i < 1)
+		return call_invalid(call, "size");
+	if (v[C_MODE].present) {
+		if (v[C_MODE].i < 0 || v[C_MODE].i > 0777)
+			return call_invalid(call, "mode");
+		mode = (unsigned)v[C_MODE].i;
+	}
+	if (v[C_LIFETIME].present &&
+	    proto_lifetime_parse(v[C_LIFETIME].s, &lifetime) == -1)
+		return call_invalid(call, "lifetime");
+	if (v[C_KEY].present &&
+	    (v[C_KEY].i < INT32_MIN || v[C_KEY].i > INT32_MAX))
+		return call_invalid(call, "key");
+	if (v[C_UID].present &&
+	    (v[C_UID].i < 0 || v[C_UID].i >= (int64_t)UINT32_MAX))
+		return call_invalid(call, "uid");
+	if (v[C_GID].present &&
+	    (v[C_GID].i < 0 || v[C_GID].i >= (int64_t)UINT32_MAX))
+		return call_invalid(call, "gid");
+	if (v[C_TIMEOUT].present) {
+		if (v[C_TIMEOUT].i < 1 || v[C_TIMEOUT].i > INT32_MAX)
+			return call_invalid(call, "attach_timeout");
+		timeout = (uint64_t)v[C_TIMEOUT].i;
+	}
+	uid = v[C_UID].present ? (uid_t)v[C_UID].i : peer->uid;
+	gid = v[C_GID].present ? (gid_t)v[C_GID].i : peer->gid;
+
+	if (registry_find_by_name(&srv->registry, v[C_NAME].s) != NULL)
+		return call_error_str(call, PROTO_ERR_NAME_EXISTS, "name",
+		    v[C_NAME].s);
+	if (!perm_may_own(peer, uid, gid))
+		return call_error(call, PROTO_ERR_PERMISSION_DENIED, NULL);
+	if ((uint64_t)v[C_SIZE].i > srv->conf.max_segment_size)
+		return method_quota(call, "segment_size",
+		    srv->conf.max_segment_size);
+	if (uid != 0) {
+		registry_usage(&srv->registry, uid, &held, &held_bytes);
+		if (srv->conf.max_segments_per_uid != 0 &&
+		    held >= srv->conf.max_segments_per_uid)
+			return method_quota(call, "segments",
+			    srv->conf.max_segments_per_uid);
+		if (srv->conf.max_bytes_per_uid != 0 &&
+		    held_bytes + (uint64_t)v[C_SIZE].i >
+		    srv->conf.max_bytes_per_uid)
+			return method_quota(call, "bytes",
+			    srv->conf.max_bytes_per_uid);
+	}
+
+	if ((seg = segment_create(v[C_NAME].s)) == NULL)
+		return call_nomem(call);
+	if (!v[C_KEY].present)
+		shmid = keyalloc_create(&srv->keys, (uint64_t)v[C_SIZE].i, uid,
+		    gid, mode, &st);
+	else
+		shmid = kshm_create((int32_t)v[C_KEY].i,
+		    (uint64_t)v[C_SIZE].i, uid, gid, mode, &st);
+	if (shmid == -1) {
+		int err = errno;
+
+		segment_destroy(seg);
+		if (!v[C_KEY].present && err == EAGAIN)
+			return method_quota(call, "keys", srv->conf.key_count);
+		if (v[C_KEY].present && err == EEXIST) {
+			struct json_object *p = json_object_new_object();
+
+			if (p != NULL && json_add_int(p, "key", v[C_KEY].i) == -1) {
+				json_object_put(p);
+				p = NULL;
+			}
+			return call_error(call, PROTO_ERR_KEY_IN_USE, p);
+		}
+		log_warnx("create %s: %s: %s", v[C_NAME].s,
+		    kshm_errno_name(err), strerror(err));
+		return method_system_limit(call, err);
+	}
+	seg->shmid = shmid;
+	seg->key = st.key;
+	seg->size = (uint64_t)v[C_SIZE].i;
+	seg->lifetime = lifetime;
+	seg->attach_timeout = timeout;
+	seg->uid = uid;
+	seg->gid = gid;
+	seg->mode = mode;
+	seg->creator_uid = peer->uid;
+	seg->creator_pid = peer->pid;
+	seg->created_usec = now_usec();
+	seg->kernel_cpid = st.cpid;
+	seg->kernel_ctime = st.ctime;
+	if (registry_add(&srv->registry, seg) == -1) {
+		kshm_remove(shmid);
+		segment_destroy(seg);
+		return call_nomem(call);
+	}
+	log_info("created %s (shmid %d, key 0x%08x, %llu bytes, owner "
+	    "%lu:%lu, mode %03o, %s) for pid %ld uid %lu", seg->name, shmid,
+	    (unsigned)seg->key, (unsigned long long)seg->size,
+	    (unsigned long)uid, (unsigned long)gid, mode,
+	    proto_lifetime_name(lifetime), (long)peer->pid,
+	    (unsigned long)peer->uid);
+	method_reply_segment(call, seg, &st);
+	server_notify(srv, PROTO_EVENT_CREATED, seg, &st);
+}
+
+static const struct param_spec name_params[] = {
+	{ "name", PARAM_STRING, 1 },
+};
+
+static void
+method_open(struct call *call)
+{
+	struct param_value	 v[1];
+	struct segment		*seg;
+	struct kshm_stat	 st;
+
+	if (call_params(call, name_params, 1, v) == -1)
+		return;
+	if ((seg = method_lookup(call, v[0].s, &st)) == NULL)
+		return;
+	if (!perm_may_open(&call->conn->peer, seg->creator_uid, &st))
+		return call_error(call, PROTO_ERR_PERMISSION_DENIED, NULL);
+	method_reply_segment(call, seg, &st);
+}
+
+static void
+method_destroy(struct call *call)
+{
+	struct server		*srv = call->srv;
+	struct param_value	 v[1];
+	struct segment		*seg;
+	struct kshm_stat	 st;
+
+	if (call_params(call, name_params, 1, v) == -1)
+		return;
+	if ((seg = method_lookup(call, v[0].s, &st)) == NULL)
+		return;
+	if (!perm_may_destroy(&call->conn->peer, seg->creator_uid, &st))
+		return call_error(call, PROTO_ERR_PERMISSION_DENIED, NULL);
+	if (kshm_remove(seg->shmid) == -1) {
+		log_warn("destroy %s: shmctl(%d, IPC_RMID)", seg->name,
+		    seg->shmid);
+		return method_system_limit(call, errno);
+	}
+	log_info("destroyed %s (shmid %d) for pid %ld uid %lu", seg->name,
+	    seg->shmid, (long)call->conn->peer.pid,
+	    (unsigned long)call->conn->peer.uid);
+	registry_remove(&srv->registry, seg);
+	call_reply(call, NULL);
+	server_notify(srv, PROTO_EVENT_DESTROYED, seg, &st);
+	segment_destroy(seg);
+}
+
+static void
+method_list(struct call *call)
+{
+	struct server		*srv = call->srv;
+	struct json_object	*p, *arr;
+	struct segment		*seg, *next;
+	struct kshm_stat	 st;
+
+	if (call_params(call, NULL, 0, NULL) == -1)
+		return;
+	p = json_object_new_object();
+	arr = json_object_new_array_ext((int)srv->registry.count);
+	if (p == NULL || arr == NULL) {
+		json_object_put(p);
+		json_object_put(arr);
+		return call_nomem(call);
+	}
+	for (seg = TAILQ_FIRST(&srv->registry.segments); seg != NULL;
+	    seg = next) {
+		next = TAILQ_NEXT(seg, entry);
+		if (server_stat_segment(srv, seg, &st) == -1) {
+			server_vanished(srv, seg);
+			continue;
+		}
+		if (!perm_may_open(&call->conn->peer, seg->creator_uid, &st))
+			continue;
+		if (json_object_array_add(arr, server_segment_json(seg,
+		    &st)) != 0) {
+			json_object_put(p);
+			json_object_put(arr);
+			return call_nomem(call);
+		}
+	}
+	if (json_add(p, "segments", arr) == -1) {
+		json_object_put(p);
+		return call_nomem(call);
+	}
+	call_reply(call, p);
+}
+
+static struct json_object *
+method_limits(const struct conf *conf)
+{
+	struct json_object	*o = json_object_new_object();
+	uint64_t		 v;
+	size_t			 i;
+
+	if (o == NULL)
+		return NULL;
+	for (i = 0; i < conf_nkeys; i++) {
+		if (!conf_keys[i].is_limit ||
+		    conf_get_int(conf, conf_keys[i].name, &v) == -1)
+			continue;
+		if (json_add_int(o, conf_keys[i].name, (int64_t)v) == -1) {
+			json_object_put(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+static void
+method_status(struct call *call)
+{
+	struct server		*srv = call->srv;
+	struct json_object	*p;
+
+	if (call_params(call, NULL, 0, NULL) == -1)
+		return;
+	if ((p = json_object_new_object()) == NULL)
+		return call_nomem(call);
+	if (json_add_string(p, "version", PACKAGE_VERSION) == -1 ||
+	    json_add_int(p, "pid", srv->pid) == -1 ||
+	    json_add_int(p, "uptime_usec", now_usec() - srv->start_usec) == -1 ||
+	    json_add_int(p, "clients", (int64_t)srv->nconns) == -1 ||
+	    json_add_int(p, "segments", (int64_t)srv->registry.count) == -1 ||
+	    json_add_int(p, "bytes", (int64_t)srv->registry.bytes) == -1 ||
+	    json_add_int(p, "requests", (int64_t)srv->requests) == -1 ||
+	    json_add_int(p, "reaped", (int64_t)srv->reaped) == -1 ||
+	    json_add_int(p, "vanished", (int64_t)srv->vanished) == -1 ||
+	    json_add_int(p, "uid", srv->euid) == -1 ||
+	    json_add(p, "limits", method_limits(&srv->conf)) == -1 ||
+	    (call->conn->peer.uid == 0 &&
+	    json_add(p, "usage", server_usage_json(srv)) == -1)) {
+		json_object_put(p);
+		return call_nomem(call);
+	}
+	call_reply(call, p);
+}
+
+static void
+method_watch(struct call *call)
+{
+	struct json_object	*p;
+
+	if (call_params(call, NULL, 0, NULL) == -1)
+		return;
+	if (!call->more)
+		return call_error(call, PROTO_ERR_EXPECTED_MORE, NULL);
+	call->conn->watching = 1;
+	if ((p = json_object_new_object()) == NULL ||
+	    json_add_string(p, "event", proto_event_name(PROTO_EVENT_READY)) ==
+	    -1) {
+		json_object_put(p);
+		return call_nomem(call);
+	}
+	call_reply_continues(call, p);
+}
+
+static void
+method_get_info(struct call *call)
+{
+	struct json_object	*p, *ifaces;
+
+	if (call_params(call, NULL, 0, NULL) == -1)
+		return;
+	p = json_object_new_object();
+	ifaces = json_object_new_array();
+	if (p == NULL || ifaces == NULL ||
+	    json_object_array_add(ifaces,
+	    json_object_new_string(PROTO_SERVICE_INTERFACE)) != 0 ||
+	    json_object_array_add(ifaces,
+	    json_object_new_string(PROTO_INTERFACE)) != 0 ||
+	    json_add_string(p, "vendor", "shmd") == -1 ||
+	    json_add_string(p, "product", PACKAGE_NAME) == -1 ||
+	    json_add_string(p, "version", PACKAGE_VERSION) == -1 ||
+	    json_add_string(p, "url", PACKAGE_URL) == -1) {
+		json_object_put(p);
+		json_object_put(ifaces);
+		return call_nomem(call);
+	}
+	if (json_add(p, "interfaces", ifaces) == -1) {
+		json_object_put(p);
+		return call_nomem(call);
+	}
+	call_reply(call, p);
+}
+
+static const struct param_spec desc_params[] = {
+	{ "interface", PARAM_STRING, 1 },
+};
+
+static void
+method_get_description(struct call *call)
+{
+	struct param_value	 v[1];
+	struct json_object	*p;
+	const char		*text;
+
+	if (call_params(call, desc_params, 1, v) == -1)
+		return;
+	if ((text = interface_description(v[0].s)) == NULL)
+		return call_error_str(call, PROTO_ERR_INTERFACE_NOT_FOUND,
+		    "interface", v[0].s);
+	if ((p = json_object_new_object()) == NULL ||
+	    json_add_string(p, "description", text) == -1) {
+		json_object_put(p);
+		return call_nomem(call);
+	}
+	call_reply(call, p);
+}
+
+const struct method methods[] = {
+	{ PROTO_METHOD_CREATE, method_create },
+	{ PROTO_METHOD_OPEN, method_open },
+	{ PROTO_METHOD_DESTROY, method_destroy },
+	{ PROTO_METHOD_LIST, method_list },
+	{ PROTO_METHOD_STATUS, method_status },
+	{ PROTO_METHOD_WATCH, method_watch },
+	{ PROTO_METHOD_GETINFO, method_get_info },
+	{ PROTO_METHOD_GETDESC, method_get_description },
+};
+const int nmethods = (int)(sizeof methods / sizeof methods[0]);

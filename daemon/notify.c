@@ -1,0 +1,177 @@
+/* systemd's socket activation and readiness protocols (sd_listen_fds(3), sd_notify(3)). */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+#include "notify.h"
+#include "server.h"
+
+#define LISTEN_FDS_START	3
+#define NOTIFY_STATUS_SECS	10
+
+static struct event	*notify_watchdog_ev;
+static struct event	*notify_status_ev;
+
+int
+notify_listen_fd(void)
+{
+	const char	*pid_s = getenv("LISTEN_PID"), *fds_s = getenv("LISTEN_FDS");
+	int		 type, listening;
+	socklen_t	 len;
+	struct sockaddr_un sun;
+	char		*end;
+	long		 pid, nfds;
+
+	if (pid_s == NULL || fds_s == NULL)
+		return -1;
+	pid = strtol(pid_s, &end, 10);
+	if (*end != '\0' || pid != (long)getpid())
+		return -1;
+	nfds = strtol(fds_s, &end, 10);
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (*end != '\0' || nfds < 1)
+		return -1;
+	if (nfds > 1)
+		log_warnx("socket activation: %ld sockets handed over, serving "
+		    "the first", nfds);
+	len = sizeof type;
+	if (getsockopt(LISTEN_FDS_START, SOL_SOCKET, SO_TYPE, &type,
+	    &len) == -1 || type != SOCK_STREAM) {
+		log_errx("socket activation: fd 3 is not a stream socket");
+		return -2;
+	}
+	len = sizeof listening;
+	if (getsockopt(LISTEN_FDS_START, SOL_SOCKET, SO_ACCEPTCONN, &listening,
+	    &len) == -1 || !listening) {
+		log_errx("socket activation: fd 3 is not listening");
+		return -2;
+	}
+	len = sizeof sun;
+	if (getsockname(LISTEN_FDS_START, (struct sockaddr *)&sun,
+	    &len) == -1 || sun.sun_family != AF_UNIX) {
+		log_errx("socket activation: fd 3 is not a Unix socket");
+		return -2;
+	}
+	return LISTEN_FDS_START;
+}
+
+void
+notify_send(const char *state)
+{
+	const char		*path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un	 sun;
+	socklen_t		 len;
+	size_t			 plen;
+	int			 fd;
+
+	if (path == NULL || *path == '\0')
+		return;
+	plen = strlen(path);
+	if ((path[0] != '/' && path[0] != '@') || plen >= sizeof sun.sun_path)
+		return;
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, plen);
+	if (path[0] == '@')
+		sun.sun_path[0] = '\0';	/* abstract namespace */
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen +
+	    (path[0] == '@' ? 0 : 1));
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL,
+	    (struct sockaddr *)&sun, len) == -1)
+		log_debug("notify %s: %s", path, strerror(errno));
+	close(fd);
+}
+
+static void
+notify_status(struct server *srv)
+{
+	char	line[128];
+
+	snprintf(line, sizeof line, "STATUS=%zu segments, %zu clients",
+	    srv->registry.count, srv->nconns);
+	notify_send(line);
+}
+
+static void
+notify_watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	notify_send("WATCHDOG=1");
+}
+
+static void
+notify_status_cb(evutil_socket_t fd, short what, void *arg)
+{
+	notify_status(arg);
+}
+
+int
+notify_init(struct event_base *base, struct server *srv)
+{
+	const char	*usec_s = getenv("WATCHDOG_USEC");
+	const char	*pid_s = getenv("WATCHDOG_PID");
+	struct timeval	 tv;
+	unsigned long long usec;
+	char		*end;
+
+	if (getenv("NOTIFY_SOCKET") == NULL)
+		return 0;
+	notify_status_ev = event_new(base, -1, EV_PERSIST, notify_status_cb,
+	    srv);
+	tv.tv_sec = NOTIFY_STATUS_SECS;
+	tv.tv_usec = 0;
+	if (notify_status_ev == NULL || event_add(notify_status_ev, &tv) == -1)
+		return -1;
+	if (usec_s == NULL || (pid_s != NULL && strtol(pid_s, NULL, 10) !=
+	    (long)getpid()))
+		return 0;
+	usec = strtoull(usec_s, &end, 10);
+	if (*end != '\0' || usec == 0) {
+		log_warnx("ignoring WATCHDOG_USEC=%s", usec_s);
+		return 0;
+	}
+	/* Ping at half the interval, as sd_watchdog_enabled(3) advises. */
+	usec /= 2;
+	tv.tv_sec = (time_t)(usec / 1000000);
+	tv.tv_usec = (suseconds_t)(usec % 1000000);
+	notify_watchdog_ev = event_new(base, -1, EV_PERSIST,
+	    notify_watchdog_cb, NULL);
+	if (notify_watchdog_ev == NULL ||
+	    event_add(notify_watchdog_ev, &tv) == -1)
+		return -1;
+	notify_send("WATCHDOG=1");
+	return 0;
+}
+
+void
+notify_finish(void)
+{
+	if (notify_watchdog_ev != NULL)
+		event_free(notify_watchdog_ev);
+	if (notify_status_ev != NULL)
+		event_free(notify_status_ev);
+	notify_watchdog_ev = notify_status_ev = NULL;
+}
+
+void
+notify_ready(struct server *srv)
+{
+	char	line[160];
+
+	snprintf(line, sizeof line, "READY=1\nSTATUS=%zu segments, %zu "
+	    "clients\nMAINPID=%ld", srv->registry.count, srv->nconns,
+	    (long)getpid());
+	notify_send(line);
+}

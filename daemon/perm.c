@@ -1,0 +1,103 @@
+/* Who may do what (PROTOCOL.md), from the peer's socket credentials. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "kshm.h"
+#include "perm.h"
+
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59
+#endif
+
+int
+peer_from_socket(int fd, struct peer *p)
+{
+	struct ucred	 cred;
+	socklen_t	 len = sizeof cred;
+	gid_t		*groups = NULL, *tmp;
+	size_t		 cap = 16;
+
+	memset(p, 0, sizeof *p);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
+		return -1;
+	p->pid = cred.pid;
+	p->uid = cred.uid;
+	p->gid = cred.gid;
+	for (;;) {
+		if ((tmp = realloc(groups, cap * sizeof *groups)) == NULL) {
+			free(groups);
+			return -1;
+		}
+		groups = tmp;
+		len = (socklen_t)(cap * sizeof *groups);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups,
+		    &len) == 0)
+			break;
+		if (errno != ERANGE || cap >= 65536) {
+			free(groups);
+			return -1;
+		}
+		cap = len / sizeof *groups > cap ? len / sizeof *groups :
+		    cap * 2;
+	}
+	p->groups = groups;
+	p->ngroups = len / sizeof *groups;
+	return 0;
+}
+
+void
+peer_finish(struct peer *p)
+{
+	free(p->groups);
+	p->groups = NULL;
+	p->ngroups = 0;
+}
+
+int
+peer_in_group(const struct peer *p, gid_t gid)
+{
+	size_t	i;
+
+	if (p->gid == gid)
+		return 1;
+	for (i = 0; i < p->ngroups; i++)
+		if (p->groups[i] == gid)
+			return 1;
+	return 0;
+}
+
+int
+perm_may_open(const struct peer *p, uid_t creator_uid,
+    const struct kshm_stat *st)
+{
+	unsigned	bits;
+
+	if (p->uid == 0 || p->uid == creator_uid)
+		return 1;
+	if (p->uid == st->uid)
+		bits = st->mode >> 6;
+	else if (peer_in_group(p, st->gid))
+		bits = st->mode >> 3;
+	else
+		bits = st->mode;
+	return (bits & 06) != 0;
+}
+
+int
+perm_may_destroy(const struct peer *p, uid_t creator_uid,
+    const struct kshm_stat *st)
+{
+	return p->uid == 0 || p->uid == creator_uid || p->uid == st->uid;
+}
+
+int
+perm_may_own(const struct peer *p, uid_t uid, gid_t gid)
+{
+	if (p->uid == 0)
+		return 1;
+	return uid == p->uid && peer_in_group(p, gid);
+}

@@ -1,0 +1,57 @@
+/* The segments the daemon manages, by name. */
+#ifndef SHMD_REGISTRY_H
+#define SHMD_REGISTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include "proto.h"
+
+struct segment {
+	TAILQ_ENTRY(segment)	 entry;
+	char			*name;
+	int			 shmid;
+	int32_t			 key;
+	uint64_t		 size;
+	enum proto_lifetime	 lifetime;
+	uint64_t		 attach_timeout;	/* seconds */
+	uid_t			 uid;		/* owner given at Create */
+	gid_t			 gid;
+	unsigned		 mode;
+	uid_t			 creator_uid;
+	pid_t			 creator_pid;
+	int64_t			 created_usec;
+	pid_t			 kernel_cpid;	/* shm_cpid: the daemon that made it */
+	int64_t			 kernel_ctime;	/* as of our IPC_SET */
+};
+
+TAILQ_HEAD(segment_list, segment);
+
+struct registry {
+	struct segment_list	 segments;	/* in order of creation */
+	void			*by_name;	/* tsearch(3) tree */
+	size_t			 count;
+	uint64_t		 bytes;
+};
+
+void	registry_init(struct registry *);
+/* Frees every record; touches no kernel segment. */
+void	registry_finish(struct registry *);
+
+/* A new record (not yet in the registry); NULL when out of memory. */
+struct segment *segment_create(const char *name);
+void	segment_destroy(struct segment *);
+
+/* 0, or -1 when out of memory or the name is taken (errno EEXIST). */
+int	registry_add(struct registry *, struct segment *);
+/* Takes the record out; the caller destroys it. */
+void	registry_remove(struct registry *, struct segment *);
+struct segment *registry_find_by_name(const struct registry *,
+	    const char *);
+/* Segments and bytes held by an owner uid. */
+void	registry_usage(const struct registry *, uid_t, size_t *segments,
+	    uint64_t *bytes);
+
+#endif

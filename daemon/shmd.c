@@ -1,0 +1,355 @@
+/* The daemon's life: command line, configuration, signals, the loop. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "log.h"
+#include "notify.h"
+#include "server.h"
+#include "shmd.h"
+
+#define EXIT_USAGE	2
+
+/* A --key=value given on the command line; it overrides the file. */
+struct override {
+	const char	*key;
+	const char	*value;
+};
+
+struct shmd {
+	struct server		 srv;
+	struct event_base	*base;
+	const char		*config_path;
+	int			 config_named;	/* --config was given */
+	struct override		*overrides;
+	size_t			 noverrides;
+	int			 exit_code;
+};
+
+static void
+shmd_usage(FILE *f)
+{
+	size_t	i;
+	char	opt[64], *p;
+
+	fprintf(f,
+	    "usage: shmd [--config FILE] [--socket PATH] [--state-dir DIR] "
+	    "[--KEY=VALUE ...]\n"
+	    "\n"
+	    "System V shared memory broker: named, owned, limited segments.\n"
+	    "Runs in the foreground and logs to stderr.\n"
+	    "\n"
+	    "  --config FILE   configuration file (default %s)\n"
+	    "  --help          show this help and exit\n"
+	    "  --version       show the version and exit\n"
+	    "\n"
+	    "Every configuration key is also an option (see shmd.conf(5)):\n",
+	    CONF_DEFAULT_FILE);
+	for (i = 0; i < conf_nkeys; i++) {
+		snprintf(opt, sizeof opt, "--%s=VALUE", conf_keys[i].name);
+		for (p = opt; *p != '\0'; p++)
+			if (*p == '_')
+				*p = '-';
+		fprintf(f, "  %-30s %s\n", opt, conf_keys[i].help);
+	}
+}
+
+/* Defaults, then the file, then the command line. Exits 2 on an error. */
+static int
+shmd_configure(struct shmd *d, struct conf *cfg, char *err, size_t errlen)
+{
+	char	why[256];
+	size_t	i;
+
+	if (conf_init(cfg) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (conf_load(cfg, d->config_path, !d->config_named, err,
+	    errlen) == -1)
+		goto fail;
+	for (i = 0; i < d->noverrides; i++) {
+		if (conf_set(cfg, d->overrides[i].key, d->overrides[i].value,
+		    why, sizeof why) == -1) {
+			snprintf(err, errlen, "option --%s: %s",
+			    d->overrides[i].key, why);
+			goto fail;
+		}
+	}
+	if (conf_check(cfg, err, errlen) == -1)
+		goto fail;
+	return 0;
+fail:
+	conf_finish(cfg);
+	return -1;
+}
+
+static int
+shmd_parse_args(struct shmd *d, int argc, char **argv)
+{
+	struct option	*opts;
+	char		*names;
+	size_t		 i, j;
+	int		 ch, idx, rc = -1;
+
+	/* One long option per configuration key, underscores as dashes. */
+	opts = calloc(conf_nkeys + 4, sizeof *opts);
+	names = calloc(conf_nkeys, 64);
+	if (opts == NULL || names == NULL) {
+		fprintf(stderr, "shmd: out of memory\n");
+		goto out;
+	}
+	for (i = 0; i < conf_nkeys; i++) {
+		char *n = names + i * 64;
+
+		snprintf(n, 64, "%s", conf_keys[i].name);
+		for (j = 0; n[j] != '\0'; j++)
+			if (n[j] == '_')
+				n[j] = '-';
+		opts[i].name = n;
+		opts[i].has_arg = required_argument;
+		opts[i].val = 0;
+	}
+	opts[i++] = (struct option){ "config", required_argument, NULL, 'c' };
+	opts[i++] = (struct option){ "help", no_argument, NULL, 'h' };
+	opts[i++] = (struct option){ "version", no_argument, NULL, 'V' };
+
+	d->overrides = calloc((size_t)argc, sizeof *d->overrides);
+	if (d->overrides == NULL) {
+		fprintf(stderr, "shmd: out of memory\n");
+		goto out;
+	}
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":", opts, &idx)) != -1) {
+		switch (ch) {
+		case 0:
+			d->overrides[d->noverrides].key = conf_keys[idx].name;
+			d->overrides[d->noverrides].value = optarg;
+			d->noverrides++;
+			break;
+		case 'c':
+			d->config_path = optarg;
+			d->config_named = 1;
+			break;
+		case 'h':
+			shmd_usage(stdout);
+			rc = 1;
+			goto out;
+		case 'V':
+			printf("shmd %s\n", PACKAGE_VERSION);
+			rc = 1;
+			goto out;
+		case ':':
+			fprintf(stderr, "shmd: option %s needs a value\n",
+			    argv[optind - 1]);
+			rc = -2;
+			goto out;
+		default:
+			fprintf(stderr, "shmd: unknown option %s (see shmd "
+			    "--help)\n", argv[optind - 1]);
+			rc = -2;
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "shmd: unexpected argument '%s'\n",
+		    argv[optind]);
+		rc = -2;
+		goto out;
+	}
+	rc = 0;
+out:
+	/* The overrides point into argv and at the table's names. */
+	free(opts);
+	free(names);
+	return rc;
+}
+
+static void
+shmd_stop(evutil_socket_t sig, short what, void *arg)
+{
+	struct shmd	*d = arg;
+
+	log_info("%s: stopping", strsignal((int)sig));
+	notify_send("STOPPING=1");
+	d->exit_code = 0;
+	event_base_loopbreak(d->base);
+}
+
+/* SIGHUP: read the file again; only limits and the log level change. */
+static void
+shmd_reload(evutil_socket_t sig, short what, void *arg)
+{
+	struct shmd	*d = arg;
+	struct conf	 cfg, *cur = &d->srv.conf;
+	char		 err[512];
+	uint64_t	 a, b;
+	size_t		 i;
+
+	notify_send("RELOADING=1");
+	if (shmd_configure(d, &cfg, err, sizeof err) == -1) {
+		log_warnx("reload: %s; keeping the current configuration",
+		    err);
+		notify_send("READY=1");
+		return;
+	}
+	for (i = 0; i < conf_nkeys; i++) {
+		if (conf_get_int(cur, conf_keys[i].name, &a) == 0 &&
+		    conf_get_int(&cfg, conf_keys[i].name, &b) == 0 && a != b)
+			log_info("reload: %s %llu -> %llu", conf_keys[i].name,
+			    (unsigned long long)a, (unsigned long long)b);
+	}
+	if (strcmp(cfg.socket, cur->socket) != 0 ||
+	    strcmp(cfg.state_dir, cur->state_dir) != 0 ||
+	    cfg.socket_mode != cur->socket_mode)
+		log_notice("reload: socket, socket_mode and state_dir take "
+		    "effect at the next start");
+	if (cfg.log_level != cur->log_level) {
+		log_info("reload: log_level %s -> %s",
+		    log_level_name(cur->log_level),
+		    log_level_name(cfg.log_level));
+		log_set_level(cfg.log_level);
+	}
+	cur->key_base = cfg.key_base;
+	cur->key_count = cfg.key_count;
+	keyalloc_init(&d->srv.keys, cfg.key_base, cfg.key_count);
+	cur->max_segment_size = cfg.max_segment_size;
+	cur->max_segments_per_uid = cfg.max_segments_per_uid;
+	cur->max_bytes_per_uid = cfg.max_bytes_per_uid;
+	cur->max_clients = cfg.max_clients;
+	cur->max_message_size = cfg.max_message_size;
+	cur->attach_timeout = cfg.attach_timeout;
+	cur->log_level = cfg.log_level;
+	conf_finish(&cfg);
+	log_info("reloaded %s", d->config_path);
+	notify_send("READY=1");
+}
+
+/* mkdir for one missing level; an existing directory is fine. */
+static int
+shmd_mkdir(const char *path, mode_t mode)
+{
+	struct stat	sb;
+
+	if (mkdir(path, mode) == 0)
+		return 0;
+	if (errno == EEXIST && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+		return 0;
+	if (errno == EEXIST)
+		errno = ENOTDIR;
+	return -1;
+}
+
+static int
+shmd_prepare_dirs(const struct conf *cfg)
+{
+	char	*dir, *slash;
+
+	if (shmd_mkdir(cfg->state_dir, 0700) == -1) {
+		log_warn("state directory %s", cfg->state_dir);
+		return -1;
+	}
+	if ((dir = strdup(cfg->socket)) == NULL)
+		return -1;
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (shmd_mkdir(dir, 0755) == -1) {
+			log_warn("socket directory %s", dir);
+			free(dir);
+			return -1;
+		}
+	}
+	free(dir);
+	return 0;
+}
+
+int
+shmd_main(int argc, char **argv)
+{
+	struct shmd	 d;
+	struct conf	 cfg;
+	struct event	*ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
+	char		 err[512];
+	int		 rc, fd;
+
+	memset(&d, 0, sizeof d);
+	d.config_path = CONF_DEFAULT_FILE;
+	d.exit_code = 1;
+	log_init("shmd", LOG_LEVEL_INFO);
+
+	if ((rc = shmd_parse_args(&d, argc, argv)) != 0) {
+		free(d.overrides);
+		return rc == 1 ? 0 : EXIT_USAGE;
+	}
+	if (shmd_configure(&d, &cfg, err, sizeof err) == -1) {
+		fprintf(stderr, "shmd: %s\n", err);
+		free(d.overrides);
+		return EXIT_USAGE;
+	}
+	log_set_level(cfg.log_level);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((d.base = event_base_new()) == NULL) {
+		log_errx("cannot create the event loop");
+		conf_finish(&cfg);
+		free(d.overrides);
+		return 1;
+	}
+	if (server_init(&d.srv, d.base, &cfg) == -1) {
+		log_errx("out of memory");
+		goto out;
+	}
+	conf_finish(&cfg);
+	if (shmd_prepare_dirs(&d.srv.conf) == -1)
+		goto out;
+	fd = notify_listen_fd();
+	if (fd == -2)
+		goto out;
+	if (server_listen(&d.srv, fd) == -1)
+		goto out;
+
+	ev_term = evsignal_new(d.base, SIGTERM, shmd_stop, &d);
+	ev_int = evsignal_new(d.base, SIGINT, shmd_stop, &d);
+	ev_hup = evsignal_new(d.base, SIGHUP, shmd_reload, &d);
+	if (ev_term == NULL || ev_int == NULL || ev_hup == NULL ||
+	    evsignal_add(ev_term, NULL) == -1 ||
+	    evsignal_add(ev_int, NULL) == -1 ||
+	    evsignal_add(ev_hup, NULL) == -1) {
+		log_errx("cannot watch signals");
+		goto out;
+	}
+	if (notify_init(d.base, &d.srv) == -1)
+		goto out;
+	log_info("shmd %s ready on %s (pid %ld, uid %lu)", PACKAGE_VERSION,
+	    fd >= 0 ? "an activated socket" : d.srv.conf.socket,
+	    (long)d.srv.pid, (unsigned long)d.srv.euid);
+	notify_ready(&d.srv);
+	if (event_base_dispatch(d.base) == -1) {
+		log_errx("event loop failed");
+		goto out;
+	}
+	d.exit_code = 0;
+out:
+	notify_finish();
+	server_unlisten(&d.srv);
+	if (ev_term != NULL)
+		event_free(ev_term);
+	if (ev_int != NULL)
+		event_free(ev_int);
+	if (ev_hup != NULL)
+		event_free(ev_hup);
+	server_finish(&d.srv);
+	event_base_free(d.base);
+	free(d.overrides);
+	return d.exit_code;
+}
