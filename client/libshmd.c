@@ -1,0 +1,686 @@
+/* libshmd: blocking calls to shmd over its Unix socket. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "frame.h"
+#include "jsonutil.h"
+#include "proto.h"
+#include "shmd.h"
+
+#define SHMD_EXPORT __attribute__((visibility("default")))
+
+struct shmd_conn {
+	int			 fd;
+	int			 watching;
+	int			 dead;		/* the stream can no longer be trusted */
+	struct frame_buf	 in;
+	char			 last_error[512];
+};
+
+/* The daemon's error names in the order of enum proto_error. */
+static const enum shmd_error shmd_proto_errors[PROTO_ERR_COUNT] = {
+	[PROTO_OK] = SHMD_OK,
+	[PROTO_ERR_NAME_EXISTS] = SHMD_ERR_NAME_EXISTS,
+	[PROTO_ERR_NO_SUCH_SEGMENT] = SHMD_ERR_NO_SUCH_SEGMENT,
+	[PROTO_ERR_PERMISSION_DENIED] = SHMD_ERR_PERMISSION_DENIED,
+	[PROTO_ERR_QUOTA_EXCEEDED] = SHMD_ERR_QUOTA_EXCEEDED,
+	[PROTO_ERR_KEY_IN_USE] = SHMD_ERR_KEY_IN_USE,
+	[PROTO_ERR_SYSTEM_LIMIT] = SHMD_ERR_SYSTEM_LIMIT,
+	[PROTO_ERR_PROTOCOL_ERROR] = SHMD_ERR_PROTOCOL_ERROR,
+	[PROTO_ERR_METHOD_NOT_FOUND] = SHMD_ERR_METHOD_NOT_FOUND,
+	[PROTO_ERR_INTERFACE_NOT_FOUND] = SHMD_ERR_INTERFACE_NOT_FOUND,
+	[PROTO_ERR_INVALID_PARAMETER] = SHMD_ERR_INVALID_PARAMETER,
+	[PROTO_ERR_EXPECTED_MORE] = SHMD_ERR_EXPECTED_MORE,
+};
+
+SHMD_EXPORT const char *
+shmd_strerror(int err)
+{
+	switch ((enum shmd_error)err) {
+	case SHMD_OK:
+		return "success";
+	case SHMD_ERR_SYSTEM:
+		return "system error";
+	case SHMD_ERR_NOMEM:
+		return "out of memory";
+	case SHMD_ERR_CONNECT:
+		return "cannot connect to shmd";
+	case SHMD_ERR_DISCONNECTED:
+		return "shmd closed the connection";
+	case SHMD_ERR_BAD_REPLY:
+		return "unreadable reply from shmd";
+	case SHMD_ERR_INVALID_ARGUMENT:
+		return "invalid argument";
+	case SHMD_ERR_BUSY:
+		return "the connection is watching and takes no calls";
+	case SHMD_ERR_NAME_EXISTS:
+		return "name already exists";
+	case SHMD_ERR_NO_SUCH_SEGMENT:
+		return "no such segment";
+	case SHMD_ERR_PERMISSION_DENIED:
+		return "permission denied";
+	case SHMD_ERR_QUOTA_EXCEEDED:
+		return "quota exceeded";
+	case SHMD_ERR_KEY_IN_USE:
+		return "key already in use";
+	case SHMD_ERR_SYSTEM_LIMIT:
+		return "the kernel refused (system limit)";
+	case SHMD_ERR_PROTOCOL_ERROR:
+		return "protocol error";
+	case SHMD_ERR_METHOD_NOT_FOUND:
+		return "method not found";
+	case SHMD_ERR_INTERFACE_NOT_FOUND:
+		return "interface not found";
+	case SHMD_ERR_INVALID_PARAMETER:
+		return "invalid parameter";
+	case SHMD_ERR_EXPECTED_MORE:
+		return "the call needs 'more'";
+	case SHMD_ERR_UNKNOWN_ERROR:
+		return "unknown error from shmd";
+	}
+	return "unknown error code";
+}
+
+SHMD_EXPORT const char *
+shmd_lifetime_name(enum shmd_lifetime l)
+{
+	return proto_lifetime_name((enum proto_lifetime)l);
+}
+
+SHMD_EXPORT const char *
+shmd_event_name(enum shmd_event e)
+{
+	return proto_event_name((enum proto_event)e);
+}
+
+SHMD_EXPORT const char *
+shmd_socket_path(const char *path)
+{
+	const char	*env;
+
+	if (path != NULL && *path != '\0')
+		return path;
+	if ((env = getenv(PROTO_SOCKET_ENV)) != NULL && *env != '\0')
+		return env;
+	return PROTO_DEFAULT_SOCKET;
+}
+
+SHMD_EXPORT const char *
+shmd_last_error(const struct shmd_conn *c)
+{
+	return c != NULL ? c->last_error : "";
+}
+
+SHMD_EXPORT void
+shmd_free(void *p)
+{
+	free(p);
+}
+
+SHMD_EXPORT int
+shmd_fd(const struct shmd_conn *c)
+{
+	return c != NULL ? c->fd : -1;
+}
+
+static int
+shmd_fail(struct shmd_conn *c, int err, const char *detail)
+{
+	if (c != NULL)
+		snprintf(c->last_error, sizeof c->last_error, "%s%s%s",
+		    shmd_strerror(err), detail ? ": " : "",
+		    detail ? detail : "");
+	return err;
+}
+
+SHMD_EXPORT int
+shmd_connect(const char *path, struct shmd_conn **out)
+{
+	struct sockaddr_un	 sun;
+	struct shmd_conn	*c;
+
+	if (out == NULL)
+		return SHMD_ERR_INVALID_ARGUMENT;
+	*out = NULL;
+	path = shmd_socket_path(path);
+	if (strlen(path) >= sizeof sun.sun_path) {
+		errno = ENAMETOOLONG;
+		return SHMD_ERR_CONNECT;
+	}
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		return SHMD_ERR_NOMEM;
+	frame_buf_init(&c->in);
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd == -1) {
+		free(c);
+		return SHMD_ERR_SYSTEM;
+	}
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	while (connect(c->fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		if (errno == EINTR)
+			continue;
+		int saved = errno;
+
+		close(c->fd);
+		free(c);
+		errno = saved;
+		return SHMD_ERR_CONNECT;
+	}
+	*out = c;
+	return SHMD_OK;
+}
+
+SHMD_EXPORT void
+shmd_disconnect(struct shmd_conn *c)
+{
+	if (c == NULL)
+		return;
+	close(c->fd);
+	frame_buf_finish(&c->in);
+	free(c);
+}
+
+static int
+shmd_write_all(struct shmd_conn *c, const char *p, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		n = send(c->fd, p, len, MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			c->dead = 1;
+			return errno == EPIPE || errno == ECONNRESET ?
+			    shmd_fail(c, SHMD_ERR_DISCONNECTED, NULL) :
+			    shmd_fail(c, SHMD_ERR_SYSTEM, strerror(errno));
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return SHMD_OK;
+}
+
+/* Block for the next message from the daemon. */
+static int
+shmd_read_message(struct shmd_conn *c, struct json_object **out)
+{
+	char	*msg, *space, reason[256];
+	size_t	 len;
+	ssize_t	 n;
+
+	*out = NULL;
+	while ((msg = frame_buf_next(&c->in, &len)) == NULL) {
+		if ((space = frame_buf_space(&c->in, 65536)) == NULL)
+			return shmd_fail(c, SHMD_ERR_NOMEM, NULL);
+		n = recv(c->fd, space, 65536, 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			c->dead = 1;
+			return n == 0 ? shmd_fail(c, SHMD_ERR_DISCONNECTED, NULL) :
+			    shmd_fail(c, SHMD_ERR_SYSTEM, strerror(errno));
+		}
+		c->in.len += (size_t)n;
+	}
+	if (frame_decode(msg, len, out, reason, sizeof reason) == -1) {
+		c->dead = 1;
+		return shmd_fail(c, SHMD_ERR_BAD_REPLY, reason);
+	}
+	return SHMD_OK;
+}
+
+/* Describe a daemon error from its parameters. */
+static int
+shmd_daemon_error(struct shmd_conn *c, const char *name,
+    struct json_object *params)
+{
+	enum proto_error	 pe = proto_error_from_name(name);
+	int			 err;
+	const char		*s = NULL, *s2 = NULL;
+	int64_t			 i = 0;
+	char			 detail[400];
+
+	err = pe < PROTO_ERR_COUNT ? (int)shmd_proto_errors[pe] :
+	    SHMD_ERR_UNKNOWN_ERROR;
+	detail[0] = '\0';
+	if (params == NULL)
+		;
+	else if (json_get_string(params, "name", &s) == 0)
+		snprintf(detail, sizeof detail, "'%s'", s);
+	else if (json_get_string(params, "limit", &s) == 0) {
+		if (json_get_int(params, "max", &i) == 0)
+			snprintf(detail, sizeof detail, "%s (max %lld)", s,
+			    (long long)i);
+		else
+			snprintf(detail, sizeof detail, "%s", s);
+	} else if (json_get_int(params, "key", &i) == 0)
+		snprintf(detail, sizeof detail, "key 0x%08x", (unsigned)i);
+	else if (json_get_string(params, "errno", &s) == 0) {
+		if (json_get_string(params, "message", &s2) == 0)
+			snprintf(detail, sizeof detail, "%s: %s", s, s2);
+		else
+			snprintf(detail, sizeof detail, "%s", s);
+	} else if (json_get_string(params, "parameter", &s) == 0)
+		snprintf(detail, sizeof detail, "'%s'", s);
+	else if (json_get_string(params, "reason", &s) == 0)
+		snprintf(detail, sizeof detail, "%s", s);
+	else if (json_get_string(params, "method", &s) == 0)
+		snprintf(detail, sizeof detail, "%s", s);
+	else if (json_get_string(params, "interface", &s) == 0)
+		snprintf(detail, sizeof detail, "%s", s);
+	if (err == SHMD_ERR_UNKNOWN_ERROR)
+		snprintf(detail, sizeof detail, "%s", name);
+	return shmd_fail(c, err, detail[0] ? detail : NULL);
+}
+
+/*
+ * Read one reply. On success *params is the reply's parameters (a new
+ * reference, an empty object when absent) and *continues its flag.
+ */
+static int
+shmd_read_reply(struct shmd_conn *c, struct json_object **params,
+    int *continues)
+{
+	struct json_object	*msg, *p = NULL, *v;
+	const char		*error;
+	int			 rc;
+
+	*params = NULL;
+	if ((rc = shmd_read_message(c, &msg)) != SHMD_OK)
+		return rc;
+	if (continues != NULL)
+		*continues = json_object_object_get_ex(msg, "continues", &v) &&
+		    json_object_get_boolean(v);
+	if (json_object_object_get_ex(msg, "parameters", &p) && p != NULL &&
+	    !json_object_is_type(p, json_type_object)) {
+		json_object_put(msg);
+		c->dead = 1;
+		return shmd_fail(c, SHMD_ERR_BAD_REPLY, "parameters");
+	}
+	if (json_get_string(msg, "error", &error) == 0) {
+		rc = shmd_daemon_error(c, error, p);
+		if (rc == SHMD_ERR_PROTOCOL_ERROR)
+			c->dead = 1;
+	} else
+		rc = SHMD_OK;
+	*params = p != NULL ? json_object_get(p) : json_object_new_object();
+	json_object_put(msg);
+	if (*params == NULL)
+		return shmd_fail(c, SHMD_ERR_NOMEM, NULL);
+	return rc;
+}
+
+/*
+ * Send a call (taking the reference to params) and read its reply: the
+ * reply's parameters, for the caller to put, also on a daemon error.
+ */
+static int
+shmd_invoke(struct shmd_conn *c, const char *method, struct json_object *params,
+    int more, struct json_object **reply)
+{
+	struct json_object	*msg;
+	const char		*s;
+	size_t			 len;
+	int			 rc;
+
+	*reply = NULL;
+	if (c == NULL) {
+		json_object_put(params);
+		return SHMD_ERR_INVALID_ARGUMENT;
+	}
+	c->last_error[0] = '\0';
+	if (c->watching || c->dead) {
+		json_object_put(params);
+		return shmd_fail(c, c->watching ? SHMD_ERR_BUSY :
+		    SHMD_ERR_DISCONNECTED, NULL);
+	}
+	if ((msg = json_object_new_object()) == NULL ||
+	    json_add_string(msg, "method", method) == -1 ||
+	    (params != NULL && json_add(msg, "parameters", params) == -1) ||
+	    (more && json_add_bool(msg, "more", 1) == -1)) {
+		json_object_put(msg);
+		return shmd_fail(c, SHMD_ERR_NOMEM, NULL);
+	}
+	if ((s = frame_encode(msg, &len)) == NULL) {
+		json_object_put(msg);
+		return shmd_fail(c, SHMD_ERR_NOMEM, NULL);
+	}
+	rc = shmd_write_all(c, s, len);
+	json_object_put(msg);
+	if (rc != SHMD_OK)
+		return rc;
+	/* *reply is set also when the daemon answers an error. */
+	return shmd_read_reply(c, reply, NULL);
+}
+
+/* Fill a segment from its JSON object. */
+static int
+shmd_segment_from_json(struct shmd_conn *c, struct json_object *o,
+    struct shmd_segment *seg)
+{
+	enum proto_lifetime	 lt;
+	const char		*name, *lifetime;
+	int64_t			 shmid, key, size, mode, uid, gid, nattch;
+	int64_t			 cuid, cpid, created;
+
+	if (o == NULL || !json_object_is_type(o, json_type_object) ||
+	    json_get_string(o, "name", &name) == -1 ||
+	    strlen(name) > SHMD_NAME_MAX ||
+	    json_get_int(o, "shmid", &shmid) == -1 ||
+	    json_get_int(o, "key", &key) == -1 ||
+	    json_get_int(o, "size", &size) == -1 ||
+	    json_get_int(o, "mode", &mode) == -1 ||
+	    json_get_int(o, "uid", &uid) == -1 ||
+	    json_get_int(o, "gid", &gid) == -1 ||
+	    json_get_string(o, "lifetime", &lifetime) == -1 ||
+	    proto_lifetime_parse(lifetime, &lt) == -1 ||
+	    json_get_int(o, "nattch", &nattch) == -1 ||
+	    json_get_int(o, "creator_uid", &cuid) == -1 ||
+	    json_get_int(o, "creator_pid", &cpid) == -1 ||
+	    json_get_int(o, "created_usec", &created) == -1)
+		return shmd_fail(c, SHMD_ERR_BAD_REPLY, "segment");
+	memset(seg, 0, sizeof *seg);
+	memcpy(seg->name, name, strlen(name) + 1);
+	seg->shmid = (int)shmid;
+	seg->key = (int32_t)key;
+	seg->size = (uint64_t)size;
+	seg->mode = (unsigned)mode;
+	seg->uid = (uid_t)uid;
+	seg->gid = (gid_t)gid;
+	seg->lifetime = (enum shmd_lifetime)lt;
+	seg->nattch = (uint64_t)nattch;
+	seg->creator_uid = (uid_t)cuid;
+	seg->creator_pid = (pid_t)cpid;
+	seg->created_usec = created;
+	return SHMD_OK;
+}
+
+/* A call whose reply is {"segment": ...}. */
+static int
+shmd_segment_call(struct shmd_conn *c, const char *method,
+    struct json_object *params, struct shmd_segment *out)
+{
+	struct json_object	*reply, *o;
+	struct shmd_segment	 tmp;
+	int			 rc;
+
+	if ((rc = shmd_invoke(c, method, params, 0, &reply)) != SHMD_OK) {
+		json_object_put(reply);
+		return rc;
+	}
+	json_object_object_get_ex(reply, "segment", &o);
+	rc = shmd_segment_from_json(c, o, out != NULL ? out : &tmp);
+	json_object_put(reply);
+	return rc;
+}
+
+static struct json_object *
+shmd_name_params(const char *name)
+{
+	struct json_object	*p = json_object_new_object();
+
+	if (p != NULL && json_add_string(p, "name", name) == -1) {
+		json_object_put(p);
+		return NULL;
+	}
+	return p;
+}
+
+SHMD_EXPORT void
+shmd_create_options_init(struct shmd_create_options *o)
+{
+	if (o == NULL)
+		return;
+	memset(o, 0, sizeof *o);
+	o->lifetime = SHMD_LIFETIME_DETACH;
+	o->mode = 0600;
+}
+
+SHMD_EXPORT int
+shmd_create(struct shmd_conn *c, const char *name, uint64_t size,
+    const struct shmd_create_options *o, struct shmd_segment *out)
+{
+	struct json_object	*p;
+
+	if (c == NULL || name == NULL || size > INT64_MAX)
+		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, NULL);
+	if (o != NULL && (o->lifetime < SHMD_LIFETIME_DETACH ||
+	    o->lifetime > SHMD_LIFETIME_PERSISTENT))
+		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, "lifetime");
+	if ((p = shmd_name_params(name)) == NULL ||
+	    json_add_int(p, "size", (int64_t)size) == -1 ||
+	    (o != NULL && o->lifetime != SHMD_LIFETIME_DETACH &&
+	    json_add_string(p, "lifetime", shmd_lifetime_name(o->lifetime)) ==
+	    -1) ||
+	    (o != NULL && (o->flags & SHMD_CREATE_MODE) &&
+	    json_add_int(p, "mode", o->mode) == -1) ||
+	    (o != NULL && (o->flags & SHMD_CREATE_KEY) &&
+	    json_add_int(p, "key", o->key) == -1) ||
+	    (o != NULL && (o->flags & SHMD_CREATE_UID) &&
+	    json_add_int(p, "uid", o->uid) == -1) ||
+	    (o != NULL && (o->flags & SHMD_CREATE_GID) &&
+	    json_add_int(p, "gid", o->gid) == -1) ||
+	    (o != NULL && (o->flags & SHMD_CREATE_ATTACH_TIMEOUT) &&
+	    json_add_int(p, "attach_timeout", o->attach_timeout) == -1)) {
+		json_object_put(p);
+		return shmd_fail(c, SHMD_ERR_NOMEM, NULL);
+	}
+	return shmd_segment_call(c, PROTO_METHOD_CREATE, p, out);
+}
+
+SHMD_EXPORT int
+shmd_open(struct shmd_conn *c, const char *name, struct shmd_segment *out)
+{
+	struct json_object	*p;
+
+	if (c == NULL || name == NULL)
+		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, NULL);
+	if ((p = shmd_name_params(name)) == NULL)
+		return shmd_fail(c, SHMD_ERR_NOMEM, NULL);
+	return shmd_segment_call(c, PROTO_METHOD_OPEN, p, out);
+}
+
+SHMD_EXPORT int
+shmd_destroy(struct shmd_conn *c, const char *name)
+{
+	struct json_object	*p, *reply;
+	int			 rc;
+
+	if (c == NULL || name == NULL)
+		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, NULL);
+	if ((p = shmd_name_params(name)) == NULL)
+		return shmd_fail(c, SHMD_ERR_NOMEM, NULL);
+	rc = shmd_invoke(c, PROTO_METHOD_DESTROY, p, 0, &reply);
+	json_object_put(reply);
+	return rc;
+}
+
+SHMD_EXPORT int
+shmd_list(struct shmd_conn *c, struct shmd_segment **segs, size_t *n)
+{
+	struct json_object	*reply, *arr;
+	struct shmd_segment	*out;
+	size_t			 i, len;
+	int			 rc;
+
+	if (segs == NULL || n == NULL)
+		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, NULL);
+	*segs = NULL;
+	*n = 0;
+	if ((rc = shmd_invoke(c, PROTO_METHOD_LIST, NULL, 0, &reply)) !=
+	    SHMD_OK) {
+		json_object_put(reply);
+		return rc;
+	}
+	if (!json_object_object_get_ex(reply, "segments", &arr) ||
+	    !json_object_is_type(arr, json_type_array)) {
+		json_object_put(reply);
+		return shmd_fail(c, SHMD_ERR_BAD_REPLY, "segments");
+	}
+	len = json_object_array_length(arr);
+	if ((out = calloc(len ? len : 1, sizeof *out)) == NULL) {
+		json_object_put(reply);
+		return shmd_fail(c, SHMD_ERR_NOMEM, NULL);
+	}
+	for (i = 0; i < len; i++) {
+		rc = shmd_segment_from_json(c,
+		    json_object_array_get_idx(arr, i), &out[i]);
+		if (rc != SHMD_OK) {
+			free(out);
+			json_object_put(reply);
+			return rc;
+		}
+	}
+	json_object_put(reply);
+	*segs = out;
+	*n = len;
+	return SHMD_OK;
+}
+
+static uint64_t
+shmd_get_u64(struct json_object *o, const char *key)
+{
+	int64_t	v;
+
+	return json_get_int(o, key, &v) == 0 && v >= 0 ? (uint64_t)v : 0;
+}
+
+SHMD_EXPORT int
+shmd_status(struct shmd_conn *c, struct shmd_status *st)
+{
+	struct json_object	*reply, *limits = NULL;
+	const char		*version;
+	int			 rc;
+
+	if (st == NULL)
+		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, NULL);
+	if ((rc = shmd_invoke(c, PROTO_METHOD_STATUS, NULL, 0,
+	    &reply)) != SHMD_OK) {
+		json_object_put(reply);
+		return rc;
+	}
+	memset(st, 0, sizeof *st);
+	if (json_get_string(reply, "version", &version) == -1 ||
+	    !json_object_object_get_ex(reply, "limits", &limits) ||
+	    !json_object_is_type(limits, json_type_object)) {
+		json_object_put(reply);
+		return shmd_fail(c, SHMD_ERR_BAD_REPLY, "status");
+	}
+	snprintf(st->version, sizeof st->version, "%s", version);
+	st->pid = (pid_t)shmd_get_u64(reply, "pid");
+	st->uid = (uid_t)shmd_get_u64(reply, "uid");
+	st->uptime_usec = shmd_get_u64(reply, "uptime_usec");
+	st->clients = shmd_get_u64(reply, "clients");
+	st->segments = shmd_get_u64(reply, "segments");
+	st->bytes = shmd_get_u64(reply, "bytes");
+	st->requests = shmd_get_u64(reply, "requests");
+	st->reaped = shmd_get_u64(reply, "reaped");
+	st->vanished = shmd_get_u64(reply, "vanished");
+	st->limits.max_segment_size = shmd_get_u64(limits, "max_segment_size");
+	st->limits.max_segments_per_uid = shmd_get_u64(limits,
+	    "max_segments_per_uid");
+	st->limits.max_bytes_per_uid = shmd_get_u64(limits,
+	    "max_bytes_per_uid");
+	st->limits.max_clients = shmd_get_u64(limits, "max_clients");
+	st->limits.max_message_size = shmd_get_u64(limits, "max_message_size");
+	st->limits.attach_timeout = shmd_get_u64(limits, "attach_timeout");
+	json_object_put(reply);
+	return SHMD_OK;
+}
+
+static int
+shmd_watch_event(struct shmd_conn *c, struct json_object *reply,
+    enum shmd_event *event, struct shmd_segment *seg, int *has_segment)
+{
+	struct json_object	*o;
+	const char		*name;
+	enum proto_event	 pe;
+
+	*has_segment = 0;
+	if (json_get_string(reply, "event", &name) == -1 ||
+	    proto_event_parse(name, &pe) == -1)
+		return shmd_fail(c, SHMD_ERR_BAD_REPLY, "event");
+	*event = (enum shmd_event)pe;
+	if (json_object_object_get_ex(reply, "segment", &o) && o != NULL) {
+		if (shmd_segment_from_json(c, o, seg) != SHMD_OK)
+			return SHMD_ERR_BAD_REPLY;
+		*has_segment = 1;
+	}
+	return SHMD_OK;
+}
+
+SHMD_EXPORT int
+shmd_watch(struct shmd_conn *c)
+{
+	struct json_object	*reply;
+	const char		*event;
+	int			 rc;
+
+	if ((rc = shmd_invoke(c, PROTO_METHOD_WATCH, NULL, 1, &reply)) !=
+	    SHMD_OK) {
+		json_object_put(reply);
+		return rc;
+	}
+	if (json_get_string(reply, "event", &event) == -1 ||
+	    strcmp(event, proto_event_name(PROTO_EVENT_READY)) != 0) {
+		json_object_put(reply);
+		return shmd_fail(c, SHMD_ERR_BAD_REPLY, "event");
+	}
+	json_object_put(reply);
+	c->watching = 1;
+	return SHMD_OK;
+}
+
+SHMD_EXPORT int
+shmd_watch_next(struct shmd_conn *c, enum shmd_event *event,
+    struct shmd_segment *seg, int *has_segment)
+{
+	struct json_object	*reply;
+	int			 rc;
+
+	if (c == NULL || event == NULL || seg == NULL || has_segment == NULL ||
+	    !c->watching)
+		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, NULL);
+	if ((rc = shmd_read_reply(c, &reply, NULL)) == SHMD_OK)
+		rc = shmd_watch_event(c, reply, event, seg, has_segment);
+	json_object_put(reply);
+	return rc;
+}
+
+SHMD_EXPORT int
+shmd_call(struct shmd_conn *c, const char *method, const char *params_json,
+    char **reply_json)
+{
+	struct json_object	*params = NULL, *reply;
+	const char		*s;
+	char			 reason[256];
+	int			 rc;
+
+	if (c == NULL || method == NULL || reply_json == NULL)
+		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, NULL);
+	*reply_json = NULL;
+	if (params_json != NULL && frame_decode(params_json,
+	    strlen(params_json), &params, reason, sizeof reason) == -1)
+		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, reason);
+	rc = shmd_invoke(c, method, params, 0, &reply);
+	if (reply != NULL) {
+		s = json_object_to_json_string_ext(reply,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		if (s == NULL || (*reply_json = strdup(s)) == NULL)
+			rc = shmd_fail(c, SHMD_ERR_NOMEM, NULL);
+		json_object_put(reply);
+	}
+	return rc;
+}

@@ -1,0 +1,206 @@
+/*
+ * libshmd: the client library of shmd, the System V shared memory broker.
+ *
+ * shmd creates named System V shared memory segments, gives them the
+ * caller's ownership and mode, and removes them when their lifetime ends.
+ * This library asks it over its Unix socket (the Varlink protocol of
+ * PROTOCOL.md) and returns shmids: callers attach them with shmat(2).
+ *
+ *     struct shmd_conn *c;
+ *     struct shmd_segment seg;
+ *     if (shmd_connect(NULL, &c) == 0 &&
+ *         shmd_create(c, "cam0", 1 << 20, NULL, &seg) == 0)
+ *             p = shmat(seg.shmid, NULL, 0);
+ *
+ * Every function that can fail returns 0 or a negative enum shmd_error;
+ * shmd_strerror() describes it and shmd_last_error() gives the daemon's
+ * own details. The library never prints, never exits and never raises
+ * a signal (SIGPIPE included).
+ *
+ * Threads: a struct shmd_conn is not safe to use from two threads at
+ * once; give each thread its own connection or serialise calls with a
+ * lock. Different connections are independent. shmd_strerror() and
+ * shmd_socket_path() are safe from any thread.
+ */
+#ifndef SHMD_H
+#define SHMD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Longest segment name, in bytes. */
+#define SHMD_NAME_MAX	255
+
+/* Error codes: every failure is one of these (negative) values. */
+enum shmd_error {
+	SHMD_OK = 0,
+	SHMD_ERR_SYSTEM = -1,		/* a system call failed (errno) */
+	SHMD_ERR_NOMEM = -2,		/* out of memory */
+	SHMD_ERR_CONNECT = -3,		/* the daemon cannot be reached */
+	SHMD_ERR_DISCONNECTED = -4,	/* the daemon closed the connection */
+	SHMD_ERR_BAD_REPLY = -5,	/* a reply this library cannot read */
+	SHMD_ERR_INVALID_ARGUMENT = -6,	/* a bad argument to this library */
+	SHMD_ERR_BUSY = -7,		/* the connection is watching */
+	/* The daemon's errors (PROTOCOL.md). */
+	SHMD_ERR_NAME_EXISTS = -20,
+	SHMD_ERR_NO_SUCH_SEGMENT = -21,
+	SHMD_ERR_PERMISSION_DENIED = -22,
+	SHMD_ERR_QUOTA_EXCEEDED = -23,
+	SHMD_ERR_KEY_IN_USE = -24,
+	SHMD_ERR_SYSTEM_LIMIT = -25,
+	SHMD_ERR_PROTOCOL_ERROR = -26,
+	SHMD_ERR_METHOD_NOT_FOUND = -27,
+	SHMD_ERR_INTERFACE_NOT_FOUND = -28,
+	SHMD_ERR_INVALID_PARAMETER = -29,
+	SHMD_ERR_EXPECTED_MORE = -30,
+	SHMD_ERR_UNKNOWN_ERROR = -31,	/* an error name this library lacks */
+};
+
+/* When a segment is destroyed. */
+enum shmd_lifetime {
+	SHMD_LIFETIME_DETACH = 0,	/* at the last detach (the default) */
+	SHMD_LIFETIME_PROCESS = 1,	/* when the creating process exits */
+	SHMD_LIFETIME_PERSISTENT = 2,	/* only by shmd_destroy() */
+};
+
+/* A managed segment, as the daemon reports it. */
+struct shmd_segment {
+	char			name[SHMD_NAME_MAX + 1];
+	int			shmid;		/* for shmat(2) */
+	int32_t			key;		/* 0: IPC_PRIVATE */
+	uint64_t		size;		/* bytes */
+	unsigned int		mode;		/* permission bits */
+	uid_t			uid;		/* owner, as the kernel holds it */
+	gid_t			gid;
+	enum shmd_lifetime	lifetime;
+	uint64_t		nattch;		/* current attach count */
+	uid_t			creator_uid;
+	pid_t			creator_pid;
+	int64_t			created_usec;	/* since the Unix epoch */
+};
+
+/* Which members of struct shmd_create_options are set. */
+#define SHMD_CREATE_MODE		0x01
+#define SHMD_CREATE_KEY			0x02
+#define SHMD_CREATE_UID			0x04
+#define SHMD_CREATE_GID			0x08
+#define SHMD_CREATE_ATTACH_TIMEOUT	0x10
+
+/* Optional parameters of shmd_create(); start from shmd_create_options_init(). */
+struct shmd_create_options {
+	unsigned int		flags;		/* SHMD_CREATE_* set below */
+	enum shmd_lifetime	lifetime;
+	unsigned int		mode;		/* default 0600 */
+	int32_t			key;		/* default: one from the daemon's range; 0: none */
+	uid_t			uid;		/* default: the caller's */
+	gid_t			gid;		/* default: the caller's primary group */
+	unsigned int		attach_timeout;	/* seconds, detach lifetime */
+};
+
+/* The daemon's configured limits. */
+struct shmd_limits {
+	uint64_t	max_segment_size;
+	uint64_t	max_segments_per_uid;	/* 0: unlimited */
+	uint64_t	max_bytes_per_uid;	/* 0: unlimited */
+	uint64_t	max_clients;
+	uint64_t	max_message_size;
+	uint64_t	attach_timeout;
+};
+
+/* What Status reports. */
+struct shmd_status {
+	char			version[32];
+	pid_t			pid;
+	uid_t			uid;		/* the daemon's effective uid */
+	uint64_t		uptime_usec;
+	uint64_t		clients;
+	uint64_t		segments;
+	uint64_t		bytes;
+	uint64_t		requests;
+	uint64_t		reaped;
+	uint64_t		vanished;
+	struct shmd_limits	limits;
+};
+
+/* Watch events. */
+enum shmd_event {
+	SHMD_EVENT_READY = 0,
+	SHMD_EVENT_CREATED = 1,
+	SHMD_EVENT_DESTROYED = 2,	/* by shmd_destroy() */
+	SHMD_EVENT_REAPED = 3,		/* by its lifetime */
+	SHMD_EVENT_VANISHED = 4,	/* removed behind the daemon's back */
+};
+
+struct shmd_conn;
+
+/*
+ * The socket a connection to path would use: path if not NULL, else
+ * $SHMD_SOCKET if set, else /run/shmd/shmd.sock.
+ */
+const char	*shmd_socket_path(const char *path);
+
+/* Connect to the daemon (see shmd_socket_path()). */
+int	shmd_connect(const char *path, struct shmd_conn **out);
+/* Close and free; NULL is fine. */
+void	shmd_disconnect(struct shmd_conn *);
+/* The socket's descriptor, to poll for watch events. */
+int	shmd_fd(const struct shmd_conn *);
+
+/* Set every option to "not given". */
+void	shmd_create_options_init(struct shmd_create_options *);
+
+/* Create a segment; opts may be NULL. out may be NULL. */
+int	shmd_create(struct shmd_conn *, const char *name, uint64_t size,
+	    const struct shmd_create_options *opts, struct shmd_segment *out);
+/* Look a segment up by name. */
+int	shmd_open(struct shmd_conn *, const char *name,
+	    struct shmd_segment *out);
+/* Destroy a segment now (its owner, its creator or root). */
+int	shmd_destroy(struct shmd_conn *, const char *name);
+/* The segments the caller may open; free *segs with shmd_free(). */
+int	shmd_list(struct shmd_conn *, struct shmd_segment **segs, size_t *n);
+/* The daemon's status. */
+int	shmd_status(struct shmd_conn *, struct shmd_status *out);
+
+/*
+ * Start watching: the connection then only reports events, through
+ * shmd_watch_next(), which blocks for the next one. *has_segment is 0 for
+ * the first (SHMD_EVENT_READY) event.
+ */
+int	shmd_watch(struct shmd_conn *);
+int	shmd_watch_next(struct shmd_conn *, enum shmd_event *event,
+	    struct shmd_segment *seg, int *has_segment);
+
+/*
+ * Any call, in JSON: params_json is an object's text or NULL. On success
+ * *reply_json is the reply's parameters; when the daemon answers an error,
+ * its code is returned and *reply_json holds the error's parameters.
+ * Free *reply_json with shmd_free().
+ */
+int	shmd_call(struct shmd_conn *, const char *method,
+	    const char *params_json, char **reply_json);
+
+/* Free what the library returned. */
+void	shmd_free(void *);
+
+/* A description of an error code. */
+const char	*shmd_strerror(int err);
+/*
+ * The last error on this connection with the daemon's details (for
+ * example "quota exceeded: segments (max 1024)"); "" when none.
+ */
+const char	*shmd_last_error(const struct shmd_conn *);
+/* The wire name of a lifetime or an event ("detach", "created"). */
+const char	*shmd_lifetime_name(enum shmd_lifetime);
+const char	*shmd_event_name(enum shmd_event);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,691 @@
+/* shmdctl: the admin client of shmd. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/shm.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "number.h"
+#include "proto.h"
+#include "shmd.h"
+
+#define EXIT_REFUSED	1
+#define EXIT_USAGE	2
+
+/* Options, as given; each command says which it takes. */
+#define OPT_JSON	0x01
+#define OPT_MODE	0x02
+#define OPT_LIFETIME	0x04
+#define OPT_KEY		0x08
+#define OPT_OWNER	0x10
+#define OPT_OFFSET	0x20
+#define OPT_SIZE	0x40
+
+struct ctl {
+	const char	*socket;
+	int		 given;		/* OPT_* seen */
+	const char	*mode, *lifetime, *key, *owner, *offset, *size;
+	char		**args;
+	int		 nargs;
+};
+
+struct ctl_cmd {
+	const char	*name;
+	const char	*usage;
+	int		 nargs;
+	int		 options;
+	int		(*fn)(struct ctl *, struct shmd_conn *);
+};
+
+static int	cmd_create(struct ctl *, struct shmd_conn *);
+static int	cmd_ls(struct ctl *, struct shmd_conn *);
+static int	cmd_info(struct ctl *, struct shmd_conn *);
+static int	cmd_rm(struct ctl *, struct shmd_conn *);
+static int	cmd_status(struct ctl *, struct shmd_conn *);
+static int	cmd_watch(struct ctl *, struct shmd_conn *);
+static int	cmd_write(struct ctl *, struct shmd_conn *);
+static int	cmd_read(struct ctl *, struct shmd_conn *);
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{ "create", "create NAME SIZE [--mode MODE] [--lifetime detach|process|"
+	  "persistent] [--key KEY] [--owner UID[:GID]]", 2,
+	  OPT_MODE | OPT_LIFETIME | OPT_KEY | OPT_OWNER, cmd_create },
+	{ "ls", "ls [--json]", 0, OPT_JSON, cmd_ls },
+	{ "info", "info NAME [--json]", 1, OPT_JSON, cmd_info },
+	{ "rm", "rm NAME", 1, 0, cmd_rm },
+	{ "status", "status [--json]", 0, OPT_JSON, cmd_status },
+	{ "watch", "watch [--json]", 0, OPT_JSON, cmd_watch },
+	{ "write", "write NAME", 1, 0, cmd_write },
+	{ "read", "read NAME [--offset N] [--size N]", 1, OPT_OFFSET | OPT_SIZE,
+	  cmd_read },
+};
+#define NCMDS (sizeof ctl_cmds / sizeof ctl_cmds[0])
+
+static void
+ctl_usage(FILE *f)
+{
+	size_t	i;
+
+	fprintf(f, "usage: shmdctl [--socket PATH] COMMAND ...\n\n");
+	for (i = 0; i < NCMDS; i++)
+		fprintf(f, "  shmdctl %s\n", ctl_cmds[i].usage);
+	fprintf(f, "\nThe socket is --socket, else $%s, else %s.\n"
+	    "Sizes accept K, M, G; modes are octal. Exit status: 0 success,\n"
+	    "1 refused by shmd or the system, 2 usage error.\n",
+	    PROTO_SOCKET_ENV, PROTO_DEFAULT_SOCKET);
+}
+
+static int	ctl_usage_error(const char *fmt, ...)
+		    __attribute__((format(printf, 1, 2)));
+
+static int
+ctl_usage_error(const char *fmt, ...)
+{
+	va_list	ap;
+
+	fprintf(stderr, "shmdctl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see shmdctl --help)\n");
+	return EXIT_USAGE;
+}
+
+/* The daemon's refusal of a call about a segment: one line, exit 1. */
+static int
+ctl_refused(struct shmd_conn *c, const char *what, const char *name, int err)
+{
+	const char	*detail = shmd_last_error(c);
+
+	if (name != NULL)
+		fprintf(stderr, "shmdctl: %s %s: %s\n", what, name,
+		    *detail ? detail : shmd_strerror(err));
+	else
+		fprintf(stderr, "shmdctl: %s: %s\n", what,
+		    *detail ? detail : shmd_strerror(err));
+	return EXIT_REFUSED;
+}
+
+static int
+ctl_size(const char *s, const char *what, uint64_t *out)
+{
+	const char	*why;
+
+	if (number_parse(s, NUMBER_SUFFIX | NUMBER_HEX, out, &why) == -1) {
+		fprintf(stderr, "shmdctl: %s '%s': %s (see shmdctl --help)\n",
+		    what, s, why);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *
+ctl_user(uid_t uid, char *buf, size_t len)
+{
+	struct passwd	*pw = getpwuid(uid);
+
+	if (pw != NULL)
+		return pw->pw_name;
+	snprintf(buf, len, "%lu", (unsigned long)uid);
+	return buf;
+}
+
+static const char *
+ctl_group(gid_t gid, char *buf, size_t len)
+{
+	struct group	*gr = getgrgid(gid);
+
+	if (gr != NULL)
+		return gr->gr_name;
+	snprintf(buf, len, "%lu", (unsigned long)gid);
+	return buf;
+}
+
+static void
+ctl_age(int64_t created_usec, char *buf, size_t len)
+{
+	struct timespec	ts;
+	int64_t		secs;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	secs = ts.tv_sec - created_usec / 1000000;
+	if (secs < 0)
+		secs = 0;
+	if (secs < 120)
+		snprintf(buf, len, "%llds", (long long)secs);
+	else if (secs < 7200)
+		snprintf(buf, len, "%lldm", (long long)(secs / 60));
+	else if (secs < 172800)
+		snprintf(buf, len, "%lldh", (long long)(secs / 3600));
+	else
+		snprintf(buf, len, "%lldd", (long long)(secs / 86400));
+}
+
+/* Print a call's JSON reply member, pretty. */
+static int
+ctl_print_json(struct shmd_conn *c, const char *method, const char *params,
+    const char *member, const char *what, const char *name)
+{
+	struct json_object	*reply, *v;
+	char			*text;
+	int			 rc;
+
+	if ((rc = shmd_call(c, method, params, &text)) != SHMD_OK) {
+		shmd_free(text);
+		return ctl_refused(c, what, name, rc);
+	}
+	reply = json_tokener_parse(text);
+	shmd_free(text);
+	if (reply == NULL) {
+		fprintf(stderr, "shmdctl: %s: out of memory\n", what);
+		return EXIT_REFUSED;
+	}
+	v = reply;
+	if (member != NULL && !json_object_object_get_ex(reply, member, &v)) {
+		json_object_put(reply);
+		fprintf(stderr, "shmdctl: %s: no '%s' in the reply\n", what,
+		    member);
+		return EXIT_REFUSED;
+	}
+	printf("%s\n", json_object_to_json_string_ext(v,
+	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(reply);
+	return 0;
+}
+
+static int
+cmd_create(struct ctl *ctl, struct shmd_conn *c)
+{
+	struct shmd_create_options	 o;
+	struct shmd_segment		 seg;
+	enum proto_lifetime		 lt;
+	uint64_t			 size, v;
+	const char			*why;
+	char				*end, *colon;
+	long long			 key;
+	int				 rc;
+
+	shmd_create_options_init(&o);
+	if (ctl_size(ctl->args[1], "size", &size) == -1)
+		return EXIT_USAGE;
+	if (ctl->mode != NULL) {
+		if (number_parse(ctl->mode, NUMBER_OCTAL, &v, &why) == -1 ||
+		    v > 0777)
+			return ctl_usage_error("bad mode '%s': octal, 0 to 777",
+			    ctl->mode);
+		o.flags |= SHMD_CREATE_MODE;
+		o.mode = (unsigned)v;
+	}
+	if (ctl->lifetime != NULL) {
+		if (proto_lifetime_parse(ctl->lifetime, &lt) == -1)
+			return ctl_usage_error("bad lifetime '%s': detach, "
+			    "process or persistent", ctl->lifetime);
+		o.lifetime = (enum shmd_lifetime)lt;
+	}
+	if (ctl->key != NULL) {
+		errno = 0;
+		key = strtoll(ctl->key, &end, 0);
+		if (errno != 0 || *end != '\0' || end == ctl->key ||
+		    key < INT32_MIN || key > UINT32_MAX)
+			return ctl_usage_error("bad key '%s'", ctl->key);
+		o.flags |= SHMD_CREATE_KEY;
+		o.key = (int32_t)(uint32_t)key;
+	}
+	if (ctl->owner != NULL) {
+		struct passwd	*pw;
+		struct group	*gr;
+		char		 user[256];
+
+		snprintf(user, sizeof user, "%s", ctl->owner);
+		if ((colon = strchr(user, ':')) != NULL)
+			*colon++ = '\0';
+		if (number_parse(user, 0, &v, &why) == 0 && v < UINT32_MAX)
+			o.uid = (uid_t)v;
+		else if ((pw = getpwnam(user)) != NULL) {
+			o.uid = pw->pw_uid;
+			if (colon == NULL) {
+				o.gid = pw->pw_gid;
+				o.flags |= SHMD_CREATE_GID;
+			}
+		} else
+			return ctl_usage_error("unknown user '%s'", user);
+		o.flags |= SHMD_CREATE_UID;
+		if (colon != NULL) {
+			if (number_parse(colon, 0, &v, &why) == 0 &&
+			    v < UINT32_MAX)
+				o.gid = (gid_t)v;
+			else if ((gr = getgrnam(colon)) != NULL)
+				o.gid = gr->gr_gid;
+			else
+				return ctl_usage_error("unknown group '%s'",
+				    colon);
+			o.flags |= SHMD_CREATE_GID;
+		}
+	}
+	if ((rc = shmd_create(c, ctl->args[0], size, &o, &seg)) != SHMD_OK)
+		return ctl_refused(c, "create", ctl->args[0], rc);
+	printf("%d\n", seg.shmid);
+	return 0;
+}
+
+static int
+cmd_ls(struct ctl *ctl, struct shmd_conn *c)
+{
+	struct shmd_segment	*segs;
+	size_t			 n, i;
+	int			 rc, w = 4;
+	char			 size[16], age[32], ub[32], gb[32], owner[80];
+
+	if (ctl->given & OPT_JSON)
+		return ctl_print_json(c, PROTO_METHOD_LIST, NULL, "segments",
+		    "ls", NULL);
+	if ((rc = shmd_list(c, &segs, &n)) != SHMD_OK)
+		return ctl_refused(c, "ls", NULL, rc);
+	for (i = 0; i < n; i++)
+		if ((int)strlen(segs[i].name) > w)
+			w = (int)strlen(segs[i].name);
+	printf("%-*s %10s %-10s %6s %4s %-17s %6s %-10s %s\n", w, "NAME",
+	    "SHMID", "KEY", "SIZE", "MODE", "OWNER", "NATTCH", "LIFETIME",
+	    "AGE");
+	for (i = 0; i < n; i++) {
+		number_format_size(segs[i].size, size, sizeof size);
+		ctl_age(segs[i].created_usec, age, sizeof age);
+		snprintf(owner, sizeof owner, "%s:%s",
+		    ctl_user(segs[i].uid, ub, sizeof ub),
+		    ctl_group(segs[i].gid, gb, sizeof gb));
+		printf("%-*s %10d 0x%08x %6s %04o %-17s %6llu %-10s %s\n", w,
+		    segs[i].name, segs[i].shmid, (unsigned)segs[i].key, size,
+		    segs[i].mode, owner, (unsigned long long)segs[i].nattch,
+		    shmd_lifetime_name(segs[i].lifetime), age);
+	}
+	shmd_free(segs);
+	return 0;
+}
+
+static int
+cmd_info(struct ctl *ctl, struct shmd_conn *c)
+{
+	struct shmd_segment	 s;
+	struct json_object	*p;
+	char			 size[16], age[32], ub[32], gb[32], cb[32];
+	int			 rc;
+
+	if (ctl->given & OPT_JSON) {
+		if ((p = json_object_new_object()) == NULL ||
+		    json_object_object_add(p, "name",
+		    json_object_new_string(ctl->args[0])) != 0) {
+			json_object_put(p);
+			fprintf(stderr, "shmdctl: out of memory\n");
+			return EXIT_REFUSED;
+		}
+		rc = ctl_print_json(c, PROTO_METHOD_OPEN,
+		    json_object_to_json_string(p), "segment", "info",
+		    ctl->args[0]);
+		json_object_put(p);
+		return rc;
+	}
+	if ((rc = shmd_open(c, ctl->args[0], &s)) != SHMD_OK)
+		return ctl_refused(c, "info", ctl->args[0], rc);
+	number_format_size(s.size, size, sizeof size);
+	ctl_age(s.created_usec, age, sizeof age);
+	printf("name:      %s\n", s.name);
+	printf("shmid:     %d\n", s.shmid);
+	printf("key:       0x%08x%s\n", (unsigned)s.key,
+	    s.key == 0 ? " (private)" : "");
+	printf("size:      %llu (%s)\n", (unsigned long long)s.size, size);
+	printf("mode:      %04o\n", s.mode);
+	printf("owner:     %s:%s (%lu:%lu)\n", ctl_user(s.uid, ub, sizeof ub),
+	    ctl_group(s.gid, gb, sizeof gb), (unsigned long)s.uid,
+	    (unsigned long)s.gid);
+	printf("lifetime:  %s\n", shmd_lifetime_name(s.lifetime));
+	printf("nattch:    %llu\n", (unsigned long long)s.nattch);
+	printf("creator:   pid %ld, %s\n", (long)s.creator_pid,
+	    ctl_user(s.creator_uid, cb, sizeof cb));
+	printf("age:       %s\n", age);
+	return 0;
+}
+
+static int
+cmd_rm(struct ctl *ctl, struct shmd_conn *c)
+{
+	int	rc;
+
+	if ((rc = shmd_destroy(c, ctl->args[0])) != SHMD_OK)
+		return ctl_refused(c, "rm", ctl->args[0], rc);
+	return 0;
+}
+
+static void
+ctl_limit(const char *name, uint64_t v, int is_size)
+{
+	char	buf[16];
+
+	if (v == 0 && strstr(name, "per_uid") != NULL)
+		printf("  %-22s unlimited\n", name);
+	else if (is_size) {
+		number_format_size(v, buf, sizeof buf);
+		printf("  %-22s %s\n", name, buf);
+	} else
+		printf("  %-22s %llu\n", name, (unsigned long long)v);
+}
+
+static int
+cmd_status(struct ctl *ctl, struct shmd_conn *c)
+{
+	struct shmd_status	st;
+	char			bytes[16];
+	int			rc;
+
+	if (ctl->given & OPT_JSON)
+		return ctl_print_json(c, PROTO_METHOD_STATUS, NULL, NULL,
+		    "status", NULL);
+	if ((rc = shmd_status(c, &st)) != SHMD_OK)
+		return ctl_refused(c, "status", NULL, rc);
+	number_format_size(st.bytes, bytes, sizeof bytes);
+	printf("shmd %s, pid %ld, uid %lu, up %llus\n", st.version,
+	    (long)st.pid, (unsigned long)st.uid,
+	    (unsigned long long)(st.uptime_usec / 1000000));
+	printf("segments:  %llu (%s)\n", (unsigned long long)st.segments,
+	    bytes);
+	printf("clients:   %llu\n", (unsigned long long)st.clients);
+	printf("requests:  %llu\n", (unsigned long long)st.requests);
+	printf("reaped:    %llu\n", (unsigned long long)st.reaped);
+	printf("vanished:  %llu\n", (unsigned long long)st.vanished);
+	printf("limits:\n");
+	ctl_limit("max_segment_size", st.limits.max_segment_size, 1);
+	ctl_limit("max_segments_per_uid", st.limits.max_segments_per_uid, 0);
+	ctl_limit("max_bytes_per_uid", st.limits.max_bytes_per_uid, 1);
+	ctl_limit("max_clients", st.limits.max_clients, 0);
+	ctl_limit("max_message_size", st.limits.max_message_size, 1);
+	ctl_limit("attach_timeout", st.limits.attach_timeout, 0);
+	return 0;
+}
+
+/* One watch event as a JSON line: {"event": ..., "segment": {...}}. */
+static struct json_object *
+ctl_watch_json(enum shmd_event ev, const struct shmd_segment *s)
+{
+	struct json_object	*o, *seg;
+
+	o = json_object_new_object();
+	seg = json_object_new_object();
+	if (o == NULL || seg == NULL) {
+		json_object_put(o);
+		json_object_put(seg);
+		return NULL;
+	}
+	json_object_object_add(o, "event",
+	    json_object_new_string(shmd_event_name(ev)));
+	json_object_object_add(seg, "name", json_object_new_string(s->name));
+	json_object_object_add(seg, "shmid", json_object_new_int(s->shmid));
+	json_object_object_add(seg, "key", json_object_new_int(s->key));
+	json_object_object_add(seg, "size", json_object_new_int64(
+	    (int64_t)s->size));
+	json_object_object_add(seg, "mode", json_object_new_int((int)s->mode));
+	json_object_object_add(seg, "uid", json_object_new_int64(s->uid));
+	json_object_object_add(seg, "gid", json_object_new_int64(s->gid));
+	json_object_object_add(seg, "lifetime",
+	    json_object_new_string(shmd_lifetime_name(s->lifetime)));
+	json_object_object_add(seg, "nattch", json_object_new_int64(
+	    (int64_t)s->nattch));
+	json_object_object_add(seg, "creator_uid",
+	    json_object_new_int64(s->creator_uid));
+	json_object_object_add(seg, "creator_pid",
+	    json_object_new_int64(s->creator_pid));
+	json_object_object_add(seg, "created_usec",
+	    json_object_new_int64(s->created_usec));
+	json_object_object_add(o, "segment", seg);
+	return o;
+}
+
+static int
+cmd_watch(struct ctl *ctl, struct shmd_conn *c)
+{
+	struct shmd_segment	s;
+	enum shmd_event		ev;
+	int			rc, has;
+
+	if ((rc = shmd_watch(c)) != SHMD_OK)
+		return ctl_refused(c, "watch", NULL, rc);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (;;) {
+		if ((rc = shmd_watch_next(c, &ev, &s, &has)) != SHMD_OK)
+			return ctl_refused(c, "watch", NULL, rc);
+		if (!has)
+			continue;
+		if (ctl->given & OPT_JSON) {
+			struct json_object *o = ctl_watch_json(ev, &s);
+
+			if (o == NULL) {
+				fprintf(stderr, "shmdctl: watch: out of "
+				    "memory\n");
+				return EXIT_REFUSED;
+			}
+			printf("%s\n", json_object_to_json_string_ext(o,
+			    JSON_C_TO_STRING_PLAIN |
+			    JSON_C_TO_STRING_NOSLASHESCAPE));
+			json_object_put(o);
+		} else
+			printf("%-9s %s shmid %d key 0x%08x size %llu owner "
+			    "%lu:%lu %s\n", shmd_event_name(ev), s.name,
+			    s.shmid, (unsigned)s.key,
+			    (unsigned long long)s.size, (unsigned long)s.uid,
+			    (unsigned long)s.gid,
+			    shmd_lifetime_name(s.lifetime));
+	}
+}
+
+/* Open a segment and attach it. */
+static void *
+ctl_attach(struct ctl *ctl, struct shmd_conn *c, const char *what,
+    int flags, struct shmd_segment *s, int *exit_code)
+{
+	void	*p;
+	int	 rc;
+
+	if ((rc = shmd_open(c, ctl->args[0], s)) != SHMD_OK) {
+		*exit_code = ctl_refused(c, what, ctl->args[0], rc);
+		return NULL;
+	}
+	if ((p = shmat(s->shmid, NULL, flags)) == (void *)-1) {
+		fprintf(stderr, "shmdctl: %s %s: shmat: %s\n", what,
+		    ctl->args[0], strerror(errno));
+		*exit_code = EXIT_REFUSED;
+		return NULL;
+	}
+	return p;
+}
+
+static int
+cmd_write(struct ctl *ctl, struct shmd_conn *c)
+{
+	struct shmd_segment	 s;
+	char			*buf, *p;
+	size_t			 len = 0, cap;
+	ssize_t			 n;
+	int			 ec = 0;
+
+	if ((p = ctl_attach(ctl, c, "write", 0, &s, &ec)) == NULL)
+		return ec;
+	/* Read all of it first: input longer than the segment changes nothing. */
+	cap = s.size + 1;
+	if ((buf = malloc(cap)) == NULL) {
+		fprintf(stderr, "shmdctl: write %s: out of memory\n", s.name);
+		shmdt(p);
+		return EXIT_REFUSED;
+	}
+	while (len < cap) {
+		n = read(STDIN_FILENO, buf + len, cap - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			fprintf(stderr, "shmdctl: write %s: standard input: "
+			    "%s\n", s.name, strerror(errno));
+			ec = EXIT_REFUSED;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > s.size) {
+		fprintf(stderr, "shmdctl: write %s: standard input is longer "
+		    "than the segment (%llu bytes); nothing written\n", s.name,
+		    (unsigned long long)s.size);
+		ec = EXIT_REFUSED;
+		goto out;
+	}
+	memcpy(p, buf, len);
+out:
+	free(buf);
+	shmdt(p);
+	return ec;
+}
+
+static int
+cmd_read(struct ctl *ctl, struct shmd_conn *c)
+{
+	struct shmd_segment	 s;
+	uint64_t		 off = 0, size = UINT64_MAX;
+	const char		*p;
+	size_t			 done;
+	ssize_t			 n;
+	int			 ec = 0;
+
+	if (ctl->offset != NULL && ctl_size(ctl->offset, "offset", &off) == -1)
+		return EXIT_USAGE;
+	if (ctl->size != NULL && ctl_size(ctl->size, "size", &size) == -1)
+		return EXIT_USAGE;
+	if ((p = ctl_attach(ctl, c, "read", SHM_RDONLY, &s, &ec)) == NULL)
+		return ec;
+	if (off > s.size) {
+		fprintf(stderr, "shmdctl: read %s: offset %llu is past the end "
+		    "of the segment (%llu bytes)\n", s.name,
+		    (unsigned long long)off, (unsigned long long)s.size);
+		shmdt(p);
+		return EXIT_REFUSED;
+	}
+	if (size > s.size - off)
+		size = s.size - off;
+	for (done = 0; done < size; done += (size_t)n) {
+		n = write(STDOUT_FILENO, p + off + done, size - done);
+		if (n == -1 && errno == EINTR) {
+			n = 0;
+			continue;
+		}
+		if (n == -1) {
+			fprintf(stderr, "shmdctl: read %s: standard output: "
+			    "%s\n", s.name, strerror(errno));
+			ec = EXIT_REFUSED;
+			break;
+		}
+	}
+	shmdt(p);
+	return ec;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 'S' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "lifetime", required_argument, NULL, 'l' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "owner", required_argument, NULL, 'o' },
+		{ "offset", required_argument, NULL, 'O' },
+		{ "size", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct { int ch, flag; const char *name; } flagnames[] = {
+		{ 'j', OPT_JSON, "--json" }, { 'm', OPT_MODE, "--mode" },
+		{ 'l', OPT_LIFETIME, "--lifetime" }, { 'k', OPT_KEY, "--key" },
+		{ 'o', OPT_OWNER, "--owner" }, { 'O', OPT_OFFSET, "--offset" },
+		{ 's', OPT_SIZE, "--size" },
+	};
+	const struct ctl_cmd	*cmd = NULL;
+	struct shmd_conn	*c;
+	struct ctl		 ctl;
+	size_t			 i;
+	int			 ch, rc;
+
+	memset(&ctl, 0, sizeof ctl);
+	signal(SIGPIPE, SIG_IGN);
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'S': ctl.socket = optarg; break;
+		case 'j': ctl.given |= OPT_JSON; break;
+		case 'm': ctl.given |= OPT_MODE; ctl.mode = optarg; break;
+		case 'l': ctl.given |= OPT_LIFETIME; ctl.lifetime = optarg; break;
+		case 'k': ctl.given |= OPT_KEY; ctl.key = optarg; break;
+		case 'o': ctl.given |= OPT_OWNER; ctl.owner = optarg; break;
+		case 'O': ctl.given |= OPT_OFFSET; ctl.offset = optarg; break;
+		case 's': ctl.given |= OPT_SIZE; ctl.size = optarg; break;
+		case 'h':
+			ctl_usage(stdout);
+			return 0;
+		case 'V':
+			printf("shmdctl %s\n", PACKAGE_VERSION);
+			return 0;
+		case ':':
+			return ctl_usage_error("option %s needs a value",
+			    argv[optind - 1]);
+		default:
+			return ctl_usage_error("unknown option %s",
+			    argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return ctl_usage_error("%s", "no command given");
+	for (i = 0; i < NCMDS; i++)
+		if (strcmp(argv[optind], ctl_cmds[i].name) == 0)
+			cmd = &ctl_cmds[i];
+	if (cmd == NULL)
+		return ctl_usage_error("unknown command '%s'", argv[optind]);
+	for (i = 0; i < sizeof flagnames / sizeof flagnames[0]; i++)
+		if ((ctl.given & flagnames[i].flag) &&
+		    !(cmd->options & flagnames[i].flag)) {
+			fprintf(stderr, "shmdctl: %s does not take %s "
+			    "(usage: shmdctl %s)\n", cmd->name,
+			    flagnames[i].name, cmd->usage);
+			return EXIT_USAGE;
+		}
+	ctl.args = argv + optind + 1;
+	ctl.nargs = argc - optind - 1;
+	if (ctl.nargs != cmd->nargs) {
+		fprintf(stderr, "shmdctl: %s takes %d operand%s (usage: "
+		    "shmdctl %s)\n", cmd->name, cmd->nargs,
+		    cmd->nargs == 1 ? "" : "s", cmd->usage);
+		return EXIT_USAGE;
+	}
+	if (cmd->nargs > 0 && proto_name_valid(ctl.args[0]) == -1) {
+		fprintf(stderr, "shmdctl: %s: invalid segment name '%s': 1 to "
+		    "255 of A-Z a-z 0-9 . _ - : @ /, not starting with -\n",
+		    cmd->name, ctl.args[0]);
+		return EXIT_USAGE;
+	}
+	if (shmd_connect(ctl.socket, &c) != SHMD_OK) {
+		fprintf(stderr, "shmdctl: cannot connect to shmd at %s: %s\n",
+		    shmd_socket_path(ctl.socket), strerror(errno));
+		return EXIT_REFUSED;
+	}
+	rc = cmd->fn(&ctl, c);
+	shmd_disconnect(c);
+	return rc;
+}
