@@ -1,0 +1,176 @@
+/* Unit tests: the configuration file and options (daemon/conf.c). */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+
+static char	conf_path[64];
+
+static const char *
+write_conf(const char *text)
+{
+	FILE	*f;
+	int	 fd;
+
+	snprintf(conf_path, sizeof conf_path, "/tmp/shmd-conf-XXXXXX");
+	fd = mkstemp(conf_path);
+	ck_assert_int_ge(fd, 0);
+	f = fdopen(fd, "w");
+	fputs(text, f);
+	fclose(f);
+	return conf_path;
+}
+
+START_TEST(test_defaults)
+{
+	struct conf	c;
+	uint64_t	v;
+
+	ck_assert_int_eq(conf_init(&c), 0);
+	ck_assert_str_eq(c.socket, "/run/shmd/shmd.sock");
+	ck_assert_str_eq(c.state_dir, "/run/shmd/state");
+	ck_assert_uint_eq(c.socket_mode, 0666);
+	ck_assert_uint_eq(c.key_base, 0x73680000);
+	ck_assert_uint_eq(c.key_count, 65536);
+	ck_assert_uint_eq(c.max_segments_per_uid, 1024);
+	ck_assert_uint_eq(c.max_bytes_per_uid, 0);
+	ck_assert_uint_eq(c.max_clients, 1024);
+	ck_assert_uint_eq(c.max_message_size, 65536);
+	ck_assert_uint_eq(c.attach_timeout, 60);
+	ck_assert_uint_eq(c.max_segment_size, conf_kernel_shmmax());
+	ck_assert_int_eq(c.log_level, LOG_LEVEL_INFO);
+	ck_assert_int_eq(conf_get_int(&c, "max_clients", &v), 0);
+	ck_assert_uint_eq(v, 1024);
+	ck_assert_int_eq(conf_get_int(&c, "key_base", &v), 0);
+	ck_assert_uint_eq(v, 0x73680000);
+	ck_assert_int_eq(conf_get_int(&c, "socket", &v), -1);
+	conf_finish(&c);
+}
+END_TEST
+
+START_TEST(test_file)
+{
+	struct conf	 c;
+	char		 err[512];
+	const char	*path;
+
+	path = write_conf(
+	    "# shmd.conf\n"
+	    "\n"
+	    "socket = /tmp/x.sock   # trailing comment\n"
+	    "socket_mode=0600\n"
+	    "  key_base = 0x10000\n"
+	    "key_count = 16\n"
+	    "max_segment_size = 4M\n"
+	    "max_bytes_per_uid = 1G\n"
+	    "max_message_size = 0x20000\n"
+	    "log_level = debug\n"
+	    "attach_timeout = 5\n");
+	ck_assert_int_eq(conf_init(&c), 0);
+	ck_assert_msg(conf_load(&c, path, 0, err, sizeof err) == 0, "%s", err);
+	ck_assert_str_eq(c.socket, "/tmp/x.sock");
+	ck_assert_uint_eq(c.socket_mode, 0600);
+	ck_assert_uint_eq(c.key_base, 0x10000);
+	ck_assert_uint_eq(c.key_count, 16);
+	ck_assert_uint_eq(c.max_segment_size, 4 << 20);
+	ck_assert_uint_eq(c.max_bytes_per_uid, 1ULL << 30);
+	ck_assert_uint_eq(c.max_message_size, 0x20000);
+	ck_assert_int_eq(c.log_level, LOG_LEVEL_DEBUG);
+	ck_assert_uint_eq(c.attach_timeout, 5);
+	conf_finish(&c);
+	unlink(path);
+}
+END_TEST
+
+static void
+expect_error(const char *text, const char *needle)
+{
+	struct conf	 c;
+	char		 err[512], want[600];
+	const char	*path = write_conf(text);
+
+	ck_assert_int_eq(conf_init(&c), 0);
+	ck_assert_msg(conf_load(&c, path, 0, err, sizeof err) == -1,
+	    "accepted: %s", text);
+	snprintf(want, sizeof want, "%s:%s", path, needle);
+	ck_assert_msg(strstr(err, want) != NULL, "'%s' lacks '%s'", err, want);
+	conf_finish(&c);
+	unlink(path);
+}
+
+START_TEST(test_file_errors)
+{
+	expect_error("max_clients = 10\nbogus = 1\n", "2: key 'bogus': unknown key");
+	expect_error("\n\nmax_clients = ten\n", "3: key 'max_clients'");
+	expect_error("max_clients = 0\n", "1: key 'max_clients'");
+	expect_error("socket_mode = 0999\n", "1: key 'socket_mode'");
+	expect_error("max_segment_size = 4Q\n", "1: key 'max_segment_size'");
+	expect_error("log_level = loud\n", "1: key 'log_level'");
+	expect_error("just words\n", "1: expected 'key = value'");
+	expect_error("key_count = -1\n", "1: key 'key_count'");
+	expect_error("socket =\n", "1: key 'socket'");
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+	struct conf	c;
+	char		err[512];
+
+	ck_assert_int_eq(conf_init(&c), 0);
+	ck_assert_int_eq(conf_load(&c, "/nonexistent/shmd.conf", 1, err,
+	    sizeof err), 0);
+	ck_assert_int_eq(conf_load(&c, "/nonexistent/shmd.conf", 0, err,
+	    sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/shmd.conf"));
+	conf_finish(&c);
+}
+END_TEST
+
+START_TEST(test_set_and_check)
+{
+	struct conf	c;
+	char		why[256];
+
+	ck_assert_int_eq(conf_init(&c), 0);
+	ck_assert_int_eq(conf_set(&c, "max_segments_per_uid", "0", why,
+	    sizeof why), 0);
+	ck_assert_uint_eq(c.max_segments_per_uid, 0);
+	ck_assert_int_eq(conf_set(&c, "nope", "1", why, sizeof why), -1);
+	ck_assert_str_eq(why, "unknown key");
+	ck_assert_int_eq(conf_set(&c, "key_base", "0xffffff00", why,
+	    sizeof why), 0);
+	ck_assert_int_eq(conf_set(&c, "key_count", "4096", why, sizeof why), 0);
+	ck_assert_int_eq(conf_check(&c, why, sizeof why), -1);
+	ck_assert_ptr_nonnull(strstr(why, "key_count"));
+	ck_assert_int_eq(conf_set(&c, "key_count", "256", why, sizeof why), 0);
+	ck_assert_int_eq(conf_check(&c, why, sizeof why), 0);
+	conf_finish(&c);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("conf");
+	TCase	*tc = tcase_create("conf");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_file);
+	tcase_add_test(tc, test_file_errors);
+	tcase_add_test(tc, test_missing_file);
+	tcase_add_test(tc, test_set_and_check);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,136 @@
+/* Unit tests: Varlink framing (common/frame.c). */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "frame.h"
+
+static int
+decode(const char *text, char *reason)
+{
+	struct json_object	*o;
+	int			 rc;
+
+	rc = frame_decode(text, strlen(text), &o, reason, 256);
+	json_object_put(o);
+	return rc;
+}
+
+START_TEST(test_decode_objects)
+{
+	char	reason[256];
+
+	ck_assert_int_eq(decode("{}", reason), 0);
+	ck_assert_int_eq(decode("  {\"method\": \"x\"}  \n", reason), 0);
+	ck_assert_int_eq(decode("{\"a\":[1,2,{\"b\":null}]}", reason), 0);
+}
+END_TEST
+
+START_TEST(test_decode_rejects)
+{
+	static const char *const bad[] = {
+		"", "   ", "{", "}", "[]", "5", "\"s\"", "null", "{} {}",
+		"{}x", "{\"a\":1,}", "{\"a\":tru}", "\xff\xfe",
+		"{\"a\":\"\xc3\x28\"}",
+	};
+	char	reason[256];
+	size_t	i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		reason[0] = '\0';
+		ck_assert_msg(decode(bad[i], reason) == -1, "accepted '%s'",
+		    bad[i]);
+		ck_assert_msg(reason[0] != '\0', "no reason for '%s'", bad[i]);
+	}
+}
+END_TEST
+
+START_TEST(test_decode_depth)
+{
+	char	text[1024], reason[256];
+	int	i, n = 0;
+
+	for (i = 0; i < FRAME_MAX_DEPTH + 5; i++)
+		n += sprintf(text + n, "{\"a\":");
+	n += sprintf(text + n, "1");
+	for (i = 0; i < FRAME_MAX_DEPTH + 5; i++)
+		n += sprintf(text + n, "}");
+	ck_assert_int_eq(decode(text, reason), -1);
+	ck_assert_ptr_nonnull(strstr(reason, "nesting"));
+}
+END_TEST
+
+START_TEST(test_encode_has_nul)
+{
+	struct json_object	*o = json_object_new_object();
+	const char		*s;
+	size_t			 len;
+
+	json_object_object_add(o, "a", json_object_new_string("x/y"));
+	s = frame_encode(o, &len);
+	ck_assert_uint_eq(len, strlen("{\"a\":\"x/y\"}") + 1);
+	ck_assert_str_eq(s, "{\"a\":\"x/y\"}");
+	ck_assert_int_eq(s[len - 1], '\0');
+	json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_buf_splits)
+{
+	struct frame_buf	 fb;
+	const char		 in[] = "{\"a\":1}\0{\"b\":2}\0{\"c\"";
+	char			*space, *msg;
+	size_t			 len;
+
+	frame_buf_init(&fb);
+	ck_assert_ptr_null(frame_buf_next(&fb, &len));
+	space = frame_buf_space(&fb, sizeof in - 1);
+	memcpy(space, in, sizeof in - 1);
+	fb.len += sizeof in - 1;
+	msg = frame_buf_next(&fb, &len);
+	ck_assert_str_eq(msg, "{\"a\":1}");
+	ck_assert_uint_eq(len, 7);
+	msg = frame_buf_next(&fb, &len);
+	ck_assert_str_eq(msg, "{\"b\":2}");
+	ck_assert_ptr_null(frame_buf_next(&fb, &len));
+	/* The rest of the third message arrives later. */
+	space = frame_buf_space(&fb, 4);
+	memcpy(space, ":3}", 4);
+	fb.len += 4;
+	msg = frame_buf_next(&fb, &len);
+	ck_assert_str_eq(msg, "{\"c\":3}");
+	frame_buf_finish(&fb);
+}
+END_TEST
+
+static Suite *
+frame_suite(void)
+{
+	Suite	*s = suite_create("frame");
+	TCase	*tc = tcase_create("frame");
+
+	tcase_add_test(tc, test_decode_objects);
+	tcase_add_test(tc, test_decode_rejects);
+	tcase_add_test(tc, test_decode_depth);
+	tcase_add_test(tc, test_encode_has_nul);
+	tcase_add_test(tc, test_buf_splits);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(frame_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

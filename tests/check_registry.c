@@ -1,0 +1,161 @@
+/* Unit tests: the segment registry and the key allocator. */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ipc.h>
+#include <string.h>
+#include <sys/shm.h>
+#include <unistd.h>
+
+#include "keyalloc.h"
+#include "kshm.h"
+#include "registry.h"
+
+static struct segment *
+make(const char *name, uid_t uid, uint64_t size)
+{
+	struct segment	*s = segment_create(name);
+
+	ck_assert_ptr_nonnull(s);
+	s->uid = uid;
+	s->size = size;
+	return s;
+}
+
+START_TEST(test_add_find_remove)
+{
+	struct registry	 reg;
+	struct segment	*a = make("a", 1000, 10), *b = make("b/c", 1000, 20);
+	struct segment	*c = make("c", 1001, 5), *dup = make("a", 2, 1);
+	size_t		 n;
+	uint64_t	 bytes;
+
+	registry_init(&reg);
+	ck_assert_int_eq(registry_add(&reg, a), 0);
+	ck_assert_int_eq(registry_add(&reg, b), 0);
+	ck_assert_int_eq(registry_add(&reg, c), 0);
+	ck_assert_int_eq(registry_add(&reg, dup), -1);
+	ck_assert_int_eq(errno, EEXIST);
+	segment_destroy(dup);
+	ck_assert_uint_eq(reg.count, 3);
+	ck_assert_uint_eq(reg.bytes, 35);
+	ck_assert_ptr_eq(registry_find_by_name(&reg, "b/c"), b);
+	ck_assert_ptr_null(registry_find_by_name(&reg, "b"));
+	registry_usage(&reg, 1000, &n, &bytes);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(bytes, 30);
+	registry_remove(&reg, b);
+	segment_destroy(b);
+	ck_assert_ptr_null(registry_find_by_name(&reg, "b/c"));
+	ck_assert_uint_eq(reg.count, 2);
+	ck_assert_uint_eq(reg.bytes, 15);
+	/* Order of creation is kept. */
+	ck_assert_ptr_eq(TAILQ_FIRST(&reg.segments), a);
+	ck_assert_ptr_eq(TAILQ_NEXT(a, entry), c);
+	registry_finish(&reg);
+	segment_destroy(NULL);
+}
+END_TEST
+
+START_TEST(test_many)
+{
+	struct registry	 reg;
+	char		 name[32];
+	int		 i;
+
+	registry_init(&reg);
+	for (i = 0; i < 5000; i++) {
+		snprintf(name, sizeof name, "seg.%d", i);
+		ck_assert_int_eq(registry_add(&reg, make(name, 1, 1)), 0);
+	}
+	for (i = 0; i < 5000; i += 7) {
+		snprintf(name, sizeof name, "seg.%d", i);
+		ck_assert_ptr_nonnull(registry_find_by_name(&reg, name));
+	}
+	ck_assert_uint_eq(reg.count, 5000);
+	registry_finish(&reg);
+}
+END_TEST
+
+#define KA_BASE 0x7e5b0000
+
+START_TEST(test_keyalloc_skips_taken_keys)
+{
+	struct keyalloc		ka = { 0, 0, 0 };
+	struct kshm_stat	st;
+	int			blockers[3], ids[3], i;
+
+	/* Someone else holds the first three keys of the range. */
+	for (i = 0; i < 3; i++) {
+		blockers[i] = shmget(KA_BASE + i, 64, IPC_CREAT | 0600);
+		ck_assert_int_ge(blockers[i], 0);
+	}
+	keyalloc_init(&ka, KA_BASE, 6);
+	for (i = 0; i < 3; i++) {
+		ids[i] = keyalloc_create(&ka, 64, getuid(), getgid(), 0640, &st);
+		ck_assert_int_ge(ids[i], 0);
+		ck_assert_int_eq(st.key, KA_BASE + 3 + i);
+		ck_assert_uint_eq(st.mode & 0777, 0640);
+		ck_assert_int_eq(shmget(st.key, 0, 0), ids[i]);
+	}
+	/* The range is full now. */
+	ck_assert_int_eq(keyalloc_create(&ka, 64, getuid(), getgid(), 0600, &st),
+	    -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	/* A freed key is found again, wrapping around. */
+	ck_assert_int_eq(kshm_remove(ids[1]), 0);
+	i = keyalloc_create(&ka, 64, getuid(), getgid(), 0600, &st);
+	ck_assert_int_ge(i, 0);
+	ck_assert_int_eq(st.key, KA_BASE + 4);
+	kshm_remove(i);
+	kshm_remove(ids[0]);
+	kshm_remove(ids[2]);
+	for (i = 0; i < 3; i++)
+		shmctl(blockers[i], IPC_RMID, NULL);
+}
+END_TEST
+
+START_TEST(test_kshm_errors)
+{
+	struct kshm_stat	st;
+	int			id;
+
+	id = kshm_create(0, 100, getuid(), getgid(), 0, &st);
+	ck_assert_int_ge(id, 0);
+	ck_assert_int_eq(st.key, 0);
+	ck_assert_uint_eq(st.size, 100);
+	ck_assert_uint_eq(st.mode & 0777, 0);
+	ck_assert_int_eq(kshm_stat(id, &st), 0);
+	ck_assert_int_eq(kshm_remove(id), 0);
+	ck_assert_int_eq(kshm_remove(id), 0);	/* gone is fine */
+	ck_assert_int_eq(kshm_stat(id, &st), -1);
+	ck_assert_str_eq(kshm_errno_name(ENOSPC), "ENOSPC");
+	ck_assert_ptr_nonnull(strstr(kshm_limit_message(ENOSPC), "shmmni"));
+	ck_assert_ptr_nonnull(strstr(kshm_limit_message(EINVAL), "shmmax"));
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("registry");
+	TCase	*tc = tcase_create("registry");
+	TCase	*tk = tcase_create("keyalloc");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_add_test(tc, test_add_find_remove);
+	tcase_add_test(tc, test_many);
+	tcase_add_test(tk, test_keyalloc_skips_taken_keys);
+	tcase_add_test(tk, test_kshm_errors);
+	suite_add_tcase(s, tc);
+	suite_add_tcase(s, tk);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

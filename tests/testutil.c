@@ -1,0 +1,419 @@
+/* Helpers for the integration tests: a real shmd on a temporary socket. */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "frame.h"
+#include "testutil.h"
+
+const char *
+test_program(const char *relpath)
+{
+	static char	path[4][512];
+	static int	next;
+	const char	*top = getenv("TOP_BUILDDIR");
+	char		*p = path[next++ % 4];
+
+	snprintf(p, 512, "%s/%s", top ? top : "..", relpath);
+	return p;
+}
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec	ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+int
+testd_wait_ready(struct testd *d, int timeout_ms)
+{
+	struct json_object	*r;
+	int			 fd, waited, status;
+
+	for (waited = 0; waited < timeout_ms; waited += 10) {
+		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+			d->pid = -1;
+			return -1;
+		}
+		if ((fd = raw_connect(d->socket)) >= 0) {
+			raw_send_msg(fd, "{\"method\":\"io.shmd.Status\"}");
+			r = raw_recv(fd, 1000);
+			close(fd);
+			if (r != NULL) {
+				json_object_put(r);
+				return 0;
+			}
+		}
+		sleep_ms(10);	/* poll until it answers */
+	}
+	return -1;
+}
+
+void
+testd_start(struct testd *d, const char *arg, ...)
+{
+	const char	*argv[64];
+	va_list		 ap;
+	int		 n = 0, fd;
+	char		 tmpl[] = "/tmp/shmd-test-XXXXXX";
+
+	memset(d, 0, sizeof *d);
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	chmod(tmpl, 0755);
+	snprintf(d->dir, sizeof d->dir, "%s", tmpl);
+	snprintf(d->socket, sizeof d->socket, "%s/shmd.sock", d->dir);
+	snprintf(d->state, sizeof d->state, "%s/state", d->dir);
+	snprintf(d->log, sizeof d->log, "%s/shmd.log", d->dir);
+	argv[n++] = test_program("daemon/shmd");
+	argv[n++] = "--config";
+	argv[n++] = "/dev/null";
+	argv[n++] = "--socket";
+	argv[n++] = d->socket;
+	argv[n++] = "--state-dir";
+	argv[n++] = d->state;
+	argv[n++] = "--key-base=0x7e5a0000";
+	argv[n++] = "--key-count=4096";
+	argv[n++] = "--log-level=debug";
+	va_start(ap, arg);
+	for (; arg != NULL && n < 62; arg = va_arg(ap, const char *))
+		argv[n++] = arg;
+	va_end(ap);
+	argv[n] = NULL;
+	d->pid = fork();
+	ck_assert_int_ge(d->pid, 0);
+	if (d->pid == 0) {
+		if ((fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0644)) >= 0) {
+			dup2(fd, 2);
+			dup2(fd, 1);
+		}
+		setpgid(0, 0);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	ck_assert_msg(testd_wait_ready(d, 10000) == 0,
+	    "shmd did not become ready (log %s)", d->log);
+}
+
+void
+testd_stop(struct testd *d)
+{
+	int	status;
+	char	cmd[600];
+
+	if (d->pid > 0) {
+		kill(d->pid, SIGTERM);
+		ck_assert_int_eq(waitpid(d->pid, &status, 0), d->pid);
+		kernel_remove_by_cpid(d->pid);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "shmd did not exit 0 on SIGTERM (status %d)", status);
+		d->pid = -1;
+	}
+	if (d->dir[0] != '\0' && getenv("SHMD_TEST_KEEP") == NULL) {
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", d->dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", d->dir);
+	}
+}
+
+int
+raw_connect(const char *path)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+void
+raw_send(int fd, const void *data, size_t len)
+{
+	const char	*p = data;
+	ssize_t		 n;
+
+	while (len > 0) {
+		n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return;	/* the peer may have closed: callers check */
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+void
+raw_send_msg(int fd, const char *json)
+{
+	raw_send(fd, json, strlen(json) + 1);
+}
+
+/* Per-descriptor receive buffers (tests use few descriptors). */
+static struct frame_buf	raw_bufs[1024];
+
+struct json_object *
+raw_recv(int fd, int timeout_ms)
+{
+	struct frame_buf	*fb = &raw_bufs[fd];
+	struct json_object	*o;
+	struct pollfd		 pfd = { fd, POLLIN, 0 };
+	char			*msg, *space, reason[128];
+	size_t			 len;
+	ssize_t			 n;
+
+	ck_assert_int_lt(fd, 1024);
+	for (;;) {
+		if ((msg = frame_buf_next(fb, &len)) != NULL) {
+			if (frame_decode(msg, len, &o, reason,
+			    sizeof reason) == -1)
+				ck_abort_msg("bad message from shmd: %s", reason);
+			return o;
+		}
+		if (poll(&pfd, 1, timeout_ms) <= 0)
+			return NULL;
+		space = frame_buf_space(fb, 65536);
+		ck_assert_ptr_nonnull(space);
+		n = recv(fd, space, 65536, 0);
+		if (n <= 0) {
+			frame_buf_finish(fb);
+			return NULL;
+		}
+		fb->len += (size_t)n;
+	}
+}
+
+int
+raw_closed(int fd, int timeout_ms)
+{
+	struct pollfd	pfd = { fd, POLLIN, 0 };
+	char		buf[65536];
+	ssize_t		n;
+
+	frame_buf_finish(&raw_bufs[fd]);
+	for (;;) {
+		if (poll(&pfd, 1, timeout_ms) <= 0)
+			return 0;
+		n = recv(fd, buf, sizeof buf, 0);
+		if (n <= 0)
+			return 1;
+	}
+}
+
+struct json_object *
+raw_call(int fd, const char *json)
+{
+	struct json_object	*r;
+
+	raw_send_msg(fd, json);
+	r = raw_recv(fd, 5000);
+	ck_assert_msg(r != NULL, "no reply to %s", json);
+	return r;
+}
+
+const char *
+reply_error(struct json_object *r)
+{
+	struct json_object	*v;
+
+	if (!json_object_object_get_ex(r, "error", &v))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static struct json_object *
+reply_member(struct json_object *r, const char *key)
+{
+	struct json_object	*p, *v;
+
+	if (!json_object_object_get_ex(r, "parameters", &p) ||
+	    !json_object_object_get_ex(p, key, &v))
+		return NULL;
+	return v;
+}
+
+const char *
+reply_str(struct json_object *r, const char *key)
+{
+	struct json_object	*v = reply_member(r, key);
+
+	return v ? json_object_get_string(v) : NULL;
+}
+
+long long
+reply_int(struct json_object *r, const char *key)
+{
+	struct json_object	*v = reply_member(r, key);
+
+	ck_assert_msg(v != NULL, "no %s in %s", key,
+	    json_object_to_json_string(r));
+	return (long long)json_object_get_int64(v);
+}
+
+int
+kernel_segment(int shmid, struct kseg *k)
+{
+	FILE	*f = fopen("/proc/sysvipc/shm", "r");
+	char	 line[512];
+	int	 found = -1;
+	unsigned long cuid, cgid, lpid;
+
+	ck_assert_ptr_nonnull(f);
+	if (fgets(line, sizeof line, f) == NULL) {
+		fclose(f);
+		return -1;
+	}
+	while (fgets(line, sizeof line, f) != NULL) {
+		struct kseg	s;
+		unsigned long	uid, gid;
+		int		cpid;
+
+		if (sscanf(line, "%d %d %o %lu %d %lu %lu %lu %lu %lu %lu",
+		    &s.key, &s.shmid, &s.perms, &s.size, &cpid, &lpid,
+		    &s.nattch, &uid, &gid, &cuid, &cgid) != 11)
+			continue;
+		s.cpid = cpid;
+		s.uid = (uid_t)uid;
+		s.gid = (gid_t)gid;
+		s.cuid = (uid_t)cuid;
+		if (s.shmid == shmid) {
+			if (k != NULL)
+				*k = s;
+			found = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static int
+kernel_walk_cpid(pid_t pid, int remove)
+{
+	FILE	*f = fopen("/proc/sysvipc/shm", "r");
+	char	 line[512];
+	int	 key, shmid, cpid, n = 0;
+	unsigned perms;
+	unsigned long size;
+
+	if (f == NULL)
+		return 0;
+	if (fgets(line, sizeof line, f) == NULL) {
+		fclose(f);
+		return 0;
+	}
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (sscanf(line, "%d %d %o %lu %d", &key, &shmid, &perms, &size,
+		    &cpid) != 5 || cpid != pid)
+			continue;
+		n++;
+		if (remove)
+			shmctl(shmid, IPC_RMID, NULL);
+	}
+	fclose(f);
+	return n;
+}
+
+int
+kernel_count_by_cpid(pid_t pid)
+{
+	return kernel_walk_cpid(pid, 0);
+}
+
+void
+kernel_remove_by_cpid(pid_t pid)
+{
+	kernel_walk_cpid(pid, 1);
+}
+
+int
+as_nobody(int (*fn)(void *), void *arg)
+{
+	pid_t	pid;
+	int	status;
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (setgroups(0, NULL) == -1 || setgid(65534) == -1 ||
+		    setuid(65534) == -1)
+			_exit(99);
+		_exit(fn(arg));
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+int
+run_cmd(char **out, const char *input, const char *const argv[])
+{
+	int	 inp[2], outp[2], status;
+	pid_t	 pid;
+	size_t	 len = 0, cap = 4096;
+	ssize_t	 n;
+	char	*buf;
+
+	ck_assert_int_eq(pipe(inp), 0);
+	ck_assert_int_eq(pipe(outp), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(inp[0], 0);
+		dup2(outp[1], 1);
+		close(inp[1]);
+		close(outp[0]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(inp[0]);
+	close(outp[1]);
+	if (input != NULL)
+		raw_send(inp[1], input, strlen(input));
+	close(inp[1]);
+	buf = malloc(cap);
+	ck_assert_ptr_nonnull(buf);
+	while ((n = read(outp[0], buf + len, cap - len - 1)) > 0) {
+		len += (size_t)n;
+		if (cap - len < 2) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			ck_assert_ptr_nonnull(buf);
+		}
+	}
+	buf[len] = '\0';
+	close(outp[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	if (out != NULL)
+		*out = buf;
+	else
+		free(buf);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}

@@ -1,0 +1,67 @@
+/* Helpers for the integration tests: a real shmd on a temporary socket. */
+#ifndef SHMD_TESTUTIL_H
+#define SHMD_TESTUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct json_object;
+
+struct testd {
+	char	dir[256];	/* temporary directory */
+	char	socket[300];
+	char	state[300];
+	char	log[300];
+	pid_t	pid;
+};
+
+/* Start shmd with extra "--key=value" arguments (NULL-terminated); wait until it answers. */
+void	testd_start(struct testd *, const char *arg, ...);
+/* SIGTERM, and check that it exits 0; removes what it left in the kernel. */
+void	testd_stop(struct testd *);
+/* Wait until the daemon answers a Status call (never a fixed sleep). */
+int	testd_wait_ready(struct testd *, int timeout_ms);
+/* The path of a built program (daemon/shmd, client/shmdctl). */
+const char *test_program(const char *relpath);
+
+/* Raw connections. */
+int	raw_connect(const char *path);
+void	raw_send(int fd, const void *data, size_t len);
+/* Send a NUL-terminated JSON text as one message. */
+void	raw_send_msg(int fd, const char *json);
+/* Read the next message; NULL when the peer closed or timeout_ms passed. */
+struct json_object *raw_recv(int fd, int timeout_ms);
+/* 1 when the peer closes within timeout_ms. */
+int	raw_closed(int fd, int timeout_ms);
+/* One call: send, then the reply (asserted present). */
+struct json_object *raw_call(int fd, const char *json);
+/* The error name of a reply, or NULL. */
+const char *reply_error(struct json_object *);
+/* A string or integer parameter of a reply. */
+const char *reply_str(struct json_object *, const char *key);
+long long reply_int(struct json_object *, const char *key);
+
+/* Kernel view from /proc/sysvipc/shm; -1 when the shmid is gone. */
+struct kseg {
+	int		shmid;
+	int		key;
+	unsigned	perms;
+	unsigned long	size;
+	pid_t		cpid;
+	unsigned long	nattch;
+	uid_t		uid, cuid;
+	gid_t		gid;
+};
+int	kernel_segment(int shmid, struct kseg *);
+/* Segments the kernel holds whose creator is pid. */
+int	kernel_count_by_cpid(pid_t pid);
+/* Remove every segment whose creator is pid. */
+void	kernel_remove_by_cpid(pid_t pid);
+
+/* Run fn(arg) in a child as uid/gid 65534; returns its exit status. */
+int	as_nobody(int (*fn)(void *), void *arg);
+
+/* Run a command; its stdout (malloc'd) and exit status. */
+int	run_cmd(char **out, const char *input, const char *const argv[]);
+
+#endif
