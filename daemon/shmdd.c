@@ -16,7 +16,7 @@
 #include "log.h"
 #include "notify.h"
 #include "server.h"
-#include "shmd.h"
+#include "shmdd.h"
 
 #define EXIT_USAGE	2
 
@@ -26,7 +26,7 @@ struct override {
 	const char	*value;
 };
 
-struct shmd {
+struct shmdd {
 	struct server		 srv;
 	struct event_base	*base;
 	const char		*config_path;
@@ -37,7 +37,7 @@ struct shmd {
 };
 
 static void
-shmd_usage(FILE *f)
+shmdd_usage(FILE *f)
 {
 	size_t	i;
 	char	opt[64], *p;
@@ -66,7 +66,7 @@ shmd_usage(FILE *f)
 
 /* Defaults, then the file, then the command line. Exits 2 on an error. */
 static int
-shmd_configure(struct shmd *d, struct conf *cfg, char *err, size_t errlen)
+shmdd_configure(struct shmdd *d, struct conf *cfg, char *err, size_t errlen)
 {
 	char	why[256];
 	size_t	i;
@@ -95,7 +95,7 @@ fail:
 }
 
 static int
-shmd_parse_args(struct shmd *d, int argc, char **argv)
+shmdd_parse_args(struct shmdd *d, int argc, char **argv)
 {
 	struct option	*opts;
 	char		*names;
@@ -142,7 +142,7 @@ shmd_parse_args(struct shmd *d, int argc, char **argv)
 			d->config_named = 1;
 			break;
 		case 'h':
-			shmd_usage(stdout);
+			shmdd_usage(stdout);
 			rc = 1;
 			goto out;
 		case 'V':
@@ -176,9 +176,9 @@ out:
 }
 
 static void
-shmd_stop(evutil_socket_t sig, short what, void *arg)
+shmdd_stop(evutil_socket_t sig, short what, void *arg)
 {
-	struct shmd	*d = arg;
+	struct shmdd	*d = arg;
 
 	log_info("%s: stopping", strsignal((int)sig));
 	notify_send("STOPPING=1");
@@ -188,16 +188,16 @@ shmd_stop(evutil_socket_t sig, short what, void *arg)
 
 /* SIGHUP: read the file again; only limits and the log level change. */
 static void
-shmd_reload(evutil_socket_t sig, short what, void *arg)
+shmdd_reload(evutil_socket_t sig, short what, void *arg)
 {
-	struct shmd	*d = arg;
+	struct shmdd	*d = arg;
 	struct conf	 cfg, *cur = &d->srv.conf;
 	char		 err[512];
 	uint64_t	 a, b;
 	size_t		 i;
 
 	notify_send("RELOADING=1");
-	if (shmd_configure(d, &cfg, err, sizeof err) == -1) {
+	if (shmdd_configure(d, &cfg, err, sizeof err) == -1) {
 		log_warnx("reload: %s; keeping the current configuration",
 		    err);
 		notify_send("READY=1");
@@ -237,7 +237,7 @@ shmd_reload(evutil_socket_t sig, short what, void *arg)
 
 /* mkdir for one missing level; an existing directory is fine. */
 static int
-shmd_mkdir(const char *path, mode_t mode)
+shmdd_mkdir(const char *path, mode_t mode)
 {
 	struct stat	sb;
 
@@ -251,11 +251,11 @@ shmd_mkdir(const char *path, mode_t mode)
 }
 
 static int
-shmd_prepare_dirs(const struct conf *cfg)
+shmdd_prepare_dirs(const struct conf *cfg)
 {
 	char	*dir, *slash;
 
-	if (shmd_mkdir(cfg->state_dir, 0700) == -1) {
+	if (shmdd_mkdir(cfg->state_dir, 0700) == -1) {
 		log_warn("state directory %s", cfg->state_dir);
 		return -1;
 	}
@@ -263,7 +263,7 @@ shmd_prepare_dirs(const struct conf *cfg)
 		return -1;
 	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
 		*slash = '\0';
-		if (shmd_mkdir(dir, 0755) == -1) {
+		if (shmdd_mkdir(dir, 0755) == -1) {
 			log_warn("socket directory %s", dir);
 			free(dir);
 			return -1;
@@ -274,9 +274,9 @@ shmd_prepare_dirs(const struct conf *cfg)
 }
 
 int
-shmd_main(int argc, char **argv)
+shmdd_main(int argc, char **argv)
 {
-	struct shmd	 d;
+	struct shmdd	 d;
 	struct conf	 cfg;
 	struct event	*ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
 	char		 err[512];
@@ -287,11 +287,11 @@ shmd_main(int argc, char **argv)
 	d.exit_code = 1;
 	log_init("shmd", LOG_LEVEL_INFO);
 
-	if ((rc = shmd_parse_args(&d, argc, argv)) != 0) {
+	if ((rc = shmdd_parse_args(&d, argc, argv)) != 0) {
 		free(d.overrides);
 		return rc == 1 ? 0 : EXIT_USAGE;
 	}
-	if (shmd_configure(&d, &cfg, err, sizeof err) == -1) {
+	if (shmdd_configure(&d, &cfg, err, sizeof err) == -1) {
 		fprintf(stderr, "shmd: %s\n", err);
 		free(d.overrides);
 		return EXIT_USAGE;
@@ -310,7 +310,7 @@ shmd_main(int argc, char **argv)
 		goto out;
 	}
 	conf_finish(&cfg);
-	if (shmd_prepare_dirs(&d.srv.conf) == -1)
+	if (shmdd_prepare_dirs(&d.srv.conf) == -1)
 		goto out;
 	fd = notify_listen_fd();
 	if (fd == -2)
@@ -318,9 +318,9 @@ shmd_main(int argc, char **argv)
 	if (server_listen(&d.srv, fd) == -1)
 		goto out;
 
-	ev_term = evsignal_new(d.base, SIGTERM, shmd_stop, &d);
-	ev_int = evsignal_new(d.base, SIGINT, shmd_stop, &d);
-	ev_hup = evsignal_new(d.base, SIGHUP, shmd_reload, &d);
+	ev_term = evsignal_new(d.base, SIGTERM, shmdd_stop, &d);
+	ev_int = evsignal_new(d.base, SIGINT, shmdd_stop, &d);
+	ev_hup = evsignal_new(d.base, SIGHUP, shmdd_reload, &d);
 	if (ev_term == NULL || ev_int == NULL || ev_hup == NULL ||
 	    evsignal_add(ev_term, NULL) == -1 ||
 	    evsignal_add(ev_int, NULL) == -1 ||

@@ -1,0 +1,359 @@
+/* Integration tests: libshmd against the real daemon. */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "shmd.h"
+#include "testutil.h"
+
+static struct testd	d;
+
+static void
+start(void)
+{
+	testd_start(&d, "--max-segments-per-uid=4", "--max-bytes-per-uid=1M",
+	    NULL);
+}
+
+static void
+stop(void)
+{
+	testd_stop(&d);
+}
+
+static struct shmd_conn *
+conn(void)
+{
+	struct shmd_conn	*c;
+
+	ck_assert_int_eq(shmd_connect(d.socket, &c), SHMD_OK);
+	return c;
+}
+
+static void
+destroy_all(struct shmd_conn *c)
+{
+	struct shmd_segment	*segs;
+	size_t			 n, i;
+
+	ck_assert_int_eq(shmd_list(c, &segs, &n), SHMD_OK);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(shmd_destroy(c, segs[i].name), SHMD_OK);
+	shmd_free(segs);
+}
+
+START_TEST(test_create_attach_destroy)
+{
+	struct shmd_conn		*c = conn();
+	struct shmd_create_options	 o;
+	struct shmd_segment		 s, s2;
+	struct kseg			 k;
+	char				*p;
+
+	shmd_create_options_init(&o);
+	o.lifetime = SHMD_LIFETIME_PERSISTENT;
+	o.flags |= SHMD_CREATE_MODE;
+	o.mode = 0640;
+	ck_assert_int_eq(shmd_create(c, "lib/one", 8192, &o, &s), SHMD_OK);
+	ck_assert_str_eq(s.name, "lib/one");
+	ck_assert_uint_eq(s.size, 8192);
+	ck_assert_uint_eq(s.mode, 0640);
+	ck_assert_int_eq(s.lifetime, SHMD_LIFETIME_PERSISTENT);
+	ck_assert_int_eq(s.creator_pid, getpid());
+	ck_assert_uint_eq(s.creator_uid, getuid());
+	ck_assert_int_ne(s.key, 0);
+	ck_assert_int_eq(kernel_segment(s.shmid, &k), 0);
+	ck_assert_int_eq(k.key, s.key);
+	ck_assert_uint_eq(k.perms & 0777, 0640);
+	ck_assert_int_eq(shmget(s.key, 0, 0), s.shmid);
+
+	p = shmat(s.shmid, NULL, 0);
+	ck_assert_ptr_ne(p, (void *)-1);
+	ck_assert_int_eq(p[0], 0);	/* starts zeroed */
+	memcpy(p, "hi", 3);
+	ck_assert_int_eq(shmd_open(c, "lib/one", &s2), SHMD_OK);
+	ck_assert_int_eq(s2.shmid, s.shmid);
+	ck_assert_uint_eq(s2.nattch, 1);
+	ck_assert_int_eq(shmd_destroy(c, "lib/one"), SHMD_OK);
+	/* The mapping lives on; the name and the key are free at once. */
+	ck_assert_str_eq(p, "hi");
+	ck_assert_int_eq(shmd_open(c, "lib/one", &s2), SHMD_ERR_NO_SUCH_SEGMENT);
+	ck_assert_int_eq(shmget(s.key, 0, 0), -1);
+	shmdt(p);
+	ck_assert_int_eq(kernel_segment(s.shmid, NULL), -1);
+	shmd_disconnect(c);
+}
+END_TEST
+
+START_TEST(test_errors)
+{
+	struct shmd_conn		*c = conn();
+	struct shmd_create_options	 o;
+	struct shmd_segment		 s;
+	int				 before = kernel_count_by_cpid(d.pid);
+
+	ck_assert_int_eq(shmd_create(c, "lib.e", 10, NULL, &s), SHMD_OK);
+	ck_assert_int_eq(shmd_create(c, "lib.e", 10, NULL, &s),
+	    SHMD_ERR_NAME_EXISTS);
+	ck_assert_ptr_nonnull(strstr(shmd_last_error(c), "lib.e"));
+	ck_assert_int_eq(shmd_create(c, "bad name", 10, NULL, &s),
+	    SHMD_ERR_INVALID_PARAMETER);
+	ck_assert_ptr_nonnull(strstr(shmd_last_error(c), "name"));
+	ck_assert_int_eq(shmd_create(c, "lib.z", 0, NULL, &s),
+	    SHMD_ERR_INVALID_PARAMETER);
+	shmd_create_options_init(&o);
+	o.flags = SHMD_CREATE_KEY;
+	o.key = s.key;
+	ck_assert_int_eq(shmd_create(c, "lib.k", 10, &o, NULL),
+	    SHMD_ERR_KEY_IN_USE);
+	ck_assert_int_eq(shmd_destroy(c, "nope"), SHMD_ERR_NO_SUCH_SEGMENT);
+	ck_assert_int_eq(kernel_count_by_cpid(d.pid), before + 1);
+	ck_assert_int_eq(shmd_destroy(c, "lib.e"), SHMD_OK);
+	ck_assert_str_eq(shmd_strerror(SHMD_ERR_QUOTA_EXCEEDED),
+	    "quota exceeded");
+	ck_assert_str_eq(shmd_strerror(12345), "unknown error code");
+	shmd_disconnect(c);
+	shmd_disconnect(NULL);
+}
+END_TEST
+
+START_TEST(test_list_status_call)
+{
+	struct shmd_conn	*c = conn();
+	struct shmd_segment	*segs;
+	struct shmd_status	 st;
+	size_t			 n;
+	char			*json;
+
+	ck_assert_int_eq(shmd_create(c, "lib.l1", 100, NULL, NULL), SHMD_OK);
+	ck_assert_int_eq(shmd_create(c, "lib.l2", 200, NULL, NULL), SHMD_OK);
+	ck_assert_int_eq(shmd_list(c, &segs, &n), SHMD_OK);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(segs[0].name, "lib.l1");
+	ck_assert_str_eq(segs[1].name, "lib.l2");
+	shmd_free(segs);
+	ck_assert_int_eq(shmd_status(c, &st), SHMD_OK);
+	ck_assert_int_eq(st.pid, d.pid);
+	ck_assert_uint_eq(st.segments, 2);
+	ck_assert_uint_eq(st.bytes, 300);
+	ck_assert_uint_eq(st.limits.max_segments_per_uid, 4);
+	ck_assert_uint_eq(st.limits.max_bytes_per_uid, 1 << 20);
+	ck_assert_str_eq(st.version, PACKAGE_VERSION);
+	ck_assert_int_eq(shmd_call(c, "io.shmd.Open", "{\"name\":\"lib.l2\"}",
+	    &json), SHMD_OK);
+	ck_assert_ptr_nonnull(strstr(json, "\"size\":200"));
+	shmd_free(json);
+	ck_assert_int_eq(shmd_call(c, "io.shmd.Open", "{\"name\":\"x\"}",
+	    &json), SHMD_ERR_NO_SUCH_SEGMENT);
+	ck_assert_str_eq(json, "{\"name\":\"x\"}");
+	shmd_free(json);
+	ck_assert_int_eq(shmd_call(c, "io.shmd.Open", "[1]", &json),
+	    SHMD_ERR_INVALID_ARGUMENT);
+	destroy_all(c);
+	shmd_disconnect(c);
+}
+END_TEST
+
+START_TEST(test_watch)
+{
+	struct shmd_conn	*w = conn(), *c = conn();
+	struct shmd_segment	 s;
+	enum shmd_event		 ev;
+	int			 has;
+
+	ck_assert_int_eq(shmd_watch(w), SHMD_OK);
+	ck_assert_int_eq(shmd_status(w, NULL), SHMD_ERR_INVALID_ARGUMENT);
+	ck_assert_int_eq(shmd_open(w, "x", &s), SHMD_ERR_BUSY);
+	ck_assert_int_eq(shmd_create(c, "lib.w", 64, NULL, NULL), SHMD_OK);
+	ck_assert_int_eq(shmd_destroy(c, "lib.w"), SHMD_OK);
+	ck_assert_int_eq(shmd_watch_next(w, &ev, &s, &has), SHMD_OK);
+	ck_assert_int_eq(ev, SHMD_EVENT_CREATED);
+	ck_assert(has);
+	ck_assert_str_eq(s.name, "lib.w");
+	ck_assert_int_eq(shmd_watch_next(w, &ev, &s, &has), SHMD_OK);
+	ck_assert_int_eq(ev, SHMD_EVENT_DESTROYED);
+	ck_assert_str_eq(s.name, "lib.w");
+	shmd_disconnect(w);
+	shmd_disconnect(c);
+}
+END_TEST
+
+/* ------------------------------------------------ another uid (65534) */
+
+static const char	*nobody_socket;
+static int		 shared_shmid;
+
+/* As nobody: create a segment; it must belong to nobody, who can shmat it. */
+static int
+nobody_creates(void *arg)
+{
+	struct shmd_conn		*c;
+	struct shmd_create_options	 o;
+	struct shmd_segment		 s;
+	void				*p;
+
+	if (shmd_connect(nobody_socket, &c) != SHMD_OK)
+		return 10;
+	if (shmd_create(c, "nobody.own", 4096, NULL, &s) != SHMD_OK)
+		return 11;
+	if (s.uid != 65534 || s.gid != 65534 || s.creator_uid != 65534 ||
+	    s.mode != 0600)
+		return 12;
+	if ((p = shmat(s.shmid, NULL, 0)) == (void *)-1)
+		return 13;
+	shmdt(p);
+	/* nobody may not give a segment to root, nor to a foreign group */
+	shmd_create_options_init(&o);
+	o.flags = SHMD_CREATE_UID;
+	o.uid = 0;
+	if (shmd_create(c, "nobody.root", 10, &o, NULL) !=
+	    SHMD_ERR_PERMISSION_DENIED)
+		return 14;
+	o.flags = SHMD_CREATE_GID;
+	o.gid = 0;
+	if (shmd_create(c, "nobody.root", 10, &o, NULL) !=
+	    SHMD_ERR_PERMISSION_DENIED)
+		return 15;
+	/* The per-uid quota (4) counts against nobody. */
+	if (shmd_create(c, "nobody.2", 10, NULL, NULL) != SHMD_OK ||
+	    shmd_create(c, "nobody.3", 10, NULL, NULL) != SHMD_OK ||
+	    shmd_create(c, "nobody.4", 10, NULL, NULL) != SHMD_OK)
+		return 16;
+	if (shmd_create(c, "nobody.5", 10, NULL, NULL) !=
+	    SHMD_ERR_QUOTA_EXCEEDED ||
+	    strstr(shmd_last_error(c), "segments (max 4)") == NULL)
+		return 17;
+	shmd_disconnect(c);
+	return 0;
+}
+
+/* As nobody: what root made 0600 is invisible and unusable. */
+static int
+nobody_is_refused(void *arg)
+{
+	struct shmd_conn	*c;
+	struct shmd_segment	 s, *segs;
+	size_t			 n, i;
+
+	if (shmd_connect(nobody_socket, &c) != SHMD_OK)
+		return 10;
+	if (shmd_open(c, "root.private", &s) != SHMD_ERR_PERMISSION_DENIED)
+		return 11;
+	if (shmd_destroy(c, "root.private") != SHMD_ERR_PERMISSION_DENIED)
+		return 12;
+	/* Mode bits grant Open, never Destroy. */
+	if (shmd_open(c, "root.public", &s) != SHMD_OK)
+		return 13;
+	if (shmd_destroy(c, "root.public") != SHMD_ERR_PERMISSION_DENIED)
+		return 14;
+	if (shmd_list(c, &segs, &n) != SHMD_OK)
+		return 15;
+	for (i = 0; i < n; i++)
+		if (strcmp(segs[i].name, "root.private") == 0)
+			return 16;
+	shmd_free(segs);
+	/* The kernel agrees: no shmat on 0600 root's, read-only on 0644. */
+	if (shmat(shared_shmid, NULL, SHM_RDONLY) != (void *)-1 ||
+	    errno != EACCES)
+		return 17;
+	if (shmat(s.shmid, NULL, SHM_RDONLY) == (void *)-1)
+		return 18;
+	/* Given to nobody by root: nobody owns it and may destroy it. */
+	if (shmd_destroy(c, "root.given") != SHMD_OK)
+		return 19;
+	shmd_disconnect(c);
+	return 0;
+}
+
+START_TEST(test_other_uid)
+{
+	struct shmd_conn		*c;
+	struct shmd_create_options	 o;
+	struct shmd_segment		 s;
+	struct kseg			 k;
+
+	if (getuid() != 0)
+		return;	/* the suite is skipped below when not root */
+	nobody_socket = d.socket;
+	ck_assert_int_eq(as_nobody(nobody_creates, NULL), 0);
+	c = conn();
+	ck_assert_int_eq(shmd_open(c, "nobody.own", &s), SHMD_OK);
+	ck_assert_int_eq(kernel_segment(s.shmid, &k), 0);
+	ck_assert_uint_eq(k.uid, 65534);
+	ck_assert_int_eq(k.cpid, d.pid);
+
+	shmd_create_options_init(&o);
+	ck_assert_int_eq(shmd_create(c, "root.private", 10, &o, &s), SHMD_OK);
+	shared_shmid = s.shmid;
+	o.flags = SHMD_CREATE_MODE;
+	o.mode = 0644;
+	ck_assert_int_eq(shmd_create(c, "root.public", 10, &o, &s), SHMD_OK);
+	o.flags = SHMD_CREATE_UID | SHMD_CREATE_GID;
+	o.uid = 65534;
+	o.gid = 65534;
+	/* nobody holds 4, its quota: what root gives it counts too. */
+	ck_assert_int_eq(shmd_create(c, "root.given", 10, &o, &s),
+	    SHMD_ERR_QUOTA_EXCEEDED);
+	ck_assert_int_eq(shmd_destroy(c, "nobody.4"), SHMD_OK);
+	ck_assert_int_eq(shmd_create(c, "root.given", 10, &o, &s), SHMD_OK);
+	ck_assert_int_eq(as_nobody(nobody_is_refused, NULL), 0);
+	ck_assert_int_eq(shmd_open(c, "root.given", &s),
+	    SHMD_ERR_NO_SUCH_SEGMENT);
+	destroy_all(c);
+	shmd_disconnect(c);
+}
+END_TEST
+
+START_TEST(test_unreachable)
+{
+	struct shmd_conn	*c = NULL;
+
+	ck_assert_int_eq(shmd_connect("/nonexistent/shmd.sock", &c),
+	    SHMD_ERR_CONNECT);
+	ck_assert_ptr_null(c);
+	setenv("SHMD_SOCKET", "/from/env.sock", 1);
+	ck_assert_str_eq(shmd_socket_path(NULL), "/from/env.sock");
+	ck_assert_str_eq(shmd_socket_path("/given"), "/given");
+	unsetenv("SHMD_SOCKET");
+	ck_assert_str_eq(shmd_socket_path(NULL), "/run/shmd/shmd.sock");
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("libshmd");
+	TCase	*tc = tcase_create("libshmd");
+	TCase	*tu = tcase_create("other-uid");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_add_unchecked_fixture(tc, start, stop);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_create_attach_destroy);
+	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_list_status_call);
+	tcase_add_test(tc, test_watch);
+	tcase_add_test(tc, test_unreachable);
+	suite_add_tcase(s, tc);
+	if (getuid() == 0) {
+		tcase_add_unchecked_fixture(tu, start, stop);
+		tcase_add_test(tu, test_other_uid);
+		suite_add_tcase(s, tu);
+	} else
+		fprintf(stderr, "not root: skipping the other-uid tests\n");
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
