@@ -395,8 +395,16 @@ run_cmd(char **out, const char *input, const char *const argv[])
 	}
 	close(inp[0]);
 	close(outp[1]);
-	if (input != NULL)
-		raw_send(inp[1], input, strlen(input));
+	if (input != NULL) {
+		const char	*p = input;
+		size_t		 left = strlen(input);
+
+		signal(SIGPIPE, SIG_IGN);
+		while (left > 0 && (n = write(inp[1], p, left)) > 0) {
+			p += n;
+			left -= (size_t)n;
+		}
+	}
 	close(inp[1]);
 	buf = malloc(cap);
 	ck_assert_ptr_nonnull(buf);

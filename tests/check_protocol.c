@@ -1,0 +1,381 @@
+/* Integration tests: the wire protocol through raw sockets, and the daemon's life. */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "testutil.h"
+
+static struct testd	d;
+
+static void
+start(void)
+{
+	testd_start(&d, "--max-clients=8", "--max-message-size=2048", NULL);
+}
+
+static void
+stop(void)
+{
+	testd_stop(&d);
+}
+
+/* Another connection is still served. */
+static void
+assert_alive(void)
+{
+	int			 fd = raw_connect(d.socket);
+	struct json_object	*r;
+
+	ck_assert_int_ge(fd, 0);
+	r = raw_call(fd, "{\"method\":\"io.shmd.Status\"}");
+	ck_assert_ptr_null(reply_error(r));
+	json_object_put(r);
+	close(fd);
+}
+
+static void
+expect_protocol_error(const void *data, size_t len)
+{
+	int			 fd = raw_connect(d.socket);
+	struct json_object	*r;
+
+	ck_assert_int_ge(fd, 0);
+	raw_send(fd, data, len);
+	r = raw_recv(fd, 5000);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(reply_error(r), "io.shmd.ProtocolError");
+	ck_assert_ptr_nonnull(reply_str(r, "reason"));
+	json_object_put(r);
+	ck_assert(raw_closed(fd, 5000));
+	close(fd);
+	assert_alive();
+}
+
+START_TEST(test_garbage)
+{
+	static const char *const bad[] = {
+		"not json", "[1,2]", "42", "\"str\"", "{\"method\":1}",
+		"{\"parameters\":{}}", "{\"method\":null}", "{", "",
+		"{\"method\":\"io.shmd.List\"} trailing",
+		"{\"method\":\"\xff\xfe\"}",
+	};
+	char	big[3000];
+	size_t	i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		expect_protocol_error(bad[i], strlen(bad[i]) + 1);
+	/* over max_message_size (2048), with and without its NUL */
+	memset(big, ' ', sizeof big);
+	expect_protocol_error(big, 2049);
+	big[2500] = '\0';
+	expect_protocol_error(big, 2501);
+}
+END_TEST
+
+START_TEST(test_errors_keep_connection)
+{
+	int			 fd = raw_connect(d.socket);
+	struct json_object	*r;
+
+	r = raw_call(fd, "{\"method\":\"io.shmd.Frob\"}");
+	ck_assert_str_eq(reply_error(r), "org.varlink.service.MethodNotFound");
+	json_object_put(r);
+	r = raw_call(fd, "{\"method\":\"x.y.Z\"}");
+	ck_assert_str_eq(reply_error(r), "org.varlink.service.InterfaceNotFound");
+	ck_assert_str_eq(reply_str(r, "interface"), "x.y");
+	json_object_put(r);
+	r = raw_call(fd, "{\"method\":\"io.shmd.Create\",\"parameters\":"
+	    "{\"name\":\"p.x\",\"size\":\"big\"}}");
+	ck_assert_str_eq(reply_str(r, "parameter"), "size");
+	json_object_put(r);
+	r = raw_call(fd, "{\"method\":\"io.shmd.Status\"}");
+	ck_assert_ptr_null(reply_error(r));
+	json_object_put(r);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_split_and_batched)
+{
+	const char		*msg = "{\"method\":\"io.shmd.Status\"}";
+	int			 fd = raw_connect(d.socket), i;
+	struct json_object	*r;
+	char			 batch[4096];
+	size_t			 n = 0;
+
+	/* one message, a byte at a time */
+	for (i = 0; msg[i] != '\0'; i++)
+		raw_send(fd, msg + i, 1);
+	raw_send(fd, "", 1);
+	r = raw_recv(fd, 5000);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_null(reply_error(r));
+	json_object_put(r);
+	/* fifty in one write: fifty replies in order */
+	for (i = 0; i < 50; i++) {
+		n += (size_t)snprintf(batch + n, sizeof batch - n,
+		    "{\"method\":\"io.shmd.Open\",\"parameters\":{\"name\":"
+		    "\"n%d\"}}", i);
+		batch[n++] = '\0';
+	}
+	raw_send(fd, batch, n);
+	for (i = 0; i < 50; i++) {
+		char want[16];
+
+		r = raw_recv(fd, 5000);
+		ck_assert_ptr_nonnull(r);
+		snprintf(want, sizeof want, "n%d", i);
+		ck_assert_str_eq(reply_str(r, "name"), want);
+		json_object_put(r);
+	}
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_stalled_client)
+{
+	int	fd = raw_connect(d.socket);
+
+	/* half a message, then nothing: others are served meanwhile */
+	raw_send(fd, "{\"method\":\"io.shm", 17);
+	assert_alive();
+	close(fd);
+	/* a client that leaves mid-call */
+	fd = raw_connect(d.socket);
+	raw_send_msg(fd, "{\"method\":\"io.shmd.List\"}");
+	close(fd);
+	assert_alive();
+}
+END_TEST
+
+START_TEST(test_watch_raw)
+{
+	int			 w = raw_connect(d.socket), c = raw_connect(d.socket);
+	struct json_object	*r, *p;
+
+	r = raw_call(w, "{\"method\":\"io.shmd.Watch\",\"more\":true}");
+	ck_assert_str_eq(reply_str(r, "event"), "ready");
+	p = json_object_object_get(r, "continues");
+	ck_assert(json_object_get_boolean(p));
+	json_object_put(r);
+	r = raw_call(c, "{\"method\":\"io.shmd.Create\",\"parameters\":{\"name\":"
+	    "\"p.w\",\"size\":1,\"lifetime\":\"persistent\"}}");
+	json_object_put(r);
+	r = raw_call(c, "{\"method\":\"io.shmd.Destroy\",\"parameters\":"
+	    "{\"name\":\"p.w\"}}");
+	json_object_put(r);
+	r = raw_recv(w, 5000);
+	ck_assert_str_eq(reply_str(r, "event"), "created");
+	ck_assert(json_object_get_boolean(json_object_object_get(r,
+	    "continues")));
+	json_object_put(r);
+	r = raw_recv(w, 5000);
+	ck_assert_str_eq(reply_str(r, "event"), "destroyed");
+	json_object_put(r);
+	/* a watching connection takes no further calls */
+	raw_send_msg(w, "{\"method\":\"io.shmd.Status\"}");
+	r = raw_recv(w, 5000);
+	ck_assert_str_eq(reply_error(r), "io.shmd.ProtocolError");
+	json_object_put(r);
+	ck_assert(raw_closed(w, 5000));
+	close(w);
+	close(c);
+}
+END_TEST
+
+START_TEST(test_max_clients)
+{
+	int			 fds[8], extra, i;
+	struct json_object	*r;
+
+	/* max_clients is 8 */
+	for (i = 0; i < 8; i++) {
+		fds[i] = raw_connect(d.socket);
+		ck_assert_int_ge(fds[i], 0);
+		r = raw_call(fds[i], "{\"method\":\"io.shmd.Status\"}");
+		json_object_put(r);
+	}
+	extra = raw_connect(d.socket);
+	r = raw_recv(extra, 5000);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(reply_error(r), "io.shmd.QuotaExceeded");
+	ck_assert_str_eq(reply_str(r, "limit"), "clients");
+	ck_assert_int_eq(reply_int(r, "max"), 8);
+	json_object_put(r);
+	ck_assert(raw_closed(extra, 5000));
+	close(extra);
+	close(fds[0]);
+	/* once one leaves, there is room again */
+	for (i = 0; i < 100; i++) {
+		extra = raw_connect(d.socket);
+		raw_send_msg(extra, "{\"method\":\"io.shmd.Status\"}");
+		r = raw_recv(extra, 5000);
+		close(extra);
+		if (r != NULL && reply_error(r) == NULL) {
+			json_object_put(r);
+			break;
+		}
+		json_object_put(r);
+		usleep(10000);	/* the daemon has not yet seen the close */
+	}
+	ck_assert_int_lt(i, 100);
+	for (i = 1; i < 8; i++)
+		close(fds[i]);
+}
+END_TEST
+
+START_TEST(test_getinfo)
+{
+	int			 fd = raw_connect(d.socket);
+	struct json_object	*r, *ifaces;
+
+	r = raw_call(fd, "{\"method\":\"org.varlink.service.GetInfo\"}");
+	ifaces = json_object_object_get(json_object_object_get(r,
+	    "parameters"), "interfaces");
+	ck_assert_uint_eq(json_object_array_length(ifaces), 2);
+	ck_assert_str_eq(reply_str(r, "version"), PACKAGE_VERSION);
+	json_object_put(r);
+	r = raw_call(fd, "{\"method\":\"org.varlink.service."
+	    "GetInterfaceDescription\",\"parameters\":{\"interface\":"
+	    "\"org.varlink.service\"}}");
+	ck_assert_ptr_nonnull(strstr(reply_str(r, "description"),
+	    "interface org.varlink.service"));
+	json_object_put(r);
+	close(fd);
+}
+END_TEST
+
+/* ------------------------------------------------ the daemon's life */
+
+static int
+run_shmd(char **out, const char *a1, const char *a2, const char *a3)
+{
+	const char	*argv[] = { test_program("daemon/shmd"), a1, a2, a3,
+	    NULL };
+	int		 rc;
+
+	rc = run_cmd(out, NULL, argv);
+	return rc;
+}
+
+START_TEST(test_command_line)
+{
+	char	*out, conf[] = "/tmp/shmd-badconf-XXXXXX";
+	FILE	*f;
+	int	 fd;
+
+	ck_assert_int_eq(run_shmd(&out, "--help", NULL, NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out, "--max-segments-per-uid=VALUE"));
+	free(out);
+	ck_assert_int_eq(run_shmd(&out, "--version", NULL, NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out, PACKAGE_VERSION));
+	free(out);
+	ck_assert_int_eq(run_shmd(NULL, "--bogus", NULL, NULL), 2);
+	ck_assert_int_eq(run_shmd(NULL, "--config", "/nonexistent.conf", NULL),
+	    2);
+	ck_assert_int_eq(run_shmd(NULL, "--config", "/dev/null",
+	    "--max-clients=zero"), 2);
+	fd = mkstemp(conf);
+	f = fdopen(fd, "w");
+	fputs("max_clients = 4\nmax_segments_per_uid = lots\n", f);
+	fclose(f);
+	/* the error is one line naming file, line and key (on stderr) */
+	ck_assert_int_eq(run_shmd(NULL, "--config", conf, NULL), 2);
+	unlink(conf);
+}
+END_TEST
+
+START_TEST(test_socket_takeover)
+{
+	struct testd		 other;
+	struct sockaddr_un	 sun;
+	struct stat		 sb;
+	const char		*argv[8];
+	int			 fd;
+
+	/* Another shmd answers on the socket: refuse to start. */
+	argv[0] = test_program("daemon/shmd");
+	argv[1] = "--config";
+	argv[2] = "/dev/null";
+	argv[3] = "--socket";
+	argv[4] = d.socket;
+	argv[5] = "--state-dir";
+	argv[6] = d.state;
+	argv[7] = NULL;
+	ck_assert_int_eq(run_cmd(NULL, NULL, argv), 1);
+	assert_alive();
+
+	/* A stale socket file (nobody listening) is replaced. */
+	testd_start(&other, NULL);
+	kill(other.pid, SIGKILL);
+	waitpid(other.pid, NULL, 0);
+	other.pid = -1;
+	ck_assert_int_eq(stat(other.socket, &sb), 0);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	ck_assert_uint_lt(strlen(other.socket), sizeof sun.sun_path);
+	memcpy(sun.sun_path, other.socket, strlen(other.socket) + 1);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof sun), -1);
+	close(fd);
+	{
+		char	 dir[256];
+		struct testd again;
+
+		snprintf(dir, sizeof dir, "%s", other.dir);
+		memset(&again, 0, sizeof again);
+		again = other;
+		/* restart on the same paths */
+		again.pid = fork();
+		ck_assert_int_ge(again.pid, 0);
+		if (again.pid == 0) {
+			execl(test_program("daemon/shmd"), "shmd", "--config",
+			    "/dev/null", "--socket", other.socket,
+			    "--state-dir", other.state, (char *)NULL);
+			_exit(127);
+		}
+		ck_assert_int_eq(testd_wait_ready(&again, 10000), 0);
+		testd_stop(&again);
+		(void)dir;
+	}
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("protocol");
+	TCase	*tc = tcase_create("protocol");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_add_unchecked_fixture(tc, start, stop);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_garbage);
+	tcase_add_test(tc, test_errors_keep_connection);
+	tcase_add_test(tc, test_split_and_batched);
+	tcase_add_test(tc, test_stalled_client);
+	tcase_add_test(tc, test_watch_raw);
+	tcase_add_test(tc, test_max_clients);
+	tcase_add_test(tc, test_getinfo);
+	tcase_add_test(tc, test_command_line);
+	tcase_add_test(tc, test_socket_takeover);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
