@@ -100,7 +100,8 @@ call_params(struct call *call, const struct param_spec *specs, int n,
 	struct json_object	*v;
 	int			 i;
 
-	memset(values, 0, sizeof *values * (size_t)n);
+	if (n > 0)
+		memset(values, 0, sizeof *values * (size_t)n);
 	json_object_object_foreach(call->params, key, val) {
 		(void)val;
 		for (i = 0; i < n; i++)

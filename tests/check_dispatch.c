@@ -32,6 +32,7 @@ setup_with(uint64_t key_count, uint64_t per_uid, uint64_t bytes_per_uid)
 	struct conf	conf;
 	int		sv[2];
 
+	kernel_sweep_keys(0x7e5c0000, 64);
 	base = event_base_new();
 	ck_assert_ptr_nonnull(base);
 	ck_assert_int_eq(conf_init(&conf), 0);

@@ -13,6 +13,7 @@
 #include "keyalloc.h"
 #include "kshm.h"
 #include "registry.h"
+#include "testutil.h"
 
 static struct segment *
 make(const char *name, uid_t uid, uint64_t size)
@@ -88,6 +89,7 @@ START_TEST(test_keyalloc_skips_taken_keys)
 	struct kshm_stat	st;
 	int			blockers[3], ids[3], i;
 
+	kernel_sweep_keys(KA_BASE, 6);
 	/* Someone else holds the first three keys of the range. */
 	for (i = 0; i < 3; i++) {
 		blockers[i] = shmget(KA_BASE + i, 64, IPC_CREAT | 0600);

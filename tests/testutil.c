@@ -353,6 +353,28 @@ kernel_remove_by_cpid(pid_t pid)
 	kernel_walk_cpid(pid, 1);
 }
 
+void
+kernel_sweep_keys(unsigned base, unsigned count)
+{
+	FILE		*f = fopen("/proc/sysvipc/shm", "r");
+	char		 line[512], proc[64];
+	int		 key, shmid, cpid;
+	unsigned	 perms;
+	unsigned long	 size;
+
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (sscanf(line, "%d %d %o %lu %d", &key, &shmid, &perms, &size,
+		    &cpid) != 5 || (unsigned)key - base >= count)
+			continue;
+		snprintf(proc, sizeof proc, "/proc/%d", cpid);
+		if (access(proc, F_OK) == -1)
+			shmctl(shmid, IPC_RMID, NULL);
+	}
+	fclose(f);
+}
+
 int
 as_nobody(int (*fn)(void *), void *arg)
 {

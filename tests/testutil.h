@@ -58,6 +58,12 @@ int	kernel_count_by_cpid(pid_t pid);
 /* Remove every segment whose creator is pid. */
 void	kernel_remove_by_cpid(pid_t pid);
 
+/*
+ * Remove segments with a key in [base, base + count) whose creator is dead:
+ * leftovers of an earlier run that failed before cleaning up.
+ */
+void	kernel_sweep_keys(unsigned base, unsigned count);
+
 /* Run fn(arg) in a child as uid/gid 65534; returns its exit status. */
 int	as_nobody(int (*fn)(void *), void *arg);
 

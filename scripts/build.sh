@@ -1,0 +1,17 @@
+#!/bin/sh
+# Configure (once) and build shmd in a build directory: build.sh DIR [configure args].
+set -e
+top=$(cd "$(dirname "$0")/.." && pwd)
+dir=$1
+shift
+if [ ! -x "$top/configure" ] || [ "$top/configure.ac" -nt "$top/configure" ] ||
+   [ "$top/Makefile.am" -nt "$top/Makefile.in" ]; then
+	(cd "$top" && autoreconf --install --force >/dev/null 2>&1) ||
+		(cd "$top" && autoreconf --install --force)
+fi
+mkdir -p "$dir"
+cd "$dir"
+if [ ! -f Makefile ] || [ "$top/configure" -nt Makefile ]; then
+	"$top/configure" --quiet "$@"
+fi
+make -j"$(nproc)" >/dev/null

@@ -1,0 +1,31 @@
+#!/bin/sh
+# Install the Debian packages shmd needs to build and test, if missing.
+# Used by run.sh and test.sh; safe to run again (it installs only what lacks).
+set -e
+
+packages="build-essential autoconf automake libtool pkg-config \
+libevent-dev libjson-c-dev check python3 procps"
+# The test suite also wants these (sanitizers come with gcc).
+[ "${1:-}" = "--test" ] && packages="$packages valgrind"
+
+missing=""
+for p in $packages; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "Installing:$missing"
+if [ "$(id -u)" -eq 0 ]; then
+	sudo=""
+elif command -v sudo >/dev/null 2>&1; then
+	sudo="sudo"
+else
+	echo "missing packages:$missing (run as root, or install them)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $missing

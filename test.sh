@@ -1,0 +1,48 @@
+#!/bin/sh
+# Build shmd and run every test: the suite with -Werror, the contract smoke
+# test when ../shared is there, then the suite again under AddressSanitizer
+# and UndefinedBehaviorSanitizer. With CI set, also make distcheck.
+set -e
+top=$(cd "$(dirname "$0")" && pwd)
+cd "$top"
+scripts/deps.sh --test
+
+step() { printf '\n==> %s\n' "$*"; }
+check() {
+	# make check, showing the logs of what failed
+	if ! make -C "$1" -j"$(nproc)" check >"$1/check.out" 2>&1; then
+		cat "$1/check.out"
+		for log in "$1"/tests/*.log; do
+			grep -q '^FAIL' "$log" 2>/dev/null && { echo "--- $log"; tail -n 40 "$log"; }
+		done
+		exit 1
+	fi
+	grep -E '^(PASS|FAIL|SKIP|ERROR|XFAIL|XPASS)|^# ' "$1/check.out"
+}
+
+step "build (-Werror)"
+scripts/build.sh "$top/build" --enable-werror
+step "make check"
+check "$top/build"
+
+if [ -f "$top/../shared/contract-smoke.py" ]; then
+	step "contract smoke test (../shared/contract-smoke.py)"
+	python3 "$top/../shared/contract-smoke.py" "$top/build"
+fi
+
+step "build with AddressSanitizer and UndefinedBehaviorSanitizer"
+san="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -g -O1"
+scripts/build.sh "$top/build-asan" --enable-werror CFLAGS="$san" LDFLAGS="$san"
+step "make check (sanitizers)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	check "$top/build-asan"
+
+if [ -n "${CI:-}" ]; then
+	step "make distcheck"
+	make -C "$top/build" distcheck >"$top/build/distcheck.out" 2>&1 ||
+		{ tail -n 60 "$top/build/distcheck.out"; exit 1; }
+	grep -E '^=+$|archives ready' -A1 "$top/build/distcheck.out" | tail -n 3
+fi
+
+step "all tests passed"
