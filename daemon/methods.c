@@ -13,7 +13,10 @@
 #include "jsonutil.h"
 #include "kshm.h"
 #include "log.h"
+#include "procwatch.h"
+#include "reaper.h"
 #include "server.h"
+#include "state.h"
 
 static void
 method_quota(struct call *call, const char *limit, uint64_t max)
@@ -200,11 +203,26 @@ method_create(struct call *call)
 	seg->created_usec = now_usec();
 	seg->kernel_cpid = st.cpid;
 	seg->kernel_ctime = st.ctime;
+	if (lifetime == PROTO_LIFETIME_PROCESS &&
+	    proc_start_time(peer->pid, &seg->creator_start) == -1)
+		seg->creator_gone = 1;	/* reaped at the next sweep */
+	/* Recorded before it is answered: a restart finds it. */
+	if (state_record_create(srv, seg) == -1) {
+		int err = errno;
+
+		log_warn("create %s: cannot record it in %s", seg->name,
+		    srv->conf.state_dir);
+		kshm_remove(shmid);
+		segment_destroy(seg);
+		return method_system_limit(call, err);
+	}
 	if (registry_add(&srv->registry, seg) == -1) {
+		state_record_destroy(srv, seg);
 		kshm_remove(shmid);
 		segment_destroy(seg);
 		return call_nomem(call);
 	}
+	reaper_follow(srv, seg);
 	log_info("created %s (shmid %d, key 0x%08x, %llu bytes, owner "
 	    "%lu:%lu, mode %03o, %s) for pid %ld uid %lu", seg->name, shmid,
 	    (unsigned)seg->key, (unsigned long long)seg->size,
@@ -249,7 +267,7 @@ method_destroy(struct call *call)
 		return;
 	if (!perm_may_destroy(&call->conn->peer, seg->creator_uid, &st))
 		return call_error(call, PROTO_ERR_PERMISSION_DENIED, NULL);
-	if (kshm_remove(seg->shmid) == -1) {
+	if (!seg->rmid_marked && kshm_remove(seg->shmid) == -1) {
 		log_warn("destroy %s: shmctl(%d, IPC_RMID)", seg->name,
 		    seg->shmid);
 		return method_system_limit(call, errno);
@@ -257,10 +275,8 @@ method_destroy(struct call *call)
 	log_info("destroyed %s (shmid %d) for pid %ld uid %lu", seg->name,
 	    seg->shmid, (long)call->conn->peer.pid,
 	    (unsigned long)call->conn->peer.uid);
-	registry_remove(&srv->registry, seg);
+	server_forget(srv, seg, PROTO_EVENT_DESTROYED, &st);
 	call_reply(call, NULL);
-	server_notify(srv, PROTO_EVENT_DESTROYED, seg, &st);
-	segment_destroy(seg);
 }
 
 static void

@@ -9,6 +9,8 @@
 
 #include "proto.h"
 
+struct procwatch;
+
 struct segment {
 	TAILQ_ENTRY(segment)	 entry;
 	char			*name;
@@ -22,9 +24,13 @@ struct segment {
 	unsigned		 mode;
 	uid_t			 creator_uid;
 	pid_t			 creator_pid;
+	uint64_t		 creator_start;	/* its start time, in ticks */
 	int64_t			 created_usec;
 	pid_t			 kernel_cpid;	/* shm_cpid: the daemon that made it */
 	int64_t			 kernel_ctime;	/* as of our IPC_SET */
+	int			 rmid_marked;	/* we marked it IPC_RMID (keyless) */
+	struct procwatch	*watch;		/* the creator, for "process" */
+	int			 creator_gone;	/* it exited: reap */
 };
 
 TAILQ_HEAD(segment_list, segment);

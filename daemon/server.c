@@ -21,7 +21,9 @@
 #include "jsonutil.h"
 #include "kshm.h"
 #include "log.h"
+#include "reaper.h"
 #include "server.h"
+#include "state.h"
 
 int64_t
 now_usec(void)
@@ -46,6 +48,8 @@ server_init(struct server *srv, struct event_base *base,
 		return -1;
 	}
 	registry_init(&srv->registry);
+	LIST_INIT(&srv->procwatches);
+	srv->state_fd = -1;
 	keyalloc_init(&srv->keys, conf->key_base, conf->key_count);
 	TAILQ_INIT(&srv->conns);
 	srv->start_usec = now_usec();
@@ -65,6 +69,9 @@ server_finish(struct server *srv)
 		evconnlistener_free(srv->listener);
 	if (srv->accept_timer != NULL)
 		event_free(srv->accept_timer);
+	reaper_stop(srv);
+	procwatch_finish(srv);
+	state_close(srv);
 	registry_finish(&srv->registry);
 	conf_finish(&srv->conf);
 }
@@ -304,13 +311,12 @@ server_stat_segment(struct server *srv, const struct segment *seg,
 	if (st->cpid != seg->kernel_cpid || st->size != seg->size)
 		return -1;
 	/* Marked for removal by someone else (ipcrm): gone for us too. */
-	if (st->mode & SHMD_SHM_DEST)
+	if ((st->mode & SHMD_SHM_DEST) && !seg->rmid_marked)
 		return -1;
 	return 0;
 }
 
-/* What watchers see of a segment without its kernel state. */
-static void
+void
 server_recorded_stat(const struct segment *seg, struct kshm_stat *st)
 {
 	memset(st, 0, sizeof *st);
@@ -323,17 +329,28 @@ server_recorded_stat(const struct segment *seg, struct kshm_stat *st)
 }
 
 void
+server_forget(struct server *srv, struct segment *seg, enum proto_event ev,
+    const struct kshm_stat *st)
+{
+	if (state_record_destroy(srv, seg) == -1)
+		log_warn("state: cannot record the end of %s", seg->name);
+	registry_remove(&srv->registry, seg);
+	procwatch_put(seg->watch);
+	seg->watch = NULL;
+	server_notify(srv, ev, seg, st);
+	segment_destroy(seg);
+}
+
+void
 server_vanished(struct server *srv, struct segment *seg)
 {
 	struct kshm_stat	st;
 
 	log_notice("segment %s (shmid %d) was removed behind shmd's back",
 	    seg->name, seg->shmid);
-	registry_remove(&srv->registry, seg);
 	srv->vanished++;
 	server_recorded_stat(seg, &st);
-	server_notify(srv, PROTO_EVENT_VANISHED, seg, &st);
-	segment_destroy(seg);
+	server_forget(srv, seg, PROTO_EVENT_VANISHED, &st);
 }
 
 void

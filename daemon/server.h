@@ -7,6 +7,7 @@
 
 #include "conf.h"
 #include "keyalloc.h"
+#include "procwatch.h"
 #include "proto.h"
 #include "registry.h"
 
@@ -35,6 +36,12 @@ struct server {
 	uid_t			 euid;
 	pid_t			 pid;
 	int			 own_socket;	/* we bound it: unlink at exit */
+	struct procwatch_list	 procwatches;
+	struct event		*reaper_timer;
+	unsigned		 reaper_ticks;
+	int			 state_fd;	/* the append-only state log, or -1 */
+	uint64_t		 state_records;	/* records in it */
+	int			 state_torn;	/* a record was cut short */
 };
 
 /* shm_perm.mode's bit for a segment marked with IPC_RMID. */
@@ -63,8 +70,16 @@ void	server_notify(struct server *, enum proto_event,
  */
 int	server_stat_segment(struct server *, const struct segment *,
 	    struct kshm_stat *);
+/* What watchers see of a segment without its kernel state: what was recorded. */
+void	server_recorded_stat(const struct segment *, struct kshm_stat *);
 /* Forget a segment removed behind the daemon's back; logs and notifies. */
 void	server_vanished(struct server *, struct segment *);
+/*
+ * Forget a segment whose kernel side is gone or marked for removal:
+ * record it, take it out of the registry, tell watchers about event, free it.
+ */
+void	server_forget(struct server *, struct segment *, enum proto_event,
+	    const struct kshm_stat *);
 
 /* A segment as PROTOCOL.md's Segment object (NULL when out of memory). */
 struct json_object *server_segment_json(const struct segment *,

@@ -15,8 +15,10 @@
 #include "conf.h"
 #include "log.h"
 #include "notify.h"
+#include "reaper.h"
 #include "server.h"
 #include "shmdd.h"
+#include "state.h"
 
 #define EXIT_USAGE	2
 
@@ -312,6 +314,14 @@ shmdd_main(int argc, char **argv)
 	conf_finish(&cfg);
 	if (shmdd_prepare_dirs(&d.srv.conf) == -1)
 		goto out;
+	/* Take back what an earlier run left before answering anyone. */
+	if (state_open(&d.srv) == -1)
+		goto out;
+	reaper_sweep(&d.srv, 1);
+	if (reaper_start(&d.srv) == -1) {
+		log_errx("cannot start the reaper");
+		goto out;
+	}
 	fd = notify_listen_fd();
 	if (fd == -2)
 		goto out;
@@ -338,6 +348,9 @@ shmdd_main(int argc, char **argv)
 		log_errx("event loop failed");
 		goto out;
 	}
+	/* Leave a compact state for the next start. */
+	if (state_compact(&d.srv) == -1)
+		log_warn("state: cannot write the state at exit");
 	d.exit_code = 0;
 out:
 	notify_finish();

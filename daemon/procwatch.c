@@ -1,0 +1,136 @@
+/* Following creator processes with pidfds (pidfd_open(2)). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+#include "procwatch.h"
+#include "reaper.h"
+#include "server.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+int
+proc_start_time(pid_t pid, uint64_t *start)
+{
+	char			 path[64], buf[1024], *p, state;
+	unsigned long long	 v;
+	ssize_t			 n;
+	int			 fd, field;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* The command may hold spaces and parentheses: start after the last ')'. */
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1, " %c", &state) != 1)
+		return -1;
+	if (state == 'Z' || state == 'X' || state == 'x')
+		return -1;
+	/* Fields 3 (state) to 22 (starttime). */
+	for (field = 2; field < 22; field++) {
+		if ((p = strchr(p + 1, ' ')) == NULL)
+			return -1;
+	}
+	if (sscanf(p + 1, "%llu", &v) != 1)
+		return -1;
+	*start = v;
+	return 0;
+}
+
+static void
+procwatch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct procwatch	*w = arg;
+
+	log_debug("process %ld exited", (long)w->pid);
+	/* Keep the watch alive while its segments are reaped. */
+	w->refs++;
+	reaper_process_exited(w->srv, w);
+	procwatch_put(w);
+}
+
+struct procwatch *
+procwatch_get(struct server *srv, pid_t pid, uint64_t start)
+{
+	struct procwatch	*w;
+	uint64_t		 now;
+	int			 fd, saved;
+
+	LIST_FOREACH(w, &srv->procwatches, entry) {
+		if (w->pid == pid && w->start == start) {
+			w->refs++;
+			return w;
+		}
+	}
+	if ((fd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1)
+		return NULL;
+	/* The pid is pinned now: is it still the same process, and alive? */
+	if (proc_start_time(pid, &now) == -1 || now != start) {
+		close(fd);
+		errno = ESRCH;
+		return NULL;
+	}
+	if ((w = calloc(1, sizeof *w)) == NULL) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return NULL;
+	}
+	w->srv = srv;
+	w->pid = pid;
+	w->start = start;
+	w->pidfd = fd;
+	w->refs = 1;
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	w->ev = event_new(srv->base, fd, EV_READ, procwatch_cb, w);
+	if (w->ev == NULL || event_add(w->ev, NULL) == -1) {
+		if (w->ev != NULL)
+			event_free(w->ev);
+		close(fd);
+		free(w);
+		errno = ENOMEM;
+		return NULL;
+	}
+	LIST_INSERT_HEAD(&srv->procwatches, w, entry);
+	return w;
+}
+
+static void
+procwatch_free(struct procwatch *w)
+{
+	LIST_REMOVE(w, entry);
+	event_free(w->ev);
+	close(w->pidfd);
+	free(w);
+}
+
+void
+procwatch_put(struct procwatch *w)
+{
+	if (w != NULL && --w->refs == 0)
+		procwatch_free(w);
+}
+
+void
+procwatch_finish(struct server *srv)
+{
+	struct procwatch	*w;
+
+	while ((w = LIST_FIRST(&srv->procwatches)) != NULL)
+		procwatch_free(w);
+}

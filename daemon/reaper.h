@@ -1,0 +1,33 @@
+/*
+ * Lifetimes: "detach" segments are looked at every REAPER_INTERVAL_MS
+ * (the kernel sends no notice of a detach); "process" segments follow
+ * their creator through a pidfd; every segment is checked every second for
+ * removal behind the daemon's back.
+ */
+#ifndef SHMD_REAPER_H
+#define SHMD_REAPER_H
+
+struct procwatch;
+struct segment;
+struct server;
+
+#define REAPER_INTERVAL_MS	200
+#define REAPER_FULL_EVERY	5	/* ticks between looks at every segment */
+
+int	reaper_start(struct server *);
+void	reaper_stop(struct server *);
+
+/* Look at the segments (all of them when full) and apply their lifetimes. */
+void	reaper_sweep(struct server *, int full);
+
+/*
+ * Start following a new segment's lifetime ("process": its creator).
+ * A creator already gone gets its segment reaped at the next sweep; one
+ * that cannot be followed now (no descriptors) is tried again then.
+ */
+void	reaper_follow(struct server *, struct segment *);
+
+/* A creator exited: reap the segments that follow it. */
+void	reaper_process_exited(struct server *, struct procwatch *);
+
+#endif
