@@ -69,21 +69,16 @@ testd_wait_ready(struct testd *d, int timeout_ms)
 	return -1;
 }
 
-void
-testd_start(struct testd *d, const char *arg, ...)
+/* Pids of every daemon a test started, to remove what they left. */
+static pid_t	testd_pids[64];
+static int	testd_npids;
+
+static void
+testd_launch(struct testd *d)
 {
 	const char	*argv[64];
-	va_list		 ap;
-	int		 n = 0, fd;
-	char		 tmpl[] = "/tmp/shmd-test-XXXXXX";
+	int		 n = 0, i, fd;
 
-	memset(d, 0, sizeof *d);
-	ck_assert_ptr_nonnull(mkdtemp(tmpl));
-	chmod(tmpl, 0755);
-	snprintf(d->dir, sizeof d->dir, "%s", tmpl);
-	snprintf(d->socket, sizeof d->socket, "%s/shmd.sock", d->dir);
-	snprintf(d->state, sizeof d->state, "%s/state", d->dir);
-	snprintf(d->log, sizeof d->log, "%s/shmd.log", d->dir);
 	argv[n++] = test_program("daemon/shmd");
 	argv[n++] = "--config";
 	argv[n++] = "/dev/null";
@@ -94,10 +89,8 @@ testd_start(struct testd *d, const char *arg, ...)
 	argv[n++] = "--key-base=0x7e5a0000";
 	argv[n++] = "--key-count=4096";
 	argv[n++] = "--log-level=debug";
-	va_start(ap, arg);
-	for (; arg != NULL && n < 62; arg = va_arg(ap, const char *))
-		argv[n++] = arg;
-	va_end(ap);
+	for (i = 0; d->args[i] != NULL; i++)
+		argv[n++] = d->args[i];
 	argv[n] = NULL;
 	d->pid = fork();
 	ck_assert_int_ge(d->pid, 0);
@@ -110,8 +103,61 @@ testd_start(struct testd *d, const char *arg, ...)
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
+	if (testd_npids < 64)
+		testd_pids[testd_npids++] = d->pid;
 	ck_assert_msg(testd_wait_ready(d, 10000) == 0,
 	    "shmd did not become ready (log %s)", d->log);
+}
+
+void
+testd_start(struct testd *d, const char *arg, ...)
+{
+	va_list		 ap;
+	int		 n = 0;
+	char		 tmpl[] = "/tmp/shmd-test-XXXXXX";
+
+	memset(d, 0, sizeof *d);
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	chmod(tmpl, 0755);
+	snprintf(d->dir, sizeof d->dir, "%s", tmpl);
+	snprintf(d->socket, sizeof d->socket, "%s/shmd.sock", d->dir);
+	snprintf(d->state, sizeof d->state, "%s/state", d->dir);
+	snprintf(d->log, sizeof d->log, "%s/shmd.log", d->dir);
+	va_start(ap, arg);
+	for (; arg != NULL && n < 15; arg = va_arg(ap, const char *))
+		d->args[n++] = arg;
+	va_end(ap);
+	d->args[n] = NULL;
+	testd_launch(d);
+}
+
+void
+testd_restart(struct testd *d)
+{
+	ck_assert_int_le(d->pid, 0);
+	testd_launch(d);
+}
+
+void
+testd_kill(struct testd *d)
+{
+	if (d->pid > 0) {
+		kill(d->pid, SIGKILL);
+		waitpid(d->pid, NULL, 0);
+		d->pid = -1;
+	}
+}
+
+void
+testd_cleanup(struct testd *d)
+{
+	int	i;
+
+	testd_kill(d);
+	for (i = 0; i < testd_npids; i++)
+		kernel_remove_by_cpid(testd_pids[i]);
+	testd_npids = 0;
+	testd_stop(d);
 }
 
 void
@@ -121,12 +167,16 @@ testd_stop(struct testd *d)
 	char	cmd[600];
 
 	if (d->pid > 0) {
+		pid_t	pid = d->pid;
+
 		kill(d->pid, SIGTERM);
 		ck_assert_int_eq(waitpid(d->pid, &status, 0), d->pid);
-		kernel_remove_by_cpid(d->pid);
+		d->pid = -1;
+		kernel_remove_by_cpid(pid);
+		for (int i = 0; i < testd_npids; i++)
+			kernel_remove_by_cpid(testd_pids[i]);
 		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		    "shmd did not exit 0 on SIGTERM (status %d)", status);
-		d->pid = -1;
 	}
 	if (d->dir[0] != '\0' && getenv("SHMD_TEST_KEEP") == NULL) {
 		snprintf(cmd, sizeof cmd, "rm -rf '%s'", d->dir);

@@ -13,12 +13,19 @@ struct testd {
 	char	state[300];
 	char	log[300];
 	pid_t	pid;
+	const char *args[16];	/* extra arguments, NULL-terminated */
 };
 
 /* Start shmd with extra "--key=value" arguments (NULL-terminated); wait until it answers. */
 void	testd_start(struct testd *, const char *arg, ...);
 /* SIGTERM, and check that it exits 0; removes what it left in the kernel. */
 void	testd_stop(struct testd *);
+/* Start it again on the same socket and state (after a stop or a kill). */
+void	testd_restart(struct testd *);
+/* SIGKILL, and wait for it; its segments stay. */
+void	testd_kill(struct testd *);
+/* Remove the temporary directory and what every run left in the kernel. */
+void	testd_cleanup(struct testd *);
 /* Wait until the daemon answers a Status call (never a fixed sleep). */
 int	testd_wait_ready(struct testd *, int timeout_ms);
 /* The path of a built program (daemon/shmd, client/shmdctl). */

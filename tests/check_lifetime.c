@@ -1,0 +1,582 @@
+/* Integration tests: lifetimes, reaping, vanished segments, restarts. */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "shmd.h"
+#include "testutil.h"
+
+static struct testd	d;
+
+static void
+start(void)
+{
+	testd_start(&d, "--attach-timeout=1", NULL);
+}
+
+static void
+stop(void)
+{
+	testd_cleanup(&d);
+}
+
+static struct shmd_conn *
+conn(void)
+{
+	struct shmd_conn	*c;
+
+	ck_assert_int_eq(shmd_connect(d.socket, &c), SHMD_OK);
+	return c;
+}
+
+static int64_t
+ms_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Poll until the name is gone from shmd and the shmid from the kernel. */
+static int
+wait_gone(struct shmd_conn *c, const char *name, int shmid, int timeout_ms)
+{
+	struct shmd_segment	s;
+	int64_t			end = ms_now() + timeout_ms;
+
+	do {
+		if (shmd_open(c, name, &s) == SHMD_ERR_NO_SUCH_SEGMENT &&
+		    kernel_segment(shmid, NULL) == -1)
+			return 0;
+		usleep(10000);
+	} while (ms_now() < end);
+	return -1;
+}
+
+static struct shmd_segment
+create(struct shmd_conn *c, const char *name, enum shmd_lifetime lt,
+    int keyless)
+{
+	struct shmd_create_options	o;
+	struct shmd_segment		s;
+
+	shmd_create_options_init(&o);
+	o.lifetime = lt;
+	if (keyless) {
+		o.flags |= SHMD_CREATE_KEY;
+		o.key = 0;
+	}
+	ck_assert_int_eq(shmd_create(c, name, 4096, &o, &s), SHMD_OK);
+	return s;
+}
+
+START_TEST(test_detach_after_last_detach)
+{
+	struct shmd_conn	*c = conn();
+	struct shmd_segment	 s = create(c, "lt.detach", SHMD_LIFETIME_DETACH, 0);
+	struct shmd_segment	 o;
+	void			*p1, *p2;
+
+	p1 = shmat(s.shmid, NULL, 0);
+	p2 = shmat(s.shmid, NULL, 0);
+	ck_assert_ptr_ne(p1, (void *)-1);
+	ck_assert_ptr_ne(p2, (void *)-1);
+	shmdt(p1);
+	/* still attached once: lives on, past attach_timeout, key reachable */
+	usleep(1300 * 1000);
+	ck_assert_int_eq(shmd_open(c, "lt.detach", &o), SHMD_OK);
+	ck_assert_uint_eq(o.nattch, 1);
+	ck_assert_int_eq(shmget(s.key, 0, 0), s.shmid);
+	shmdt(p2);
+	ck_assert_int_eq(wait_gone(c, "lt.detach", s.shmid, 1000), 0);
+	shmd_disconnect(c);
+}
+END_TEST
+
+START_TEST(test_detach_quick_and_by_exit)
+{
+	struct shmd_conn	*c = conn();
+	struct shmd_segment	 a = create(c, "lt.quick", SHMD_LIFETIME_DETACH, 0);
+	struct shmd_segment	 b = create(c, "lt.child", SHMD_LIFETIME_DETACH, 0);
+	pid_t			 pid;
+	int			 status;
+
+	/* attach and detach between two looks of the daemon */
+	shmdt(shmat(a.shmid, NULL, 0));
+	/* a child attaches and dies without detaching */
+	pid = fork();
+	if (pid == 0) {
+		if (shmat(b.shmid, NULL, 0) == (void *)-1)
+			_exit(1);
+		kill(getpid(), SIGKILL);
+	}
+	waitpid(pid, &status, 0);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_int_eq(wait_gone(c, "lt.quick", a.shmid, 1000), 0);
+	ck_assert_int_eq(wait_gone(c, "lt.child", b.shmid, 1000), 0);
+	shmd_disconnect(c);
+}
+END_TEST
+
+START_TEST(test_attach_timeout)
+{
+	struct shmd_conn		*c = conn();
+	struct shmd_create_options	 o;
+	struct shmd_segment		 s, t;
+
+	/* the daemon's default here is 1 s; this one asks for 3 s */
+	shmd_create_options_init(&o);
+	o.flags = SHMD_CREATE_ATTACH_TIMEOUT;
+	o.attach_timeout = 3;
+	ck_assert_int_eq(shmd_create(c, "lt.slow", 64, &o, &t), SHMD_OK);
+	s = create(c, "lt.never", SHMD_LIFETIME_DETACH, 0);
+	ck_assert_int_eq(wait_gone(c, "lt.never", s.shmid, 3000), 0);
+	ck_assert_int_eq(shmd_open(c, "lt.slow", &t), SHMD_OK);
+	ck_assert_int_eq(wait_gone(c, "lt.slow", t.shmid, 4000), 0);
+	shmd_disconnect(c);
+}
+END_TEST
+
+START_TEST(test_keyless_marked_and_shared)
+{
+	struct shmd_conn	*c = conn();
+	struct shmd_segment	 s = create(c, "lt.keyless", SHMD_LIFETIME_DETACH,
+	    1);
+	struct kseg		 k;
+	char			*p;
+	pid_t			 pid;
+	int			 status, i;
+
+	p = shmat(s.shmid, NULL, 0);
+	ck_assert_ptr_ne(p, (void *)-1);
+	strcpy(p, "shared");
+	/* shmd marks it for removal once attached: the kernel frees it at the last detach */
+	for (i = 0; i < 200; i++) {
+		ck_assert_int_eq(kernel_segment(s.shmid, &k), 0);
+		if (k.perms & 01000)
+			break;
+		usleep(10000);
+	}
+	ck_assert(k.perms & 01000);
+	/* another process still finds it by name and attaches it by shmid */
+	pid = fork();
+	if (pid == 0) {
+		struct shmd_conn	*cc;
+		struct shmd_segment	 ss;
+		char			*q;
+
+		if (shmd_connect(d.socket, &cc) != SHMD_OK ||
+		    shmd_open(cc, "lt.keyless", &ss) != SHMD_OK ||
+		    (q = shmat(ss.shmid, NULL, 0)) == (void *)-1)
+			_exit(1);
+		_exit(strcmp(q, "shared") == 0 ? 0 : 2);
+	}
+	waitpid(pid, &status, 0);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	shmdt(p);
+	ck_assert_int_eq(wait_gone(c, "lt.keyless", s.shmid, 1000), 0);
+	shmd_disconnect(c);
+}
+END_TEST
+
+/*
+ * In a child: create a "process" segment, send its shmid down *pipe_rd,
+ * then exit at once (hold < 0) or once hold reads end-of-file.
+ */
+static pid_t
+child_creates(const char *name, int hold, int *pipe_rd)
+{
+	int	fds[2];
+	pid_t	pid;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct shmd_conn		*cc;
+		struct shmd_create_options	 o;
+		struct shmd_segment		 s;
+		char				 b = 0;
+
+		close(fds[0]);
+		shmd_create_options_init(&o);
+		o.lifetime = SHMD_LIFETIME_PROCESS;
+		if (shmd_connect(d.socket, &cc) != SHMD_OK ||
+		    shmd_create(cc, name, 64, &o, &s) != SHMD_OK)
+			_exit(1);
+		if (write(fds[1], &s.shmid, sizeof s.shmid) < 0)
+			_exit(1);
+		shmd_disconnect(cc);	/* the connection is not what counts */
+		if (hold < 0)
+			_exit(0);
+		while (read(hold, &b, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(fds[1]);
+	*pipe_rd = fds[0];
+	return pid;
+}
+
+START_TEST(test_process_lifetime)
+{
+	struct shmd_conn	*c = conn();
+	struct shmd_segment	 s;
+	int			 rd, shmid, shmid2, go[2];
+	pid_t			 pid;
+
+	/* a creator that exits (left a zombie: not waited for yet) */
+	pid = child_creates("lt.proc", -1, &rd);
+	ck_assert_int_eq(read(rd, &shmid, sizeof shmid), (ssize_t)sizeof shmid);
+	close(rd);
+	ck_assert_int_eq(wait_gone(c, "lt.proc", shmid, 1000), 0);
+	waitpid(pid, NULL, 0);
+
+	/* a creator that lives on after closing its connection, then is killed */
+	ck_assert_int_eq(pipe(go), 0);
+	pid = child_creates("lt.proc2", go[0], &rd);
+	close(go[0]);
+	ck_assert_int_eq(read(rd, &shmid2, sizeof shmid2),
+	    (ssize_t)sizeof shmid2);
+	close(rd);
+	usleep(500 * 1000);
+	ck_assert_int_eq(shmd_open(c, "lt.proc2", &s), SHMD_OK);
+	ck_assert_int_eq(s.creator_pid, pid);
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(wait_gone(c, "lt.proc2", shmid2, 1000), 0);
+	waitpid(pid, NULL, 0);
+	close(go[1]);
+	shmd_disconnect(c);
+}
+END_TEST
+
+START_TEST(test_vanished_and_events)
+{
+	struct shmd_conn	*c = conn(), *w = conn();
+	struct shmd_segment	 s, e;
+	struct shmd_status	 st;
+	enum shmd_event		 ev;
+	int			 has;
+	uint64_t		 vanished;
+
+	ck_assert_int_eq(shmd_status(c, &st), SHMD_OK);
+	vanished = st.vanished;
+	ck_assert_int_eq(shmd_watch(w), SHMD_OK);
+	s = create(c, "lt.gone", SHMD_LIFETIME_PERSISTENT, 0);
+	/* ipcrm behind shmd's back */
+	ck_assert_int_eq(shmctl(s.shmid, IPC_RMID, NULL), 0);
+	ck_assert_int_eq(wait_gone(c, "lt.gone", s.shmid, 2000), 0);
+	ck_assert_int_eq(shmd_status(c, &st), SHMD_OK);
+	ck_assert_uint_eq(st.vanished, vanished + 1);
+	s = create(c, "lt.reap", SHMD_LIFETIME_DETACH, 0);
+	shmdt(shmat(s.shmid, NULL, 0));
+	ck_assert_int_eq(wait_gone(c, "lt.reap", s.shmid, 1000), 0);
+	ck_assert_int_eq(shmd_watch_next(w, &ev, &e, &has), SHMD_OK);
+	ck_assert_int_eq(ev, SHMD_EVENT_CREATED);
+	ck_assert_int_eq(shmd_watch_next(w, &ev, &e, &has), SHMD_OK);
+	ck_assert_int_eq(ev, SHMD_EVENT_VANISHED);
+	ck_assert_str_eq(e.name, "lt.gone");
+	ck_assert_int_eq(shmd_watch_next(w, &ev, &e, &has), SHMD_OK);
+	ck_assert_int_eq(ev, SHMD_EVENT_CREATED);
+	ck_assert_int_eq(shmd_watch_next(w, &ev, &e, &has), SHMD_OK);
+	ck_assert_int_eq(ev, SHMD_EVENT_REAPED);
+	ck_assert_str_eq(e.name, "lt.reap");
+	ck_assert_int_eq(shmd_status(c, &st), SHMD_OK);
+	ck_assert_uint_ge(st.reaped, 1);
+	shmd_disconnect(w);
+	shmd_disconnect(c);
+}
+END_TEST
+
+/* ------------------------------------------------------------ restarts */
+
+static void
+check_restart(int sig)
+{
+	struct shmd_conn		*c = conn();
+	struct shmd_create_options	 o;
+	struct shmd_segment		 p, a, g, n, x;
+	void				*mem;
+	int				 rd, goner, hold[2];
+	pid_t				 pid;
+
+	p = create(c, "rs.persist", SHMD_LIFETIME_PERSISTENT, 0);
+	a = create(c, "rs.attached", SHMD_LIFETIME_DETACH, 0);
+	mem = shmat(a.shmid, NULL, 0);
+	ck_assert_ptr_ne(mem, (void *)-1);
+	shmd_create_options_init(&o);
+	o.lifetime = SHMD_LIFETIME_PERSISTENT;
+	o.flags = SHMD_CREATE_UID | SHMD_CREATE_GID | SHMD_CREATE_MODE;
+	o.uid = 65534;
+	o.gid = 65534;
+	o.mode = 0640;
+	ck_assert_int_eq(shmd_create(c, "rs.given", 100, &o, &g), SHMD_OK);
+	n = create(c, "rs.removed", SHMD_LIFETIME_PERSISTENT, 0);
+	/* a process segment whose creator will die while shmd is down */
+	ck_assert_int_eq(pipe(hold), 0);
+	pid = child_creates("rs.proc", hold[0], &rd);
+	close(hold[0]);
+	ck_assert_int_eq(read(rd, &goner, sizeof goner), (ssize_t)sizeof goner);
+	close(rd);
+	shmd_disconnect(c);
+
+	if (sig == SIGKILL)
+		testd_kill(&d);
+	else {
+		int	status;
+
+		kill(d.pid, SIGTERM);
+		ck_assert_int_eq(waitpid(d.pid, &status, 0), d.pid);
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		d.pid = -1;
+	}
+	/* while it is down: one removed, one detached, a creator gone */
+	ck_assert_int_eq(shmctl(n.shmid, IPC_RMID, NULL), 0);
+	shmdt(mem);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(hold[1]);
+	testd_restart(&d);
+
+	c = conn();
+	ck_assert_int_eq(shmd_open(c, "rs.persist", &x), SHMD_OK);
+	ck_assert_int_eq(x.shmid, p.shmid);
+	ck_assert_int_eq(x.key, p.key);
+	ck_assert_int_eq(x.lifetime, SHMD_LIFETIME_PERSISTENT);
+	ck_assert_int_eq(x.created_usec, p.created_usec);
+	ck_assert_int_eq(x.creator_pid, getpid());
+	ck_assert_int_eq(shmd_open(c, "rs.given", &x), SHMD_OK);
+	ck_assert_int_eq(x.shmid, g.shmid);
+	ck_assert_uint_eq(x.uid, 65534);
+	ck_assert_uint_eq(x.mode, 0640);
+	ck_assert_int_eq(shmd_open(c, "rs.removed", &x),
+	    SHMD_ERR_NO_SUCH_SEGMENT);
+	/* what happened while it was down takes effect now */
+	ck_assert_int_eq(wait_gone(c, "rs.attached", a.shmid, 1000), 0);
+	ck_assert_int_eq(wait_gone(c, "rs.proc", goner, 1000), 0);
+	ck_assert_int_eq(shmd_destroy(c, "rs.persist"), SHMD_OK);
+	ck_assert_int_eq(shmd_destroy(c, "rs.given"), SHMD_OK);
+	shmd_disconnect(c);
+}
+
+START_TEST(test_restart_after_sigterm)
+{
+	check_restart(SIGTERM);
+}
+END_TEST
+
+START_TEST(test_restart_after_sigkill)
+{
+	check_restart(SIGKILL);
+}
+END_TEST
+
+#define CREATORS	4
+#define PER_CREATOR	400
+#define KILL_AFTER	200	/* acknowledged creates */
+
+/* Kill shmd while clients create: every acknowledged segment comes back. */
+START_TEST(test_kill_while_creating)
+{
+	struct shmd_conn	*c;
+	struct shmd_segment	*segs;
+	pid_t			 kids[CREATORS], old;
+	int			 fds[CREATORS][2], i, j, shmid, acked = 0;
+	size_t			 n, k;
+	int			 ids[CREATORS * PER_CREATOR];
+
+	for (i = 0; i < CREATORS; i++) {
+		ck_assert_int_eq(pipe(fds[i]), 0);
+		kids[i] = fork();
+		if (kids[i] == 0) {
+			struct shmd_conn		*cc;
+			struct shmd_create_options	 o;
+			struct shmd_segment		 s;
+			char				 name[64];
+
+			close(fds[i][0]);
+			shmd_create_options_init(&o);
+			o.lifetime = SHMD_LIFETIME_PERSISTENT;
+			if (shmd_connect(d.socket, &cc) != SHMD_OK)
+				_exit(1);
+			for (j = 0; j < PER_CREATOR; j++) {
+				snprintf(name, sizeof name, "kill.%d.%d", i, j);
+				if (shmd_create(cc, name, 64, &o, &s) != SHMD_OK)
+					_exit(0);	/* the daemon died */
+				if (write(fds[i][1], &s.shmid,
+				    sizeof s.shmid) < 0)
+					_exit(1);
+			}
+			_exit(0);
+		}
+		close(fds[i][1]);
+	}
+	/* kill it mid-flight, once KILL_AFTER creates were answered */
+	while (acked < KILL_AFTER) {
+		struct pollfd	pfd[CREATORS];
+
+		for (i = 0; i < CREATORS; i++) {
+			pfd[i].fd = fds[i][0];
+			pfd[i].events = POLLIN;
+		}
+		ck_assert_int_gt(poll(pfd, CREATORS, 5000), 0);
+		for (i = 0; i < CREATORS; i++)
+			if ((pfd[i].revents & POLLIN) && read(fds[i][0], &shmid,
+			    sizeof shmid) == (ssize_t)sizeof shmid)
+				ids[acked++] = shmid;
+	}
+	old = d.pid;
+	testd_kill(&d);
+	for (i = 0; i < CREATORS; i++) {
+		while (read(fds[i][0], &shmid, sizeof shmid) ==
+		    (ssize_t)sizeof shmid)
+			ids[acked++] = shmid;
+		close(fds[i][0]);
+		waitpid(kids[i], NULL, 0);
+	}
+	ck_assert_int_gt(acked, 0);
+	fprintf(stderr, "%d creates acknowledged before the kill\n", acked);
+	testd_restart(&d);
+	c = conn();
+	ck_assert_int_eq(shmd_list(c, &segs, &n), SHMD_OK);
+	/* every acknowledged one is back */
+	for (i = 0; i < acked; i++) {
+		for (k = 0; k < n && segs[k].shmid != ids[i]; k++)
+			;
+		ck_assert_msg(k < n, "acknowledged shmid %d lost", ids[i]);
+	}
+	/* nothing the old daemon made is left outside the list */
+	ck_assert_int_eq(kernel_count_by_cpid(old), (int)n);
+	for (k = 0; k < n; k++)
+		ck_assert_int_eq(shmd_destroy(c, segs[k].name), SHMD_OK);
+	shmd_free(segs);
+	ck_assert_int_eq(kernel_count_by_cpid(old), 0);
+	shmd_disconnect(c);
+}
+END_TEST
+
+/* ----------------------------------------------- state it must not trust */
+
+static void
+write_state(const char *text)
+{
+	char	path[400];
+	FILE	*f;
+
+	snprintf(path, sizeof path, "%s/segments.log", d.state);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static const char *
+boot_id(void)
+{
+	static char	id[64];
+	FILE		*f = fopen("/proc/sys/kernel/random/boot_id", "r");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(id, sizeof id, f));
+	fclose(f);
+	id[strcspn(id, "\n")] = '\0';
+	return id;
+}
+
+START_TEST(test_foreign_state_is_not_trusted)
+{
+	struct shmd_conn	*c;
+	struct shmd_segment	 x;
+	struct kseg		 k;
+	char			 text[2048];
+	int			 mine;
+
+	/* A segment of the test's own, that a forged record points at. */
+	mine = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+	ck_assert_int_ge(mine, 0);
+	ck_assert_int_eq(kernel_segment(mine, &k), 0);
+	testd_kill(&d);
+	/* another boot: discarded */
+	snprintf(text, sizeof text,
+	    "{\"shmd_state\":1,\"boot_id\":\"00000000-0000-0000-0000-000000000000\"}\n"
+	    "{\"op\":\"run\",\"pid\":%d,\"uid\":0,\"start_usec\":1}\n"
+	    "{\"op\":\"create\",\"name\":\"forged.boot\",\"shmid\":%d,\"key\":0,"
+	    "\"size\":4096,\"lifetime\":\"persistent\",\"attach_timeout\":60,"
+	    "\"uid\":0,\"gid\":0,\"mode\":384,\"creator_uid\":0,\"creator_pid\":1,"
+	    "\"creator_start\":0,\"created_usec\":1,\"kernel_cpid\":%d,"
+	    "\"kernel_ctime\":0}\n", getpid(), mine, getpid());
+	write_state(text);
+	testd_restart(&d);
+	c = conn();
+	ck_assert_int_eq(shmd_open(c, "forged.boot", &x), SHMD_ERR_NO_SUCH_SEGMENT);
+	shmd_disconnect(c);
+	ck_assert_int_eq(kernel_segment(mine, NULL), 0);
+	testd_kill(&d);
+	/* this boot, but the shmid is another's segment (creator differs) */
+	snprintf(text, sizeof text,
+	    "{\"shmd_state\":1,\"boot_id\":\"%s\"}\n"
+	    "{\"op\":\"run\",\"pid\":1,\"uid\":0,\"start_usec\":1}\n"
+	    "{\"op\":\"create\",\"name\":\"forged.id\",\"shmid\":%d,\"key\":0,"
+	    "\"size\":4096,\"lifetime\":\"persistent\",\"attach_timeout\":60,"
+	    "\"uid\":0,\"gid\":0,\"mode\":384,\"creator_uid\":0,\"creator_pid\":1,"
+	    "\"creator_start\":0,\"created_usec\":1,\"kernel_cpid\":%d,"
+	    "\"kernel_ctime\":0}\n"
+	    "{\"op\":\"crea", boot_id(), mine, getpid() + 1);
+	write_state(text);
+	testd_restart(&d);
+	c = conn();
+	ck_assert_int_eq(shmd_open(c, "forged.id", &x), SHMD_ERR_NO_SUCH_SEGMENT);
+	shmd_disconnect(c);
+	/* never destroyed: shmd did not create it */
+	ck_assert_int_eq(kernel_segment(mine, NULL), 0);
+	shmctl(mine, IPC_RMID, NULL);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("lifetime");
+	TCase	*tc = tcase_create("lifetime");
+	TCase	*tr = tcase_create("restart");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_add_unchecked_fixture(tc, start, stop);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_detach_after_last_detach);
+	tcase_add_test(tc, test_detach_quick_and_by_exit);
+	tcase_add_test(tc, test_attach_timeout);
+	tcase_add_test(tc, test_keyless_marked_and_shared);
+	tcase_add_test(tc, test_process_lifetime);
+	tcase_add_test(tc, test_vanished_and_events);
+	suite_add_tcase(s, tc);
+	/* restarts change the daemon: each test gets its own */
+	tcase_add_checked_fixture(tr, start, stop);
+	tcase_set_timeout(tr, 60);
+	tcase_add_test(tr, test_restart_after_sigterm);
+	tcase_add_test(tr, test_restart_after_sigkill);
+	tcase_add_test(tr, test_kill_while_creating);
+	tcase_add_test(tr, test_foreign_state_is_not_trusted);
+	suite_add_tcase(s, tr);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
