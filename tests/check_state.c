@@ -1,0 +1,122 @@
+/* Unit tests: the state log's format (daemon/state.c) and process start times. */
+#include "config.h"
+
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "procwatch.h"
+#include "registry.h"
+#include "state.h"
+
+#define BOOT "11111111-2222-3333-4444-555555555555"
+#define HEADER "{\"shmd_state\":1,\"boot_id\":\"" BOOT "\"}\n"
+#define SEG(name, shmid) "{\"op\":\"create\",\"name\":\"" name "\",\"shmid\":" \
+	#shmid ",\"key\":7,\"size\":4096,\"lifetime\":\"process\"," \
+	"\"attach_timeout\":60,\"uid\":1000,\"gid\":100,\"mode\":416," \
+	"\"creator_uid\":1000,\"creator_pid\":42,\"creator_start\":99," \
+	"\"created_usec\":5,\"kernel_cpid\":7,\"kernel_ctime\":8}\n"
+
+START_TEST(test_parse_log)
+{
+	struct state_loaded	 l;
+	struct segment		*s;
+
+	ck_assert_int_eq(state_parse(HEADER
+	    "{\"op\":\"run\",\"pid\":7,\"uid\":0,\"start_usec\":1}\n"
+	    SEG("a", 1) SEG("b", 2) SEG("c", 3)
+	    "{\"op\":\"destroy\",\"name\":\"b\"}\n"
+	    "{\"op\":\"run\",\"pid\":9,\"uid\":0,\"start_usec\":2}\n"
+	    SEG("b", 4)
+	    "{\"op\":\"cre", BOOT, &l), 0);
+	ck_assert_uint_eq(l.segments->count, 3);
+	ck_assert_uint_eq(l.nruns, 2);
+	ck_assert_int_eq(l.runs[0], 7);
+	ck_assert_int_eq(l.runs[1], 9);
+	s = registry_find_by_name(l.segments, "b");
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(s->shmid, 4);
+	s = registry_find_by_name(l.segments, "a");
+	ck_assert_int_eq(s->key, 7);
+	ck_assert_uint_eq(s->size, 4096);
+	ck_assert_int_eq(s->lifetime, PROTO_LIFETIME_PROCESS);
+	ck_assert_uint_eq(s->uid, 1000);
+	ck_assert_uint_eq(s->gid, 100);
+	ck_assert_uint_eq(s->mode, 0640);
+	ck_assert_int_eq(s->creator_pid, 42);
+	ck_assert_uint_eq(s->creator_start, 99);
+	ck_assert_int_eq(s->kernel_cpid, 7);
+	ck_assert_int_eq(s->kernel_ctime, 8);
+	state_loaded_free(&l);
+}
+END_TEST
+
+START_TEST(test_parse_rejects)
+{
+	struct state_loaded	l;
+
+	/* another boot, another format, no header, nothing */
+	ck_assert_int_eq(state_parse(HEADER SEG("a", 1), "other-boot", &l), -1);
+	ck_assert_int_eq(state_parse("{\"shmd_state\":2,\"boot_id\":\"" BOOT
+	    "\"}\n", BOOT, &l), -1);
+	ck_assert_int_eq(state_parse(SEG("a", 1), BOOT, &l), -1);
+	ck_assert_int_eq(state_parse("", BOOT, &l), -1);
+	/* a bad record is skipped, the rest kept */
+	ck_assert_int_eq(state_parse(HEADER
+	    "{\"op\":\"create\",\"name\":\"bad name\",\"shmid\":1}\n"
+	    "garbage\n" SEG("ok", 2), BOOT, &l), 0);
+	ck_assert_uint_eq(l.segments->count, 1);
+	ck_assert_ptr_nonnull(registry_find_by_name(l.segments, "ok"));
+	state_loaded_free(&l);
+}
+END_TEST
+
+START_TEST(test_boot_id)
+{
+	ck_assert_uint_eq(strlen(state_boot_id()), 36);
+}
+END_TEST
+
+START_TEST(test_start_time)
+{
+	uint64_t	a, b;
+	pid_t		pid;
+
+	ck_assert_int_eq(proc_start_time(getpid(), &a), 0);
+	ck_assert_int_eq(proc_start_time(getpid(), &b), 0);
+	ck_assert_uint_eq(a, b);
+	ck_assert_uint_gt(a, 0);
+	/* a zombie has exited */
+	pid = fork();
+	if (pid == 0)
+		_exit(0);
+	usleep(100 * 1000);
+	ck_assert_int_eq(proc_start_time(pid, &a), -1);
+	waitpid(pid, NULL, 0);
+	ck_assert_int_eq(proc_start_time(pid, &a), -1);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("state");
+	TCase	*tc = tcase_create("state");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_add_test(tc, test_parse_log);
+	tcase_add_test(tc, test_parse_rejects);
+	tcase_add_test(tc, test_boot_id);
+	tcase_add_test(tc, test_start_time);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
