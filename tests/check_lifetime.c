@@ -548,6 +548,62 @@ START_TEST(test_foreign_state_is_not_trusted)
 }
 END_TEST
 
+/* ------------------------------------------------ an unprivileged daemon */
+
+static void
+start_unprivileged(void)
+{
+	testd_start_as(&d, 65534, "--attach-timeout=1", NULL);
+}
+
+/* DAEMON.md: the deployed daemon runs as an unprivileged user, fully. */
+START_TEST(test_unprivileged_daemon)
+{
+	struct shmd_conn		*c = conn();
+	struct shmd_create_options	 o;
+	struct shmd_segment		 s, t, x;
+	struct shmd_status		 st;
+	struct kseg			 k;
+	void				*p;
+	int				 status;
+
+	ck_assert_int_eq(shmd_status(c, &st), SHMD_OK);
+	ck_assert_uint_eq(st.uid, 65534);
+	/* root's 0000 segment: the daemon can no longer read it, and must not need to */
+	shmd_create_options_init(&o);
+	o.flags = SHMD_CREATE_MODE;
+	o.mode = 0;
+	ck_assert_int_eq(shmd_create(c, "up.closed", 4096, &o, &s), SHMD_OK);
+	ck_assert_int_eq(kernel_segment(s.shmid, &k), 0);
+	ck_assert_uint_eq(k.uid, 0);
+	ck_assert_uint_eq(k.cuid, 65534);
+	ck_assert_uint_eq(k.perms & 0777, 0);
+	p = shmat(s.shmid, NULL, 0);	/* root may */
+	ck_assert_ptr_ne(p, (void *)-1);
+	ck_assert_int_eq(shmd_open(c, "up.closed", &x), SHMD_OK);
+	ck_assert_uint_eq(x.nattch, 1);
+	o.lifetime = SHMD_LIFETIME_PERSISTENT;
+	ck_assert_int_eq(shmd_create(c, "up.keep", 4096, &o, &t), SHMD_OK);
+	/* a restart of the unprivileged daemon takes them back */
+	kill(d.pid, SIGTERM);
+	ck_assert_int_eq(waitpid(d.pid, &status, 0), d.pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	d.pid = -1;
+	testd_restart(&d);
+	shmd_disconnect(c);
+	c = conn();
+	ck_assert_int_eq(shmd_open(c, "up.keep", &x), SHMD_OK);
+	ck_assert_int_eq(x.shmid, t.shmid);
+	ck_assert_int_eq(shmd_open(c, "up.closed", &x), SHMD_OK);
+	/* and reaps, and destroys */
+	shmdt(p);
+	ck_assert_int_eq(wait_gone(c, "up.closed", s.shmid, 1000), 0);
+	ck_assert_int_eq(shmd_destroy(c, "up.keep"), SHMD_OK);
+	ck_assert_int_eq(kernel_segment(t.shmid, NULL), -1);
+	shmd_disconnect(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -574,6 +630,14 @@ main(void)
 	tcase_add_test(tr, test_kill_while_creating);
 	tcase_add_test(tr, test_foreign_state_is_not_trusted);
 	suite_add_tcase(s, tr);
+	if (getuid() == 0) {
+		TCase	*tu = tcase_create("unprivileged");
+
+		tcase_add_checked_fixture(tu, start_unprivileged, stop);
+		tcase_set_timeout(tu, 60);
+		tcase_add_test(tu, test_unprivileged_daemon);
+		suite_add_tcase(s, tu);
+	}
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -100,6 +100,9 @@ testd_launch(struct testd *d)
 			dup2(fd, 1);
 		}
 		setpgid(0, 0);
+		if (d->user != 0 && (setgroups(0, NULL) == -1 ||
+		    setgid(d->user) == -1 || setuid(d->user) == -1))
+			_exit(126);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
@@ -109,25 +112,49 @@ testd_launch(struct testd *d)
 	    "shmd did not become ready (log %s)", d->log);
 }
 
-void
-testd_start(struct testd *d, const char *arg, ...)
+static void
+testd_prepare(struct testd *d, uid_t user, const char *arg, va_list ap)
 {
-	va_list		 ap;
 	int		 n = 0;
 	char		 tmpl[] = "/tmp/shmd-test-XXXXXX";
 
 	memset(d, 0, sizeof *d);
+	d->user = user;
 	ck_assert_ptr_nonnull(mkdtemp(tmpl));
 	chmod(tmpl, 0755);
 	snprintf(d->dir, sizeof d->dir, "%s", tmpl);
 	snprintf(d->socket, sizeof d->socket, "%s/shmd.sock", d->dir);
 	snprintf(d->state, sizeof d->state, "%s/state", d->dir);
 	snprintf(d->log, sizeof d->log, "%s/shmd.log", d->dir);
-	va_start(ap, arg);
 	for (; arg != NULL && n < 15; arg = va_arg(ap, const char *))
 		d->args[n++] = arg;
-	va_end(ap);
 	d->args[n] = NULL;
+	if (user != 0) {
+		ck_assert_int_eq(mkdir(d->state, 0700), 0);
+		ck_assert_int_eq(chown(d->dir, user, user), 0);
+		ck_assert_int_eq(chown(d->state, user, user), 0);
+	}
+}
+
+void
+testd_start(struct testd *d, const char *arg, ...)
+{
+	va_list	ap;
+
+	va_start(ap, arg);
+	testd_prepare(d, 0, arg, ap);
+	va_end(ap);
+	testd_launch(d);
+}
+
+void
+testd_start_as(struct testd *d, uid_t user, const char *arg, ...)
+{
+	va_list	ap;
+
+	va_start(ap, arg);
+	testd_prepare(d, user, arg, ap);
+	va_end(ap);
 	testd_launch(d);
 }
 

@@ -14,12 +14,15 @@ struct testd {
 	char	log[300];
 	pid_t	pid;
 	const char *args[16];	/* extra arguments, NULL-terminated */
+	uid_t	user;		/* run as this uid and gid when not 0 */
 };
 
 /* Start shmd with extra "--key=value" arguments (NULL-terminated); wait until it answers. */
 void	testd_start(struct testd *, const char *arg, ...);
 /* SIGTERM, and check that it exits 0; removes what it left in the kernel. */
 void	testd_stop(struct testd *);
+/* Like testd_start, running the daemon as uid and gid user (root only). */
+void	testd_start_as(struct testd *, uid_t user, const char *arg, ...);
 /* Start it again on the same socket and state (after a stop or a kill). */
 void	testd_restart(struct testd *);
 /* SIGKILL, and wait for it; its segments stay. */
