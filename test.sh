@@ -25,6 +25,9 @@ scripts/build.sh "$top/build" --enable-werror
 step "make check"
 check "$top/build"
 
+step "installed units (systemd-analyze verify) and make install"
+sh "$top/tests/units.sh" || [ $? -eq 77 ]
+
 if [ -f "$top/../shared/contract-smoke.py" ]; then
 	step "contract smoke test (../shared/contract-smoke.py)"
 	python3 "$top/../shared/contract-smoke.py" "$top/build"

@@ -83,7 +83,13 @@ shmdd_configure(struct shmdd *d, struct conf *cfg, char *err, size_t errlen)
 	for (i = 0; i < d->noverrides; i++) {
 		if (conf_set(cfg, d->overrides[i].key, d->overrides[i].value,
 		    why, sizeof why) == -1) {
-			snprintf(err, errlen, "option --%s: %s",
+			char	opt[64], *p;
+
+			snprintf(opt, sizeof opt, "%s", d->overrides[i].key);
+			for (p = opt; *p != '\0'; p++)
+				if (*p == '_')
+					*p = '-';
+			snprintf(err, errlen, "option --%s (key '%s'): %s", opt,
 			    d->overrides[i].key, why);
 			goto fail;
 		}

@@ -100,6 +100,8 @@ testd_launch(struct testd *d)
 			dup2(fd, 1);
 		}
 		setpgid(0, 0);
+		for (i = 0; i < 8 && d->env[i] != NULL; i++)
+			putenv((char *)d->env[i]);
 		if (d->user != 0 && (setgroups(0, NULL) == -1 ||
 		    setgid(d->user) == -1 || setuid(d->user) == -1))
 			_exit(126);
@@ -145,6 +147,16 @@ testd_start(struct testd *d, const char *arg, ...)
 	testd_prepare(d, 0, arg, ap);
 	va_end(ap);
 	testd_launch(d);
+}
+
+void
+testd_new(struct testd *d, const char *arg, ...)
+{
+	va_list	ap;
+
+	va_start(ap, arg);
+	testd_prepare(d, 0, arg, ap);
+	va_end(ap);
 }
 
 void
@@ -471,29 +483,66 @@ as_nobody(int (*fn)(void *), void *arg)
 	return WEXITSTATUS(status);
 }
 
-int
-run_cmd(char **out, const char *input, const char *const argv[])
+/* Everything a descriptor gives until end of file, NUL-terminated. */
+static char *
+read_all(int fd)
 {
-	int	 inp[2], outp[2], status;
-	pid_t	 pid;
 	size_t	 len = 0, cap = 4096;
 	ssize_t	 n;
-	char	*buf;
+	char	*buf = malloc(cap);
+
+	ck_assert_ptr_nonnull(buf);
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += (size_t)n;
+		if (cap - len < 2) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			ck_assert_ptr_nonnull(buf);
+		}
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+char *
+read_file(const char *path)
+{
+	int	 fd = open(path, O_RDONLY);
+	char	*s;
+
+	ck_assert_msg(fd >= 0, "cannot open %s", path);
+	s = read_all(fd);
+	close(fd);
+	return s;
+}
+
+int
+run_cmd2(char **out, char **err, const char *input, const char *const argv[])
+{
+	int	 inp[2], outp[2], errp[2], status;
+	pid_t	 pid;
+	ssize_t	 n;
+	char	*e;
 
 	ck_assert_int_eq(pipe(inp), 0);
 	ck_assert_int_eq(pipe(outp), 0);
+	ck_assert_int_eq(pipe(errp), 0);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		dup2(inp[0], 0);
 		dup2(outp[1], 1);
+		if (err != NULL)
+			dup2(errp[1], 2);
 		close(inp[1]);
 		close(outp[0]);
+		close(errp[0]);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	close(inp[0]);
 	close(outp[1]);
+	close(errp[1]);
 	if (input != NULL) {
 		const char	*p = input;
 		size_t		 left = strlen(input);
@@ -505,22 +554,24 @@ run_cmd(char **out, const char *input, const char *const argv[])
 		}
 	}
 	close(inp[1]);
-	buf = malloc(cap);
-	ck_assert_ptr_nonnull(buf);
-	while ((n = read(outp[0], buf + len, cap - len - 1)) > 0) {
-		len += (size_t)n;
-		if (cap - len < 2) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			ck_assert_ptr_nonnull(buf);
-		}
-	}
-	buf[len] = '\0';
-	close(outp[0]);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	/* stdout first: commands here write little to stderr */
 	if (out != NULL)
-		*out = buf;
+		*out = read_all(outp[0]);
 	else
-		free(buf);
+		free(read_all(outp[0]));
+	e = read_all(errp[0]);
+	if (err != NULL)
+		*err = e;
+	else
+		free(e);
+	close(outp[0]);
+	close(errp[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+int
+run_cmd(char **out, const char *input, const char *const argv[])
+{
+	return run_cmd2(out, NULL, input, argv);
 }

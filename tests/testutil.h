@@ -15,12 +15,15 @@ struct testd {
 	pid_t	pid;
 	const char *args[16];	/* extra arguments, NULL-terminated */
 	uid_t	user;		/* run as this uid and gid when not 0 */
+	const char *env[8];	/* NAME=VALUE to add, NULL-terminated */
 };
 
 /* Start shmd with extra "--key=value" arguments (NULL-terminated); wait until it answers. */
 void	testd_start(struct testd *, const char *arg, ...);
 /* SIGTERM, and check that it exits 0; removes what it left in the kernel. */
 void	testd_stop(struct testd *);
+/* Set up like testd_start without starting: adjust d, then testd_restart(). */
+void	testd_new(struct testd *, const char *arg, ...);
 /* Like testd_start, running the daemon as uid and gid user (root only). */
 void	testd_start_as(struct testd *, uid_t user, const char *arg, ...);
 /* Start it again on the same socket and state (after a stop or a kill). */
@@ -79,5 +82,10 @@ int	as_nobody(int (*fn)(void *), void *arg);
 
 /* Run a command; its stdout (malloc'd) and exit status. */
 int	run_cmd(char **out, const char *input, const char *const argv[]);
+/* The same, with standard error too (each malloc'd, or NULL). */
+int	run_cmd2(char **out, char **err, const char *input,
+	    const char *const argv[]);
+/* Read a whole file (malloc'd, NUL-terminated). */
+char	*read_file(const char *path);
 
 #endif
