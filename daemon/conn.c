@@ -50,6 +50,12 @@ conn_create(struct server *srv, int fd)
 		return NULL;
 	}
 	bufferevent_setcb(c->bev, conn_readcb, conn_writecb, conn_eventcb, c);
+	{
+		struct timeval	stall = { CONN_STALL_SECS, 0 };
+
+		/* Fires only while replies wait and none can be written. */
+		bufferevent_set_timeouts(c->bev, NULL, &stall);
+	}
 	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) == -1) {
 		event_free(c->close_ev);
 		bufferevent_free(c->bev);
@@ -234,6 +240,13 @@ conn_eventcb(struct bufferevent *bev, short what, void *arg)
 	struct conn	*c = arg;
 
 	if (what & BEV_EVENT_ERROR) {
+		conn_destroy(c);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		log_warnx("client pid %ld uid %lu has read none of its replies "
+		    "for %d s: dropped", (long)c->peer.pid,
+		    (unsigned long)c->peer.uid, CONN_STALL_SECS);
 		conn_destroy(c);
 		return;
 	}

@@ -16,7 +16,9 @@ struct server;
 /* Output past this stops reading from the client until it drains. */
 #define CONN_OUTPUT_HIGH	(1024 * 1024)
 /* Output past this drops the client: it does not read its replies. */
-#define CONN_OUTPUT_MAX		(16 * 1024 * 1024)
+#define CONN_OUTPUT_MAX		(8 * 1024 * 1024)
+/* A client that reads nothing of its pending replies this long is dropped. */
+#define CONN_STALL_SECS		5
 
 struct conn {
 	TAILQ_ENTRY(conn)	 entry;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -243,6 +244,20 @@ shmdd_reload(evutil_socket_t sig, short what, void *arg)
 	notify_send("READY=1");
 }
 
+/* Room for max_clients connections and the daemon's own descriptors. */
+static void
+shmdd_raise_nofile(uint64_t max_clients)
+{
+	struct rlimit	rl;
+	rlim_t		want = (rlim_t)max_clients + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("setrlimit(RLIMIT_NOFILE)");
+}
+
 /* mkdir for one missing level; an existing directory is fine. */
 static int
 shmdd_mkdir(const char *path, mode_t mode)
@@ -306,6 +321,7 @@ shmdd_main(int argc, char **argv)
 	}
 	log_set_level(cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);
+	shmdd_raise_nofile(cfg.max_clients);
 
 	if ((d.base = event_base_new()) == NULL) {
 		log_errx("cannot create the event loop");

@@ -266,7 +266,7 @@ raw_send_msg(int fd, const char *json)
 }
 
 /* Per-descriptor receive buffers (tests use few descriptors). */
-static struct frame_buf	raw_bufs[1024];
+static struct frame_buf	raw_bufs[4096];
 
 struct json_object *
 raw_recv(int fd, int timeout_ms)
@@ -278,7 +278,7 @@ raw_recv(int fd, int timeout_ms)
 	size_t			 len;
 	ssize_t			 n;
 
-	ck_assert_int_lt(fd, 1024);
+	ck_assert_int_lt(fd, 4096);
 	for (;;) {
 		if ((msg = frame_buf_next(fb, &len)) != NULL) {
 			if (frame_decode(msg, len, &o, reason,

@@ -1,0 +1,455 @@
+/*
+ * Integration tests: hostile clients and limits. Every test checks that
+ * the daemon still serves another connection afterwards.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "shmd.h"
+#include "testutil.h"
+
+static struct testd	d;
+
+static void
+start(void)
+{
+	testd_start(&d, "--max-clients=2000", "--max-segments-per-uid=5",
+	    "--max-bytes-per-uid=64K", NULL);
+}
+
+static void
+stop(void)
+{
+	testd_cleanup(&d);
+}
+
+static void
+assert_served(void)
+{
+	int			 fd = raw_connect(d.socket);
+	struct json_object	*r;
+
+	ck_assert_int_ge(fd, 0);
+	r = raw_call(fd, "{\"method\":\"io.shmd.Status\"}");
+	ck_assert_ptr_null(reply_error(r));
+	json_object_put(r);
+	close(fd);
+}
+
+static long
+daemon_rss_kb(void)
+{
+	char	path[64], *s, *p;
+	long	kb = -1;
+
+	snprintf(path, sizeof path, "/proc/%d/status", d.pid);
+	s = read_file(path);
+	if ((p = strstr(s, "VmRSS:")) != NULL)
+		kb = strtol(p + 6, NULL, 10);
+	free(s);
+	return kb;
+}
+
+START_TEST(test_deep_nesting_and_huge_numbers)
+{
+	char			 msg[8192];
+	int			 fd, n = 0, i;
+	struct json_object	*r;
+
+	n += sprintf(msg, "{\"method\":\"io.shmd.Status\",\"parameters\":{\"x\":");
+	for (i = 0; i < 2000; i++)
+		msg[n++] = '[';
+	msg[n] = '\0';
+	fd = raw_connect(d.socket);
+	raw_send_msg(fd, msg);
+	r = raw_recv(fd, 5000);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(reply_error(r), "io.shmd.ProtocolError");
+	json_object_put(r);
+	close(fd);
+	fd = raw_connect(d.socket);
+	r = raw_call(fd, "{\"method\":\"io.shmd.Create\",\"parameters\":{\"name\":"
+	    "\"h.big\",\"size\":1e308}}");
+	ck_assert_str_eq(reply_str(r, "parameter"), "size");
+	json_object_put(r);
+	r = raw_call(fd, "{\"method\":\"io.shmd.Create\",\"parameters\":{\"name\":"
+	    "\"h.big\",\"size\":123456789012345678901234567890}}");
+	ck_assert_str_eq(reply_str(r, "parameter"), "size");
+	json_object_put(r);
+	r = raw_call(fd, "{\"method\":\"io.shmd.Create\",\"parameters\":{\"name\":"
+	    "\"h.big\",\"size\":1,\"mode\":-99999999999999999999999}}");
+	ck_assert_str_eq(reply_str(r, "parameter"), "mode");
+	json_object_put(r);
+	close(fd);
+	assert_served();
+}
+END_TEST
+
+static long long
+status_clients(void)
+{
+	int			 fd = raw_connect(d.socket);
+	struct json_object	*r;
+	long long		 n;
+
+	r = raw_call(fd, "{\"method\":\"io.shmd.Status\"}");
+	n = reply_int(r, "clients");
+	json_object_put(r);
+	close(fd);
+	return n;
+}
+
+START_TEST(test_client_never_reads)
+{
+	const char	 call[] = "{\"method\":\"io.shmd.List\"}";
+	long		 before, after;
+	pid_t		 pid;
+	int		 i;
+	char		*log;
+
+	before = daemon_rss_kb();
+	/* A child pipelines calls without end and never reads a reply. */
+	pid = fork();
+	if (pid == 0) {
+		int fd = raw_connect(d.socket);
+
+		for (;;)
+			if (send(fd, call, sizeof call, MSG_NOSIGNAL) == -1)
+				break;
+		pause();
+		_exit(0);
+	}
+	/* dropped once it has read nothing for a while (5 s) */
+	for (i = 0; i < 1500; i++) {
+		if (i > 50 && status_clients() == 1)
+			break;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	ck_assert_int_lt(i, 1500);
+	log = read_file(d.log);
+	ck_assert_ptr_nonnull(strstr(log, "has read none of its replies"));
+	free(log);
+	after = daemon_rss_kb();
+	ck_assert_msg(after - before < 16 * 1024, "RSS grew from %ld to %ld kB",
+	    before, after);
+	assert_served();
+}
+END_TEST
+
+START_TEST(test_out_of_descriptors)
+{
+	struct rlimit	 rl, old;
+	int		 fds[60], i, n = 0;
+	char		*log;
+
+	/* lower only the soft limit: raising it back needs no privilege */
+	ck_assert_int_eq(prlimit(d.pid, RLIMIT_NOFILE, NULL, &old), 0);
+	rl.rlim_cur = 24;
+	rl.rlim_max = old.rlim_max;
+	ck_assert_int_eq(prlimit(d.pid, RLIMIT_NOFILE, &rl, NULL), 0);
+	for (i = 0; i < 60; i++)
+		if ((fds[n] = raw_connect(d.socket)) >= 0)
+			n++;
+	usleep(300 * 1000);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	ck_assert_int_eq(prlimit(d.pid, RLIMIT_NOFILE, &old, NULL), 0);
+	/* it paused accepting instead of spinning or dying, and recovers */
+	for (i = 0; i < 300; i++) {
+		int			 fd = raw_connect(d.socket);
+		struct json_object	*r;
+
+		if (fd >= 0) {
+			raw_send_msg(fd, "{\"method\":\"io.shmd.Status\"}");
+			r = raw_recv(fd, 500);
+			close(fd);
+			if (r != NULL) {
+				json_object_put(r);
+				break;
+			}
+		}
+		usleep(10000);
+	}
+	ck_assert_int_lt(i, 300);
+	log = read_file(d.log);
+	ck_assert_ptr_nonnull(strstr(log, "pausing for a second"));
+	free(log);
+}
+END_TEST
+
+START_TEST(test_thousands_of_connections)
+{
+	struct rlimit		 rl;
+	static int		 fds[1500];
+	struct json_object	*r;
+	int			 i;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_max < 1600) {
+		fprintf(stderr, "descriptor limit %lu: skipped\n",
+		    (unsigned long)rl.rlim_max);
+		return;
+	}
+	rl.rlim_cur = rl.rlim_max;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	for (i = 0; i < 1500; i++) {
+		fds[i] = raw_connect(d.socket);
+		ck_assert_int_ge(fds[i], 0);
+		raw_send_msg(fds[i], "{\"method\":\"io.shmd.List\"}");
+	}
+	for (i = 0; i < 1500; i++) {
+		r = raw_recv(fds[i], 10000);
+		ck_assert_msg(r != NULL, "connection %d got no reply", i);
+		ck_assert_ptr_null(reply_error(r));
+		json_object_put(r);
+	}
+	for (i = 0; i < 1500; i++)
+		close(fds[i]);
+	assert_served();
+}
+END_TEST
+
+/* ------------------------------------------------ permissions and quotas */
+
+static const char	*sock;
+static int		 grp_shmid;
+
+/* As nobody with supplementary group 4242. */
+static int
+nobody_in_group(void *arg)
+{
+	struct shmd_conn		*c;
+	struct shmd_segment		 s, *segs;
+	struct shmd_create_options	 o;
+	size_t				 n;
+
+	if (shmd_connect(sock, &c) != SHMD_OK)
+		return 10;
+	/* group read permission through a supplementary group: shmd and the kernel agree */
+	if (shmd_open(c, "g.shared", &s) != SHMD_OK)
+		return 11;
+	if (shmat(s.shmid, NULL, SHM_RDONLY) == (void *)-1)
+		return 12;
+	if (shmat(s.shmid, NULL, 0) != (void *)-1 || errno != EACCES)
+		return 13;
+	if (shmd_open(c, "g.other", &s) != SHMD_ERR_PERMISSION_DENIED)
+		return 14;
+	if (shmat(grp_shmid, NULL, SHM_RDONLY) != (void *)-1)
+		return 15;
+	if (shmd_list(c, &segs, &n) != SHMD_OK || n != 1 ||
+	    strcmp(segs[0].name, "g.shared") != 0)
+		return 16;
+	shmd_free(segs);
+	/* it may give its own segment a group it belongs to, not another */
+	shmd_create_options_init(&o);
+	o.flags = SHMD_CREATE_GID;
+	o.gid = 4242;
+	if (shmd_create(c, "g.mine", 10, &o, &s) != SHMD_OK || s.gid != 4242)
+		return 17;
+	o.gid = 4243;
+	if (shmd_create(c, "g.bad", 10, &o, &s) != SHMD_ERR_PERMISSION_DENIED)
+		return 18;
+	if (shmd_destroy(c, "g.mine") != SHMD_OK)
+		return 19;
+	shmd_disconnect(c);
+	return 0;
+}
+
+static int
+run_as_nobody_in_group(int (*fn)(void *))
+{
+	pid_t	pid;
+	int	status;
+	gid_t	g = 4242;
+
+	pid = fork();
+	if (pid == 0) {
+		if (setgroups(1, &g) == -1 || setgid(65534) == -1 ||
+		    setuid(65534) == -1)
+			_exit(99);
+		_exit(fn(NULL));
+	}
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+START_TEST(test_groups)
+{
+	struct shmd_conn		*c;
+	struct shmd_create_options	 o;
+	struct shmd_segment		 s;
+
+	ck_assert_int_eq(shmd_connect(d.socket, &c), SHMD_OK);
+	shmd_create_options_init(&o);
+	o.flags = SHMD_CREATE_GID | SHMD_CREATE_MODE;
+	o.gid = 4242;
+	o.mode = 0640;
+	ck_assert_int_eq(shmd_create(c, "g.shared", 10, &o, &s), SHMD_OK);
+	o.gid = 4243;
+	ck_assert_int_eq(shmd_create(c, "g.other", 10, &o, &s), SHMD_OK);
+	grp_shmid = s.shmid;
+	sock = d.socket;
+	ck_assert_int_eq(run_as_nobody_in_group(nobody_in_group), 0);
+	ck_assert_int_eq(shmd_destroy(c, "g.shared"), SHMD_OK);
+	ck_assert_int_eq(shmd_destroy(c, "g.other"), SHMD_OK);
+	shmd_disconnect(c);
+	assert_served();
+}
+END_TEST
+
+/* As nobody: create until refused; refusals leave nothing behind. */
+static int
+nobody_fills_quota(void *arg)
+{
+	struct shmd_conn	*c;
+	char			 name[32];
+	int			 i, rc;
+
+	if (shmd_connect(sock, &c) != SHMD_OK)
+		return 10;
+	for (i = 0; i < 10; i++) {
+		snprintf(name, sizeof name, "q.%d", i);
+		rc = shmd_create(c, name, 4096, NULL, NULL);
+		if (rc != SHMD_OK)
+			break;
+	}
+	if (i != 5 || rc != SHMD_ERR_QUOTA_EXCEEDED ||
+	    strstr(shmd_last_error(c), "segments (max 5)") == NULL)
+		return 11;
+	/* bytes: 5 x 4K held of 64K; destroy two, then ask for too much */
+	if (shmd_destroy(c, "q.0") != SHMD_OK ||
+	    shmd_destroy(c, "q.1") != SHMD_OK)
+		return 12;
+	if (shmd_create(c, "q.big", 60 * 1024, NULL, NULL) !=
+	    SHMD_ERR_QUOTA_EXCEEDED ||
+	    strstr(shmd_last_error(c), "bytes (max 65536)") == NULL)
+		return 13;
+	if (shmd_create(c, "q.fits", 52 * 1024, NULL, NULL) != SHMD_OK)
+		return 14;
+	shmd_disconnect(c);
+	return 0;
+}
+
+START_TEST(test_quota_until_refused)
+{
+	struct shmd_conn	*c;
+	struct shmd_segment	*segs;
+	size_t			 n, i;
+	int			 before = kernel_count_by_cpid(d.pid);
+
+	sock = d.socket;
+	ck_assert_int_eq(as_nobody(nobody_fills_quota, NULL), 0);
+	/* what was refused left no kernel segment */
+	ck_assert_int_eq(kernel_count_by_cpid(d.pid), before + 4);
+	ck_assert_int_eq(shmd_connect(d.socket, &c), SHMD_OK);
+	ck_assert_int_eq(shmd_list(c, &segs, &n), SHMD_OK);
+	ck_assert_uint_eq(n, 4);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(shmd_destroy(c, segs[i].name), SHMD_OK);
+	shmd_free(segs);
+	shmd_disconnect(c);
+	assert_served();
+}
+END_TEST
+
+/* In an IPC namespace of its own, with tiny kernel limits. */
+static void
+write_sysctl(const char *path, const char *value)
+{
+	FILE	*f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(value, f);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+START_TEST(test_system_limits)
+{
+	struct shmd_conn	*c;
+	struct shmd_segment	 s;
+	int			 i, rc;
+
+	if (unshare(CLONE_NEWIPC) == -1) {
+		fprintf(stderr, "no IPC namespace (%s): skipped\n",
+		    strerror(errno));
+		return;
+	}
+	write_sysctl("/proc/sys/kernel/shmmni", "3");
+	write_sysctl("/proc/sys/kernel/shmmax", "8192");
+	testd_start(&d, "--max-segment-size=1M", NULL);
+	ck_assert_int_eq(shmd_connect(d.socket, &c), SHMD_OK);
+	rc = shmd_create(c, "sl.big", 16384, NULL, NULL);
+	ck_assert_int_eq(rc, SHMD_ERR_SYSTEM_LIMIT);
+	ck_assert_ptr_nonnull(strstr(shmd_last_error(c), "EINVAL"));
+	ck_assert_ptr_nonnull(strstr(shmd_last_error(c), "shmmax"));
+	for (i = 0; i < 3; i++) {
+		char name[16];
+
+		snprintf(name, sizeof name, "sl.%d", i);
+		ck_assert_int_eq(shmd_create(c, name, 4096, NULL, NULL), SHMD_OK);
+	}
+	rc = shmd_create(c, "sl.3", 4096, NULL, NULL);
+	ck_assert_int_eq(rc, SHMD_ERR_SYSTEM_LIMIT);
+	ck_assert_ptr_nonnull(strstr(shmd_last_error(c), "ENOSPC"));
+	ck_assert_ptr_nonnull(strstr(shmd_last_error(c), "shmmni"));
+	/* nothing left behind: the name is free and works once there is room */
+	ck_assert_int_eq(shmd_open(c, "sl.3", &s), SHMD_ERR_NO_SUCH_SEGMENT);
+	ck_assert_int_eq(kernel_count_by_cpid(d.pid), 3);
+	ck_assert_int_eq(shmd_destroy(c, "sl.0"), SHMD_OK);
+	ck_assert_int_eq(shmd_create(c, "sl.3", 4096, NULL, NULL), SHMD_OK);
+	shmd_disconnect(c);
+	testd_cleanup(&d);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("hostile");
+	TCase	*tc = tcase_create("input");
+	TCase	*tp = tcase_create("permissions");
+	TCase	*tn = tcase_create("namespace");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_add_checked_fixture(tc, start, stop);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_deep_nesting_and_huge_numbers);
+	tcase_add_test(tc, test_client_never_reads);
+	tcase_add_test(tc, test_out_of_descriptors);
+	tcase_add_test(tc, test_thousands_of_connections);
+	suite_add_tcase(s, tc);
+	if (getuid() == 0) {
+		tcase_add_checked_fixture(tp, start, stop);
+		tcase_set_timeout(tp, 60);
+		tcase_add_test(tp, test_groups);
+		tcase_add_test(tp, test_quota_until_refused);
+		suite_add_tcase(s, tp);
+		tcase_set_timeout(tn, 60);
+		tcase_add_test(tn, test_system_limits);
+		suite_add_tcase(s, tn);
+	}
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
