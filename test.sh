@@ -42,6 +42,16 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	check "$top/build-asan"
 
 if [ -n "${CI:-}" ]; then
+	step "fuzzing for 60 s (tests/fuzz.sh)"
+	sh "$top/tests/fuzz.sh" 60
+
+	step "integration tests with the daemon under valgrind"
+	SHMD_VALGRIND=1 make -C "$top/build" check \
+		TESTS="tests/check_libshmd tests/check_protocol tests/check_lifetime" \
+		>"$top/build/valgrind.out" 2>&1 ||
+		{ cat "$top/build/valgrind.out"; tail -n 60 "$top"/build/tests/check_*.log; exit 1; }
+	grep -E '^(PASS|FAIL)|^# (PASS|FAIL)' "$top/build/valgrind.out"
+
 	step "make distcheck"
 	make -C "$top/build" distcheck >"$top/build/distcheck.out" 2>&1 ||
 		{ tail -n 60 "$top/build/distcheck.out"; exit 1; }

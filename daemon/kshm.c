@@ -48,6 +48,7 @@ kshm_stat(int shmid, struct kshm_stat *st)
 	if (errno != EACCES)
 		return -1;
 	/* SHM_STAT_ANY takes the index and needs no read permission. */
+	memset(&ds, 0, sizeof ds);	/* valgrind does not know it fills ds */
 	idx = shmid % KSHM_IPCMNI;
 	id = shmctl(idx, SHM_STAT_ANY, &ds);
 	if (id != shmid) {

@@ -77,17 +77,21 @@ procwatch_get(struct server *srv, pid_t pid, uint64_t start)
 			return w;
 		}
 	}
-	if ((fd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1)
+	/* Without pidfds (Linux < 5.3, valgrind) the reaper polls /proc instead. */
+	if ((fd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1 &&
+	    errno != ENOSYS)
 		return NULL;
 	/* The pid is pinned now: is it still the same process, and alive? */
 	if (proc_start_time(pid, &now) == -1 || now != start) {
-		close(fd);
+		if (fd != -1)
+			close(fd);
 		errno = ESRCH;
 		return NULL;
 	}
 	if ((w = calloc(1, sizeof *w)) == NULL) {
 		saved = errno;
-		close(fd);
+		if (fd != -1)
+			close(fd);
 		errno = saved;
 		return NULL;
 	}
@@ -96,15 +100,17 @@ procwatch_get(struct server *srv, pid_t pid, uint64_t start)
 	w->start = start;
 	w->pidfd = fd;
 	w->refs = 1;
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
-	w->ev = event_new(srv->base, fd, EV_READ, procwatch_cb, w);
-	if (w->ev == NULL || event_add(w->ev, NULL) == -1) {
-		if (w->ev != NULL)
-			event_free(w->ev);
-		close(fd);
-		free(w);
-		errno = ENOMEM;
-		return NULL;
+	if (fd != -1) {
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		w->ev = event_new(srv->base, fd, EV_READ, procwatch_cb, w);
+		if (w->ev == NULL || event_add(w->ev, NULL) == -1) {
+			if (w->ev != NULL)
+				event_free(w->ev);
+			close(fd);
+			free(w);
+			errno = ENOMEM;
+			return NULL;
+		}
 	}
 	LIST_INSERT_HEAD(&srv->procwatches, w, entry);
 	return w;
@@ -114,9 +120,26 @@ static void
 procwatch_free(struct procwatch *w)
 {
 	LIST_REMOVE(w, entry);
-	event_free(w->ev);
-	close(w->pidfd);
+	if (w->ev != NULL)
+		event_free(w->ev);
+	if (w->pidfd != -1)
+		close(w->pidfd);
 	free(w);
+}
+
+void
+procwatch_poll(struct server *srv)
+{
+	struct procwatch	*w, *next;
+	uint64_t		 now;
+
+	for (w = LIST_FIRST(&srv->procwatches); w != NULL; w = next) {
+		/* The callback may free w, never another watch. */
+		next = LIST_NEXT(w, entry);
+		if (w->pidfd == -1 && (proc_start_time(w->pid, &now) == -1 ||
+		    now != w->start))
+			procwatch_cb(-1, 0, w);
+	}
 }
 
 void

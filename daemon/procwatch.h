@@ -39,6 +39,8 @@ int	proc_start_time(pid_t pid, uint64_t *start);
  */
 struct procwatch *procwatch_get(struct server *, pid_t pid, uint64_t start);
 void	procwatch_put(struct procwatch *);
+/* Look at the processes followed without a pidfd (called by the reaper). */
+void	procwatch_poll(struct server *);
 /* Free every watch (at exit). */
 void	procwatch_finish(struct server *);
 

@@ -91,6 +91,7 @@ reaper_tick(evutil_socket_t fd, short what, void *arg)
 	struct server	*srv = arg;
 
 	srv->reaper_ticks++;
+	procwatch_poll(srv);
 	reaper_sweep(srv, srv->reaper_ticks % REAPER_FULL_EVERY == 0);
 }
 

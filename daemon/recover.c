@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
 
@@ -64,6 +65,7 @@ recover_leftovers(struct server *srv, const struct state_loaded *l)
 	qsort(ids, n, sizeof *ids, recover_cmp_int);
 	maxidx = shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&info);
 	for (idx = 0; idx <= maxidx; idx++) {
+		memset(&ds, 0, sizeof ds);	/* for valgrind */
 		if ((id = shmctl(idx, SHM_STAT_ANY, &ds)) == -1)
 			continue;
 		if (ds.shm_perm.cuid != l->run_uid ||

@@ -79,6 +79,15 @@ testd_launch(struct testd *d)
 	const char	*argv[64];
 	int		 n = 0, i, fd;
 
+	/* SHMD_VALGRIND: the daemon runs under valgrind; any error or leak fails its exit. */
+	if (getenv("SHMD_VALGRIND") != NULL) {
+		argv[n++] = "/usr/bin/valgrind";
+		argv[n++] = "--quiet";
+		argv[n++] = "--leak-check=full";
+		argv[n++] = "--show-leak-kinds=definite,indirect,possible";
+		argv[n++] = "--errors-for-leak-kinds=definite,indirect,possible";
+		argv[n++] = "--error-exitcode=99";
+	}
 	argv[n++] = test_program("daemon/shmd");
 	argv[n++] = "--config";
 	argv[n++] = "/dev/null";
@@ -110,7 +119,7 @@ testd_launch(struct testd *d)
 	}
 	if (testd_npids < 64)
 		testd_pids[testd_npids++] = d->pid;
-	ck_assert_msg(testd_wait_ready(d, 10000) == 0,
+	ck_assert_msg(testd_wait_ready(d, 30000) == 0,
 	    "shmd did not become ready (log %s)", d->log);
 }
 
