@@ -9,11 +9,39 @@
 
 #include "frame.h"
 
+struct json_tokener *
+frame_tokener_new(void)
+{
+	struct json_tokener	*tok;
+
+	if ((tok = json_tokener_new_ex(FRAME_MAX_DEPTH)) == NULL)
+		return NULL;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_ALLOW_TRAILING_CHARS | JSON_TOKENER_VALIDATE_UTF8);
+	return tok;
+}
+
 int
 frame_decode(const char *msg, size_t len, struct json_object **out,
     char *reason, size_t reasonlen)
 {
 	struct json_tokener	*tok;
+	int			 rc;
+
+	*out = NULL;
+	if ((tok = frame_tokener_new()) == NULL) {
+		snprintf(reason, reasonlen, "out of memory");
+		return -1;
+	}
+	rc = frame_decode_with(tok, msg, len, out, reason, reasonlen);
+	json_tokener_free(tok);
+	return rc;
+}
+
+int
+frame_decode_with(struct json_tokener *tok, const char *msg, size_t len,
+    struct json_object **out, char *reason, size_t reasonlen)
+{
 	struct json_object	*obj;
 	enum json_tokener_error	 err;
 	size_t			 end;
@@ -23,17 +51,11 @@ frame_decode(const char *msg, size_t len, struct json_object **out,
 		snprintf(reason, reasonlen, "message too long");
 		return -1;
 	}
-	if ((tok = json_tokener_new_ex(FRAME_MAX_DEPTH)) == NULL) {
-		snprintf(reason, reasonlen, "out of memory");
-		return -1;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_ALLOW_TRAILING_CHARS | JSON_TOKENER_VALIDATE_UTF8);
+	json_tokener_reset(tok);
 	/* msg[len] is the NUL: passing it ends a trailing number. */
 	obj = json_tokener_parse_ex(tok, msg, (int)len + 1);
 	err = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
 	if (obj == NULL) {
 		if (err == json_tokener_continue || err == json_tokener_success)
 			snprintf(reason, reasonlen, "invalid JSON: %s",

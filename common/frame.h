@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 struct json_object;
+struct json_tokener;
 
 /* Deepest nesting of JSON accepted in a message. */
 #define FRAME_MAX_DEPTH		32
@@ -19,6 +20,12 @@ struct json_object;
  */
 int	frame_decode(const char *msg, size_t len, struct json_object **out,
 	    char *reason, size_t reasonlen);
+
+/* The same with a tokener made by frame_tokener_new(), reused (one thread). */
+int	frame_decode_with(struct json_tokener *, const char *msg, size_t len,
+	    struct json_object **out, char *reason, size_t reasonlen);
+/* A tokener with the framing's limits; json_tokener_free() it. */
+struct json_tokener *frame_tokener_new(void);
 
 /*
  * The bytes to send for a message: the plain JSON text and its NUL.

@@ -8,8 +8,8 @@
 #include "perm.h"
 #include "proto.h"
 
-struct bufferevent;
 struct event;
+struct evbuffer;
 struct json_object;
 struct server;
 
@@ -23,13 +23,18 @@ struct server;
 struct conn {
 	TAILQ_ENTRY(conn)	 entry;
 	struct server		*srv;
-	struct bufferevent	*bev;
+	int			 fd;
+	struct evbuffer		*in, *out;
+	struct event		*rev, *wev;	/* readable, writable */
 	struct event		*close_ev;	/* frees it from the event loop */
 	struct peer		 peer;
 	size_t			 scanned;	/* input bytes known to hold no NUL */
 	int			 watching;	/* called Watch: takes no more calls */
 	int			 closing;	/* flush the output, then close */
 	int			 paused;	/* reading stopped for backpressure */
+	int			 dispatching;	/* replies wait for the batch's end */
+	int			 writing;	/* wev is pending */
+	int			 listed;	/* in srv->conns */
 };
 
 struct conn *conn_create(struct server *, int fd);
@@ -37,6 +42,8 @@ void	conn_destroy(struct conn *);
 
 /* Queue one message (a JSON object) on the connection. */
 void	conn_send(struct conn *, struct json_object *msg);
+/* Queue one message given as JSON text (len bytes, NUL-terminated). */
+void	conn_send_text(struct conn *, const char *text, size_t len);
 /* Stop reading, and close once the output is written. */
 void	conn_close(struct conn *);
 /* Send io.shmd.ProtocolError, then close once it is written. */

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -46,6 +47,24 @@ call_send(struct call *call, const char *error, struct json_object *params,
 	}
 	conn_send(call->conn, msg);
 	json_object_put(msg);
+}
+
+void
+call_reply_text(struct call *call, const char *params, size_t len)
+{
+	char	*msg;
+	int	 n;
+
+	if (call->oneway || call->replied)
+		return;
+	call->replied = 1;
+	if ((msg = malloc(len + 32)) == NULL) {
+		conn_close(call->conn);
+		return;
+	}
+	n = snprintf(msg, len + 32, "{\"parameters\":%s}", params);
+	conn_send_text(call->conn, msg, (size_t)n);
+	free(msg);
 }
 
 void

@@ -37,6 +37,8 @@ void	dispatch_message(struct conn *, struct json_object *msg);
  * sends nothing; call_reply_continues() is for "more" calls.
  */
 void	call_reply(struct call *, struct json_object *params);
+/* A reply whose parameters are JSON text already. */
+void	call_reply_text(struct call *, const char *params, size_t len);
 void	call_reply_continues(struct call *, struct json_object *params);
 void	call_error(struct call *, enum proto_error, struct json_object *params);
 /* Errors with their one parameter. */

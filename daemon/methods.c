@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <json-c/json.h>
 
 #include "conn.h"
@@ -52,15 +53,16 @@ static void
 method_reply_segment(struct call *call, const struct segment *seg,
     const struct kshm_stat *st)
 {
-	struct json_object	*p = json_object_new_object();
+	char	text[SERVER_SEGMENT_TEXT_MAX + 16];
+	int	n;
 
-	if (p == NULL ||
-	    json_add(p, "segment", server_segment_json(seg, st)) == -1) {
-		json_object_put(p);
-		call_nomem(call);
-		return;
-	}
-	call_reply(call, p);
+	memcpy(text, "{\"segment\":", 11);
+	if ((n = server_segment_text(seg, st, text + 11, sizeof text - 12)) ==
+	    -1)
+		return call_nomem(call);
+	text[11 + n] = '}';
+	text[12 + n] = '\0';
+	call_reply_text(call, text, (size_t)n + 12);
 }
 
 /*
@@ -283,19 +285,18 @@ static void
 method_list(struct call *call)
 {
 	struct server		*srv = call->srv;
-	struct json_object	*p, *arr;
+	struct evbuffer		*buf;
 	struct segment		*seg, *next;
 	struct kshm_stat	 st;
+	char			 text[SERVER_SEGMENT_TEXT_MAX];
+	const char		*sep = "";
+	int			 n, rc = 0;
 
 	if (call_params(call, NULL, 0, NULL) == -1)
 		return;
-	p = json_object_new_object();
-	arr = json_object_new_array_ext((int)srv->registry.count);
-	if (p == NULL || arr == NULL) {
-		json_object_put(p);
-		json_object_put(arr);
+	if ((buf = evbuffer_new()) == NULL)
 		return call_nomem(call);
-	}
+	rc |= evbuffer_add(buf, "{\"segments\":[", 13);
 	for (seg = TAILQ_FIRST(&srv->registry.segments); seg != NULL;
 	    seg = next) {
 		next = TAILQ_NEXT(seg, entry);
@@ -305,18 +306,20 @@ method_list(struct call *call)
 		}
 		if (!perm_may_open(&call->conn->peer, seg->creator_uid, &st))
 			continue;
-		if (json_object_array_add(arr, server_segment_json(seg,
-		    &st)) != 0) {
-			json_object_put(p);
-			json_object_put(arr);
-			return call_nomem(call);
-		}
+		if ((n = server_segment_text(seg, &st, text, sizeof text)) == -1)
+			rc = -1;
+		else
+			rc |= evbuffer_add_printf(buf, "%s%s", sep, text) < 0;
+		sep = ",";
 	}
-	if (json_add(p, "segments", arr) == -1) {
-		json_object_put(p);
+	rc |= evbuffer_add(buf, "]}", 3);	/* with the NUL */
+	if (rc != 0 || evbuffer_pullup(buf, -1) == NULL) {
+		evbuffer_free(buf);
 		return call_nomem(call);
 	}
-	call_reply(call, p);
+	call_reply_text(call, (const char *)evbuffer_pullup(buf, -1),
+	    evbuffer_get_length(buf) - 1);
+	evbuffer_free(buf);
 }
 
 static struct json_object *

@@ -47,6 +47,10 @@ server_init(struct server *srv, struct event_base *base,
 		conf_finish(&srv->conf);
 		return -1;
 	}
+	if ((srv->tok = frame_tokener_new()) == NULL) {
+		conf_finish(&srv->conf);
+		return -1;
+	}
 	registry_init(&srv->registry);
 	LIST_INIT(&srv->procwatches);
 	srv->state_fd = -1;
@@ -74,6 +78,9 @@ server_finish(struct server *srv)
 	state_close(srv);
 	registry_finish(&srv->registry);
 	conf_finish(&srv->conf);
+	if (srv->tok != NULL)
+		json_tokener_free(srv->tok);
+	srv->tok = NULL;
 }
 
 /* Answer a connection beyond max_clients at once, then close it. */
@@ -272,33 +279,36 @@ server_unlisten(struct server *srv)
 	}
 }
 
-struct json_object *
-server_segment_json(const struct segment *seg, const struct kshm_stat *st)
+int
+server_segment_text(const struct segment *seg, const struct kshm_stat *st,
+    char *buf, size_t len)
 {
-	struct json_object	*o = json_object_new_object();
+	int	n;
 
-	if (o == NULL)
-		return NULL;
-	if (json_add_string(o, "name", seg->name) == -1 ||
-	    json_add_int(o, "shmid", seg->shmid) == -1 ||
-	    json_add_int(o, "key", seg->key) == -1 ||
-	    json_add_int(o, "size", (int64_t)seg->size) == -1 ||
-	    json_add_int(o, "mode", st->mode & 0777) == -1 ||
-	    json_add_int(o, "uid", st->uid) == -1 ||
-	    json_add_int(o, "gid", st->gid) == -1 ||
-	    json_add_string(o, "lifetime",
-	    proto_lifetime_name(seg->lifetime)) == -1 ||
-	    json_add_int(o, "nattch", (int64_t)st->nattch) == -1 ||
-	    json_add_int(o, "creator_uid", seg->creator_uid) == -1 ||
-	    json_add_int(o, "creator_pid", seg->creator_pid) == -1 ||
-	    json_add_int(o, "created_usec", seg->created_usec) == -1 ||
-	    (seg->lifetime == PROTO_LIFETIME_DETACH &&
-	    json_add_int(o, "attach_timeout",
-	    (int64_t)seg->attach_timeout) == -1)) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+	/*
+	 * Written out directly: this is every Open's and Create's reply, and
+	 * names need no escaping (proto_name_valid() allows none of " \ or
+	 * control characters).
+	 */
+	n = snprintf(buf, len, "{\"name\":\"%s\",\"shmid\":%d,\"key\":%d,"
+	    "\"size\":%llu,\"mode\":%u,\"uid\":%lu,\"gid\":%lu,"
+	    "\"lifetime\":\"%s\",\"nattch\":%llu,\"creator_uid\":%lu,"
+	    "\"creator_pid\":%ld,\"created_usec\":%lld", seg->name,
+	    seg->shmid, (int)seg->key, (unsigned long long)seg->size,
+	    st->mode & 0777, (unsigned long)st->uid, (unsigned long)st->gid,
+	    proto_lifetime_name(seg->lifetime),
+	    (unsigned long long)st->nattch, (unsigned long)seg->creator_uid,
+	    (long)seg->creator_pid, (long long)seg->created_usec);
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	if (seg->lifetime == PROTO_LIFETIME_DETACH)
+		n += snprintf(buf + n, len - (size_t)n, ",\"attach_timeout\":%llu",
+		    (unsigned long long)seg->attach_timeout);
+	if ((size_t)n + 2 > len)
+		return -1;
+	buf[n++] = '}';
+	buf[n] = '\0';
+	return n;
 }
 
 int
@@ -357,34 +367,24 @@ void
 server_notify(struct server *srv, enum proto_event ev,
     const struct segment *seg, const struct kshm_stat *st)
 {
-	struct json_object	*msg = NULL, *p, *sj;
-	struct conn		*c;
+	struct conn	*c;
+	char		 segtext[SERVER_SEGMENT_TEXT_MAX], msg[sizeof segtext + 96];
+	int		 n = -1;
 
 	TAILQ_FOREACH(c, &srv->conns, entry) {
 		if (!c->watching || c->closing ||
 		    !perm_may_open(&c->peer, seg->creator_uid, st))
 			continue;
-		if (msg == NULL) {
-			msg = json_object_new_object();
-			p = json_object_new_object();
-			sj = server_segment_json(seg, st);
-			if (msg == NULL || p == NULL || sj == NULL ||
-			    json_add_string(p, "event",
-			    proto_event_name(ev)) == -1) {
-				json_object_put(msg);
-				json_object_put(p);
-				json_object_put(sj);
-				log_warnx("out of memory for a %s event",
-				    proto_event_name(ev));
+		if (n == -1) {
+			if (server_segment_text(seg, st, segtext,
+			    sizeof segtext) == -1)
 				return;
-			}
-			json_add(p, "segment", sj);
-			json_add(msg, "parameters", p);
-			json_add_bool(msg, "continues", 1);
+			n = snprintf(msg, sizeof msg, "{\"parameters\":{\"event\":"
+			    "\"%s\",\"segment\":%s},\"continues\":true}",
+			    proto_event_name(ev), segtext);
 		}
-		conn_send(c, msg);
+		conn_send_text(c, msg, (size_t)n);
 	}
-	json_object_put(msg);
 }
 
 struct json_object *

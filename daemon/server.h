@@ -17,6 +17,7 @@ struct event;
 struct conn;
 struct kshm_stat;
 struct json_object;
+struct json_tokener;
 
 TAILQ_HEAD(conn_list, conn);
 
@@ -42,6 +43,7 @@ struct server {
 	int			 state_fd;	/* the append-only state log, or -1 */
 	uint64_t		 state_records;	/* records in it */
 	int			 state_torn;	/* a record was cut short */
+	struct json_tokener	*tok;		/* parses every message */
 };
 
 /* shm_perm.mode's bit for a segment marked with IPC_RMID. */
@@ -81,9 +83,11 @@ void	server_vanished(struct server *, struct segment *);
 void	server_forget(struct server *, struct segment *, enum proto_event,
 	    const struct kshm_stat *);
 
-/* A segment as PROTOCOL.md's Segment object (NULL when out of memory). */
-struct json_object *server_segment_json(const struct segment *,
-	    const struct kshm_stat *);
+/* Longest text of a Segment object. */
+#define SERVER_SEGMENT_TEXT_MAX	(PROTO_NAME_MAX + 512)
+/* A segment as PROTOCOL.md's Segment object, in JSON text: its length or -1. */
+int	server_segment_text(const struct segment *, const struct kshm_stat *,
+	    char *buf, size_t len);
 /* Status's usage: segments and bytes per owner uid, as the kernel shows. */
 struct json_object *server_usage_json(struct server *);
 

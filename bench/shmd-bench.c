@@ -1,0 +1,674 @@
+/*
+ * shmd-bench: shmd beside the floor that no broker can go below, measured
+ * in one run on one machine. See BENCHMARKS.md.
+ *
+ *   shmd-bench [--quick] [--segments N] [--shmd PATH] [--shmdctl PATH]
+ *
+ * As root it runs in an IPC namespace of its own (with room for the
+ * segments), so it neither sees nor disturbs the host's segments.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct {
+	const char	*shmd, *shmdctl;
+	int		 segments;
+	int		 quick;
+	char		 dir[64], sock[128], floor_sock[128], state[128], log[128];
+} B;
+
+static double
+now_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static void
+die(const char *what)
+{
+	fprintf(stderr, "shmd-bench: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double	x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double
+pct(double *v, int n, double p)
+{
+	int	i;
+
+	qsort(v, (size_t)n, sizeof *v, cmp_double);
+	i = (int)(p / 100.0 * (n - 1) + 0.5);
+	return v[i];
+}
+
+/* ------------------------------------------------------------ a client */
+
+struct cli {
+	int	fd;
+	char	buf[1 << 20];
+	size_t	len;
+};
+
+static int
+cli_connect(struct cli *c, const char *path)
+{
+	struct sockaddr_un	sun;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path)
+		return -1;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	c->len = 0;
+	if ((c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(c->fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		close(c->fd);
+		return -1;
+	}
+	return 0;
+}
+
+/* Send one NUL-terminated message; read one reply into buf. Its length. */
+static ssize_t
+cli_call(struct cli *c, const char *msg, size_t msglen)
+{
+	char	*nul;
+	ssize_t	 n;
+	size_t	 rlen;
+
+	if (msglen > 0 && send(c->fd, msg, msglen, MSG_NOSIGNAL) != (ssize_t)msglen)
+		return -1;
+	while ((nul = memchr(c->buf, '\0', c->len)) == NULL) {
+		n = recv(c->fd, c->buf + c->len, sizeof c->buf - c->len, 0);
+		if (n <= 0)
+			return -1;
+		c->len += (size_t)n;
+	}
+	rlen = (size_t)(nul - c->buf);
+	memmove(c->buf, nul + 1, c->len - rlen - 1);
+	c->len -= rlen + 1;
+	return (ssize_t)rlen;
+}
+
+/* ------------------------------------------------------------ the floor */
+
+/* A minimal epoll server: every NUL-terminated message gets reply. */
+static void
+floor_serve(const char *path, size_t replylen)
+{
+	struct sockaddr_un	 sun;
+	struct epoll_event	 ev, evs[128];
+	char			*reply, buf[65536];
+	int			 lfd, ep, n, i, fd;
+	ssize_t			 r, k;
+
+	reply = malloc(replylen + 1);
+	memset(reply, 'x', replylen);
+	reply[0] = '{';
+	reply[replylen - 1] = '}';
+	reply[replylen] = '\0';
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path)
+		die("floor: socket path too long");
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	unlink(path);
+	if (bind(lfd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
+	    listen(lfd, 128) == -1)
+		die("floor: bind");
+	ep = epoll_create1(0);
+	ev.events = EPOLLIN;
+	ev.data.fd = lfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
+	for (;;) {
+		n = epoll_wait(ep, evs, 128, -1);
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.fd == lfd) {
+				while ((fd = accept4(lfd, NULL, NULL,
+				    SOCK_NONBLOCK)) >= 0) {
+					ev.events = EPOLLIN;
+					ev.data.fd = fd;
+					epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+				}
+				continue;
+			}
+			fd = evs[i].data.fd;
+			r = recv(fd, buf, sizeof buf, 0);
+			if (r <= 0) {
+				close(fd);
+				continue;
+			}
+			/* one reply per NUL (calls here are closed-loop) */
+			for (k = 0; k < r; k++)
+				if (buf[k] == '\0' &&
+				    send(fd, reply, replylen + 1, MSG_NOSIGNAL) < 0)
+					break;
+		}
+	}
+}
+
+/* ------------------------------------------------------------ shmd */
+
+static pid_t
+shmd_start(void)
+{
+	pid_t	pid;
+	int	fd, i;
+	struct cli c;
+
+	pid = fork();
+	if (pid == 0) {
+		fd = open(B.log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		dup2(fd, 2);
+		dup2(fd, 1);
+		execl(B.shmd, "shmd", "--config", "/dev/null", "--socket",
+		    B.sock, "--state-dir", B.state, "--log-level=warning",
+		    "--max-segments-per-uid=0", "--max-clients=4096",
+		    (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 10000; i++) {
+		if (cli_connect(&c, B.sock) == 0) {
+			const char m[] = "{\"method\":\"io.shmd.Status\"}";
+			ssize_t n = cli_call(&c, m, sizeof m);
+
+			close(c.fd);
+			if (n > 0)
+				return pid;
+		}
+		usleep(200);
+	}
+	fprintf(stderr, "shmd-bench: shmd did not start (see %s)\n", B.log);
+	exit(1);
+}
+
+static void
+shmd_kill(pid_t pid, int sig)
+{
+	kill(pid, sig);
+	waitpid(pid, NULL, 0);
+}
+
+/* ------------------------------------------------------------ measures */
+
+/* Round trips of one message on one connection: p50 and p99 in us. */
+static void
+latency(const char *path, const char *msg, int n, double *p50, double *p99)
+{
+	struct cli	*c = malloc(sizeof *c);
+	double		*v = malloc(sizeof *v * (size_t)n), t;
+	size_t		 len = strlen(msg) + 1;
+	int		 i;
+
+	if (cli_connect(c, path) == -1)
+		die("connect");
+	for (i = 0; i < n / 10 + 10; i++)	/* warm up */
+		cli_call(c, msg, len);
+	for (i = 0; i < n; i++) {
+		t = now_us();
+		if (cli_call(c, msg, len) < 0)
+			die("call");
+		v[i] = now_us() - t;
+	}
+	*p50 = pct(v, n, 50);
+	*p99 = pct(v, n, 99);
+	close(c->fd);
+	free(c);
+	free(v);
+}
+
+struct thr_arg {
+	const char	*path, *msg;
+	volatile int	*stop;
+	long		 calls;
+	struct cli	 c;
+};
+
+static void *
+thr_main(void *p)
+{
+	struct thr_arg	*a = p;
+	size_t		 len = strlen(a->msg) + 1;
+
+	while (!*a->stop) {
+		if (cli_call(&a->c, a->msg, len) < 0)
+			break;
+		a->calls++;
+	}
+	return NULL;
+}
+
+/* Calls per second with conns closed-loop connections. */
+static double
+throughput(const char *path, const char *msg, int conns, double secs)
+{
+	struct thr_arg	*a = calloc((size_t)conns, sizeof *a);
+	pthread_t	*t = calloc((size_t)conns, sizeof *t);
+	volatile int	 stop = 0;
+	long		 total = 0;
+	double		 t0;
+	int		 i;
+
+	for (i = 0; i < conns; i++) {
+		a[i].path = path;
+		a[i].msg = msg;
+		a[i].stop = &stop;
+		if (cli_connect(&a[i].c, path) == -1)
+			die("connect");
+	}
+	t0 = now_us();
+	for (i = 0; i < conns; i++)
+		pthread_create(&t[i], NULL, thr_main, &a[i]);
+	usleep((useconds_t)(secs * 1e6));
+	stop = 1;
+	for (i = 0; i < conns; i++) {
+		pthread_join(t[i], NULL);
+		total += a[i].calls;
+		close(a[i].c.fd);
+	}
+	t0 = now_us() - t0;
+	free(a);
+	free(t);
+	return total / (t0 / 1e6);
+}
+
+/* In-process shmget + IPC_SET + IPC_RMID, as shmd does for a Create. */
+static double
+raw_create_us(int n)
+{
+	struct shmid_ds	 ds;
+	double		*v = malloc(sizeof *v * (size_t)n), t, r;
+	int		 i, id;
+
+	for (i = 0; i < n; i++) {
+		t = now_us();
+		id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | IPC_EXCL | 0600);
+		shmctl(id, IPC_STAT, &ds);
+		ds.shm_perm.mode = 0640;
+		shmctl(id, IPC_SET, &ds);
+		shmctl(id, IPC_RMID, NULL);
+		v[i] = now_us() - t;
+	}
+	r = pct(v, n, 50);
+	free(v);
+	return r;
+}
+
+static long
+rss_kb(pid_t pid)
+{
+	char	path[64], line[256];
+	FILE	*f;
+	long	kb = -1;
+
+	snprintf(path, sizeof path, "/proc/%d/status", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (strncmp(line, "VmRSS:", 6) == 0)
+			kb = strtol(line + 6, NULL, 10);
+	fclose(f);
+	return kb;
+}
+
+/* CPU time of a process in ns (schedstat: time on a CPU). */
+static double
+cpu_ns(pid_t pid)
+{
+	char	path[64];
+	FILE	*f;
+	double	ns = 0;
+
+	snprintf(path, sizeof path, "/proc/%d/schedstat", pid);
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fscanf(f, "%lf", &ns) != 1)
+			ns = 0;
+		fclose(f);
+	}
+	return ns;
+}
+
+/* Wall time of a command, median of runs, in ms. */
+static double
+time_cmd(const char *const argv[], int runs)
+{
+	double	v[16], t;
+	int	i, status, fd;
+	pid_t	pid;
+
+	for (i = 0; i < runs && i < 16; i++) {
+		t = now_us();
+		pid = fork();
+		if (pid == 0) {
+			fd = open("/dev/null", O_WRONLY);
+			dup2(fd, 1);
+			execvp(argv[0], (char *const *)argv);
+			_exit(127);
+		}
+		waitpid(pid, &status, 0);
+		v[i] = (now_us() - t) / 1000;
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			return -1;
+	}
+	return pct(v, runs, 50);
+}
+
+static char *
+msg_name(char *buf, size_t len, const char *method, const char *name,
+    const char *extra)
+{
+	snprintf(buf, len, "{\"method\":\"io.shmd.%s\",\"parameters\":"
+	    "{\"name\":\"%s\"%s}}", method, name, extra ? extra : "");
+	return buf;
+}
+
+static int
+reply_shmid(const char *reply)
+{
+	const char	*p = strstr(reply, "\"shmid\":");
+
+	return p ? atoi(p + 8) : -1;
+}
+
+static void
+row(const char *what, const char *value, const char *target, int ok)
+{
+	printf("| %-44s | %-26s | %-30s | %-4s |\n", what, value, target,
+	    ok < 0 ? "" : ok ? "yes" : "NO");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "quick", no_argument, NULL, 'q' },
+		{ "segments", required_argument, NULL, 'n' },
+		{ "shmd", required_argument, NULL, 'd' },
+		{ "shmdctl", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli	*c = malloc(sizeof *c), *w = malloc(sizeof *w);
+	char		 msg[512], v[128], t[128], name[64];
+	double		 f50, f99, o50, o99, c50, d50, raw, ft[3], st[3];
+	double		*lat, secs, t0, cpu0, cpu1, wall, rec_ms, base_ms;
+	int		 ch, i, n, conns[3] = { 1, 16, 64 }, *ids;
+	pid_t		 fpid, spid;
+	long		 rss0, rss1;
+	void		**maps;
+	ssize_t		 len;
+	FILE		*f;
+
+	B.shmd = "daemon/shmd";
+	B.shmdctl = "client/shmdctl";
+	B.segments = 4000;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'q': B.quick = 1; B.segments = 200; break;
+		case 'n': B.segments = atoi(optarg); break;
+		case 'd': B.shmd = optarg; break;
+		case 'c': B.shmdctl = optarg; break;
+		default:
+			fprintf(stderr, "usage: shmd-bench [--quick] [--segments N] "
+			    "[--shmd PATH] [--shmdctl PATH]\n");
+			return 2;
+		}
+	}
+	secs = B.quick ? 0.3 : 3;
+	n = B.quick ? 500 : 20000;
+	signal(SIGPIPE, SIG_IGN);
+	if (geteuid() == 0) {
+		if (unshare(CLONE_NEWIPC) == -1)
+			die("unshare(CLONE_NEWIPC)");
+		if ((f = fopen("/proc/sys/kernel/shmmni", "w")) != NULL) {
+			fprintf(f, "%d\n", B.segments * 2 + 256);
+			fclose(f);
+		}
+	}
+	snprintf(B.dir, sizeof B.dir, "/tmp/shmd-bench-XXXXXX");
+	if (mkdtemp(B.dir) == NULL)
+		die("mkdtemp");
+	snprintf(B.sock, sizeof B.sock, "%s/shmd.sock", B.dir);
+	snprintf(B.floor_sock, sizeof B.floor_sock, "%s/floor.sock", B.dir);
+	snprintf(B.state, sizeof B.state, "%s/state", B.dir);
+	snprintf(B.log, sizeof B.log, "%s/shmd.log", B.dir);
+
+	spid = shmd_start();
+	if (cli_connect(c, B.sock) == -1)
+		die("connect");
+	msg_name(msg, sizeof msg, "Create", "bench.open", ",\"size\":4096,"
+	    "\"lifetime\":\"persistent\"");
+	cli_call(c, msg, strlen(msg) + 1);
+	msg_name(msg, sizeof msg, "Open", "bench.open", NULL);
+	len = cli_call(c, msg, strlen(msg) + 1);
+
+	/* the floor answers with a reply as long as Open's */
+	if ((fpid = fork()) == 0)
+		floor_serve(B.floor_sock, (size_t)len);
+	for (i = 0; i < 1000 && cli_connect(w, B.floor_sock) == -1; i++)
+		usleep(1000);
+	close(w->fd);
+
+	printf("shmd-bench: %d segments, %s run, pid %d\n\n", B.segments,
+	    B.quick ? "quick" : "full", getpid());
+	printf("| %-44s | %-26s | %-30s | %-4s |\n", "measure", "value",
+	    "target", "met");
+	printf("|%s|%s|%s|%s|\n", "----------------------------------------------",
+	    "----------------------------", "--------------------------------",
+	    "------");
+
+	latency(B.floor_sock, msg, n, &f50, &f99);
+	latency(B.sock, msg, n, &o50, &o99);
+	snprintf(v, sizeof v, "%.1f / %.1f us", f50, f99);
+	row("floor: round trip p50 / p99 (1 conn)", v, "", -1);
+	snprintf(v, sizeof v, "%.1f / %.1f us (%.2fx)", o50, o99, o50 / f50);
+	row("shmd: Open p50 / p99 (1 conn)", v, "p50 <= 1.15 x floor",
+	    o50 <= 1.15 * f50);
+	for (i = 0; i < 3; i++) {
+		ft[i] = throughput(B.floor_sock, msg, conns[i], secs);
+		st[i] = throughput(B.sock, msg, conns[i], secs);
+		snprintf(t, sizeof t, "floor: calls/s, %d conn%s", conns[i],
+		    conns[i] > 1 ? "s" : "");
+		snprintf(v, sizeof v, "%.0f", ft[i]);
+		row(t, v, "", -1);
+		snprintf(t, sizeof t, "shmd: Open calls/s, %d conn%s", conns[i],
+		    conns[i] > 1 ? "s" : "");
+		snprintf(v, sizeof v, "%.0f (%.2fx)", st[i], st[i] / ft[i]);
+		row(t, v, conns[i] == 16 ? ">= 0.70 x floor" : "",
+		    conns[i] == 16 ? st[i] >= 0.70 * ft[i] : -1);
+	}
+
+	/* Create + Destroy */
+	raw = raw_create_us(B.quick ? 200 : 2000);
+	snprintf(v, sizeof v, "%.1f us", raw);
+	row("raw shmget + IPC_SET + IPC_RMID (p50)", v, "", -1);
+	{
+		int	 k = B.quick ? 100 : 2000;
+		double	*cv = malloc(sizeof *cv * (size_t)k);
+		double	*dv = malloc(sizeof *dv * (size_t)k);
+
+		for (i = 0; i < k; i++) {
+			snprintf(name, sizeof name, "bench.c%d", i);
+			msg_name(msg, sizeof msg, "Create", name,
+			    ",\"size\":4096,\"lifetime\":\"persistent\"");
+			t0 = now_us();
+			cli_call(c, msg, strlen(msg) + 1);
+			cv[i] = now_us() - t0;
+			msg_name(msg, sizeof msg, "Destroy", name, NULL);
+			t0 = now_us();
+			cli_call(c, msg, strlen(msg) + 1);
+			dv[i] = now_us() - t0;
+		}
+		c50 = pct(cv, k, 50);
+		d50 = pct(dv, k, 50);
+		free(cv);
+		free(dv);
+	}
+	snprintf(v, sizeof v, "%.1f / %.1f us (%.2fx)", c50, d50,
+	    c50 / (f50 + raw));
+	row("shmd: Create / Destroy p50", v, "Create <= 1.3 x (floor + raw)",
+	    c50 <= 1.3 * (f50 + raw));
+
+	/* N attached detach segments */
+	rss0 = rss_kb(spid);
+	ids = calloc((size_t)B.segments, sizeof *ids);
+	maps = calloc((size_t)B.segments, sizeof *maps);
+	t0 = now_us();
+	for (i = 0; i < B.segments; i++) {
+		snprintf(name, sizeof name, "bench.a%d", i);
+		msg_name(msg, sizeof msg, "Create", name, ",\"size\":4096");
+		if (cli_call(c, msg, strlen(msg) + 1) < 0)
+			die("create");
+		ids[i] = reply_shmid(c->buf);
+		if ((maps[i] = shmat(ids[i], NULL, 0)) == (void *)-1)
+			die("shmat");
+	}
+	rss1 = rss_kb(spid);
+	snprintf(v, sizeof v, "%.0f bytes",
+	    (rss1 - rss0) * 1024.0 / B.segments);
+	row("shmd: memory per segment (RSS growth)", v, "<= 1 KiB",
+	    (rss1 - rss0) * 1024.0 / B.segments <= 1024);
+
+	/* idle CPU with them attached */
+	wall = B.quick ? 1 : 10;
+	cpu0 = cpu_ns(spid);
+	t0 = now_us();
+	usleep((useconds_t)(wall * 1e6));
+	cpu1 = cpu_ns(spid);
+	wall = (now_us() - t0) / 1e6;
+	snprintf(v, sizeof v, "%.2f %% of a core", (cpu1 - cpu0) / 1e9 / wall * 100);
+	row("shmd: idle CPU, segments attached", v, "<= 1 %",
+	    (cpu1 - cpu0) / 1e9 / wall * 100 <= 1.0);
+
+	/* reap latency: from the last shmdt to the reaped event */
+	{
+		int	 k = B.quick ? 5 : 60, got;
+		char	 wmsg[] = "{\"method\":\"io.shmd.Watch\",\"more\":true}";
+		void	*p;
+
+		lat = malloc(sizeof *lat * (size_t)k);
+		if (cli_connect(w, B.sock) == -1)
+			die("connect");
+		cli_call(w, wmsg, sizeof wmsg);	/* ready */
+		for (i = 0; i < k; i++) {
+			snprintf(name, sizeof name, "bench.r%d", i);
+			msg_name(msg, sizeof msg, "Create", name,
+			    ",\"size\":4096");
+			cli_call(c, msg, strlen(msg) + 1);
+			p = shmat(reply_shmid(c->buf), NULL, 0);
+			usleep((useconds_t)(rand() % 250000));	/* any phase */
+			shmdt(p);
+			t0 = now_us();
+			got = 0;
+			while (!got) {
+				if (cli_call(w, "", 0) < 0)
+					die("watch");
+				got = strstr(w->buf, "\"reaped\"") != NULL &&
+				    strstr(w->buf, name) != NULL;
+			}
+			lat[i] = (now_us() - t0) / 1000;
+		}
+		snprintf(v, sizeof v, "%.0f / %.0f ms", pct(lat, k, 50),
+		    pct(lat, k, 99));
+		row("shmd: reap after last detach p50 / p99", v,
+		    "p99 <= 250 ms", pct(lat, k, 99) <= 250);
+		free(lat);
+		close(w->fd);
+	}
+
+	/* ls --json against lsipc and ipcs */
+	{
+		const char *const ls[] = { B.shmdctl, "--socket", B.sock, "ls",
+		    "--json", NULL };
+		const char *const lsipc[] = { "lsipc", "-m", "-J", NULL };
+		const char *const ipcs[] = { "ipcs", "-m", NULL };
+		double	 a = time_cmd(ls, 5), b = time_cmd(lsipc, 5);
+		double	 e = time_cmd(ipcs, 5);
+
+		snprintf(v, sizeof v, "%.1f ms", a);
+		row("shmdctl ls --json", v, "<= lsipc -m -J", a <= b);
+		snprintf(v, sizeof v, "%.1f ms", b);
+		row("lsipc -m -J", v, "", -1);
+		snprintf(v, sizeof v, "%.1f ms", e);
+		row("ipcs -m", v, "", -1);
+	}
+	close(c->fd);
+
+	/* recovery after SIGKILL, against a start with no state */
+	shmd_kill(spid, SIGKILL);
+	t0 = now_us();
+	spid = shmd_start();
+	rec_ms = (now_us() - t0) / 1000;
+	shmd_kill(spid, SIGKILL);
+	{
+		char	empty[160];
+
+		snprintf(empty, sizeof empty, "%s.empty", B.state);
+		rename(B.state, empty);
+		t0 = now_us();
+		spid = shmd_start();
+		base_ms = (now_us() - t0) / 1000;
+		shmd_kill(spid, SIGTERM);
+		snprintf(msg, sizeof msg, "rm -rf '%s'", B.state);
+		if (system(msg) != 0)
+			die("rm");
+		rename(empty, B.state);
+	}
+	snprintf(v, sizeof v, "%.1f ms (empty: %.1f ms)", rec_ms, base_ms);
+	row("shmd: start after SIGKILL, segments recovered", v, "< 200 ms",
+	    rec_ms < 200);
+
+	/* clean up: the segments go with their daemon's records */
+	spid = shmd_start();
+	for (i = 0; i < B.segments; i++)
+		shmdt(maps[i]);
+	shmd_kill(spid, SIGTERM);
+	shmd_kill(fpid, SIGKILL);
+	{
+		struct shm_info	 info;
+		struct shmid_ds	 ds;
+		int		 max = shmctl(0, SHM_INFO, (void *)&info), id;
+
+		for (i = 0; i <= max; i++)
+			if ((id = shmctl(i, SHM_STAT_ANY, &ds)) >= 0)
+				shmctl(id, IPC_RMID, NULL);
+	}
+	snprintf(msg, sizeof msg, "rm -rf '%s'", B.dir);
+	if (system(msg) != 0)
+		fprintf(stderr, "shmd-bench: cannot remove %s\n", B.dir);
+	free(ids);
+	free(maps);
+	free(c);
+	free(w);
+	return 0;
+}
