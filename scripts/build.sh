@@ -12,6 +12,11 @@ fi
 mkdir -p "$dir"
 cd "$dir"
 if [ ! -f Makefile ] || [ "$top/configure" -nt Makefile ]; then
-	"$top/configure" --quiet "$@"
+	# Debian's python3, for python3-numpy, when there is one.
+	if [ -x /usr/bin/python3 ] && [ -z "${PYTHON:-}" ]; then
+		PYTHON=/usr/bin/python3 "$top/configure" --quiet "$@"
+	else
+		"$top/configure" --quiet "$@"
+	fi
 fi
 make -j"$(nproc)" >/dev/null
