@@ -205,6 +205,28 @@ ctl_print_json(struct shmd_conn *c, const char *method, const char *params,
 	return 0;
 }
 
+/* A segment as the protocol's Segment object, on one line. */
+static void
+ctl_segment_json(FILE *f, const struct shmd_segment *s)
+{
+	struct json_object	*name = NULL;
+
+	/* Valid names need no escaping; anything else goes through json-c. */
+	if (proto_name_valid(s->name) == -1)
+		name = json_object_new_string(s->name);
+	fprintf(f, "{\"name\": %s%s%s, \"shmid\": %d, \"key\": %d, "
+	    "\"size\": %llu, \"mode\": %u, \"uid\": %lu, \"gid\": %lu, "
+	    "\"lifetime\": \"%s\", \"nattch\": %llu, \"creator_uid\": %lu, "
+	    "\"creator_pid\": %ld, \"created_usec\": %lld}",
+	    name ? "" : "\"", name ? json_object_to_json_string(name) : s->name,
+	    name ? "" : "\"", s->shmid, (int)s->key,
+	    (unsigned long long)s->size, s->mode, (unsigned long)s->uid,
+	    (unsigned long)s->gid, shmd_lifetime_name(s->lifetime),
+	    (unsigned long long)s->nattch, (unsigned long)s->creator_uid,
+	    (long)s->creator_pid, (long long)s->created_usec);
+	json_object_put(name);
+}
+
 static int
 cmd_create(struct ctl *ctl, struct shmd_conn *c)
 {
@@ -288,11 +310,18 @@ cmd_ls(struct ctl *ctl, struct shmd_conn *c)
 	int			 rc, w = 4;
 	char			 size[16], age[32], ub[32], gb[32], owner[80];
 
-	if (ctl->given & OPT_JSON)
-		return ctl_print_json(c, PROTO_METHOD_LIST, NULL, "segments",
-		    "ls", NULL);
 	if ((rc = shmd_list(c, &segs, &n)) != SHMD_OK)
 		return ctl_refused(c, "ls", NULL, rc);
+	if (ctl->given & OPT_JSON) {
+		printf("[");
+		for (i = 0; i < n; i++) {
+			printf("%s\n  ", i ? "," : "");
+			ctl_segment_json(stdout, &segs[i]);
+		}
+		printf("%s]\n", n ? "\n" : "");
+		shmd_free(segs);
+		return 0;
+	}
 	for (i = 0; i < n; i++)
 		if ((int)strlen(segs[i].name) > w)
 			w = (int)strlen(segs[i].name);
@@ -318,26 +347,16 @@ static int
 cmd_info(struct ctl *ctl, struct shmd_conn *c)
 {
 	struct shmd_segment	 s;
-	struct json_object	*p;
 	char			 size[16], age[32], ub[32], gb[32], cb[32];
 	int			 rc;
 
-	if (ctl->given & OPT_JSON) {
-		if ((p = json_object_new_object()) == NULL ||
-		    json_object_object_add(p, "name",
-		    json_object_new_string(ctl->args[0])) != 0) {
-			json_object_put(p);
-			fprintf(stderr, "shmdctl: out of memory\n");
-			return EXIT_REFUSED;
-		}
-		rc = ctl_print_json(c, PROTO_METHOD_OPEN,
-		    json_object_to_json_string(p), "segment", "info",
-		    ctl->args[0]);
-		json_object_put(p);
-		return rc;
-	}
 	if ((rc = shmd_open(c, ctl->args[0], &s)) != SHMD_OK)
 		return ctl_refused(c, "info", ctl->args[0], rc);
+	if (ctl->given & OPT_JSON) {
+		ctl_segment_json(stdout, &s);
+		printf("\n");
+		return 0;
+	}
 	number_format_size(s.size, size, sizeof size);
 	ctl_age(s.created_usec, age, sizeof age);
 	printf("name:      %s\n", s.name);
@@ -413,43 +432,6 @@ cmd_status(struct ctl *ctl, struct shmd_conn *c)
 	return 0;
 }
 
-/* One watch event as a JSON line: {"event": ..., "segment": {...}}. */
-static struct json_object *
-ctl_watch_json(enum shmd_event ev, const struct shmd_segment *s)
-{
-	struct json_object	*o, *seg;
-
-	o = json_object_new_object();
-	seg = json_object_new_object();
-	if (o == NULL || seg == NULL) {
-		json_object_put(o);
-		json_object_put(seg);
-		return NULL;
-	}
-	json_object_object_add(o, "event",
-	    json_object_new_string(shmd_event_name(ev)));
-	json_object_object_add(seg, "name", json_object_new_string(s->name));
-	json_object_object_add(seg, "shmid", json_object_new_int(s->shmid));
-	json_object_object_add(seg, "key", json_object_new_int(s->key));
-	json_object_object_add(seg, "size", json_object_new_int64(
-	    (int64_t)s->size));
-	json_object_object_add(seg, "mode", json_object_new_int((int)s->mode));
-	json_object_object_add(seg, "uid", json_object_new_int64(s->uid));
-	json_object_object_add(seg, "gid", json_object_new_int64(s->gid));
-	json_object_object_add(seg, "lifetime",
-	    json_object_new_string(shmd_lifetime_name(s->lifetime)));
-	json_object_object_add(seg, "nattch", json_object_new_int64(
-	    (int64_t)s->nattch));
-	json_object_object_add(seg, "creator_uid",
-	    json_object_new_int64(s->creator_uid));
-	json_object_object_add(seg, "creator_pid",
-	    json_object_new_int64(s->creator_pid));
-	json_object_object_add(seg, "created_usec",
-	    json_object_new_int64(s->created_usec));
-	json_object_object_add(o, "segment", seg);
-	return o;
-}
-
 static int
 cmd_watch(struct ctl *ctl, struct shmd_conn *c)
 {
@@ -466,17 +448,10 @@ cmd_watch(struct ctl *ctl, struct shmd_conn *c)
 		if (!has)
 			continue;
 		if (ctl->given & OPT_JSON) {
-			struct json_object *o = ctl_watch_json(ev, &s);
-
-			if (o == NULL) {
-				fprintf(stderr, "shmdctl: watch: out of "
-				    "memory\n");
-				return EXIT_REFUSED;
-			}
-			printf("%s\n", json_object_to_json_string_ext(o,
-			    JSON_C_TO_STRING_PLAIN |
-			    JSON_C_TO_STRING_NOSLASHESCAPE));
-			json_object_put(o);
+			printf("{\"event\": \"%s\", \"segment\": ",
+			    shmd_event_name(ev));
+			ctl_segment_json(stdout, &s);
+			printf("}\n");
 		} else
 			printf("%-9s %s shmid %d key 0x%08x size %llu owner "
 			    "%lu:%lu %s\n", shmd_event_name(ev), s.name,

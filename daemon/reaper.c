@@ -43,6 +43,10 @@ reaper_check(struct server *srv, struct segment *seg, int64_t now)
 	}
 	switch (seg->lifetime) {
 	case PROTO_LIFETIME_DETACH:
+		if (st.nattch == 0)
+			seg->attached_since = 0;
+		else if (seg->attached_since == 0)
+			seg->attached_since = now;
 		if (st.nattch == 0 && st.atime != 0)
 			reaper_reap(srv, seg, &st, "last detach");
 		else if (st.nattch == 0 && now - seg->created_usec >=
@@ -78,9 +82,13 @@ reaper_sweep(struct server *srv, int full)
 	for (seg = TAILQ_FIRST(&srv->registry.segments); seg != NULL;
 	    seg = next) {
 		next = TAILQ_NEXT(seg, entry);
-		if (full || seg->lifetime == PROTO_LIFETIME_DETACH ||
-		    (seg->lifetime == PROTO_LIFETIME_PROCESS &&
+		if (full || (seg->lifetime == PROTO_LIFETIME_PROCESS &&
 		    seg->watch == NULL))
+			reaper_check(srv, seg, now);
+		else if (seg->lifetime == PROTO_LIFETIME_DETACH &&
+		    (seg->attached_since == 0 ||
+		    now - seg->attached_since < REAPER_SETTLED_USEC ||
+		    srv->reaper_ticks % 2 == 0))
 			reaper_check(srv, seg, now);
 	}
 }

@@ -13,6 +13,12 @@ struct server;
 
 #define REAPER_INTERVAL_MS	200
 #define REAPER_FULL_EVERY	5	/* ticks between looks at every segment */
+/*
+ * A detach segment attached for this long is looked at every other tick
+ * (400 ms) instead of every tick: the cost of looking grows with the number
+ * of segments, and long-held ones are rarely released the next instant.
+ */
+#define REAPER_SETTLED_USEC	(10 * 1000000LL)
 
 int	reaper_start(struct server *);
 void	reaper_stop(struct server *);

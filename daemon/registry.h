@@ -29,6 +29,7 @@ struct segment {
 	pid_t			 kernel_cpid;	/* shm_cpid: the daemon that made it */
 	int64_t			 kernel_ctime;	/* as of our IPC_SET */
 	int			 rmid_marked;	/* we marked it IPC_RMID (keyless) */
+	int64_t			 attached_since;	/* attached at every look since; 0: not */
 	struct procwatch	*watch;		/* the creator, for "process" */
 	int			 creator_gone;	/* it exited: reap */
 };
