@@ -19,40 +19,13 @@
 #include "number.h"
 #include "proto.h"
 #include "shmd.h"
-
-#define EXIT_REFUSED	1
-#define EXIT_USAGE	2
-
-/* Options, as given; each command says which it takes. */
-#define OPT_JSON	0x01
-#define OPT_MODE	0x02
-#define OPT_LIFETIME	0x04
-#define OPT_KEY		0x08
-#define OPT_OWNER	0x10
-#define OPT_OFFSET	0x20
-#define OPT_SIZE	0x40
-
-struct ctl {
-	const char	*socket;
-	int		 given;		/* OPT_* seen */
-	const char	*mode, *lifetime, *key, *owner, *offset, *size;
-	char		**args;
-	int		 nargs;
-};
-
-struct ctl_cmd {
-	const char	*name;
-	const char	*usage;
-	int		 nargs;
-	int		 options;
-	int		(*fn)(struct ctl *, struct shmd_conn *);
-};
+#include "shmdctl.h"
+#include "sysv.h"
 
 static int	cmd_create(struct ctl *, struct shmd_conn *);
 static int	cmd_ls(struct ctl *, struct shmd_conn *);
 static int	cmd_info(struct ctl *, struct shmd_conn *);
 static int	cmd_rm(struct ctl *, struct shmd_conn *);
-static int	cmd_status(struct ctl *, struct shmd_conn *);
 static int	cmd_watch(struct ctl *, struct shmd_conn *);
 static int	cmd_write(struct ctl *, struct shmd_conn *);
 static int	cmd_read(struct ctl *, struct shmd_conn *);
@@ -61,10 +34,14 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "create", "create NAME SIZE [--mode MODE] [--lifetime detach|process|"
 	  "persistent] [--key KEY] [--owner UID[:GID]]", 2,
 	  OPT_MODE | OPT_LIFETIME | OPT_KEY | OPT_OWNER, cmd_create },
-	{ "ls", "ls [--json]", 0, OPT_JSON, cmd_ls },
+	{ "ls", "ls [--json] [--attachers]", 0, OPT_JSON | OPT_ATTACHERS,
+	  cmd_ls },
 	{ "info", "info NAME [--json]", 1, OPT_JSON, cmd_info },
 	{ "rm", "rm NAME", 1, 0, cmd_rm },
-	{ "status", "status [--json]", 0, OPT_JSON, cmd_status },
+	{ "status", "status [--json | --prometheus]", 0,
+	  OPT_JSON | OPT_PROMETHEUS, cmd_status },
+	{ "orphans", "orphans [--json] [--older-than SECONDS] [--remove]", 0,
+	  OPT_JSON | OPT_OLDER | OPT_REMOVE, cmd_orphans },
 	{ "watch", "watch [--json]", 0, OPT_JSON, cmd_watch },
 	{ "write", "write NAME", 1, 0, cmd_write },
 	{ "read", "read NAME [--offset N] [--size N]", 1, OPT_OFFSET | OPT_SIZE,
@@ -86,10 +63,7 @@ ctl_usage(FILE *f)
 	    PROTO_SOCKET_ENV, PROTO_DEFAULT_SOCKET);
 }
 
-static int	ctl_usage_error(const char *fmt, ...)
-		    __attribute__((format(printf, 1, 2)));
-
-static int
+int
 ctl_usage_error(const char *fmt, ...)
 {
 	va_list	ap;
@@ -102,8 +76,7 @@ ctl_usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-/* The daemon's refusal of a call about a segment: one line, exit 1. */
-static int
+int
 ctl_refused(struct shmd_conn *c, const char *what, const char *name, int err)
 {
 	const char	*detail = shmd_last_error(c);
@@ -130,7 +103,7 @@ ctl_size(const char *s, const char *what, uint64_t *out)
 	return 0;
 }
 
-static const char *
+const char *
 ctl_user(uid_t uid, char *buf, size_t len)
 {
 	struct passwd	*pw = getpwuid(uid);
@@ -152,7 +125,7 @@ ctl_group(gid_t gid, char *buf, size_t len)
 	return buf;
 }
 
-static void
+void
 ctl_age(int64_t created_usec, char *buf, size_t len)
 {
 	struct timespec	ts;
@@ -172,43 +145,13 @@ ctl_age(int64_t created_usec, char *buf, size_t len)
 		snprintf(buf, len, "%lldd", (long long)(secs / 86400));
 }
 
-/* Print a call's JSON reply member, pretty. */
-static int
-ctl_print_json(struct shmd_conn *c, const char *method, const char *params,
-    const char *member, const char *what, const char *name)
-{
-	struct json_object	*reply, *v;
-	char			*text;
-	int			 rc;
-
-	if ((rc = shmd_call(c, method, params, &text)) != SHMD_OK) {
-		shmd_free(text);
-		return ctl_refused(c, what, name, rc);
-	}
-	reply = json_tokener_parse(text);
-	shmd_free(text);
-	if (reply == NULL) {
-		fprintf(stderr, "shmdctl: %s: out of memory\n", what);
-		return EXIT_REFUSED;
-	}
-	v = reply;
-	if (member != NULL && !json_object_object_get_ex(reply, member, &v)) {
-		json_object_put(reply);
-		fprintf(stderr, "shmdctl: %s: no '%s' in the reply\n", what,
-		    member);
-		return EXIT_REFUSED;
-	}
-	printf("%s\n", json_object_to_json_string_ext(v,
-	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-	    JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(reply);
-	return 0;
-}
-
 /* A segment as the protocol's Segment object, on one line. */
-static void
-ctl_segment_json(FILE *f, const struct shmd_segment *s)
+void
+ctl_segment_json(FILE *f, const struct shmd_segment *s,
+    const struct sysv_attacher *att, ssize_t natt)
 {
+	ssize_t			 i;
+	const char		*sep = "";
 	struct json_object	*name = NULL;
 
 	/* Valid names need no escaping; anything else goes through json-c. */
@@ -217,14 +160,33 @@ ctl_segment_json(FILE *f, const struct shmd_segment *s)
 	fprintf(f, "{\"name\": %s%s%s, \"shmid\": %d, \"key\": %d, "
 	    "\"size\": %llu, \"mode\": %u, \"uid\": %lu, \"gid\": %lu, "
 	    "\"lifetime\": \"%s\", \"nattch\": %llu, \"creator_uid\": %lu, "
-	    "\"creator_pid\": %ld, \"created_usec\": %lld}",
-	    name ? "" : "\"", name ? json_object_to_json_string(name) : s->name,
+	    "\"creator_pid\": %ld, \"created_usec\": %lld",
+	    name ? "" : "\"", name ? json_object_to_json_string_ext(name,
+	    JSON_C_TO_STRING_NOSLASHESCAPE) : s->name,
 	    name ? "" : "\"", s->shmid, (int)s->key,
 	    (unsigned long long)s->size, s->mode, (unsigned long)s->uid,
 	    (unsigned long)s->gid, shmd_lifetime_name(s->lifetime),
 	    (unsigned long long)s->nattch, (unsigned long)s->creator_uid,
 	    (long)s->creator_pid, (long long)s->created_usec);
 	json_object_put(name);
+	if (natt >= 0) {
+		fprintf(f, ", \"attachers\": [");
+		for (i = 0; i < natt; i++) {
+			struct json_object *cmd;
+
+			if (att[i].shmid != s->shmid)
+				continue;
+			cmd = json_object_new_string(att[i].command);
+			fprintf(f, "%s{\"pid\": %ld, \"uid\": %ld, \"command\": %s}",
+			    sep, (long)att[i].pid, att[i].uid == (uid_t)-1 ? -1L :
+			    (long)att[i].uid, json_object_to_json_string_ext(cmd,
+			    JSON_C_TO_STRING_NOSLASHESCAPE));
+			json_object_put(cmd);
+			sep = ", ";
+		}
+		fprintf(f, "]");
+	}
+	fprintf(f, "}");
 }
 
 static int
@@ -306,40 +268,56 @@ static int
 cmd_ls(struct ctl *ctl, struct shmd_conn *c)
 {
 	struct shmd_segment	*segs;
-	size_t			 n, i;
-	int			 rc, w = 4;
+	struct sysv_attacher	*att = NULL;
+	size_t			 n, natt = 0, i;
+	int			 rc, w = 4, with = ctl->given & OPT_ATTACHERS;
 	char			 size[16], age[32], ub[32], gb[32], owner[80];
+	char			 cmds[1024];
 
 	if ((rc = shmd_list(c, &segs, &n)) != SHMD_OK)
 		return ctl_refused(c, "ls", NULL, rc);
+	if (with && sysv_attachers(&att, &natt) == -1) {
+		fprintf(stderr, "shmdctl: ls: cannot read /proc: %s\n",
+		    strerror(errno));
+		shmd_free(segs);
+		return EXIT_REFUSED;
+	}
 	if (ctl->given & OPT_JSON) {
 		printf("[");
 		for (i = 0; i < n; i++) {
 			printf("%s\n  ", i ? "," : "");
-			ctl_segment_json(stdout, &segs[i]);
+			ctl_segment_json(stdout, &segs[i], att,
+			    with ? (ssize_t)natt : -1);
 		}
 		printf("%s]\n", n ? "\n" : "");
 		shmd_free(segs);
+		free(att);
 		return 0;
 	}
 	for (i = 0; i < n; i++)
 		if ((int)strlen(segs[i].name) > w)
 			w = (int)strlen(segs[i].name);
-	printf("%-*s %10s %-10s %6s %4s %-17s %6s %-10s %s\n", w, "NAME",
+	printf("%-*s %10s %-10s %6s %4s %-17s %6s %-10s %-5s%s\n", w, "NAME",
 	    "SHMID", "KEY", "SIZE", "MODE", "OWNER", "NATTCH", "LIFETIME",
-	    "AGE");
+	    "AGE", with ? " ATTACHED BY" : "");
 	for (i = 0; i < n; i++) {
 		number_format_size(segs[i].size, size, sizeof size);
 		ctl_age(segs[i].created_usec, age, sizeof age);
 		snprintf(owner, sizeof owner, "%s:%s",
 		    ctl_user(segs[i].uid, ub, sizeof ub),
 		    ctl_group(segs[i].gid, gb, sizeof gb));
-		printf("%-*s %10d 0x%08x %6s %04o %-17s %6llu %-10s %s\n", w,
-		    segs[i].name, segs[i].shmid, (unsigned)segs[i].key, size,
+		cmds[0] = '\0';
+		if (with)
+			ctl_attachers_text(att, natt, segs[i].shmid, cmds,
+			    sizeof cmds);
+		printf("%-*s %10d 0x%08x %6s %04o %-17s %6llu %-10s %-5s%s%s\n",
+		    w, segs[i].name, segs[i].shmid, (unsigned)segs[i].key, size,
 		    segs[i].mode, owner, (unsigned long long)segs[i].nattch,
-		    shmd_lifetime_name(segs[i].lifetime), age);
+		    shmd_lifetime_name(segs[i].lifetime), age, with ? " " : "",
+		    cmds);
 	}
 	shmd_free(segs);
+	free(att);
 	return 0;
 }
 
@@ -347,14 +325,23 @@ static int
 cmd_info(struct ctl *ctl, struct shmd_conn *c)
 {
 	struct shmd_segment	 s;
+	struct sysv_attacher	*att = NULL;
+	size_t			 natt = 0, i;
+	int			 shown = 0;
 	char			 size[16], age[32], ub[32], gb[32], cb[32];
 	int			 rc;
 
 	if ((rc = shmd_open(c, ctl->args[0], &s)) != SHMD_OK)
 		return ctl_refused(c, "info", ctl->args[0], rc);
+	/* Who has it attached, as far as this caller may see (root: all). */
+	if (sysv_attachers(&att, &natt) == -1) {
+		att = NULL;
+		natt = 0;
+	}
 	if (ctl->given & OPT_JSON) {
-		ctl_segment_json(stdout, &s);
+		ctl_segment_json(stdout, &s, att, (ssize_t)natt);
 		printf("\n");
+		free(att);
 		return 0;
 	}
 	number_format_size(s.size, size, sizeof size);
@@ -373,6 +360,17 @@ cmd_info(struct ctl *ctl, struct shmd_conn *c)
 	printf("creator:   pid %ld, %s\n", (long)s.creator_pid,
 	    ctl_user(s.creator_uid, cb, sizeof cb));
 	printf("age:       %s\n", age);
+	for (i = 0; i < natt; i++) {
+		if (att[i].shmid != s.shmid)
+			continue;
+		if (!shown++)
+			printf("attached by:\n  %7s %-10s %s\n", "PID", "USER",
+			    "COMMAND");
+		printf("  %7ld %-10s %s\n", (long)att[i].pid,
+		    att[i].uid == (uid_t)-1 ? "?" : ctl_user(att[i].uid, ub,
+		    sizeof ub), att[i].command);
+	}
+	free(att);
 	return 0;
 }
 
@@ -383,52 +381,6 @@ cmd_rm(struct ctl *ctl, struct shmd_conn *c)
 
 	if ((rc = shmd_destroy(c, ctl->args[0])) != SHMD_OK)
 		return ctl_refused(c, "rm", ctl->args[0], rc);
-	return 0;
-}
-
-static void
-ctl_limit(const char *name, uint64_t v, int is_size)
-{
-	char	buf[16];
-
-	if (v == 0 && strstr(name, "per_uid") != NULL)
-		printf("  %-22s unlimited\n", name);
-	else if (is_size) {
-		number_format_size(v, buf, sizeof buf);
-		printf("  %-22s %s\n", name, buf);
-	} else
-		printf("  %-22s %llu\n", name, (unsigned long long)v);
-}
-
-static int
-cmd_status(struct ctl *ctl, struct shmd_conn *c)
-{
-	struct shmd_status	st;
-	char			bytes[16];
-	int			rc;
-
-	if (ctl->given & OPT_JSON)
-		return ctl_print_json(c, PROTO_METHOD_STATUS, NULL, NULL,
-		    "status", NULL);
-	if ((rc = shmd_status(c, &st)) != SHMD_OK)
-		return ctl_refused(c, "status", NULL, rc);
-	number_format_size(st.bytes, bytes, sizeof bytes);
-	printf("shmd %s, pid %ld, uid %lu, up %llus\n", st.version,
-	    (long)st.pid, (unsigned long)st.uid,
-	    (unsigned long long)(st.uptime_usec / 1000000));
-	printf("segments:  %llu (%s)\n", (unsigned long long)st.segments,
-	    bytes);
-	printf("clients:   %llu\n", (unsigned long long)st.clients);
-	printf("requests:  %llu\n", (unsigned long long)st.requests);
-	printf("reaped:    %llu\n", (unsigned long long)st.reaped);
-	printf("vanished:  %llu\n", (unsigned long long)st.vanished);
-	printf("limits:\n");
-	ctl_limit("max_segment_size", st.limits.max_segment_size, 1);
-	ctl_limit("max_segments_per_uid", st.limits.max_segments_per_uid, 0);
-	ctl_limit("max_bytes_per_uid", st.limits.max_bytes_per_uid, 1);
-	ctl_limit("max_clients", st.limits.max_clients, 0);
-	ctl_limit("max_message_size", st.limits.max_message_size, 1);
-	ctl_limit("attach_timeout", st.limits.attach_timeout, 0);
 	return 0;
 }
 
@@ -450,7 +402,7 @@ cmd_watch(struct ctl *ctl, struct shmd_conn *c)
 		if (ctl->given & OPT_JSON) {
 			printf("{\"event\": \"%s\", \"segment\": ",
 			    shmd_event_name(ev));
-			ctl_segment_json(stdout, &s);
+			ctl_segment_json(stdout, &s, NULL, -1);
 			printf("}\n");
 		} else
 			printf("%-9s %s shmid %d key 0x%08x size %llu owner "
@@ -583,6 +535,10 @@ main(int argc, char **argv)
 		{ "owner", required_argument, NULL, 'o' },
 		{ "offset", required_argument, NULL, 'O' },
 		{ "size", required_argument, NULL, 's' },
+		{ "attachers", no_argument, NULL, 'a' },
+		{ "older-than", required_argument, NULL, 'g' },
+		{ "remove", no_argument, NULL, 'r' },
+		{ "prometheus", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -591,7 +547,9 @@ main(int argc, char **argv)
 		{ 'j', OPT_JSON, "--json" }, { 'm', OPT_MODE, "--mode" },
 		{ 'l', OPT_LIFETIME, "--lifetime" }, { 'k', OPT_KEY, "--key" },
 		{ 'o', OPT_OWNER, "--owner" }, { 'O', OPT_OFFSET, "--offset" },
-		{ 's', OPT_SIZE, "--size" },
+		{ 's', OPT_SIZE, "--size" }, { 'a', OPT_ATTACHERS, "--attachers" },
+		{ 'g', OPT_OLDER, "--older-than" }, { 'r', OPT_REMOVE, "--remove" },
+		{ 'p', OPT_PROMETHEUS, "--prometheus" },
 	};
 	const struct ctl_cmd	*cmd = NULL;
 	struct shmd_conn	*c;
@@ -612,6 +570,10 @@ main(int argc, char **argv)
 		case 'o': ctl.given |= OPT_OWNER; ctl.owner = optarg; break;
 		case 'O': ctl.given |= OPT_OFFSET; ctl.offset = optarg; break;
 		case 's': ctl.given |= OPT_SIZE; ctl.size = optarg; break;
+		case 'a': ctl.given |= OPT_ATTACHERS; break;
+		case 'g': ctl.given |= OPT_OLDER; ctl.older_than = optarg; break;
+		case 'r': ctl.given |= OPT_REMOVE; break;
+		case 'p': ctl.given |= OPT_PROMETHEUS; break;
 		case 'h':
 			ctl_usage(stdout);
 			return 0;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -73,6 +74,27 @@ testd_wait_ready(struct testd *d, int timeout_ms)
 static pid_t	testd_pids[64];
 static int	testd_npids;
 
+static pid_t	testd_launcher;
+
+/* A test that fails exits at once: stop its daemons and take their segments. */
+static void
+testd_atexit(void)
+{
+	int	i;
+
+	if (getpid() != testd_launcher)
+		return;
+	for (i = 0; i < testd_npids; i++) {
+		/* only a child not yet waited for: never a reused pid */
+		if (waitpid(testd_pids[i], NULL, WNOHANG) == 0) {
+			kill(testd_pids[i], SIGKILL);
+			waitpid(testd_pids[i], NULL, 0);
+		}
+		kernel_remove_by_cpid(testd_pids[i]);
+	}
+	testd_npids = 0;
+}
+
 static void
 testd_launch(struct testd *d)
 {
@@ -116,6 +138,11 @@ testd_launch(struct testd *d)
 			_exit(126);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
+	}
+	if (testd_launcher != getpid()) {
+		testd_launcher = getpid();
+		testd_npids = 0;
+		atexit(testd_atexit);
 	}
 	if (testd_npids < 64)
 		testd_pids[testd_npids++] = d->pid;

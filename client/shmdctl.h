@@ -1,0 +1,63 @@
+/* shmdctl: what its command files share. */
+#ifndef SHMD_SHMDCTL_H
+#define SHMD_SHMDCTL_H
+
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "shmd.h"
+
+#define EXIT_REFUSED	1
+#define EXIT_USAGE	2
+
+/* Options, as given; each command says which it takes. */
+#define OPT_JSON	0x01
+#define OPT_MODE	0x02
+#define OPT_LIFETIME	0x04
+#define OPT_KEY		0x08
+#define OPT_OWNER	0x10
+#define OPT_OFFSET	0x20
+#define OPT_SIZE	0x40
+#define OPT_ATTACHERS	0x80
+#define OPT_OLDER	0x100
+#define OPT_REMOVE	0x200
+#define OPT_PROMETHEUS	0x400
+
+struct ctl {
+	const char	*socket;
+	int		 given;		/* OPT_* seen */
+	const char	*mode, *lifetime, *key, *owner, *offset, *size;
+	const char	*older_than;
+	char		**args;
+	int		 nargs;
+};
+
+struct ctl_cmd {
+	const char	*name;
+	const char	*usage;
+	int		 nargs;
+	int		 options;
+	int		(*fn)(struct ctl *, struct shmd_conn *);
+};
+
+struct sysv_attacher;
+
+int	ctl_usage_error(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+/* The daemon's refusal of a call about a segment: one line, exit 1. */
+int	ctl_refused(struct shmd_conn *, const char *what, const char *name,
+	    int err);
+const char *ctl_user(uid_t, char *buf, size_t len);
+void	ctl_age(int64_t created_usec, char *buf, size_t len);
+/* A segment as one JSON object, with its attachers when given (n >= 0). */
+void	ctl_segment_json(FILE *, const struct shmd_segment *,
+	    const struct sysv_attacher *att, ssize_t natt);
+
+/* shmdctl-admin.c */
+int	cmd_status(struct ctl *, struct shmd_conn *);
+int	cmd_orphans(struct ctl *, struct shmd_conn *);
+/* The attachers of shmid, for a table: "pid:command, ..." */
+void	ctl_attachers_text(const struct sysv_attacher *, size_t n, int shmid,
+	    char *buf, size_t len);
+
+#endif
