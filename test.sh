@@ -1,7 +1,8 @@
 #!/bin/sh
 # Build shmd and run every test: the suite with -Werror, the contract smoke
 # test when ../shared is there, then the suite again under AddressSanitizer
-# and UndefinedBehaviorSanitizer. With CI set, also make distcheck.
+# and UndefinedBehaviorSanitizer. With CI set (or SHMD_FULL=1), also fuzzing,
+# valgrind, the Debian packages and make distcheck.
 set -e
 top=$(cd "$(dirname "$0")" && pwd)
 cd "$top"
@@ -41,7 +42,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	check "$top/build-asan"
 
-if [ -n "${CI:-}" ]; then
+if [ -n "${CI:-}" ] || [ -n "${SHMD_FULL:-}" ]; then
 	step "fuzzing for 60 s (tests/fuzz.sh)"
 	sh "$top/tests/fuzz.sh" 60
 
@@ -51,6 +52,9 @@ if [ -n "${CI:-}" ]; then
 		>"$top/build/valgrind.out" 2>&1 ||
 		{ cat "$top/build/valgrind.out"; tail -n 60 "$top"/build/tests/check_*.log; exit 1; }
 	grep -E '^(PASS|FAIL)|^# (PASS|FAIL)' "$top/build/valgrind.out"
+
+	step "Debian packages: build, lintian, install, run, purge (tests/package.sh)"
+	sh "$top/tests/package.sh"
 
 	step "make distcheck"
 	make -C "$top/build" distcheck >"$top/build/distcheck.out" 2>&1 ||

@@ -501,6 +501,27 @@ kernel_sweep_keys(unsigned base, unsigned count)
 }
 
 int
+nobody_can_run(const char *relpath)
+{
+	const char	*path = test_program(relpath);
+	pid_t		 pid;
+	int		 status;
+
+	/* No Check assertions here: main() asks before tests run. */
+	if ((pid = fork()) == -1)
+		return 0;
+	if (pid == 0) {
+		if (setgroups(0, NULL) == -1 || setgid(65534) == -1 ||
+		    setuid(65534) == -1)
+			_exit(2);
+		_exit(access(path, X_OK) == 0 ? 0 : 1);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return 0;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+int
 as_nobody(int (*fn)(void *), void *arg)
 {
 	pid_t	pid;

@@ -77,6 +77,9 @@ void	kernel_remove_by_cpid(pid_t pid);
  */
 void	kernel_sweep_keys(unsigned base, unsigned count);
 
+/* Whether uid 65534 may run the built program (a 0700 build tree: no). */
+int	nobody_can_run(const char *relpath);
+
 /* Run fn(arg) in a child as uid/gid 65534; returns its exit status. */
 int	as_nobody(int (*fn)(void *), void *arg);
 
