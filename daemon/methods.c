@@ -239,36 +239,47 @@ static const struct param_spec name_params[] = {
 	{ "name", PARAM_STRING, 1 },
 };
 
-static void
-method_open(struct call *call)
+/*
+ * The segment a call names, if the caller may act on it (may: Open's or
+ * Destroy's rule); NULL once the error is answered.
+ */
+static struct segment *
+method_named(struct call *call, int (*may)(const struct peer *, uid_t,
+    const struct kshm_stat *), struct kshm_stat *st)
 {
 	struct param_value	 v[1];
 	struct segment		*seg;
-	struct kshm_stat	 st;
 
 	if (call_params(call, name_params, 1, v) == -1)
-		return;
-	if ((seg = method_lookup(call, v[0].s, &st)) == NULL)
-		return;
-	if (!perm_may_open(&call->conn->peer, seg->creator_uid, &st))
-		return call_error(call, PROTO_ERR_PERMISSION_DENIED, NULL);
-	method_reply_segment(call, seg, &st);
+		return NULL;
+	if ((seg = method_lookup(call, v[0].s, st)) == NULL)
+		return NULL;
+	if (!may(&call->conn->peer, seg->creator_uid, st)) {
+		call_error(call, PROTO_ERR_PERMISSION_DENIED, NULL);
+		return NULL;
+	}
+	return seg;
+}
+
+static void
+method_open(struct call *call)
+{
+	struct segment		*seg;
+	struct kshm_stat	 st;
+
+	if ((seg = method_named(call, perm_may_open, &st)) != NULL)
+		method_reply_segment(call, seg, &st);
 }
 
 static void
 method_destroy(struct call *call)
 {
 	struct server		*srv = call->srv;
-	struct param_value	 v[1];
 	struct segment		*seg;
 	struct kshm_stat	 st;
 
-	if (call_params(call, name_params, 1, v) == -1)
+	if ((seg = method_named(call, perm_may_destroy, &st)) == NULL)
 		return;
-	if ((seg = method_lookup(call, v[0].s, &st)) == NULL)
-		return;
-	if (!perm_may_destroy(&call->conn->peer, seg->creator_uid, &st))
-		return call_error(call, PROTO_ERR_PERMISSION_DENIED, NULL);
 	if (!seg->rmid_marked && kshm_remove(seg->shmid) == -1) {
 		log_warn("destroy %s: shmctl(%d, IPC_RMID)", seg->name,
 		    seg->shmid);

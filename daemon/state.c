@@ -138,27 +138,32 @@ state_maybe_compact(struct server *srv)
 	return 0;
 }
 
+/* Append a record, taking the reference to o. */
+static int
+state_append(struct server *srv, struct json_object *o)
+{
+	int	rc;
+
+	rc = state_write_record(srv->state_fd, o, &srv->state_torn);
+	json_object_put(o);
+	if (rc == -1)
+		return -1;
+	srv->state_records++;
+	return 0;
+}
+
 int
 state_record_create(struct server *srv, const struct segment *seg)
 {
-	struct json_object	*o;
-	int			 rc;
-
 	if (srv->state_fd == -1)
 		return 0;
-	o = state_segment_json(seg);
-	rc = state_write_record(srv->state_fd, o, &srv->state_torn);
-	json_object_put(o);
-	if (rc == 0)
-		srv->state_records++;
-	return rc;
+	return state_append(srv, state_segment_json(seg));
 }
 
 int
 state_record_destroy(struct server *srv, const struct segment *seg)
 {
 	struct json_object	*o;
-	int			 rc;
 
 	if (srv->state_fd == -1)
 		return 0;
@@ -168,11 +173,12 @@ state_record_destroy(struct server *srv, const struct segment *seg)
 		json_object_put(o);
 		o = NULL;
 	}
-	rc = state_write_record(srv->state_fd, o, &srv->state_torn);
-	json_object_put(o);
-	if (rc == -1)
+	if (state_append(srv, o) == -1)
 		return -1;
-	srv->state_records++;
+	/*
+	 * Compact here, never after a create record: a create is recorded
+	 * before its segment joins the registry that compaction writes.
+	 */
 	if (state_maybe_compact(srv) == -1)
 		log_warn("state: cannot compact %s", srv->conf.state_dir);
 	return 0;

@@ -41,30 +41,12 @@ stop(void)
 }
 
 static int
-ctl(char **out, ...)
-{
-	const char	*argv[16];
-	va_list		 ap;
-	int		 n = 0;
-
-	argv[n++] = test_program("client/shmdctl");
-	argv[n++] = "--socket";
-	argv[n++] = d.socket;
-	va_start(ap, out);
-	while (n < 15 && (argv[n] = va_arg(ap, const char *)) != NULL)
-		n++;
-	va_end(ap);
-	argv[n] = NULL;
-	return run_cmd(out, NULL, argv);
-}
-
-static int
 create(const char *name, const char *extra)
 {
 	char	*out;
 	int	 shmid;
 
-	ck_assert_int_eq(ctl(&out, "create", name, "4K", "--lifetime",
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "create", name, "4K", "--lifetime",
 	    "persistent", extra, NULL), 0);
 	shmid = atoi(out);
 	free(out);
@@ -112,12 +94,12 @@ START_TEST(test_attachers)
 	shmid = create("adm.att", NULL);
 	pid = attacher(shmid, &hold);
 	snprintf(pidtext, sizeof pidtext, "%ld", (long)pid);
-	ck_assert_int_eq(ctl(&out, "info", "adm.att", NULL), 0);
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "info", "adm.att", NULL), 0);
 	ck_assert_ptr_nonnull(strstr(out, "attached by"));
 	ck_assert_ptr_nonnull(strstr(out, pidtext));
 	ck_assert_ptr_nonnull(strstr(out, "check_admin"));
 	free(out);
-	ck_assert_int_eq(ctl(&out, "info", "adm.att", "--json", NULL), 0);
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "info", "adm.att", "--json", NULL), 0);
 	o = json_tokener_parse(out);
 	free(out);
 	ck_assert(json_object_object_get_ex(o, "attachers", &att));
@@ -131,11 +113,11 @@ START_TEST(test_attachers)
 	    json_object_object_get(a, "command")), "check_admin"));
 	json_object_put(o);
 	/* ls --attachers: a column in the table, the array in JSON */
-	ck_assert_int_eq(ctl(&out, "ls", "--attachers", NULL), 0);
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "ls", "--attachers", NULL), 0);
 	ck_assert_ptr_nonnull(strstr(out, "ATTACHED BY"));
 	ck_assert_ptr_nonnull(strstr(out, pidtext));
 	free(out);
-	ck_assert_int_eq(ctl(&out, "ls", "--attachers", "--json", NULL), 0);
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "ls", "--attachers", "--json", NULL), 0);
 	o = json_tokener_parse(out);
 	free(out);
 	for (i = 0; i < (int)json_object_array_length(o); i++)
@@ -145,12 +127,12 @@ START_TEST(test_attachers)
 	ck_assert_int_lt(i, (int)json_object_array_length(o));
 	json_object_put(o);
 	/* without --attachers, no such member */
-	ck_assert_int_eq(ctl(&out, "ls", "--json", NULL), 0);
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "ls", "--json", NULL), 0);
 	ck_assert_ptr_null(strstr(out, "attachers"));
 	free(out);
 	close(hold);
 	waitpid(pid, NULL, 0);
-	ck_assert_int_eq(ctl(NULL, "rm", "adm.att", NULL), 0);
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "rm", "adm.att", NULL), 0);
 }
 END_TEST
 
@@ -225,38 +207,38 @@ START_TEST(test_orphans)
 	d.pid = -1;
 	testd_restart(&d);
 
-	ck_assert_int_eq(ctl(&out, "orphans", "--json", NULL), 0);
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "orphans", "--json", NULL), 0);
 	ck_assert(orphan_listed(out, orphan));
 	ck_assert(!orphan_listed(out, attached));
 	ck_assert(!orphan_listed(out, mine));
 	ck_assert(!orphan_listed(out, managed));
 	free(out);
-	ck_assert_int_eq(ctl(&out, "orphans", NULL), 0);
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "orphans", NULL), 0);
 	ck_assert_ptr_nonnull(strstr(out, "SHMID"));
 	free(out);
 	/* a fresh orphan is younger than an hour: kept */
-	ck_assert_int_eq(ctl(&out, "orphans", "--json", "--older-than", "3600",
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "orphans", "--json", "--older-than", "3600",
 	    NULL), 0);
 	ck_assert(!orphan_listed(out, orphan));
 	free(out);
-	ck_assert_int_eq(ctl(&out, "orphans", "--remove", "--older-than",
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "orphans", "--remove", "--older-than",
 	    "3600", NULL), 0);
 	free(out);
 	ck_assert_int_eq(kernel_segment(orphan, NULL), 0);
 	/* --remove takes exactly the orphans */
-	ck_assert_int_eq(ctl(&out, "orphans", "--remove", NULL), 0);
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "orphans", "--remove", NULL), 0);
 	ck_assert_ptr_nonnull(strstr(out, "removed"));
 	free(out);
 	ck_assert_int_eq(kernel_segment(orphan, NULL), -1);
 	ck_assert_int_eq(kernel_segment(attached, NULL), 0);
 	ck_assert_int_eq(kernel_segment(mine, NULL), 0);
 	ck_assert_int_eq(kernel_segment(managed, NULL), 0);
-	ck_assert_int_eq(ctl(NULL, "rm", "adm.managed", NULL), 0);
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "rm", "adm.managed", NULL), 0);
 	close(hold);
 	waitpid(pid, NULL, 0);
 	shmctl(attached, IPC_RMID, NULL);
 	shmctl(mine, IPC_RMID, NULL);
-	ck_assert_int_eq(ctl(NULL, "orphans", "--older-than", "soon", NULL), 2);
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "orphans", "--older-than", "soon", NULL), 2);
 }
 END_TEST
 
@@ -288,7 +270,7 @@ START_TEST(test_usage)
 	create("adm.root", NULL);
 	create("adm.n1", "--owner=65534:65534");
 	create("adm.n2", "--owner=65534:65534");
-	ck_assert_int_eq(ctl(&out, "status", "--json", NULL), 0);
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "status", "--json", NULL), 0);
 	o = json_tokener_parse(out);
 	free(out);
 	ck_assert(json_object_object_get_ex(o, "usage", &usage));
@@ -312,7 +294,7 @@ START_TEST(test_usage)
 	ck_assert_int_eq(seen, 3);
 	ck_assert(json_object_object_get_ex(o, "vanished", NULL));
 	json_object_put(o);
-	ck_assert_int_eq(ctl(&out, "status", NULL), 0);
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "status", NULL), 0);
 	ck_assert_ptr_nonnull(strstr(out, "usage by owner"));
 	ck_assert_ptr_nonnull(strstr(out, "kernel.shmmni"));
 	ck_assert_ptr_nonnull(strstr(out, "kernel.shmall"));
@@ -322,9 +304,9 @@ START_TEST(test_usage)
 		sock = d.socket;
 		ck_assert_int_eq(as_nobody(nobody_status, NULL), 0);
 	}
-	ck_assert_int_eq(ctl(NULL, "rm", "adm.root", NULL), 0);
-	ck_assert_int_eq(ctl(NULL, "rm", "adm.n1", NULL), 0);
-	ck_assert_int_eq(ctl(NULL, "rm", "adm.n2", NULL), 0);
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "rm", "adm.root", NULL), 0);
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "rm", "adm.n1", NULL), 0);
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "rm", "adm.n2", NULL), 0);
 }
 END_TEST
 
@@ -337,7 +319,7 @@ START_TEST(test_prometheus)
 
 	create("adm.p1", NULL);
 	create("adm.p2", "--owner=65534:65534");
-	ck_assert_int_eq(ctl(&out, "status", "--prometheus", NULL), 0);
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "status", "--prometheus", NULL), 0);
 	help[0] = '\0';
 	for (line = strtok_r(out, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
@@ -364,18 +346,18 @@ START_TEST(test_prometheus)
 	}
 	free(out);
 	ck_assert_int_gt(samples, 10);
-	ck_assert_int_eq(ctl(&out, "status", "--json", NULL), 0);
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "status", "--json", NULL), 0);
 	o = json_tokener_parse(out);
 	free(out);
 	ck_assert_int_eq(segments, json_object_get_int64(
 	    json_object_object_get(o, "segments")));
 	json_object_put(o);
-	ck_assert_int_eq(ctl(&out, "status", "--prometheus", NULL), 0);
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "status", "--prometheus", NULL), 0);
 	ck_assert_ptr_nonnull(strstr(out, "shmd_uid_segments{uid=\"65534\"} 1"));
 	ck_assert_ptr_nonnull(strstr(out, "shmd_kernel_shmmni "));
 	free(out);
-	ck_assert_int_eq(ctl(NULL, "rm", "adm.p1", NULL), 0);
-	ck_assert_int_eq(ctl(NULL, "rm", "adm.p2", NULL), 0);
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "rm", "adm.p1", NULL), 0);
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "rm", "adm.p2", NULL), 0);
 }
 END_TEST
 
@@ -384,8 +366,6 @@ main(void)
 {
 	Suite	*s = suite_create("admin");
 	TCase	*tc = tcase_create("admin");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_checked_fixture(tc, start, stop);
 	tcase_set_timeout(tc, 60);
@@ -394,9 +374,5 @@ main(void)
 	tcase_add_test(tc, test_usage);
 	tcase_add_test(tc, test_prometheus);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "testutil.h"
 
 static char	conf_path[64];
 
@@ -159,8 +160,6 @@ main(void)
 {
 	Suite	*s = suite_create("conf");
 	TCase	*tc = tcase_create("conf");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_file);
@@ -168,9 +167,5 @@ main(void)
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_set_and_check);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

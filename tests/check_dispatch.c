@@ -397,8 +397,6 @@ main(void)
 	Suite	*s = suite_create("dispatch");
 	TCase	*tc = tcase_create("dispatch");
 	TCase	*tk = tcase_create("keys");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_create_validation);
@@ -414,9 +412,5 @@ main(void)
 	tcase_add_test(tk, test_keys_run_out);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, tk);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

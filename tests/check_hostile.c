@@ -39,19 +39,6 @@ stop(void)
 	testd_cleanup(&d);
 }
 
-static void
-assert_served(void)
-{
-	int			 fd = raw_connect(d.socket);
-	struct json_object	*r;
-
-	ck_assert_int_ge(fd, 0);
-	r = raw_call(fd, "{\"method\":\"io.shmd.Status\"}");
-	ck_assert_ptr_null(reply_error(r));
-	json_object_put(r);
-	close(fd);
-}
-
 static long
 daemon_rss_kb(void)
 {
@@ -97,7 +84,7 @@ START_TEST(test_deep_nesting_and_huge_numbers)
 	ck_assert_str_eq(reply_str(r, "parameter"), "mode");
 	json_object_put(r);
 	close(fd);
-	assert_served();
+	testd_assert_serves(&d);
 }
 END_TEST
 
@@ -150,7 +137,7 @@ START_TEST(test_client_never_reads)
 	after = daemon_rss_kb();
 	ck_assert_msg(after - before < 16 * 1024, "RSS grew from %ld to %ld kB",
 	    before, after);
-	assert_served();
+	testd_assert_serves(&d);
 }
 END_TEST
 
@@ -223,7 +210,7 @@ START_TEST(test_thousands_of_connections)
 	}
 	for (i = 0; i < 1500; i++)
 		close(fds[i]);
-	assert_served();
+	testd_assert_serves(&d);
 }
 END_TEST
 
@@ -311,7 +298,7 @@ START_TEST(test_groups)
 	ck_assert_int_eq(shmd_destroy(c, "g.shared"), SHMD_OK);
 	ck_assert_int_eq(shmd_destroy(c, "g.other"), SHMD_OK);
 	shmd_disconnect(c);
-	assert_served();
+	testd_assert_serves(&d);
 }
 END_TEST
 
@@ -366,7 +353,7 @@ START_TEST(test_quota_until_refused)
 		ck_assert_int_eq(shmd_destroy(c, segs[i].name), SHMD_OK);
 	shmd_free(segs);
 	shmd_disconnect(c);
-	assert_served();
+	testd_assert_serves(&d);
 }
 END_TEST
 
@@ -427,8 +414,6 @@ main(void)
 	TCase	*tc = tcase_create("input");
 	TCase	*tp = tcase_create("permissions");
 	TCase	*tn = tcase_create("namespace");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_checked_fixture(tc, start, stop);
 	tcase_set_timeout(tc, 60);
@@ -447,9 +432,5 @@ main(void)
 		tcase_add_test(tn, test_system_limits);
 		suite_add_tcase(s, tn);
 	}
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -334,8 +334,6 @@ main(void)
 	Suite	*s = suite_create("libshmd");
 	TCase	*tc = tcase_create("libshmd");
 	TCase	*tu = tcase_create("other-uid");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_unchecked_fixture(tc, start, stop);
 	tcase_set_timeout(tc, 30);
@@ -351,9 +349,5 @@ main(void)
 		suite_add_tcase(s, tu);
 	} else
 		fprintf(stderr, "not root: skipping the other-uid tests\n");
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -610,8 +610,6 @@ main(void)
 	Suite	*s = suite_create("lifetime");
 	TCase	*tc = tcase_create("lifetime");
 	TCase	*tr = tcase_create("restart");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_unchecked_fixture(tc, start, stop);
 	tcase_set_timeout(tc, 60);
@@ -641,9 +639,5 @@ main(void)
 		tcase_add_test(tu, test_unprivileged_daemon);
 		suite_add_tcase(s, tu);
 	}
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

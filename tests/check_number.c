@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "number.h"
+#include "testutil.h"
 
 START_TEST(test_sizes)
 {
@@ -84,17 +85,11 @@ main(void)
 {
 	Suite	*s = suite_create("number");
 	TCase	*tc = tcase_create("number");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_test(tc, test_sizes);
 	tcase_add_test(tc, test_rejects);
 	tcase_add_test(tc, test_octal);
 	tcase_add_test(tc, test_format);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

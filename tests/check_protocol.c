@@ -31,20 +31,6 @@ stop(void)
 	testd_stop(&d);
 }
 
-/* Another connection is still served. */
-static void
-assert_alive(void)
-{
-	int			 fd = raw_connect(d.socket);
-	struct json_object	*r;
-
-	ck_assert_int_ge(fd, 0);
-	r = raw_call(fd, "{\"method\":\"io.shmd.Status\"}");
-	ck_assert_ptr_null(reply_error(r));
-	json_object_put(r);
-	close(fd);
-}
-
 static void
 expect_protocol_error(const void *data, size_t len)
 {
@@ -60,7 +46,7 @@ expect_protocol_error(const void *data, size_t len)
 	json_object_put(r);
 	ck_assert(raw_closed(fd, 5000));
 	close(fd);
-	assert_alive();
+	testd_assert_serves(&d);
 }
 
 START_TEST(test_garbage)
@@ -150,13 +136,13 @@ START_TEST(test_stalled_client)
 
 	/* half a message, then nothing: others are served meanwhile */
 	raw_send(fd, "{\"method\":\"io.shm", 17);
-	assert_alive();
+	testd_assert_serves(&d);
 	close(fd);
 	/* a client that leaves mid-call */
 	fd = raw_connect(d.socket);
 	raw_send_msg(fd, "{\"method\":\"io.shmd.List\"}");
 	close(fd);
-	assert_alive();
+	testd_assert_serves(&d);
 }
 END_TEST
 
@@ -315,7 +301,7 @@ START_TEST(test_socket_takeover)
 	argv[6] = d.state;
 	argv[7] = NULL;
 	ck_assert_int_eq(run_cmd(NULL, NULL, argv), 1);
-	assert_alive();
+	testd_assert_serves(&d);
 
 	/* A stale socket file (nobody listening) is replaced. */
 	testd_start(&other, NULL);
@@ -358,8 +344,6 @@ main(void)
 {
 	Suite	*s = suite_create("protocol");
 	TCase	*tc = tcase_create("protocol");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_unchecked_fixture(tc, start, stop);
 	tcase_set_timeout(tc, 60);
@@ -373,9 +357,5 @@ main(void)
 	tcase_add_test(tc, test_command_line);
 	tcase_add_test(tc, test_socket_takeover);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -146,8 +146,6 @@ main(void)
 	Suite	*s = suite_create("registry");
 	TCase	*tc = tcase_create("registry");
 	TCase	*tk = tcase_create("keyalloc");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_test(tc, test_add_find_remove);
 	tcase_add_test(tc, test_many);
@@ -155,9 +153,5 @@ main(void)
 	tcase_add_test(tk, test_kshm_errors);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, tk);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

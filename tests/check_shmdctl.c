@@ -27,41 +27,22 @@ stop(void)
 	testd_stop(&d);
 }
 
-/* shmdctl --socket SOCKET args... (NULL-terminated); its stdout and exit status. */
-static int
-ctl(char **out, const char *input, ...)
-{
-	const char	*argv[16];
-	va_list		 ap;
-	int		 n = 0;
-
-	argv[n++] = test_program("client/shmdctl");
-	argv[n++] = "--socket";
-	argv[n++] = d.socket;
-	va_start(ap, input);
-	while (n < 15 && (argv[n] = va_arg(ap, const char *)) != NULL)
-		n++;
-	va_end(ap);
-	argv[n] = NULL;
-	return run_cmd(out, input, argv);
-}
-
 START_TEST(test_create_ls_info_rm)
 {
 	char			*out;
 	struct json_object	*arr, *o;
 	int			 shmid;
 
-	ck_assert_int_eq(ctl(&out, NULL, "create", "ctl.a", "4K", "--mode",
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "create", "ctl.a", "4K", "--mode",
 	    "640", "--lifetime=persistent", NULL), 0);
 	shmid = atoi(out);
 	free(out);
 	ck_assert_int_gt(shmid, 0);
 	/* options may come before the operands */
-	ck_assert_int_eq(ctl(&out, NULL, "create", "--key", "0x1e57d001",
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "create", "--key", "0x1e57d001",
 	    "ctl.b", "2M", NULL, NULL), 0);
 	free(out);
-	ck_assert_int_eq(ctl(&out, NULL, "ls", NULL, NULL, NULL, NULL, NULL), 0);
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "ls", NULL, NULL, NULL, NULL, NULL), 0);
 	ck_assert_ptr_nonnull(strstr(out, "NAME"));
 	ck_assert_ptr_nonnull(strstr(out, "ctl.a"));
 	ck_assert_ptr_nonnull(strstr(out, "0640"));
@@ -70,7 +51,7 @@ START_TEST(test_create_ls_info_rm)
 	ck_assert_ptr_nonnull(strstr(out, "2M"));
 	ck_assert_ptr_nonnull(strstr(out, "root:root"));
 	free(out);
-	ck_assert_int_eq(ctl(&out, NULL, "ls", "--json", NULL, NULL, NULL,
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "ls", "--json", NULL, NULL, NULL,
 	    NULL), 0);
 	arr = json_tokener_parse(out);
 	free(out);
@@ -84,21 +65,21 @@ START_TEST(test_create_ls_info_rm)
 	ck_assert_int_eq(json_object_get_int(json_object_object_get(o,
 	    "shmid")), shmid);
 	json_object_put(arr);
-	ck_assert_int_eq(ctl(&out, NULL, "info", "ctl.a", "--json", NULL, NULL,
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "info", "ctl.a", "--json", NULL, NULL,
 	    NULL), 0);
 	o = json_tokener_parse(out);
 	free(out);
 	ck_assert_int_eq(json_object_get_int(json_object_object_get(o,
 	    "size")), 4096);
 	json_object_put(o);
-	ck_assert_int_eq(ctl(&out, NULL, "info", "ctl.b", NULL, NULL, NULL,
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "info", "ctl.b", NULL, NULL, NULL,
 	    NULL), 0);
 	ck_assert_ptr_nonnull(strstr(out, "2097152"));
 	free(out);
-	ck_assert_int_eq(ctl(NULL, NULL, "rm", "ctl.a", NULL, NULL, NULL, NULL),
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "rm", "ctl.a", NULL, NULL, NULL, NULL),
 	    0);
 	ck_assert_int_eq(kernel_segment(shmid, NULL), -1);
-	ck_assert_int_eq(ctl(NULL, NULL, "rm", "ctl.b", NULL, NULL, NULL, NULL),
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "rm", "ctl.b", NULL, NULL, NULL, NULL),
 	    0);
 }
 END_TEST
@@ -107,28 +88,28 @@ START_TEST(test_write_read)
 {
 	char	*out;
 
-	ck_assert_int_eq(ctl(NULL, NULL, "create", "ctl.rw", "16",
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "create", "ctl.rw", "16",
 	    "--lifetime", "persistent", NULL, NULL), 0);
-	ck_assert_int_eq(ctl(NULL, "hello, segment", "write", "ctl.rw", NULL,
+	ck_assert_int_eq(testd_ctl(&d, NULL, "hello, segment", "write", "ctl.rw", NULL,
 	    NULL, NULL, NULL), 0);
-	ck_assert_int_eq(ctl(&out, NULL, "read", "ctl.rw", "--size", "5",
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "read", "ctl.rw", "--size", "5",
 	    NULL, NULL), 0);
 	ck_assert_str_eq(out, "hello");
 	free(out);
-	ck_assert_int_eq(ctl(&out, NULL, "read", "ctl.rw", "--offset", "7",
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "read", "ctl.rw", "--offset", "7",
 	    "--size", "7", NULL), 0);
 	ck_assert_str_eq(out, "segment");
 	free(out);
 	/* Too long: refused, and nothing written. */
-	ck_assert_int_eq(ctl(NULL, "0123456789abcdefX", "write", "ctl.rw", NULL,
+	ck_assert_int_eq(testd_ctl(&d, NULL, "0123456789abcdefX", "write", "ctl.rw", NULL,
 	    NULL, NULL, NULL), 1);
-	ck_assert_int_eq(ctl(&out, NULL, "read", "ctl.rw", "--size", "5",
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "read", "ctl.rw", "--size", "5",
 	    NULL, NULL), 0);
 	ck_assert_str_eq(out, "hello");
 	free(out);
-	ck_assert_int_eq(ctl(NULL, NULL, "read", "ctl.rw", "--offset", "17",
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "read", "ctl.rw", "--offset", "17",
 	    NULL, NULL), 1);
-	ck_assert_int_eq(ctl(NULL, NULL, "rm", "ctl.rw", NULL, NULL, NULL,
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "rm", "ctl.rw", NULL, NULL, NULL,
 	    NULL), 0);
 }
 END_TEST
@@ -140,37 +121,37 @@ START_TEST(test_exit_codes)
 	char		*out;
 
 	/* usage errors: 2 */
-	ck_assert_int_eq(ctl(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), 2);
-	ck_assert_int_eq(ctl(NULL, NULL, "frob", NULL, NULL, NULL, NULL, NULL),
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), 2);
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "frob", NULL, NULL, NULL, NULL, NULL),
 	    2);
-	ck_assert_int_eq(ctl(NULL, NULL, "create", "x", NULL, NULL, NULL, NULL),
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "create", "x", NULL, NULL, NULL, NULL),
 	    2);
-	ck_assert_int_eq(ctl(NULL, NULL, "create", "x", "10Q", NULL, NULL,
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "create", "x", "10Q", NULL, NULL,
 	    NULL), 2);
-	ck_assert_int_eq(ctl(NULL, NULL, "create", "x", "10", "--mode", "999",
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "create", "x", "10", "--mode", "999",
 	    NULL), 2);
-	ck_assert_int_eq(ctl(NULL, NULL, "create", "x", "10", "--lifetime",
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "create", "x", "10", "--lifetime",
 	    "forever", NULL), 2);
-	ck_assert_int_eq(ctl(NULL, NULL, "ls", "--mode", "600", NULL, NULL,
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "ls", "--mode", "600", NULL, NULL,
 	    NULL), 2);
-	ck_assert_int_eq(ctl(NULL, NULL, "rm", "bad name", NULL, NULL, NULL,
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "rm", "bad name", NULL, NULL, NULL,
 	    NULL), 2);
-	ck_assert_int_eq(ctl(NULL, NULL, "--bogus", "ls", NULL, NULL, NULL,
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "--bogus", "ls", NULL, NULL, NULL,
 	    NULL), 2);
 	/* refusals: 1 */
-	ck_assert_int_eq(ctl(NULL, NULL, "rm", "ctl.none", NULL, NULL, NULL,
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "rm", "ctl.none", NULL, NULL, NULL,
 	    NULL), 1);
-	ck_assert_int_eq(ctl(NULL, NULL, "info", "ctl.none", NULL, NULL, NULL,
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "info", "ctl.none", NULL, NULL, NULL,
 	    NULL), 1);
-	ck_assert_int_eq(ctl(NULL, NULL, "create", "ctl.dup", "1", NULL, NULL,
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "create", "ctl.dup", "1", NULL, NULL,
 	    NULL), 0);
-	ck_assert_int_eq(ctl(NULL, NULL, "create", "ctl.dup", "1", NULL, NULL,
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "create", "ctl.dup", "1", NULL, NULL,
 	    NULL), 1);
-	ck_assert_int_eq(ctl(NULL, NULL, "rm", "ctl.dup", NULL, NULL, NULL,
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "rm", "ctl.dup", NULL, NULL, NULL,
 	    NULL), 0);
 	ck_assert_int_eq(run_cmd(NULL, NULL, argv), 1);
 	/* help and version: 0 */
-	ck_assert_int_eq(ctl(&out, NULL, "--help", NULL, NULL, NULL, NULL,
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "--help", NULL, NULL, NULL, NULL,
 	    NULL), 0);
 	ck_assert_ptr_nonnull(strstr(out, "usage: shmdctl"));
 	free(out);
@@ -184,7 +165,7 @@ START_TEST(test_status_and_env)
 	struct json_object	*o;
 	char			*out;
 
-	ck_assert_int_eq(ctl(&out, NULL, "status", NULL, NULL, NULL, NULL,
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "status", NULL, NULL, NULL, NULL,
 	    NULL), 0);
 	ck_assert_ptr_nonnull(strstr(out, "max_segments_per_uid"));
 	free(out);
@@ -205,8 +186,6 @@ main(void)
 {
 	Suite	*s = suite_create("shmdctl");
 	TCase	*tc = tcase_create("shmdctl");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_unchecked_fixture(tc, start, stop);
 	tcase_set_timeout(tc, 30);
@@ -215,9 +194,5 @@ main(void)
 	tcase_add_test(tc, test_exit_codes);
 	tcase_add_test(tc, test_status_and_env);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

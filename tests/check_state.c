@@ -12,6 +12,7 @@
 #include "procwatch.h"
 #include "registry.h"
 #include "state.h"
+#include "testutil.h"
 
 #define BOOT "11111111-2222-3333-4444-555555555555"
 #define HEADER "{\"shmd_state\":1,\"boot_id\":\"" BOOT "\"}\n"
@@ -106,17 +107,11 @@ main(void)
 {
 	Suite	*s = suite_create("state");
 	TCase	*tc = tcase_create("state");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_test(tc, test_parse_log);
 	tcase_add_test(tc, test_parse_rejects);
 	tcase_add_test(tc, test_boot_id);
 	tcase_add_test(tc, test_start_time);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

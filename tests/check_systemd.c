@@ -277,8 +277,6 @@ main(void)
 {
 	Suite	*s = suite_create("systemd");
 	TCase	*tc = tcase_create("systemd");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_checked_fixture(tc, NULL, stop);
 	tcase_set_timeout(tc, 30);
@@ -288,9 +286,5 @@ main(void)
 	tcase_add_test(tc, test_journal_and_levels);
 	tcase_add_test(tc, test_config_errors);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -260,6 +260,49 @@ testd_stop(struct testd *d)
 	}
 }
 
+void
+testd_assert_serves(struct testd *d)
+{
+	int			 fd = raw_connect(d->socket);
+	struct json_object	*r;
+
+	ck_assert_int_ge(fd, 0);
+	r = raw_call(fd, "{\"method\":\"io.shmd.Status\"}");
+	ck_assert_ptr_null(reply_error(r));
+	json_object_put(r);
+	close(fd);
+}
+
+int
+testd_ctl(struct testd *d, char **out, const char *input, ...)
+{
+	const char	*argv[20];
+	va_list		 ap;
+	int		 n = 0;
+
+	argv[n++] = test_program("client/shmdctl");
+	argv[n++] = "--socket";
+	argv[n++] = d->socket;
+	va_start(ap, input);
+	while (n < 19 && (argv[n] = va_arg(ap, const char *)) != NULL)
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	return run_cmd(out, input, argv);
+}
+
+int
+run_suite(Suite *s)
+{
+	SRunner	*sr = srunner_create(s);
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 int
 raw_connect(const char *path)
 {

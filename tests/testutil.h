@@ -37,6 +37,15 @@ int	testd_wait_ready(struct testd *, int timeout_ms);
 /* The path of a built program (daemon/shmd, client/shmdctl). */
 const char *test_program(const char *relpath);
 
+/* Another connection is still served: a Status call gets its answer. */
+void	testd_assert_serves(struct testd *);
+/* shmdctl --socket d->socket ARGS... (NULL-terminated); stdout, exit status. */
+int	testd_ctl(struct testd *, char **out, const char *input, ...);
+
+/* Run a suite, forking each test; the exit status for main(). */
+struct Suite;
+int	run_suite(struct Suite *);
+
 /* Raw connections. */
 int	raw_connect(const char *path);
 void	raw_send(int fd, const void *data, size_t len);
