@@ -38,7 +38,7 @@ step "build with AddressSanitizer and UndefinedBehaviorSanitizer"
 san="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -g -O1"
 scripts/build.sh "$top/build-asan" --enable-werror CFLAGS="$san" LDFLAGS="$san"
 step "make check (sanitizers)"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+SHMD_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	check "$top/build-asan"
 
