@@ -38,9 +38,11 @@ step "build with AddressSanitizer and UndefinedBehaviorSanitizer"
 san="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -g -O1"
 scripts/build.sh "$top/build-asan" --enable-werror CFLAGS="$san" LDFLAGS="$san"
 step "make check (sanitizers)"
-SHMD_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
-UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+(
+	export SHMD_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 	check "$top/build-asan"
+)
 
 if [ -n "${CI:-}" ] || [ -n "${SHMD_FULL:-}" ]; then
 	step "fuzzing for 60 s (tests/fuzz.sh)"
