@@ -242,6 +242,47 @@ START_TEST(test_orphans)
 }
 END_TEST
 
+/*
+ * shmd running unprivileged: every segment its uid created counts as its
+ * own, even one its List does not show (an earlier daemon's).
+ */
+START_TEST(test_orphans_unprivileged_daemon)
+{
+	struct testd	 other;
+	char		*out, cmd[400];
+	int		 shmid, status;
+
+	if (getuid() != 0 || !nobody_can_run("daemon/shmd")) {
+		fprintf(stderr, "orphans with an unprivileged shmd: skipped\n");
+		return;
+	}
+	testd_start_as(&other, 65534, NULL);
+	ck_assert_int_eq(testd_ctl(&other, &out, NULL, "create", "adm.nb", "4K",
+	    "--lifetime", "persistent", NULL), 0);
+	shmid = atoi(out);
+	free(out);
+	/* its daemon dies; a new one, with other state, does not list it */
+	kill(other.pid, SIGKILL);
+	waitpid(other.pid, &status, 0);
+	other.pid = -1;
+	kill(d.pid, SIGTERM);
+	waitpid(d.pid, &status, 0);
+	d.pid = -1;
+	d.user = 65534;
+	snprintf(cmd, sizeof cmd, "chown -R 65534:65534 '%s'", d.dir);
+	ck_assert_int_eq(system(cmd), 0);
+	testd_restart(&d);
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "ls", "--json", NULL), 0);
+	ck_assert_ptr_null(strstr(out, "adm.nb"));
+	free(out);
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "orphans", "--json", NULL), 0);
+	ck_assert_msg(!orphan_listed(out, shmid), "shmd's own segment listed");
+	free(out);
+	shmctl(shmid, IPC_RMID, NULL);
+	testd_cleanup(&other);
+}
+END_TEST
+
 static const char	*sock;
 
 /* As nobody: Status has no usage. */
@@ -371,6 +412,7 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_attachers);
 	tcase_add_test(tc, test_orphans);
+	tcase_add_test(tc, test_orphans_unprivileged_daemon);
 	tcase_add_test(tc, test_usage);
 	tcase_add_test(tc, test_prometheus);
 	suite_add_tcase(s, tc);
