@@ -401,6 +401,29 @@ reply_shmid(const char *reply)
 	return p ? atoi(p + 8) : -1;
 }
 
+/*
+ * Detach at a random phase (within phase_us), then wait on the Watch
+ * connection for the segment's "reaped" event: the latency in ms.
+ */
+static double
+reap_ms(struct cli *w, void *addr, const char *name, int phase_us)
+{
+	char	quoted[80];
+	double	t0;
+
+	snprintf(quoted, sizeof quoted, "\"%s\"", name);
+	usleep((useconds_t)(rand() % phase_us));
+	shmdt(addr);
+	t0 = now_us();
+	for (;;) {
+		if (cli_call(w, "", 0) < 0)
+			die("watch");
+		if (strstr(w->buf, "\"reaped\"") != NULL &&
+		    strstr(w->buf, quoted) != NULL)
+			return (now_us() - t0) / 1000;
+	}
+}
+
 static void
 row(const char *what, const char *value, const char *target, int ok)
 {
@@ -578,7 +601,7 @@ main(int argc, char **argv)
 
 	/* reap latency: from the last shmdt to the reaped event */
 	{
-		int	 k = B.quick ? 5 : 60, got;
+		int	 k = B.quick ? 5 : 60;
 		char	 wmsg[] = "{\"method\":\"io.shmd.Watch\",\"more\":true}";
 		void	*p;
 
@@ -592,17 +615,7 @@ main(int argc, char **argv)
 			    ",\"size\":4096");
 			cli_call(c, msg, strlen(msg) + 1);
 			p = shmat(reply_shmid(c->buf), NULL, 0);
-			usleep((useconds_t)(rand() % 250000));	/* any phase */
-			shmdt(p);
-			t0 = now_us();
-			got = 0;
-			while (!got) {
-				if (cli_call(w, "", 0) < 0)
-					die("watch");
-				got = strstr(w->buf, "\"reaped\"") != NULL &&
-				    strstr(w->buf, name) != NULL;
-			}
-			lat[i] = (now_us() - t0) / 1000;
+			lat[i] = reap_ms(w, p, name, 250000);
 		}
 		snprintf(v, sizeof v, "%.0f / %.0f ms", pct(lat, k, 50),
 		    pct(lat, k, 99));
@@ -611,19 +624,9 @@ main(int argc, char **argv)
 		/* the same for segments attached for over 10 s (settled) */
 		k = k > B.segments ? B.segments : k;
 		for (i = 0; i < k; i++) {
-			snprintf(name, sizeof name, "\"bench.a%d\"", i);
-			usleep((useconds_t)(rand() % 450000));
-			shmdt(maps[i]);
+			snprintf(name, sizeof name, "bench.a%d", i);
+			lat[i] = reap_ms(w, maps[i], name, 450000);
 			maps[i] = NULL;
-			t0 = now_us();
-			got = 0;
-			while (!got) {
-				if (cli_call(w, "", 0) < 0)
-					die("watch");
-				got = strstr(w->buf, "\"reaped\"") != NULL &&
-				    strstr(w->buf, name) != NULL;
-			}
-			lat[i] = (now_us() - t0) / 1000;
 		}
 		snprintf(v, sizeof v, "%.0f / %.0f ms", pct(lat, k, 50),
 		    pct(lat, k, 99));
