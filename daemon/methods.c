@@ -76,7 +76,7 @@ method_lookup(struct call *call, const char *name, struct kshm_stat *st)
 
 	if ((seg = registry_find_by_name(&call->srv->registry, name)) != NULL &&
 	    server_stat_segment(call->srv, seg, st) == -1) {
-		server_vanished(call->srv, seg);
+		reaper_gone(call->srv, seg);
 		seg = NULL;
 	}
 	if (seg == NULL)
@@ -144,7 +144,11 @@ method_create(struct call *call)
 	uid = v[C_UID].present ? (uid_t)v[C_UID].i : peer->uid;
 	gid = v[C_GID].present ? (gid_t)v[C_GID].i : peer->gid;
 
-	if (registry_find_by_name(&srv->registry, v[C_NAME].s) != NULL)
+	/* A name whose segment the kernel freed is free again. */
+	if ((seg = registry_find_by_name(&srv->registry, v[C_NAME].s)) != NULL &&
+	    server_stat_segment(srv, seg, &st) == -1)
+		reaper_gone(srv, seg);
+	else if (seg != NULL)
 		return call_error_str(call, PROTO_ERR_NAME_EXISTS, "name",
 		    v[C_NAME].s);
 	if (!perm_may_own(peer, uid, gid))
@@ -312,7 +316,7 @@ method_list(struct call *call)
 	    seg = next) {
 		next = TAILQ_NEXT(seg, entry);
 		if (server_stat_segment(srv, seg, &st) == -1) {
-			server_vanished(srv, seg);
+			reaper_gone(srv, seg);
 			continue;
 		}
 		if (!perm_may_open(&call->conn->peer, seg->creator_uid, &st))

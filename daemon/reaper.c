@@ -26,6 +26,19 @@ reaper_reap(struct server *srv, struct segment *seg, const struct kshm_stat *st,
 	server_forget(srv, seg, PROTO_EVENT_REAPED, st);
 }
 
+void
+reaper_gone(struct server *srv, struct segment *seg)
+{
+	struct kshm_stat	st;
+
+	if (seg->rmid_marked) {
+		/* The kernel freed it at its last detach. */
+		server_recorded_stat(seg, &st);
+		reaper_reap(srv, seg, &st, "last detach");
+	} else
+		server_vanished(srv, seg);
+}
+
 /* Look at one segment and apply its lifetime. */
 static void
 reaper_check(struct server *srv, struct segment *seg, int64_t now)
@@ -33,12 +46,7 @@ reaper_check(struct server *srv, struct segment *seg, int64_t now)
 	struct kshm_stat	st;
 
 	if (server_stat_segment(srv, seg, &st) == -1) {
-		if (seg->rmid_marked) {
-			/* The kernel freed it at its last detach. */
-			server_recorded_stat(seg, &st);
-			reaper_reap(srv, seg, &st, "last detach");
-		} else
-			server_vanished(srv, seg);
+		reaper_gone(srv, seg);
 		return;
 	}
 	switch (seg->lifetime) {
@@ -86,6 +94,7 @@ reaper_sweep(struct server *srv, int full)
 		    seg->watch == NULL))
 			reaper_check(srv, seg, now);
 		else if (seg->lifetime == PROTO_LIFETIME_DETACH &&
+		    !seg->rmid_marked &&
 		    (seg->attached_since == 0 ||
 		    now - seg->attached_since < REAPER_SETTLED_USEC ||
 		    srv->reaper_ticks % 2 == 0))
@@ -151,7 +160,7 @@ reaper_process_exited(struct server *srv, struct procwatch *w)
 		if (seg->watch != w)
 			continue;
 		if (server_stat_segment(srv, seg, &st) == -1) {
-			server_vanished(srv, seg);
+			reaper_gone(srv, seg);
 			continue;
 		}
 		reaper_reap(srv, seg, &st, "its creator exited");

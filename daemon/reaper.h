@@ -1,8 +1,11 @@
 /*
  * Lifetimes: "detach" segments are looked at every REAPER_INTERVAL_MS
- * (the kernel sends no notice of a detach); "process" segments follow
- * their creator through a pidfd; every segment is checked every second for
- * removal behind the daemon's back.
+ * (the kernel sends no notice of a detach), but for an attached keyless
+ * one, which shmd marks IPC_RMID so that the kernel frees it at the exact
+ * last detach: every lookup by name checks the kernel, so its name is gone
+ * at once too, and a look each second is enough to tell watchers.
+ * "process" segments follow their creator through a pidfd; every segment
+ * is checked every second for removal behind the daemon's back.
  */
 #ifndef SHMD_REAPER_H
 #define SHMD_REAPER_H
@@ -32,6 +35,12 @@ void	reaper_sweep(struct server *, int full);
  * that cannot be followed now (no descriptors) is tried again then.
  */
 void	reaper_follow(struct server *, struct segment *);
+
+/*
+ * The kernel no longer holds seg: a segment shmd had marked was freed at
+ * its last detach (reaped), or someone removed it (vanished).
+ */
+void	reaper_gone(struct server *, struct segment *);
 
 /* A creator exited: reap the segments that follow it. */
 void	reaper_process_exited(struct server *, struct procwatch *);

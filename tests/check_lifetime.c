@@ -154,9 +154,11 @@ END_TEST
 
 START_TEST(test_keyless_marked_and_shared)
 {
-	struct shmd_conn	*c = conn();
+	struct shmd_conn	*c = conn(), *w = conn();
 	struct shmd_segment	 s = create(c, "lt.keyless", SHMD_LIFETIME_DETACH,
-	    1);
+	    1), o;
+	enum shmd_event		 ev;
+	int			 has;
 	struct kseg		 k;
 	char			*p;
 	pid_t			 pid;
@@ -188,8 +190,19 @@ START_TEST(test_keyless_marked_and_shared)
 	}
 	waitpid(pid, &status, 0);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_eq(shmd_watch(w), SHMD_OK);
 	shmdt(p);
-	ck_assert_int_eq(wait_gone(c, "lt.keyless", s.shmid, 1000), 0);
+	/* the kernel freed it at the last detach: the name is gone at once */
+	ck_assert_int_eq(kernel_segment(s.shmid, NULL), -1);
+	ck_assert_int_eq(shmd_open(c, "lt.keyless", &o), SHMD_ERR_NO_SUCH_SEGMENT);
+	/* and it was reaped, not vanished */
+	ck_assert_int_eq(shmd_watch_next(w, &ev, &o, &has), SHMD_OK);
+	ck_assert_int_eq(ev, SHMD_EVENT_REAPED);
+	ck_assert_str_eq(o.name, "lt.keyless");
+	/* the name is free for a new segment */
+	s = create(c, "lt.keyless", SHMD_LIFETIME_PERSISTENT, 1);
+	ck_assert_int_eq(shmd_destroy(c, "lt.keyless"), SHMD_OK);
+	shmd_disconnect(w);
 	shmd_disconnect(c);
 }
 END_TEST
