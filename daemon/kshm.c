@@ -79,10 +79,15 @@ kshm_create(int32_t key, uint64_t size, uid_t uid, gid_t gid, unsigned mode,
 	ds.shm_perm.uid = uid;
 	ds.shm_perm.gid = gid;
 	ds.shm_perm.mode = mode & 0777;
+	/*
+	 * IPC_SET stamps shm_ctime with the time it runs: taken just before,
+	 * it is a lower bound, which is what recovery compares against. What
+	 * the kernel holds now is ds, as set: no need to look again.
+	 */
+	ds.shm_ctime = time(NULL);
 	if (shmctl(shmid, IPC_SET, &ds) == -1)
 		goto fail;
-	if (kshm_stat(shmid, st) == -1)
-		goto fail;
+	kshm_fill(shmid, &ds, st);
 	return shmid;
 fail:
 	saved = errno;
