@@ -52,19 +52,21 @@ call_send(struct call *call, const char *error, struct json_object *params,
 void
 call_reply_text(struct call *call, const char *params, size_t len)
 {
-	char	*msg;
+	char	 small[1024], *msg = small;
 	int	 n;
 
 	if (call->oneway || call->replied)
 		return;
 	call->replied = 1;
-	if ((msg = malloc(len + 32)) == NULL) {
+	/* Most replies fit on the stack: no allocation on the hot path. */
+	if (len + 32 > sizeof small && (msg = malloc(len + 32)) == NULL) {
 		conn_close(call->conn);
 		return;
 	}
 	n = snprintf(msg, len + 32, "{\"parameters\":%s}", params);
 	conn_send_text(call->conn, msg, (size_t)n);
-	free(msg);
+	if (msg != small)
+		free(msg);
 }
 
 void

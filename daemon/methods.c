@@ -141,6 +141,9 @@ method_create(struct call *call)
 			return call_invalid(call, "attach_timeout");
 		timeout = (uint64_t)v[C_TIMEOUT].i;
 	}
+	/* A creator in another pid namespace has no pid here to follow. */
+	if (lifetime == PROTO_LIFETIME_PROCESS && peer->pid == 0)
+		return call_invalid(call, "lifetime");
 	uid = v[C_UID].present ? (uid_t)v[C_UID].i : peer->uid;
 	gid = v[C_GID].present ? (gid_t)v[C_GID].i : peer->gid;
 

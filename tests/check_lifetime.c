@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -561,6 +562,35 @@ START_TEST(test_foreign_state_is_not_trusted)
 }
 END_TEST
 
+/*
+ * A daemon in a pid namespace of its own sees its clients' pid as 0: it
+ * cannot follow them, so it refuses the "process" lifetime.
+ */
+START_TEST(test_process_lifetime_without_pid)
+{
+	struct testd			 nd;
+	struct shmd_conn		*c;
+	struct shmd_create_options	 o;
+
+	if (getuid() != 0 || unshare(CLONE_NEWPID) == -1) {
+		fprintf(stderr, "no pid namespace: skipped\n");
+		return;
+	}
+	testd_start(&nd, NULL);	/* pid 1 of the new namespace */
+	ck_assert_int_eq(shmd_connect(nd.socket, &c), SHMD_OK);
+	shmd_create_options_init(&o);
+	o.lifetime = SHMD_LIFETIME_PROCESS;
+	ck_assert_int_eq(shmd_create(c, "ns.proc", 64, &o, NULL),
+	    SHMD_ERR_INVALID_PARAMETER);
+	ck_assert_ptr_nonnull(strstr(shmd_last_error(c), "lifetime"));
+	o.lifetime = SHMD_LIFETIME_PERSISTENT;
+	ck_assert_int_eq(shmd_create(c, "ns.keep", 64, &o, NULL), SHMD_OK);
+	ck_assert_int_eq(shmd_destroy(c, "ns.keep"), SHMD_OK);
+	shmd_disconnect(c);
+	testd_stop(&nd);
+}
+END_TEST
+
 /* ------------------------------------------------ an unprivileged daemon */
 
 static void
@@ -632,6 +662,7 @@ main(void)
 	tcase_add_test(tc, test_keyless_marked_and_shared);
 	tcase_add_test(tc, test_process_lifetime);
 	tcase_add_test(tc, test_vanished_and_events);
+	tcase_add_test(tc, test_process_lifetime_without_pid);
 	suite_add_tcase(s, tc);
 	/* restarts change the daemon: each test gets its own */
 	tcase_add_checked_fixture(tr, start, stop);

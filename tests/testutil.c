@@ -4,6 +4,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
@@ -235,11 +236,17 @@ testd_cleanup(struct testd *d)
 	testd_stop(d);
 }
 
+static int
+testd_rm(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+/* No fork here: a test in a dead pid namespace can fork no more. */
 void
 testd_stop(struct testd *d)
 {
 	int	status;
-	char	cmd[600];
 
 	if (d->pid > 0) {
 		pid_t	pid = d->pid;
@@ -253,11 +260,9 @@ testd_stop(struct testd *d)
 		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		    "shmd did not exit 0 on SIGTERM (status %d)", status);
 	}
-	if (d->dir[0] != '\0' && getenv("SHMD_TEST_KEEP") == NULL) {
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", d->dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "cannot remove %s\n", d->dir);
-	}
+	if (d->dir[0] != '\0' && getenv("SHMD_TEST_KEEP") == NULL &&
+	    nftw(d->dir, testd_rm, 16, FTW_DEPTH | FTW_PHYS) == -1)
+		fprintf(stderr, "cannot remove %s\n", d->dir);
 }
 
 void
