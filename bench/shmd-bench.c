@@ -359,6 +359,16 @@ cpu_ns(pid_t pid)
 	return ns;
 }
 
+/* The daemon's CPU use over secs of idling, in percent of one core. */
+static double
+idle_cpu(pid_t pid, double secs)
+{
+	double	c0 = cpu_ns(pid), t0 = now_us();
+
+	usleep((useconds_t)(secs * 1e6));
+	return (cpu_ns(pid) - c0) / 1e9 / ((now_us() - t0) / 1e6) * 100;
+}
+
 /* Wall time of a command, median of runs, in ms. */
 static double
 time_cmd(const char *const argv[], int runs)
@@ -444,7 +454,7 @@ main(int argc, char **argv)
 	struct cli	*c = malloc(sizeof *c), *w = malloc(sizeof *w);
 	char		 msg[512], v[128], t[128], name[64];
 	double		 f50, f99, o50, o99, c50, d50, raw, ft[3], st[3];
-	double		*lat, secs, t0, cpu0, cpu1, wall, rec_ms, base_ms;
+	double		*lat, secs, t0, wall, rec_ms, base_ms;
 	int		 ch, i, n, conns[3] = { 1, 16, 64 }, *ids;
 	pid_t		 fpid, spid;
 	long		 rss0, rss1;
@@ -584,19 +594,13 @@ main(int argc, char **argv)
 
 	/* idle CPU with them attached: just attached, then settled (> 10 s) */
 	for (i = 0; i < 2; i++) {
-		wall = B.quick ? 1 : 10;
 		if (i == 1 && !B.quick)
 			usleep(2 * 1000000);	/* all attached > 10 s by now */
-		cpu0 = cpu_ns(spid);
-		t0 = now_us();
-		usleep((useconds_t)(wall * 1e6));
-		cpu1 = cpu_ns(spid);
-		wall = (now_us() - t0) / 1e6;
-		snprintf(v, sizeof v, "%.2f %% of a core",
-		    (cpu1 - cpu0) / 1e9 / wall * 100);
+		wall = idle_cpu(spid, B.quick ? 1 : 10);
+		snprintf(v, sizeof v, "%.2f %% of a core", wall);
 		row(i == 0 ? "shmd: idle CPU, keyed, just attached" :
 		    "shmd: idle CPU, keyed, attached > 10 s", v, "<= 1 %",
-		    (cpu1 - cpu0) / 1e9 / wall * 100 <= 1.0);
+		    wall <= 1.0);
 	}
 
 	/* reap latency: from the last shmdt to the reaped event */
@@ -663,16 +667,9 @@ main(int argc, char **argv)
 			die("shmat");
 	}
 	usleep(500000);		/* marked at the daemon's next look */
-	wall = B.quick ? 1 : 10;
-	cpu0 = cpu_ns(spid);
-	t0 = now_us();
-	usleep((useconds_t)(wall * 1e6));
-	cpu1 = cpu_ns(spid);
-	wall = (now_us() - t0) / 1e6;
-	snprintf(v, sizeof v, "%.2f %% of a core",
-	    (cpu1 - cpu0) / 1e9 / wall * 100);
-	row("shmd: idle CPU, keyless, attached", v, "<= 1 %",
-	    (cpu1 - cpu0) / 1e9 / wall * 100 <= 1.0);
+	wall = idle_cpu(spid, B.quick ? 1 : 10);
+	snprintf(v, sizeof v, "%.2f %% of a core", wall);
+	row("shmd: idle CPU, keyless, attached", v, "<= 1 %", wall <= 1.0);
 	{
 		int		 k = B.quick ? 5 : 60;
 		struct shmid_ds	 ds;
