@@ -28,6 +28,7 @@
 static void	conn_readcb(evutil_socket_t, short, void *);
 static void	conn_writecb(evutil_socket_t, short, void *);
 static void	conn_closecb(evutil_socket_t, short, void *);
+static void	conn_process_input(struct conn *);
 
 struct conn *
 conn_create(struct server *srv, int fd)
@@ -215,7 +216,7 @@ conn_protocol_error(struct conn *c, const char *reason)
 }
 
 /* Handle every complete message in the input buffer. */
-void
+static void
 conn_process_input(struct conn *c)
 {
 	struct evbuffer_ptr	 pos;

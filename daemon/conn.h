@@ -49,7 +49,5 @@ void	conn_close(struct conn *);
 /* Send io.shmd.ProtocolError, then close once it is written. */
 void	conn_protocol_error(struct conn *, const char *reason);
 
-/* Feed bytes as if read from the socket (fuzzing). */
-void	conn_process_input(struct conn *);
 
 #endif
