@@ -137,6 +137,11 @@ testd_launch(struct testd *d)
 		if (d->user != 0 && (setgroups(0, NULL) == -1 ||
 		    setgid(d->user) == -1 || setuid(d->user) == -1))
 			_exit(126);
+		/* If the test dies (a failed check exits at once), so does
+		 * its daemon; set after setuid, which would clear it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(125);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
@@ -159,6 +164,8 @@ testd_prepare(struct testd *d, uid_t user, const char *arg, va_list ap)
 
 	memset(d, 0, sizeof *d);
 	d->user = user;
+	/* What a failed run's daemon left in the integration tests' key range. */
+	kernel_sweep_keys(0x7e5a0000, 4096);
 	ck_assert_ptr_nonnull(mkdtemp(tmpl));
 	chmod(tmpl, 0755);
 	snprintf(d->dir, sizeof d->dir, "%s", tmpl);
