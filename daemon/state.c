@@ -69,8 +69,9 @@ state_write_all(int fd, const char *p, size_t len)
 }
 
 /*
- * One record: the object's text and a newline, in one write. After a
- * write that failed part way, a newline first ends the torn line.
+ * One record: the object's text and a newline, in one write; takes the
+ * reference to o (NULL: out of memory). After a write that failed part
+ * way, a newline first ends the torn line.
  */
 static int
 state_write_record(int fd, struct json_object *o, int *torn)
@@ -87,6 +88,7 @@ state_write_record(int fd, struct json_object *o, int *torn)
 	s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	if (s == NULL || (line = malloc(lead + len + 1)) == NULL) {
+		json_object_put(o);
 		errno = ENOMEM;
 		return -1;
 	}
@@ -95,6 +97,7 @@ state_write_record(int fd, struct json_object *o, int *torn)
 	line[lead + len] = '\n';
 	rc = state_write_all(fd, line, lead + len + 1);
 	free(line);
+	json_object_put(o);
 	*torn = rc == -1;
 	return rc;
 }
@@ -142,11 +145,7 @@ state_maybe_compact(struct server *srv)
 static int
 state_append(struct server *srv, struct json_object *o)
 {
-	int	rc;
-
-	rc = state_write_record(srv->state_fd, o, &srv->state_torn);
-	json_object_put(o);
-	if (rc == -1)
+	if (state_write_record(srv->state_fd, o, &srv->state_torn) == -1)
 		return -1;
 	srv->state_records++;
 	return 0;
@@ -190,7 +189,7 @@ state_write_snapshot(struct server *srv, int fd, uint64_t *records)
 {
 	struct json_object	*o;
 	struct segment		*seg;
-	int			 rc, torn = 0;
+	int			 torn = 0;
 
 	o = json_object_new_object();
 	if (o != NULL && (json_add_int(o, "shmd_state", STATE_FORMAT) == -1 ||
@@ -198,9 +197,7 @@ state_write_snapshot(struct server *srv, int fd, uint64_t *records)
 		json_object_put(o);
 		o = NULL;
 	}
-	rc = state_write_record(fd, o, &torn);
-	json_object_put(o);
-	if (rc == -1)
+	if (state_write_record(fd, o, &torn) == -1)
 		return -1;
 	o = json_object_new_object();
 	if (o != NULL && (json_add_string(o, "op", "run") == -1 ||
@@ -210,16 +207,11 @@ state_write_snapshot(struct server *srv, int fd, uint64_t *records)
 		json_object_put(o);
 		o = NULL;
 	}
-	rc = state_write_record(fd, o, &torn);
-	json_object_put(o);
-	if (rc == -1)
+	if (state_write_record(fd, o, &torn) == -1)
 		return -1;
 	*records = 2;
 	TAILQ_FOREACH(seg, &srv->registry.segments, entry) {
-		o = state_segment_json(seg);
-		rc = state_write_record(fd, o, &torn);
-		json_object_put(o);
-		if (rc == -1)
+		if (state_write_record(fd, state_segment_json(seg), &torn) == -1)
 			return -1;
 		(*records)++;
 	}
