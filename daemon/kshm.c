@@ -108,25 +108,9 @@ kshm_remove(int shmid)
 const char *
 kshm_errno_name(int err)
 {
-	switch (err) {
-	case ENOSPC:
-		return "ENOSPC";
-	case ENOMEM:
-		return "ENOMEM";
-	case EINVAL:
-		return "EINVAL";
-	case EACCES:
-		return "EACCES";
-	case EPERM:
-		return "EPERM";
-	case EEXIST:
-		return "EEXIST";
-	case ENFILE:
-		return "ENFILE";
-	case EMFILE:
-		return "EMFILE";
-	}
-	return "EIO";
+	const char	*name = strerrorname_np(err);
+
+	return name != NULL ? name : "EIO";
 }
 
 const char *
