@@ -235,7 +235,7 @@ END_TEST
 START_TEST(test_create_open_destroy)
 {
 	struct json_object	*r;
-	struct kseg		 k;
+	struct sysv_seg		 k;
 	int			 shmid;
 
 	r = call("{\"method\":\"io.shmd.Create\",\"parameters\":{\"name\":"

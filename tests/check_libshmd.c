@@ -56,7 +56,7 @@ START_TEST(test_create_attach_destroy)
 	struct shmd_conn		*c = conn();
 	struct shmd_create_options	 o;
 	struct shmd_segment		 s, s2;
-	struct kseg			 k;
+	struct sysv_seg			 k;
 	char				*p;
 
 	shmd_create_options_init(&o);
@@ -279,7 +279,7 @@ START_TEST(test_other_uid)
 	struct shmd_conn		*c;
 	struct shmd_create_options	 o;
 	struct shmd_segment		 s;
-	struct kseg			 k;
+	struct sysv_seg			 k;
 
 	if (getuid() != 0)
 		return;	/* the suite is skipped below when not root */

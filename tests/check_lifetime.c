@@ -160,7 +160,7 @@ START_TEST(test_keyless_marked_and_shared)
 	    1), o;
 	enum shmd_event		 ev;
 	int			 has;
-	struct kseg		 k;
+	struct sysv_seg		 k;
 	char			*p;
 	pid_t			 pid;
 	int			 status, i;
@@ -516,7 +516,7 @@ START_TEST(test_foreign_state_is_not_trusted)
 {
 	struct shmd_conn	*c;
 	struct shmd_segment	 x;
-	struct kseg		 k;
+	struct sysv_seg		 k;
 	char			 text[2048];
 	int			 mine;
 
@@ -645,7 +645,7 @@ START_TEST(test_unprivileged_daemon)
 	struct shmd_create_options	 o;
 	struct shmd_segment		 s, t, x;
 	struct shmd_status		 st;
-	struct kseg			 k;
+	struct sysv_seg			 k;
 	void				*p;
 	int				 status;
 

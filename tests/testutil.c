@@ -458,101 +458,73 @@ reply_int(struct json_object *r, const char *key)
 }
 
 int
-kernel_segment(int shmid, struct kseg *k)
+kernel_segment(int shmid, struct sysv_seg *k)
 {
-	FILE	*f = fopen("/proc/sysvipc/shm", "r");
-	char	 line[512];
-	int	 found = -1;
-	unsigned long cuid, cgid, lpid;
+	struct sysv_seg	*segs;
+	size_t		 n, i;
+	int		 found = -1;
 
-	ck_assert_ptr_nonnull(f);
-	if (fgets(line, sizeof line, f) == NULL) {
-		fclose(f);
-		return -1;
-	}
-	while (fgets(line, sizeof line, f) != NULL) {
-		struct kseg	s;
-		unsigned long	uid, gid;
-		int		cpid;
-
-		if (sscanf(line, "%d %d %o %lu %d %lu %lu %lu %lu %lu %lu",
-		    &s.key, &s.shmid, &s.perms, &s.size, &cpid, &lpid,
-		    &s.nattch, &uid, &gid, &cuid, &cgid) != 11)
-			continue;
-		s.cpid = cpid;
-		s.uid = (uid_t)uid;
-		s.gid = (gid_t)gid;
-		s.cuid = (uid_t)cuid;
-		if (s.shmid == shmid) {
+	ck_assert_int_eq(sysv_segments(&segs, &n), 0);
+	for (i = 0; i < n; i++) {
+		if (segs[i].shmid == shmid) {
 			if (k != NULL)
-				*k = s;
+				*k = segs[i];
 			found = 0;
 			break;
 		}
 	}
-	fclose(f);
+	free(segs);
 	return found;
 }
 
+/*
+ * Remove the segments that match (pid: their creator is pid; else: their
+ * key is in [base, base + count) and their creator is dead); how many.
+ */
 static int
-kernel_walk_cpid(pid_t pid, int remove)
+kernel_walk(pid_t pid, int remove, unsigned base, unsigned count)
 {
-	FILE	*f = fopen("/proc/sysvipc/shm", "r");
-	char	 line[512];
-	int	 key, shmid, cpid, n = 0;
-	unsigned perms;
-	unsigned long size;
+	struct sysv_seg	*segs;
+	size_t		 n, i;
+	char		 proc[64];
+	int		 hits = 0;
 
-	if (f == NULL)
+	if (sysv_segments(&segs, &n) == -1)
 		return 0;
-	if (fgets(line, sizeof line, f) == NULL) {
-		fclose(f);
-		return 0;
-	}
-	while (fgets(line, sizeof line, f) != NULL) {
-		if (sscanf(line, "%d %d %o %lu %d", &key, &shmid, &perms, &size,
-		    &cpid) != 5 || cpid != pid)
+	for (i = 0; i < n; i++) {
+		if (pid > 0 && segs[i].cpid != pid)
 			continue;
-		n++;
+		if (pid <= 0) {
+			snprintf(proc, sizeof proc, "/proc/%ld",
+			    (long)segs[i].cpid);
+			if ((unsigned)segs[i].key - base >= count ||
+			    access(proc, F_OK) == 0)
+				continue;
+		}
+		hits++;
 		if (remove)
-			shmctl(shmid, IPC_RMID, NULL);
+			shmctl(segs[i].shmid, IPC_RMID, NULL);
 	}
-	fclose(f);
-	return n;
+	free(segs);
+	return hits;
 }
 
 int
 kernel_count_by_cpid(pid_t pid)
 {
-	return kernel_walk_cpid(pid, 0);
+	return kernel_walk(pid, 0, 0, 0);
 }
 
 void
 kernel_remove_by_cpid(pid_t pid)
 {
-	kernel_walk_cpid(pid, 1);
+	kernel_walk(pid, 1, 0, 0);
 }
 
 void
 kernel_sweep_keys(unsigned base, unsigned count)
 {
-	FILE		*f = fopen("/proc/sysvipc/shm", "r");
-	char		 line[512], proc[64];
-	int		 key, shmid, cpid;
-	unsigned	 perms;
-	unsigned long	 size;
-
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof line, f) != NULL) {
-		if (sscanf(line, "%d %d %o %lu %d", &key, &shmid, &perms, &size,
-		    &cpid) != 5 || (unsigned)key - base >= count)
-			continue;
-		snprintf(proc, sizeof proc, "/proc/%d", cpid);
-		if (access(proc, F_OK) == -1)
-			shmctl(shmid, IPC_RMID, NULL);
-	}
-	fclose(f);
+	kernel_walk(0, 1, base, count);
 }
 
 int

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "sysv.h"
+
 struct json_object;
 
 struct testd {
@@ -63,18 +65,8 @@ const char *reply_error(struct json_object *);
 const char *reply_str(struct json_object *, const char *key);
 long long reply_int(struct json_object *, const char *key);
 
-/* Kernel view from /proc/sysvipc/shm; -1 when the shmid is gone. */
-struct kseg {
-	int		shmid;
-	int		key;
-	unsigned	perms;
-	unsigned long	size;
-	pid_t		cpid;
-	unsigned long	nattch;
-	uid_t		uid, cuid;
-	gid_t		gid;
-};
-int	kernel_segment(int shmid, struct kseg *);
+/* Kernel view from /proc/sysvipc/shm (client/sysv.c); -1 when the shmid is gone. */
+int	kernel_segment(int shmid, struct sysv_seg *);
 /* Segments the kernel holds whose creator is pid. */
 int	kernel_count_by_cpid(pid_t pid);
 /* Remove every segment whose creator is pid. */
