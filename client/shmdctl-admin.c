@@ -125,13 +125,28 @@ ctl_metric(const char *name, const char *type, const char *help,
 	    type, name, labels, (unsigned long long)v);
 }
 
+/* shmd_uid_<member>{uid="N"}, one sample per owner of Status's usage. */
+static void
+ctl_prometheus_usage(struct json_object *usage, const char *member,
+    const char *help)
+{
+	struct json_object	*u;
+	size_t			 i, n = json_object_array_length(usage);
+
+	printf("# HELP shmd_uid_%s %s\n# TYPE shmd_uid_%s gauge\n", member,
+	    help, member);
+	for (i = 0; i < n; i++) {
+		u = json_object_array_get_idx(usage, i);
+		printf("shmd_uid_%s{uid=\"%lld\"} %lld\n", member,
+		    (long long)ctl_int(u, "uid"), (long long)ctl_int(u, member));
+	}
+}
+
 /* The Prometheus text exposition format, for node_exporter's textfile collector. */
 static void
 ctl_prometheus(struct json_object *st, const struct ctl_kernel *k)
 {
-	struct json_object	*limits, *usage, *u;
-	char			 label[64];
-	size_t			 i, n;
+	struct json_object	*limits, *usage;
 
 	ctl_metric("shmd_segments", "gauge", "Segments shmd manages.", "",
 	    (uint64_t)ctl_int(st, "segments"));
@@ -160,25 +175,8 @@ ctl_prometheus(struct json_object *st, const struct ctl_kernel *k)
 	}
 	if (json_object_object_get_ex(st, "usage", &usage) &&
 	    json_object_is_type(usage, json_type_array)) {
-		n = json_object_array_length(usage);
-		printf("# HELP shmd_uid_segments Segments per owner uid.\n"
-		    "# TYPE shmd_uid_segments gauge\n");
-		for (i = 0; i < n; i++) {
-			u = json_object_array_get_idx(usage, i);
-			snprintf(label, sizeof label, "{uid=\"%lld\"}",
-			    (long long)ctl_int(u, "uid"));
-			printf("shmd_uid_segments%s %lld\n", label,
-			    (long long)ctl_int(u, "segments"));
-		}
-		printf("# HELP shmd_uid_bytes Bytes per owner uid.\n"
-		    "# TYPE shmd_uid_bytes gauge\n");
-		for (i = 0; i < n; i++) {
-			u = json_object_array_get_idx(usage, i);
-			snprintf(label, sizeof label, "{uid=\"%lld\"}",
-			    (long long)ctl_int(u, "uid"));
-			printf("shmd_uid_bytes%s %lld\n", label,
-			    (long long)ctl_int(u, "bytes"));
-		}
+		ctl_prometheus_usage(usage, "segments", "Segments per owner uid.");
+		ctl_prometheus_usage(usage, "bytes", "Bytes per owner uid.");
 	}
 	if (k == NULL)
 		return;
