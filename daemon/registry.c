@@ -29,6 +29,8 @@ registry_init(struct registry *reg)
 	reg->by_name = NULL;
 	reg->count = 0;
 	reg->bytes = 0;
+	reg->owners = NULL;
+	reg->nowners = 0;
 }
 
 void
@@ -44,6 +46,20 @@ registry_finish(struct registry *reg)
 	}
 	reg->count = 0;
 	reg->bytes = 0;
+	free(reg->owners);
+	reg->owners = NULL;
+	reg->nowners = 0;
+}
+
+static struct registry_owner *
+registry_owner(const struct registry *reg, uid_t uid)
+{
+	size_t	i;
+
+	for (i = 0; i < reg->nowners; i++)
+		if (reg->owners[i].uid == uid)
+			return &reg->owners[i];
+	return NULL;
 }
 
 struct segment *
@@ -73,8 +89,19 @@ segment_destroy(struct segment *seg)
 int
 registry_add(struct registry *reg, struct segment *seg)
 {
-	void	*node;
+	struct registry_owner	*o, *tmp;
+	void			*node;
 
+	if ((o = registry_owner(reg, seg->uid)) == NULL) {
+		tmp = reallocarray(reg->owners, reg->nowners + 1, sizeof *tmp);
+		if (tmp == NULL)
+			return -1;
+		reg->owners = tmp;
+		o = &reg->owners[reg->nowners++];
+		o->uid = seg->uid;
+		o->segments = 0;
+		o->bytes = 0;
+	}
 	if ((node = tsearch(seg, &reg->by_name, registry_compare)) == NULL) {
 		errno = ENOMEM;
 		return -1;
@@ -83,6 +110,8 @@ registry_add(struct registry *reg, struct segment *seg)
 		errno = EEXIST;
 		return -1;
 	}
+	o->segments++;
+	o->bytes += seg->size;
 	TAILQ_INSERT_TAIL(&reg->segments, seg, entry);
 	reg->count++;
 	reg->bytes += seg->size;
@@ -92,10 +121,18 @@ registry_add(struct registry *reg, struct segment *seg)
 void
 registry_remove(struct registry *reg, struct segment *seg)
 {
+	struct registry_owner	*o;
+
 	tdelete(seg, &reg->by_name, registry_compare);
 	TAILQ_REMOVE(&reg->segments, seg, entry);
 	reg->count--;
 	reg->bytes -= seg->size;
+	if ((o = registry_owner(reg, seg->uid)) != NULL) {
+		o->segments--;
+		o->bytes -= seg->size;
+		if (o->segments == 0)	/* keep the array to owners that hold */
+			*o = reg->owners[--reg->nowners];
+	}
 }
 
 struct segment *
@@ -113,14 +150,8 @@ void
 registry_usage(const struct registry *reg, uid_t uid, size_t *segments,
     uint64_t *bytes)
 {
-	struct segment	*seg;
+	const struct registry_owner	*o = registry_owner(reg, uid);
 
-	*segments = 0;
-	*bytes = 0;
-	TAILQ_FOREACH(seg, &reg->segments, entry) {
-		if (seg->uid == uid) {
-			(*segments)++;
-			*bytes += seg->size;
-		}
-	}
+	*segments = o != NULL ? o->segments : 0;
+	*bytes = o != NULL ? o->bytes : 0;
 }

@@ -36,11 +36,20 @@ struct segment {
 
 TAILQ_HEAD(segment_list, segment);
 
+/* What one owner uid holds, for the per-uid quotas. */
+struct registry_owner {
+	uid_t		uid;
+	size_t		segments;
+	uint64_t	bytes;
+};
+
 struct registry {
 	struct segment_list	 segments;	/* in order of creation */
 	void			*by_name;	/* tsearch(3) tree */
 	size_t			 count;
 	uint64_t		 bytes;
+	struct registry_owner	*owners;	/* few: a plain array */
+	size_t			 nowners;
 };
 
 void	registry_init(struct registry *);
