@@ -96,10 +96,33 @@ testd_atexit(void)
 	testd_npids = 0;
 }
 
+/*
+ * Each integration suite's daemons allocate keys from a range of their own,
+ * and only that range is swept for a failed run's leftovers: suites run in
+ * parallel (make -j), and a suite's daemons may restart, leaving their
+ * segments to the next one, whose creator pid is then gone.
+ */
+static unsigned
+testd_key_base(void)
+{
+	static const char *const suites[] = {
+		"check_libshmd", "check_shmdctl", "check_protocol",
+		"check_lifetime", "check_systemd", "check_hostile",
+		"check_admin",
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof suites / sizeof suites[0]; i++)
+		if (strcmp(program_invocation_short_name, suites[i]) == 0)
+			break;
+	return TESTD_KEY_BASE + (unsigned)i * TESTD_KEY_COUNT;
+}
+
 static void
 testd_launch(struct testd *d)
 {
 	const char	*argv[64];
+	char		 keybase[32];
 	int		 n = 0, i, fd;
 
 	/* SHMD_VALGRIND: the daemon runs under valgrind; any error or leak fails its exit. */
@@ -118,8 +141,9 @@ testd_launch(struct testd *d)
 	argv[n++] = d->socket;
 	argv[n++] = "--state-dir";
 	argv[n++] = d->state;
-	argv[n++] = "--key-base=0x7e5a0000";
-	argv[n++] = "--key-count=4096";
+	snprintf(keybase, sizeof keybase, "--key-base=%#x", testd_key_base());
+	argv[n++] = keybase;
+	argv[n++] = "--key-count=" TESTD_KEY_COUNT_STR;
 	argv[n++] = "--log-level=debug";
 	for (i = 0; d->args[i] != NULL; i++)
 		argv[n++] = d->args[i];
@@ -164,8 +188,8 @@ testd_prepare(struct testd *d, uid_t user, const char *arg, va_list ap)
 
 	memset(d, 0, sizeof *d);
 	d->user = user;
-	/* What a failed run's daemon left in the integration tests' key range. */
-	kernel_sweep_keys(0x7e5a0000, 4096);
+	/* What a failed run's daemon left in this suite's key range. */
+	kernel_sweep_keys(testd_key_base(), TESTD_KEY_COUNT);
 	ck_assert_ptr_nonnull(mkdtemp(tmpl));
 	chmod(tmpl, 0755);
 	snprintf(d->dir, sizeof d->dir, "%s", tmpl);

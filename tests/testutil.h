@@ -2,6 +2,11 @@
 #ifndef SHMD_TESTUTIL_H
 #define SHMD_TESTUTIL_H
 
+/* The integration suites' key ranges: one of TESTD_KEY_COUNT keys each. */
+#define TESTD_KEY_BASE		0x7e400000u
+#define TESTD_KEY_COUNT		4096u
+#define TESTD_KEY_COUNT_STR	"4096"
+
 #include <stddef.h>
 #include <sys/types.h>
 
