@@ -12,6 +12,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "server.h"
+#include "textbuf.h"
 
 static const char *const known_interfaces[] = {
 	PROTO_INTERFACE,
@@ -50,23 +51,23 @@ call_send(struct call *call, const char *error, struct json_object *params,
 }
 
 void
-call_reply_text(struct call *call, const char *params, size_t len)
+call_reply_start(struct textbuf *tb)
 {
-	char	 small[1024], *msg = small;
-	int	 n;
+	textbuf_lit(tb, "{\"parameters\":");
+}
 
+void
+call_reply_finish(struct call *call, struct textbuf *tb)
+{
+	long	n;
+
+	textbuf_lit(tb, "}");
+	if ((n = textbuf_end(tb)) == -1)
+		return call_nomem(call);
 	if (call->oneway || call->replied)
 		return;
 	call->replied = 1;
-	/* Most replies fit on the stack: no allocation on the hot path. */
-	if (len + 32 > sizeof small && (msg = malloc(len + 32)) == NULL) {
-		conn_close(call->conn);
-		return;
-	}
-	n = snprintf(msg, len + 32, "{\"parameters\":%s}", params);
-	conn_send_text(call->conn, msg, (size_t)n);
-	if (msg != small)
-		free(msg);
+	conn_send_text(call->conn, tb->buf, (size_t)n);
 }
 
 void

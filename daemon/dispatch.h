@@ -8,6 +8,7 @@
 
 struct conn;
 struct json_object;
+struct textbuf;
 struct server;
 
 /* One call being answered. */
@@ -37,8 +38,13 @@ void	dispatch_message(struct conn *, struct json_object *msg);
  * sends nothing; call_reply_continues() is for "more" calls.
  */
 void	call_reply(struct call *, struct json_object *params);
-/* A reply whose parameters are JSON text already. */
-void	call_reply_text(struct call *, const char *params, size_t len);
+/*
+ * A reply written as JSON text: call_reply_start() puts the message's
+ * beginning in tb, the handler appends its parameters object, and
+ * call_reply_finish() closes and sends it (SystemLimit when it did not fit).
+ */
+void	call_reply_start(struct textbuf *tb);
+void	call_reply_finish(struct call *, struct textbuf *tb);
 void	call_reply_continues(struct call *, struct json_object *params);
 void	call_error(struct call *, enum proto_error, struct json_object *params);
 /* Errors with their one parameter. */

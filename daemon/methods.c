@@ -2,10 +2,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
 #include <json-c/json.h>
 
 #include "conn.h"
@@ -18,6 +18,7 @@
 #include "reaper.h"
 #include "server.h"
 #include "state.h"
+#include "textbuf.h"
 
 static void
 method_quota(struct call *call, const char *limit, uint64_t max)
@@ -53,16 +54,15 @@ static void
 method_reply_segment(struct call *call, const struct segment *seg,
     const struct kshm_stat *st)
 {
-	char	text[SERVER_SEGMENT_TEXT_MAX + 16];
-	int	n;
+	char		text[SERVER_SEGMENT_TEXT_MAX + 32];
+	struct textbuf	tb;
 
-	memcpy(text, "{\"segment\":", 11);
-	if ((n = server_segment_text(seg, st, text + 11, sizeof text - 12)) ==
-	    -1)
-		return call_nomem(call);
-	text[11 + n] = '}';
-	text[12 + n] = '\0';
-	call_reply_text(call, text, (size_t)n + 12);
+	textbuf_init(&tb, text, sizeof text);
+	call_reply_start(&tb);
+	textbuf_lit(&tb, "{\"segment\":");
+	server_segment_text(&tb, seg, st);
+	textbuf_lit(&tb, "}");
+	call_reply_finish(call, &tb);
 }
 
 /*
@@ -303,18 +303,18 @@ static void
 method_list(struct call *call)
 {
 	struct server		*srv = call->srv;
-	struct evbuffer		*buf;
+	struct textbuf		 tb;
 	struct segment		*seg, *next;
 	struct kshm_stat	 st;
-	char			 text[SERVER_SEGMENT_TEXT_MAX];
-	const char		*sep = "";
-	int			 n, rc = 0;
+	int			 first = 1;
 
 	if (call_params(call, NULL, 0, NULL) == -1)
 		return;
-	if ((buf = evbuffer_new()) == NULL)
+	if (textbuf_init_heap(&tb, 256 + srv->registry.count *
+	    (size_t)(SERVER_SEGMENT_TEXT_MAX / 2)) == -1)
 		return call_nomem(call);
-	rc |= evbuffer_add(buf, "{\"segments\":[", 13);
+	call_reply_start(&tb);
+	textbuf_lit(&tb, "{\"segments\":[");
 	for (seg = TAILQ_FIRST(&srv->registry.segments); seg != NULL;
 	    seg = next) {
 		next = TAILQ_NEXT(seg, entry);
@@ -324,20 +324,14 @@ method_list(struct call *call)
 		}
 		if (!perm_may_open(&call->conn->peer, seg->creator_uid, &st))
 			continue;
-		if ((n = server_segment_text(seg, &st, text, sizeof text)) == -1)
-			rc = -1;
-		else
-			rc |= evbuffer_add_printf(buf, "%s%s", sep, text) < 0;
-		sep = ",";
+		if (!first)
+			textbuf_lit(&tb, ",");
+		first = 0;
+		server_segment_text(&tb, seg, &st);
 	}
-	rc |= evbuffer_add(buf, "]}", 3);	/* with the NUL */
-	if (rc != 0 || evbuffer_pullup(buf, -1) == NULL) {
-		evbuffer_free(buf);
-		return call_nomem(call);
-	}
-	call_reply_text(call, (const char *)evbuffer_pullup(buf, -1),
-	    evbuffer_get_length(buf) - 1);
-	evbuffer_free(buf);
+	textbuf_lit(&tb, "]}");
+	call_reply_finish(call, &tb);
+	free(tb.buf);
 }
 
 static struct json_object *

@@ -24,6 +24,7 @@
 #include "reaper.h"
 #include "server.h"
 #include "state.h"
+#include "textbuf.h"
 
 int64_t
 now_usec(void)
@@ -279,36 +280,44 @@ server_unlisten(struct server *srv)
 	}
 }
 
-int
-server_segment_text(const struct segment *seg, const struct kshm_stat *st,
-    char *buf, size_t len)
+void
+server_segment_text(struct textbuf *tb, const struct segment *seg,
+    const struct kshm_stat *st)
 {
-	int	n;
-
 	/*
 	 * Written out directly: this is every Open's and Create's reply, and
 	 * names need no escaping (proto_name_valid() allows none of " \ or
 	 * control characters).
 	 */
-	n = snprintf(buf, len, "{\"name\":\"%s\",\"shmid\":%d,\"key\":%d,"
-	    "\"size\":%llu,\"mode\":%u,\"uid\":%lu,\"gid\":%lu,"
-	    "\"lifetime\":\"%s\",\"nattch\":%llu,\"creator_uid\":%lu,"
-	    "\"creator_pid\":%ld,\"created_usec\":%lld", seg->name,
-	    seg->shmid, (int)seg->key, (unsigned long long)seg->size,
-	    st->mode & 0777, (unsigned long)st->uid, (unsigned long)st->gid,
-	    proto_lifetime_name(seg->lifetime),
-	    (unsigned long long)st->nattch, (unsigned long)seg->creator_uid,
-	    (long)seg->creator_pid, (long long)seg->created_usec);
-	if (n < 0 || (size_t)n >= len)
-		return -1;
-	if (seg->lifetime == PROTO_LIFETIME_DETACH)
-		n += snprintf(buf + n, len - (size_t)n, ",\"attach_timeout\":%llu",
-		    (unsigned long long)seg->attach_timeout);
-	if ((size_t)n + 2 > len)
-		return -1;
-	buf[n++] = '}';
-	buf[n] = '\0';
-	return n;
+	textbuf_lit(tb, "{\"name\":\"");
+	textbuf_str(tb, seg->name);
+	textbuf_lit(tb, "\",\"shmid\":");
+	textbuf_i64(tb, seg->shmid);
+	textbuf_lit(tb, ",\"key\":");
+	textbuf_i64(tb, (int32_t)seg->key);
+	textbuf_lit(tb, ",\"size\":");
+	textbuf_u64(tb, seg->size);
+	textbuf_lit(tb, ",\"mode\":");
+	textbuf_u64(tb, st->mode & 0777);
+	textbuf_lit(tb, ",\"uid\":");
+	textbuf_u64(tb, st->uid);
+	textbuf_lit(tb, ",\"gid\":");
+	textbuf_u64(tb, st->gid);
+	textbuf_lit(tb, ",\"lifetime\":\"");
+	textbuf_str(tb, proto_lifetime_name(seg->lifetime));
+	textbuf_lit(tb, "\",\"nattch\":");
+	textbuf_u64(tb, st->nattch);
+	textbuf_lit(tb, ",\"creator_uid\":");
+	textbuf_u64(tb, seg->creator_uid);
+	textbuf_lit(tb, ",\"creator_pid\":");
+	textbuf_i64(tb, seg->creator_pid);
+	textbuf_lit(tb, ",\"created_usec\":");
+	textbuf_i64(tb, seg->created_usec);
+	if (seg->lifetime == PROTO_LIFETIME_DETACH) {
+		textbuf_lit(tb, ",\"attach_timeout\":");
+		textbuf_u64(tb, seg->attach_timeout);
+	}
+	textbuf_lit(tb, "}");
 }
 
 int
@@ -368,20 +377,23 @@ server_notify(struct server *srv, enum proto_event ev,
     const struct segment *seg, const struct kshm_stat *st)
 {
 	struct conn	*c;
-	char		 segtext[SERVER_SEGMENT_TEXT_MAX], msg[sizeof segtext + 96];
-	int		 n = -1;
+	struct textbuf	 tb;
+	char		 msg[SERVER_SEGMENT_TEXT_MAX + 96];
+	long		 n = -1;
 
 	TAILQ_FOREACH(c, &srv->conns, entry) {
 		if (!c->watching || c->closing ||
 		    !perm_may_open(&c->peer, seg->creator_uid, st))
 			continue;
 		if (n == -1) {
-			if (server_segment_text(seg, st, segtext,
-			    sizeof segtext) == -1)
+			textbuf_init(&tb, msg, sizeof msg);
+			textbuf_lit(&tb, "{\"parameters\":{\"event\":\"");
+			textbuf_str(&tb, proto_event_name(ev));
+			textbuf_lit(&tb, "\",\"segment\":");
+			server_segment_text(&tb, seg, st);
+			textbuf_lit(&tb, "},\"continues\":true}");
+			if ((n = textbuf_end(&tb)) == -1)
 				return;
-			n = snprintf(msg, sizeof msg, "{\"parameters\":{\"event\":"
-			    "\"%s\",\"segment\":%s},\"continues\":true}",
-			    proto_event_name(ev), segtext);
 		}
 		conn_send_text(c, msg, (size_t)n);
 	}

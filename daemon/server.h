@@ -18,6 +18,7 @@ struct conn;
 struct kshm_stat;
 struct json_object;
 struct json_tokener;
+struct textbuf;
 
 TAILQ_HEAD(conn_list, conn);
 
@@ -85,9 +86,9 @@ void	server_forget(struct server *, struct segment *, enum proto_event,
 
 /* Longest text of a Segment object. */
 #define SERVER_SEGMENT_TEXT_MAX	(PROTO_NAME_MAX + 512)
-/* A segment as PROTOCOL.md's Segment object, in JSON text: its length or -1. */
-int	server_segment_text(const struct segment *, const struct kshm_stat *,
-	    char *buf, size_t len);
+/* Append a segment as PROTOCOL.md's Segment object, in JSON text. */
+void	server_segment_text(struct textbuf *, const struct segment *,
+	    const struct kshm_stat *);
 /* Status's usage: segments and bytes per owner uid, as the kernel shows. */
 struct json_object *server_usage_json(struct server *);
 
