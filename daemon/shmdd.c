@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,6 +303,7 @@ shmdd_main(int argc, char **argv)
 	struct shmdd	 d;
 	struct conf	 cfg;
 	struct event	*ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
+	locale_t	 cloc = (locale_t)0;
 	char		 err[512];
 	int		 rc, fd;
 
@@ -321,6 +323,13 @@ shmdd_main(int argc, char **argv)
 	}
 	log_set_level(cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * json-c switches LC_NUMERIC to "C" around every parse (duplocale,
+	 * newlocale, freelocale: a fifth of parsing a call). On glibc's own
+	 * C locale object those are no-ops. shmd never uses another locale.
+	 */
+	if ((cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0)) != (locale_t)0)
+		uselocale(cloc);
 	shmdd_raise_nofile(cfg.max_clients);
 
 	if ((d.base = event_base_new()) == NULL) {
@@ -386,5 +395,9 @@ out:
 	server_finish(&d.srv);
 	event_base_free(d.base);
 	free(d.overrides);
+	if (cloc != (locale_t)0) {
+		uselocale(LC_GLOBAL_LOCALE);
+		freelocale(cloc);
+	}
 	return d.exit_code;
 }
