@@ -1,8 +1,12 @@
 /*
- * One client connection: framing in, replies out, in order. The I/O is
- * plain events on the socket and evbuffers, so that a call costs a recv
- * and a writev: replies are written at once, and the socket is watched
- * for writing only while replies wait.
+ * One client connection: framing in, replies out, in order. A call costs
+ * one recv and one send, and no allocation: a read lands in one buffer
+ * shared by all connections (the loop is single-threaded) and its
+ * complete messages are parsed in place; the replies to the calls of one
+ * read are gathered in one shared batch and sent together at its end.
+ * Only what is left over stays with the connection, in its evbuffers: a
+ * message cut across reads, replies the client is not reading yet (then
+ * the socket is watched for writing).
  */
 #include "config.h"
 
@@ -23,12 +27,22 @@
 #include "log.h"
 #include "server.h"
 
-#define CONN_READ_CHUNK	16384
+#define CONN_READ_CHUNK	65536
+#define CONN_BATCH_MAX	65536
 
 static void	conn_readcb(evutil_socket_t, short, void *);
 static void	conn_writecb(evutil_socket_t, short, void *);
 static void	conn_closecb(evutil_socket_t, short, void *);
 static void	conn_process_input(struct conn *);
+
+static char	conn_rbuf[CONN_READ_CHUNK];
+
+/* The replies to the calls of the read being handled, for its connection. */
+static struct {
+	struct conn	*owner;
+	size_t		 len;
+	char		 buf[CONN_BATCH_MAX];
+} batch;
 
 struct conn *
 conn_create(struct server *srv, int fd)
@@ -69,6 +83,10 @@ conn_destroy(struct conn *c)
 {
 	if (c == NULL)
 		return;
+	if (batch.owner == c) {
+		batch.owner = NULL;
+		batch.len = 0;
+	}
 	if (c->listed) {
 		log_debug("client pid %ld uid %lu gone", (long)c->peer.pid,
 		    (unsigned long)c->peer.uid);
@@ -91,11 +109,20 @@ conn_destroy(struct conn *c)
 	free(c);
 }
 
+/* Replies not yet written: the connection's and its share of the batch. */
+static size_t
+conn_pending(struct conn *c)
+{
+	return evbuffer_get_length(c->out) + (batch.owner == c ? batch.len : 0);
+}
+
 /* Free the connection from the event loop, never under a caller's feet. */
 static void
 conn_close_now(struct conn *c)
 {
 	c->closing = 1;
+	if (batch.owner == c)
+		batch.len = 0;		/* its output is dropped */
 	event_del(c->rev);
 	event_del(c->wev);
 	event_active(c->close_ev, 0, 0);
@@ -114,7 +141,7 @@ conn_close(struct conn *c)
 		c->closing = 1;
 		event_del(c->rev);
 	}
-	if (evbuffer_get_length(c->out) == 0)
+	if (conn_pending(c) == 0)
 		conn_close_now(c);
 }
 
@@ -154,6 +181,58 @@ conn_flush(struct conn *c)
 		conn_close_now(c);
 }
 
+/* Queue len bytes on the connection's own output. 0, or -1: closed. */
+static int
+conn_queue(struct conn *c, const char *text, size_t len)
+{
+	if (evbuffer_add(c->out, text, len) == -1) {
+		log_warnx("client pid %ld: out of memory for a reply",
+		    (long)c->peer.pid);
+		evbuffer_drain(c->out, evbuffer_get_length(c->out));
+		conn_close_now(c);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+conn_batch_begin(struct conn *c)
+{
+	batch.owner = c;
+	batch.len = 0;
+}
+
+/* Send the batch: what the socket does not take waits in c->out. */
+static void
+conn_batch_end(struct conn *c)
+{
+	ssize_t	n = 0;
+
+	if (batch.owner != c)
+		return;
+	batch.owner = NULL;
+	if (batch.len > 0 && evbuffer_get_length(c->out) == 0) {
+		do
+			n = send(c->fd, batch.buf, batch.len,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+		while (n == -1 && errno == EINTR);
+		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			batch.len = 0;
+			conn_close_now(c);	/* the peer is gone */
+			return;
+		}
+		if (n == -1)
+			n = 0;
+	}
+	if ((size_t)n < batch.len &&
+	    conn_queue(c, batch.buf + n, batch.len - (size_t)n) == -1) {
+		batch.len = 0;
+		return;
+	}
+	batch.len = 0;
+	conn_flush(c);
+}
+
 void
 conn_send(struct conn *c, struct json_object *msg)
 {
@@ -174,13 +253,20 @@ conn_send_text(struct conn *c, const char *text, size_t len)
 {
 	if (c->closing)
 		return;
-	if (evbuffer_add(c->out, text, len + 1) == -1) {
-		log_warnx("client pid %ld: out of memory for a reply",
-		    (long)c->peer.pid);
-		evbuffer_drain(c->out, evbuffer_get_length(c->out));
-		conn_close_now(c);
+	/* The batch, while nothing older waits in c->out. */
+	if (batch.owner == c && evbuffer_get_length(c->out) == 0 &&
+	    len + 1 <= sizeof batch.buf - batch.len) {
+		memcpy(batch.buf + batch.len, text, len + 1);
+		batch.len += len + 1;
 		return;
 	}
+	if (batch.owner == c && batch.len > 0) {
+		if (conn_queue(c, batch.buf, batch.len) == -1)
+			return;
+		batch.len = 0;
+	}
+	if (conn_queue(c, text, len + 1) == -1)
+		return;
 	if (evbuffer_get_length(c->out) > CONN_OUTPUT_MAX) {
 		log_warnx("client pid %ld uid %lu does not read its replies: "
 		    "dropped", (long)c->peer.pid, (unsigned long)c->peer.uid);
@@ -188,8 +274,8 @@ conn_send_text(struct conn *c, const char *text, size_t len)
 		conn_close_now(c);
 		return;
 	}
-	/* Replies to pipelined calls go out together, after the batch. */
-	if (!c->dispatching)
+	/* Replies to a batch's calls go out at its end. */
+	if (batch.owner != c)
 		conn_flush(c);
 }
 
@@ -215,34 +301,27 @@ conn_protocol_error(struct conn *c, const char *reason)
 	conn_close(c);
 }
 
-/* Handle every complete message in the input buffer. */
-static void
-conn_process_input(struct conn *c)
+/*
+ * Handle the complete messages in data (len bytes): the bytes taken.
+ * What follows the last NUL is a message still to come.
+ */
+static size_t
+conn_take(struct conn *c, const char *data, size_t len)
 {
-	struct evbuffer_ptr	 pos;
 	struct json_object	*msg;
-	size_t			 max = c->srv->conf.max_message_size, len;
-	char			*data, reason[256];
+	const char		*nul;
+	size_t			 max = c->srv->conf.max_message_size, off = 0;
+	size_t			 mlen;
+	char			 reason[256];
 
-	c->dispatching = 1;
-	while (!c->closing && !c->paused) {
-		len = evbuffer_get_length(c->in);
-		if (len == 0)
-			break;
-		if (c->scanned > len)
-			c->scanned = 0;
-		if (evbuffer_ptr_set(c->in, &pos, c->scanned,
-		    EVBUFFER_PTR_SET) == -1)
-			break;
-		pos = evbuffer_search(c->in, "", 1, &pos);
-		if (pos.pos == -1) {
-			c->scanned = len;
-			if (len > max)
+	while (off < len && !c->closing && !c->paused) {
+		if ((nul = memchr(data + off, '\0', len - off)) == NULL) {
+			if (len - off > max)
 				conn_protocol_error(c, "message too long");
 			break;
 		}
-		c->scanned = 0;
-		if ((size_t)pos.pos > max) {
+		mlen = (size_t)(nul - (data + off));
+		if (mlen > max) {
 			conn_protocol_error(c, "message too long");
 			break;
 		}
@@ -251,53 +330,93 @@ conn_process_input(struct conn *c)
 			    "it takes no further calls");
 			break;
 		}
-		if ((data = (char *)evbuffer_pullup(c->in, pos.pos + 1)) ==
-		    NULL) {
-			conn_protocol_error(c, "out of memory");
-			break;
-		}
-		if (frame_decode_with(c->srv->tok, data, (size_t)pos.pos, &msg,
+		if (frame_decode_with(c->srv->tok, data + off, mlen, &msg,
 		    reason, sizeof reason) == -1) {
-			evbuffer_drain(c->in, (size_t)pos.pos + 1);
 			conn_protocol_error(c, reason);
 			break;
 		}
-		evbuffer_drain(c->in, (size_t)pos.pos + 1);
+		off += mlen + 1;
 		dispatch_message(c, msg);
 		json_object_put(msg);
 		/* Stop reading while the client does not read its replies. */
-		if (!c->closing &&
-		    evbuffer_get_length(c->out) > CONN_OUTPUT_HIGH) {
+		if (!c->closing && conn_pending(c) > CONN_OUTPUT_HIGH) {
 			c->paused = 1;
 			event_del(c->rev);
 		}
 	}
-	c->dispatching = 0;
-	conn_flush(c);
+	return off;
+}
+
+/* Handle what waits in c->in (after a pause, or a message's last part). */
+static void
+conn_take_buffered(struct conn *c)
+{
+	size_t		 len = evbuffer_get_length(c->in);
+	const char	*data;
+
+	if (len == 0)
+		return;
+	if ((data = (const char *)evbuffer_pullup(c->in, -1)) == NULL) {
+		conn_protocol_error(c, "out of memory");
+		return;
+	}
+	evbuffer_drain(c->in, conn_take(c, data, len));
+}
+
+static void
+conn_process_input(struct conn *c)
+{
+	conn_batch_begin(c);
+	conn_take_buffered(c);
+	conn_batch_end(c);
+}
+
+/* A read's data: complete messages in place, the rest kept in c->in. */
+static void
+conn_input(struct conn *c, const char *data, size_t len)
+{
+	const char	*nul;
+	size_t		 head = 0;
+
+	if (evbuffer_get_length(c->in) > 0) {
+		/* It ends a message begun in earlier reads, or continues it. */
+		nul = memchr(data, '\0', len);
+		head = nul == NULL ? len : (size_t)(nul - data) + 1;
+		if (evbuffer_add(c->in, data, head) == -1) {
+			conn_protocol_error(c, "out of memory");
+			return;
+		}
+		if (nul == NULL) {
+			if (evbuffer_get_length(c->in) >
+			    c->srv->conf.max_message_size)
+				conn_protocol_error(c, "message too long");
+			return;
+		}
+		conn_take_buffered(c);
+	}
+	if (evbuffer_get_length(c->in) == 0)
+		head += conn_take(c, data + head, len - head);
+	if (head < len && !c->closing &&
+	    evbuffer_add(c->in, data + head, len - head) == -1)
+		conn_protocol_error(c, "out of memory");
 }
 
 static void
 conn_readcb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
-	struct evbuffer_iovec	 iov;
-	ssize_t			 n;
+	ssize_t		 n;
 
-	if (evbuffer_reserve_space(c->in, CONN_READ_CHUNK, &iov, 1) < 1) {
-		log_warnx("client pid %ld: out of memory", (long)c->peer.pid);
-		conn_close_now(c);
-		return;
-	}
-	n = recv(fd, iov.iov_base, iov.iov_len, 0);
+	n = recv(fd, conn_rbuf, sizeof conn_rbuf, 0);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n == -1) {
 		conn_close_now(c);
 		return;
 	}
-	iov.iov_len = (size_t)n;
-	evbuffer_commit_space(c->in, &iov, 1);
-	conn_process_input(c);
+	conn_batch_begin(c);
+	conn_input(c, conn_rbuf, (size_t)n);
+	conn_batch_end(c);
 	/* The client shut down its side: answer what it sent, then close. */
 	if (n == 0)
 		conn_close(c);

@@ -28,11 +28,9 @@ struct conn {
 	struct event		*rev, *wev;	/* readable, writable */
 	struct event		*close_ev;	/* frees it from the event loop */
 	struct peer		 peer;
-	size_t			 scanned;	/* input bytes known to hold no NUL */
 	int			 watching;	/* called Watch: takes no more calls */
 	int			 closing;	/* flush the output, then close */
 	int			 paused;	/* reading stopped for backpressure */
-	int			 dispatching;	/* replies wait for the batch's end */
 	int			 writing;	/* wev is pending */
 	int			 listed;	/* in srv->conns */
 };

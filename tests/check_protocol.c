@@ -130,6 +130,98 @@ START_TEST(test_split_and_batched)
 }
 END_TEST
 
+/* The name in an Open reply's segment. */
+static const char *
+segment_name(struct json_object *r)
+{
+	struct json_object	*seg, *name;
+
+	if ((seg = reply_member(r, "segment")) == NULL ||
+	    !json_object_object_get_ex(seg, "name", &name))
+		return "";
+	return json_object_get_string(name);
+}
+
+/*
+ * Replies to one read's calls are gathered and sent together: past the
+ * daemon's 64 KiB batch they queue behind it, in order. And a read may end
+ * one message, hold whole ones, and begin the next.
+ */
+START_TEST(test_batch_beyond_buffer_and_mixed_reads)
+{
+	const char		*a = "{\"method\":\"io.shmd.Open\",\"parameters\":"
+	    "{\"name\":\"p.big\"}}";
+	const char		*b = "{\"method\":\"io.shmd.Status\"}";
+	const char		*c = "{\"method\":\"io.shmd.Open\",\"parameters\":"
+	    "{\"name\":\"p.none\"}}";
+	int			 fd = raw_connect(d.socket), i;
+	struct json_object	*r;
+	char			*batch, want[16];
+	size_t			 n = 0, la = strlen(a) + 1, lb = strlen(b) + 1;
+	size_t			 lc = strlen(c) + 1, total;
+
+	r = raw_call(fd, "{\"method\":\"io.shmd.Create\",\"parameters\":"
+	    "{\"name\":\"p.big\",\"size\":64,\"lifetime\":\"persistent\"}}");
+	ck_assert_ptr_null(reply_error(r));
+	json_object_put(r);
+	/* 1500 calls in one write: some 300 KiB of replies */
+	ck_assert_ptr_nonnull(batch = malloc(1500 * 80));
+	for (i = 0; i < 1500; i++) {
+		if (i % 2 == 0) {
+			memcpy(batch + n, a, la);
+			n += la;
+		} else
+			n += (size_t)snprintf(batch + n, 80, "{\"method\":"
+			    "\"io.shmd.Open\",\"parameters\":{\"name\":"
+			    "\"n%d\"}}", i) + 1;
+	}
+	raw_send(fd, batch, n);
+	for (i = 0; i < 1500; i++) {
+		r = raw_recv(fd, 5000);
+		ck_assert_ptr_nonnull(r);
+		if (i % 2 == 0) {
+			ck_assert_ptr_null(reply_error(r));
+			ck_assert_str_eq(segment_name(r), "p.big");
+		} else {
+			ck_assert_str_eq(reply_error(r), "io.shmd.NoSuchSegment");
+			snprintf(want, sizeof want, "n%d", i);
+			ck_assert_str_eq(reply_str(r, "name"), want);
+		}
+		json_object_put(r);
+	}
+	/* a's first half; a's rest, b, c's first half; c's rest */
+	total = la + lb + lc;
+	memcpy(batch, a, la);
+	memcpy(batch + la, b, lb);
+	memcpy(batch + la + lb, c, lc);
+	raw_send(fd, batch, la / 2);
+	usleep(20000);		/* let the daemon read it alone */
+	raw_send(fd, batch + la / 2, la + lb + lc / 2 - la / 2);
+	usleep(20000);
+	raw_send(fd, batch + la + lb + lc / 2, total - (la + lb + lc / 2));
+	r = raw_recv(fd, 5000);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(segment_name(r), "p.big");
+	json_object_put(r);
+	r = raw_recv(fd, 5000);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_null(reply_error(r));
+	ck_assert_ptr_nonnull(reply_str(r, "version"));
+	json_object_put(r);
+	r = raw_recv(fd, 5000);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(reply_error(r), "io.shmd.NoSuchSegment");
+	ck_assert_str_eq(reply_str(r, "name"), "p.none");
+	json_object_put(r);
+	free(batch);
+	r = raw_call(fd, "{\"method\":\"io.shmd.Destroy\",\"parameters\":"
+	    "{\"name\":\"p.big\"}}");
+	ck_assert_ptr_null(reply_error(r));
+	json_object_put(r);
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_stalled_client)
 {
 	int	fd = raw_connect(d.socket);
@@ -350,6 +442,7 @@ main(void)
 	tcase_add_test(tc, test_garbage);
 	tcase_add_test(tc, test_errors_keep_connection);
 	tcase_add_test(tc, test_split_and_batched);
+	tcase_add_test(tc, test_batch_beyond_buffer_and_mixed_reads);
 	tcase_add_test(tc, test_stalled_client);
 	tcase_add_test(tc, test_watch_raw);
 	tcase_add_test(tc, test_max_clients);

@@ -452,7 +452,7 @@ reply_error(struct json_object *r)
 	return json_object_get_string(v);
 }
 
-static struct json_object *
+struct json_object *
 reply_member(struct json_object *r, const char *key)
 {
 	struct json_object	*p, *v;

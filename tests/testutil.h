@@ -69,6 +69,8 @@ const char *reply_error(struct json_object *);
 /* A string or integer parameter of a reply. */
 const char *reply_str(struct json_object *, const char *key);
 long long reply_int(struct json_object *, const char *key);
+/* A member of a reply's parameters (borrowed), or NULL. */
+struct json_object *reply_member(struct json_object *, const char *key);
 
 /* Kernel view from /proc/sysvipc/shm (client/sysv.c); -1 when the shmid is gone. */
 int	kernel_segment(int shmid, struct sysv_seg *);
