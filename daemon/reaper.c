@@ -39,45 +39,75 @@ reaper_gone(struct server *srv, struct segment *seg)
 		server_vanished(srv, seg);
 }
 
-/* Look at one segment and apply its lifetime. */
+/* Apply a segment's lifetime to what the kernel shows of it (st). */
 static void
-reaper_check(struct server *srv, struct segment *seg, int64_t now)
+reaper_apply(struct server *srv, struct segment *seg,
+    const struct kshm_stat *st, int64_t now)
 {
-	struct kshm_stat	st;
-
-	if (server_stat_segment(srv, seg, &st) == -1) {
-		reaper_gone(srv, seg);
-		return;
-	}
 	switch (seg->lifetime) {
 	case PROTO_LIFETIME_DETACH:
-		if (st.nattch == 0)
-			seg->attached_since = 0;
-		else if (seg->attached_since == 0)
-			seg->attached_since = now;
-		if (st.nattch == 0 && st.atime != 0)
-			reaper_reap(srv, seg, &st, "last detach");
-		else if (st.nattch == 0 && now - seg->created_usec >=
+		if (st->nattch == 0 && st->atime != 0)
+			reaper_reap(srv, seg, st, "last detach");
+		else if (st->nattch == 0 && now - seg->created_usec >=
 		    (int64_t)seg->attach_timeout * 1000000)
-			reaper_reap(srv, seg, &st, "never attached");
-		else if (st.nattch > 0 && seg->key == 0 && !seg->rmid_marked) {
+			reaper_reap(srv, seg, st, "never attached");
+		else if (st->nattch > 0 && seg->key == 0 && !seg->rmid_marked) {
 			/*
 			 * Keyless and attached: mark it now, so that the kernel
 			 * frees it at the exact last detach, even with shmd down.
 			 * Linux still lets processes shmat it by shmid.
 			 */
-			if (kshm_remove(seg->shmid) == 0)
+			if (kshm_remove(seg->shmid) == 0) {
 				seg->rmid_marked = 1;
+				registry_unpoll(&srv->registry, seg);
+			}
 		}
 		break;
 	case PROTO_LIFETIME_PROCESS:
 		if (seg->watch == NULL)
 			reaper_follow(srv, seg);	/* try again */
 		if (seg->watch == NULL && seg->creator_gone)
-			reaper_reap(srv, seg, &st, "its creator exited");
+			reaper_reap(srv, seg, st, "its creator exited");
 		break;
 	case PROTO_LIFETIME_PERSISTENT:
 		break;
+	}
+}
+
+/* Look at one segment and apply its lifetime. */
+static void
+reaper_check(struct server *srv, struct segment *seg, int64_t now)
+{
+	struct kshm_stat	st;
+
+	if (server_stat_segment(srv, seg, &st) == -1)
+		reaper_gone(srv, seg);
+	else
+		reaper_apply(srv, seg, &st, now);
+}
+
+/*
+ * The detach segments not marked IPC_RMID, each tick: one IPC_STAT each,
+ * compared with a dense array (server_stat_segment()'s checks, without
+ * touching the segments), and nothing more while one stays attached.
+ * This loop is what idle shmd spends its time on.
+ */
+static void
+reaper_poll(struct server *srv, int64_t now)
+{
+	struct registry		*reg = &srv->registry;
+	struct registry_poll	*p;
+	struct kshm_stat	 st;
+	size_t			 i;
+
+	/* Downwards: a reap moves the last entry into the one it frees. */
+	for (i = reg->npolls; i-- > 0;) {
+		p = &reg->polls[i];
+		if (kshm_stat(p->shmid, &st) == -1 || st.cpid != p->cpid ||
+		    st.size != p->size || (st.mode & SHMD_SHM_DEST))
+			reaper_gone(srv, p->seg);	/* not marked by us */
+		else if (st.nattch == 0 || st.key == 0)
+			reaper_apply(srv, p->seg, &st, now);
 	}
 }
 
@@ -87,17 +117,17 @@ reaper_sweep(struct server *srv, int full)
 	struct segment	*seg, *next;
 	int64_t		 now = now_usec();
 
+	reaper_poll(srv, now);
+	/* The rest every second, and "process" ones not followed yet. */
+	if (!full && !srv->reaper_unfollowed)
+		return;
+	srv->reaper_unfollowed = 0;
 	for (seg = TAILQ_FIRST(&srv->registry.segments); seg != NULL;
 	    seg = next) {
 		next = TAILQ_NEXT(seg, entry);
-		if (full || (seg->lifetime == PROTO_LIFETIME_PROCESS &&
-		    seg->watch == NULL))
-			reaper_check(srv, seg, now);
-		else if (seg->lifetime == PROTO_LIFETIME_DETACH &&
-		    !seg->rmid_marked &&
-		    (seg->attached_since == 0 ||
-		    now - seg->attached_since < REAPER_SETTLED_USEC ||
-		    srv->reaper_ticks % 2 == 0))
+		if (seg->poll == 0 && (full ||
+		    (seg->lifetime == PROTO_LIFETIME_PROCESS &&
+		    seg->watch == NULL)))
 			reaper_check(srv, seg, now);
 	}
 }
@@ -141,6 +171,7 @@ reaper_follow(struct server *srv, struct segment *seg)
 	seg->watch = procwatch_get(srv, seg->creator_pid, seg->creator_start);
 	if (seg->watch != NULL)
 		return;
+	srv->reaper_unfollowed = 1;	/* the next tick looks again */
 	if (errno == ESRCH)
 		seg->creator_gone = 1;	/* the next sweep reaps it */
 	else

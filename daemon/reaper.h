@@ -1,11 +1,12 @@
 /*
- * Lifetimes: "detach" segments are looked at every REAPER_INTERVAL_MS
- * (the kernel sends no notice of a detach), but for an attached keyless
- * one, which shmd marks IPC_RMID so that the kernel frees it at the exact
- * last detach: every lookup by name checks the kernel, so its name is gone
- * at once too, and a look each second is enough to tell watchers.
+ * Lifetimes. The kernel sends no notice of a detach, so the "detach"
+ * segments are looked at every REAPER_INTERVAL_MS (one IPC_STAT each, from
+ * a dense array: see reaper_poll()), but for an attached keyless one, which
+ * shmd marks IPC_RMID so that the kernel frees it at the exact last detach:
+ * every lookup by name checks the kernel, so its name is gone at once too,
+ * and the look each second at every segment is enough to tell watchers.
  * "process" segments follow their creator through a pidfd; every segment
- * is checked every second for removal behind the daemon's back.
+ * is checked each second for removal behind the daemon's back.
  */
 #ifndef SHMD_REAPER_H
 #define SHMD_REAPER_H
@@ -14,14 +15,8 @@ struct procwatch;
 struct segment;
 struct server;
 
-#define REAPER_INTERVAL_MS	200
-#define REAPER_FULL_EVERY	5	/* ticks between looks at every segment */
-/*
- * A detach segment attached for this long is looked at every other tick
- * (400 ms) instead of every tick: the cost of looking grows with the number
- * of segments, and long-held ones are rarely released the next instant.
- */
-#define REAPER_SETTLED_USEC	(10 * 1000000LL)
+#define REAPER_INTERVAL_MS	225	/* reap p99 under 250 ms */
+#define REAPER_FULL_EVERY	4	/* ticks between looks at every segment */
 
 int	reaper_start(struct server *);
 void	reaper_stop(struct server *);

@@ -31,6 +31,8 @@ registry_init(struct registry *reg)
 	reg->bytes = 0;
 	reg->owners = NULL;
 	reg->nowners = 0;
+	reg->polls = NULL;
+	reg->npolls = reg->polls_size = 0;
 }
 
 void
@@ -49,6 +51,45 @@ registry_finish(struct registry *reg)
 	free(reg->owners);
 	reg->owners = NULL;
 	reg->nowners = 0;
+	free(reg->polls);
+	reg->polls = NULL;
+	reg->npolls = reg->polls_size = 0;
+}
+
+static int
+registry_polled(const struct segment *seg)
+{
+	return seg->lifetime == PROTO_LIFETIME_DETACH && !seg->rmid_marked;
+}
+
+/* Room for one more polled segment. */
+static int
+registry_poll_reserve(struct registry *reg)
+{
+	struct registry_poll	*tmp;
+	size_t			 size;
+
+	if (reg->npolls < reg->polls_size)
+		return 0;
+	size = reg->polls_size == 0 ? 64 : reg->polls_size * 2;
+	if ((tmp = reallocarray(reg->polls, size, sizeof *tmp)) == NULL)
+		return -1;
+	reg->polls = tmp;
+	reg->polls_size = size;
+	return 0;
+}
+
+void
+registry_unpoll(struct registry *reg, struct segment *seg)
+{
+	size_t	i;
+
+	if (seg->poll == 0)
+		return;
+	i = seg->poll - 1;
+	reg->polls[i] = reg->polls[--reg->npolls];
+	reg->polls[i].seg->poll = i + 1;
+	seg->poll = 0;
 }
 
 static struct registry_owner *
@@ -102,6 +143,10 @@ registry_add(struct registry *reg, struct segment *seg)
 		o->segments = 0;
 		o->bytes = 0;
 	}
+	if (registry_polled(seg) && registry_poll_reserve(reg) == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
 	if ((node = tsearch(seg, &reg->by_name, registry_compare)) == NULL) {
 		errno = ENOMEM;
 		return -1;
@@ -112,6 +157,13 @@ registry_add(struct registry *reg, struct segment *seg)
 	}
 	o->segments++;
 	o->bytes += seg->size;
+	if (registry_polled(seg)) {
+		reg->polls[reg->npolls].seg = seg;
+		reg->polls[reg->npolls].shmid = seg->shmid;
+		reg->polls[reg->npolls].cpid = seg->kernel_cpid;
+		reg->polls[reg->npolls].size = seg->size;
+		seg->poll = ++reg->npolls;
+	}
 	TAILQ_INSERT_TAIL(&reg->segments, seg, entry);
 	reg->count++;
 	reg->bytes += seg->size;
@@ -124,6 +176,7 @@ registry_remove(struct registry *reg, struct segment *seg)
 	struct registry_owner	*o;
 
 	tdelete(seg, &reg->by_name, registry_compare);
+	registry_unpoll(reg, seg);
 	TAILQ_REMOVE(&reg->segments, seg, entry);
 	reg->count--;
 	reg->bytes -= seg->size;

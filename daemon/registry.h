@@ -29,7 +29,7 @@ struct segment {
 	pid_t			 kernel_cpid;	/* shm_cpid: the daemon that made it */
 	int64_t			 kernel_ctime;	/* as of our IPC_SET */
 	int			 rmid_marked;	/* we marked it IPC_RMID (keyless) */
-	int64_t			 attached_since;	/* attached at every look since; 0: not */
+	size_t			 poll;		/* its index in polls, plus 1; 0: none */
 	struct procwatch	*watch;		/* the creator, for "process" */
 	int			 creator_gone;	/* it exited: reap */
 };
@@ -43,8 +43,21 @@ struct registry_owner {
 	uint64_t	bytes;
 };
 
+/*
+ * A detach segment not marked IPC_RMID, which the reaper looks at every
+ * tick: what it compares, side by side in one array (see reaper.c).
+ */
+struct registry_poll {
+	struct segment		*seg;
+	int			 shmid;
+	pid_t			 cpid;		/* seg->kernel_cpid */
+	uint64_t		 size;
+};
+
 struct registry {
 	struct segment_list	 segments;	/* in order of creation */
+	struct registry_poll	*polls;
+	size_t			 npolls, polls_size;
 	void			*by_name;	/* tsearch(3) tree */
 	size_t			 count;
 	uint64_t		 bytes;
@@ -64,6 +77,8 @@ void	segment_destroy(struct segment *);
 int	registry_add(struct registry *, struct segment *);
 /* Takes the record out; the caller destroys it. */
 void	registry_remove(struct registry *, struct segment *);
+/* seg was marked IPC_RMID: the reaper no longer polls it. */
+void	registry_unpoll(struct registry *, struct segment *);
 struct segment *registry_find_by_name(const struct registry *,
 	    const char *);
 /* Segments and bytes held by an owner uid. */

@@ -41,6 +41,7 @@ struct server {
 	struct procwatch_list	 procwatches;
 	struct event		*reaper_timer;
 	unsigned		 reaper_ticks;
+	int			 reaper_unfollowed;	/* a "process" one lacks its watch */
 	int			 state_fd;	/* the append-only state log, or -1 */
 	uint64_t		 state_records;	/* records in it */
 	int			 state_torn;	/* a record was cut short */

@@ -83,6 +83,83 @@ END_TEST
 
 #define KA_BASE 0x7e5b0000
 
+/* The reaper's array holds exactly the detach segments not marked. */
+static void
+check_polls(const struct registry *reg)
+{
+	const struct segment	*seg;
+	size_t			 polled = 0, i;
+
+	TAILQ_FOREACH(seg, &reg->segments, entry) {
+		if (seg->lifetime != PROTO_LIFETIME_DETACH || seg->rmid_marked) {
+			ck_assert_uint_eq(seg->poll, 0);
+			continue;
+		}
+		polled++;
+		ck_assert_uint_gt(seg->poll, 0);
+		i = seg->poll - 1;
+		ck_assert_uint_lt(i, reg->npolls);
+		ck_assert_ptr_eq(reg->polls[i].seg, seg);
+		ck_assert_int_eq(reg->polls[i].shmid, seg->shmid);
+		ck_assert_int_eq(reg->polls[i].cpid, seg->kernel_cpid);
+		ck_assert_uint_eq(reg->polls[i].size, seg->size);
+	}
+	ck_assert_uint_eq(polled, reg->npolls);
+}
+
+START_TEST(test_polls)
+{
+	static const enum proto_lifetime lifetimes[] = {
+		PROTO_LIFETIME_DETACH, PROTO_LIFETIME_PERSISTENT,
+		PROTO_LIFETIME_DETACH, PROTO_LIFETIME_PROCESS,
+	};
+	struct registry	 reg;
+	struct segment	*seg, *next;
+	char		 name[32];
+	int		 i;
+
+	registry_init(&reg);
+	for (i = 0; i < 1000; i++) {
+		snprintf(name, sizeof name, "p.%d", i);
+		seg = make(name, 1, 100 + (uint64_t)i);
+		seg->shmid = i;
+		seg->kernel_cpid = 4000 + i;
+		seg->lifetime = lifetimes[i % 4];
+		seg->rmid_marked = i % 10 == 0;	/* recovered marked */
+		ck_assert_int_eq(registry_add(&reg, seg), 0);
+	}
+	check_polls(&reg);
+	ck_assert_uint_eq(reg.npolls, 400);
+	/* Removed (every third) and marked (every fifth of the rest). */
+	i = 0;
+	for (seg = TAILQ_FIRST(&reg.segments); seg != NULL; seg = next, i++) {
+		next = TAILQ_NEXT(seg, entry);
+		if (i % 3 == 0) {
+			registry_remove(&reg, seg);
+			segment_destroy(seg);
+		} else if (i % 5 == 0 && seg->poll != 0) {
+			seg->rmid_marked = 1;
+			registry_unpoll(&reg, seg);
+			registry_unpoll(&reg, seg);	/* twice is harmless */
+		}
+		if (i % 97 == 0)
+			check_polls(&reg);
+	}
+	check_polls(&reg);
+	/* Emptied, then filled again. */
+	while ((seg = TAILQ_FIRST(&reg.segments)) != NULL) {
+		registry_remove(&reg, seg);
+		segment_destroy(seg);
+	}
+	ck_assert_uint_eq(reg.npolls, 0);
+	seg = make("again", 1, 1);
+	ck_assert_int_eq(registry_add(&reg, seg), 0);
+	check_polls(&reg);
+	ck_assert_uint_eq(reg.npolls, 1);
+	registry_finish(&reg);
+}
+END_TEST
+
 START_TEST(test_keyalloc_skips_taken_keys)
 {
 	struct keyalloc		ka = { 0, 0, 0 };
@@ -149,6 +226,7 @@ main(void)
 
 	tcase_add_test(tc, test_add_find_remove);
 	tcase_add_test(tc, test_many);
+	tcase_add_test(tc, test_polls);
 	tcase_add_test(tk, test_keyalloc_skips_taken_keys);
 	tcase_add_test(tk, test_kshm_errors);
 	suite_add_tcase(s, tc);
