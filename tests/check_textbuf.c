@@ -10,6 +10,13 @@
 #include "testutil.h"
 #include "textbuf.h"
 
+static void
+expect_text(struct textbuf *tb, const char *want)
+{
+	ck_assert_int_eq(textbuf_end(tb), (long)strlen(want));
+	ck_assert_str_eq(tb->buf, want);
+}
+
 START_TEST(test_numbers)
 {
 	static const int64_t	 signed_[] = {
@@ -26,15 +33,13 @@ START_TEST(test_numbers)
 		textbuf_init(&tb, buf, sizeof buf);
 		textbuf_i64(&tb, signed_[i]);
 		snprintf(want, sizeof want, "%" PRId64, signed_[i]);
-		ck_assert_int_eq(textbuf_end(&tb), (long)strlen(want));
-		ck_assert_str_eq(buf, want);
+		expect_text(&tb, want);
 	}
 	for (i = 0; i < sizeof unsigned_ / sizeof unsigned_[0]; i++) {
 		textbuf_init(&tb, buf, sizeof buf);
 		textbuf_u64(&tb, unsigned_[i]);
 		snprintf(want, sizeof want, "%" PRIu64, unsigned_[i]);
-		ck_assert_int_eq(textbuf_end(&tb), (long)strlen(want));
-		ck_assert_str_eq(buf, want);
+		expect_text(&tb, want);
 	}
 }
 END_TEST
@@ -48,8 +53,7 @@ START_TEST(test_fixed_buffer)
 	textbuf_init(&tb, buf, sizeof buf);
 	textbuf_lit(&tb, "{\"a\":");
 	textbuf_u64(&tb, 12);
-	ck_assert_int_eq(textbuf_end(&tb), 7);
-	ck_assert_str_eq(buf, "{\"a\":12");
+	expect_text(&tb, "{\"a\":12");
 	/* One more does not: the text is refused, never cut short silently. */
 	textbuf_lit(&tb, "}");
 	ck_assert_int_eq(textbuf_end(&tb), -1);
