@@ -88,8 +88,8 @@ reaper_check(struct server *srv, struct segment *seg, int64_t now)
 
 /*
  * The detach segments not marked IPC_RMID, each tick: one IPC_STAT each,
- * compared with a dense array (server_stat_segment()'s checks, without
- * touching the segments), and nothing more while one stays attached.
+ * checked against a dense array of what server_stat_segment() checks,
+ * without touching the records, and nothing more while one stays attached.
  * This loop is what idle shmd spends its time on.
  */
 static void
@@ -103,9 +103,9 @@ reaper_poll(struct server *srv, int64_t now)
 	/* Downwards: a reap moves the last entry into the one it frees. */
 	for (i = reg->npolls; i-- > 0;) {
 		p = &reg->polls[i];
-		if (kshm_stat(p->shmid, &st) == -1 || st.cpid != p->cpid ||
-		    st.size != p->size || (st.mode & SHMD_SHM_DEST))
-			reaper_gone(srv, p->seg);	/* not marked by us */
+		if (kshm_stat(p->shmid, &st) == -1 ||
+		    !server_segment_is(&st, p->cpid, p->size, 0))
+			reaper_gone(srv, p->seg);
 		else if (st.nattch == 0 || st.key == 0)
 			reaper_apply(srv, p->seg, &st, now);
 	}
@@ -118,7 +118,7 @@ reaper_sweep(struct server *srv, int full)
 	int64_t		 now = now_usec();
 
 	reaper_poll(srv, now);
-	/* The rest every second, and "process" ones not followed yet. */
+	/* The others at full sweeps, and "process" ones not followed yet. */
 	if (!full && !srv->reaper_unfollowed)
 		return;
 	srv->reaper_unfollowed = 0;

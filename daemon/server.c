@@ -321,16 +321,25 @@ server_segment_text(struct textbuf *tb, const struct segment *seg,
 }
 
 int
+server_segment_is(const struct kshm_stat *st, pid_t cpid, uint64_t size,
+    int marked)
+{
+	/* The shmid was reused by someone else's segment. */
+	if (st->cpid != cpid || st->size != size)
+		return 0;
+	/* Marked for removal by someone else (ipcrm): gone for us too. */
+	if ((st->mode & SHMD_SHM_DEST) && !marked)
+		return 0;
+	return 1;
+}
+
+int
 server_stat_segment(struct server *srv, const struct segment *seg,
     struct kshm_stat *st)
 {
-	if (kshm_stat(seg->shmid, st) == -1)
-		return -1;
-	/* The shmid was reused by someone else's segment. */
-	if (st->cpid != seg->kernel_cpid || st->size != seg->size)
-		return -1;
-	/* Marked for removal by someone else (ipcrm): gone for us too. */
-	if ((st->mode & SHMD_SHM_DEST) && !seg->rmid_marked)
+	if (kshm_stat(seg->shmid, st) == -1 ||
+	    !server_segment_is(st, seg->kernel_cpid, seg->size,
+	    seg->rmid_marked))
 		return -1;
 	return 0;
 }

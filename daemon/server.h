@@ -74,6 +74,12 @@ void	server_notify(struct server *, enum proto_event,
  */
 int	server_stat_segment(struct server *, const struct segment *,
 	    struct kshm_stat *);
+/*
+ * Whether st still shows the segment made by (daemon) pid cpid with size,
+ * not marked for removal unless marked says shmd marked it: 1 or 0.
+ */
+int	server_segment_is(const struct kshm_stat *, pid_t cpid, uint64_t size,
+	    int marked);
 /* What watchers see of a segment without its kernel state: what was recorded. */
 void	server_recorded_stat(const struct segment *, struct kshm_stat *);
 /* Forget a segment removed behind the daemon's back; logs and notifies. */
