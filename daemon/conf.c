@@ -11,65 +11,41 @@
 
 #include "number.h"
 
-enum conf_type {
-	CONF_STRING,
-	CONF_OCTAL,
-	CONF_INT,	/* decimal or 0x */
-	CONF_SIZE,	/* decimal or 0x, K/M/G/T */
-	CONF_LOGLEVEL,
-};
-
-struct conf_spec {
-	const char		*name;
-	enum conf_type	 type;
-	size_t			 offset;
-	int			 width;		/* bytes of an integer field */
-	uint64_t		 min, max;
-};
-
-#define INT_FIELD(f) offsetof(struct conf, f), (int)sizeof(((struct conf *)0)->f)
-
-static const struct conf_spec conf_specs[] = {
-	{ "socket", CONF_STRING, offsetof(struct conf, socket), 0, 0, 0 },
-	{ "socket_mode", CONF_OCTAL, INT_FIELD(socket_mode), 0, 0777 },
-	{ "state_dir", CONF_STRING, offsetof(struct conf, state_dir), 0,
-	  0, 0 },
-	{ "key_base", CONF_INT, INT_FIELD(key_base), 1, UINT32_MAX },
-	{ "key_count", CONF_INT, INT_FIELD(key_count), 1, UINT32_MAX },
-	{ "max_segment_size", CONF_SIZE, INT_FIELD(max_segment_size), 1,
-	  INT64_MAX },
-	{ "max_segments_per_uid", CONF_INT, INT_FIELD(max_segments_per_uid),
-	  0, INT64_MAX },
-	{ "log_level", CONF_LOGLEVEL, offsetof(struct conf, log_level), 0,
-	  0, 0 },
-	{ "max_bytes_per_uid", CONF_SIZE, INT_FIELD(max_bytes_per_uid), 0,
-	  INT64_MAX },
-	{ "max_clients", CONF_INT, INT_FIELD(max_clients), 1, 1000000 },
-	{ "max_message_size", CONF_SIZE, INT_FIELD(max_message_size), 1024,
-	  64 << 20 },
-	{ "attach_timeout", CONF_INT, INT_FIELD(attach_timeout), 1,
-	  INT32_MAX },
-};
+#define FIELD(f)	offsetof(struct conf, f), 0
+#define INT_FIELD(f)	offsetof(struct conf, f), \
+	(int)sizeof(((struct conf *)0)->f)
 
 const struct conf_key conf_keys[] = {
-	{ "socket", "listening socket (when not socket-activated)", 0 },
-	{ "socket_mode", "its permission bits, octal", 0 },
-	{ "state_dir", "where state survives a restart (tmpfs)", 0 },
-	{ "key_base", "first key of the allocated range", 0 },
-	{ "key_count", "size of that range", 0 },
-	{ "max_segment_size", "largest segment a call may ask for", 1 },
-	{ "max_segments_per_uid", "segments one owner may hold (0: no limit)",
-	  1 },
-	{ "log_level", "debug, info, notice, warning or err", 0 },
-	{ "max_bytes_per_uid", "bytes one owner may hold (0: no limit)", 1 },
-	{ "max_clients", "open connections at once", 1 },
-	{ "max_message_size", "largest message accepted", 1 },
-	{ "attach_timeout", "seconds a never-attached detach segment lives",
-	  1 },
+	{ "socket", CONF_STRING, FIELD(socket), "/run/shmd/shmd.sock", 0, 0,
+	  0, "listening socket (when not socket-activated)" },
+	{ "socket_mode", CONF_OCTAL, INT_FIELD(socket_mode), "0666", 0, 0777,
+	  0, "its permission bits, octal" },
+	{ "state_dir", CONF_STRING, FIELD(state_dir), "/run/shmd/state", 0, 0,
+	  0, "where state survives a restart (tmpfs, owned by shmd, 0700)" },
+	{ "key_base", CONF_INT, INT_FIELD(key_base), "0x73680000", 1,
+	  UINT32_MAX, CONF_RELOAD, "first key of the allocated range" },
+	{ "key_count", CONF_INT, INT_FIELD(key_count), "65536", 1, UINT32_MAX,
+	  CONF_RELOAD, "size of that range" },
+	{ "max_segment_size", CONF_SIZE, INT_FIELD(max_segment_size), NULL, 1,
+	  INT64_MAX, CONF_RELOAD | CONF_LIMIT,
+	  "largest segment a call may ask for (default: kernel.shmmax)" },
+	{ "max_segments_per_uid", CONF_INT, INT_FIELD(max_segments_per_uid),
+	  "1024", 0, INT64_MAX, CONF_RELOAD | CONF_LIMIT,
+	  "segments one uid may hold (0: no limit)" },
+	{ "log_level", CONF_LOGLEVEL, INT_FIELD(log_level), "info", 0, 0,
+	  CONF_RELOAD, "debug, info, notice, warning or err" },
+	{ "max_bytes_per_uid", CONF_SIZE, INT_FIELD(max_bytes_per_uid), "0", 0,
+	  INT64_MAX, CONF_RELOAD | CONF_LIMIT,
+	  "bytes one uid may hold (0: no limit)" },
+	{ "max_clients", CONF_INT, INT_FIELD(max_clients), "1024", 1, 1000000,
+	  CONF_RELOAD | CONF_LIMIT, "open connections at once" },
+	{ "max_message_size", CONF_SIZE, INT_FIELD(max_message_size), "65536",
+	  1024, 64 << 20, CONF_RELOAD | CONF_LIMIT, "largest message accepted" },
+	{ "attach_timeout", CONF_INT, INT_FIELD(attach_timeout), "60", 1,
+	  INT32_MAX, CONF_RELOAD | CONF_LIMIT,
+	  "seconds a never-attached detach segment lives" },
 };
 const size_t conf_nkeys = sizeof conf_keys / sizeof conf_keys[0];
-
-#define NSPECS (sizeof conf_specs / sizeof conf_specs[0])
 
 uint64_t
 conf_kernel_shmmax(void)
@@ -90,23 +66,19 @@ conf_kernel_shmmax(void)
 int
 conf_init(struct conf *cfg)
 {
+	char	why[256];
+	size_t	i;
+
 	memset(cfg, 0, sizeof *cfg);
-	cfg->socket = strdup("/run/shmd/shmd.sock");
-	cfg->state_dir = strdup("/run/shmd/state");
-	if (cfg->socket == NULL || cfg->state_dir == NULL) {
-		conf_finish(cfg);
-		return -1;
+	for (i = 0; i < conf_nkeys; i++) {
+		if (conf_keys[i].def != NULL && conf_set(cfg, conf_keys[i].name,
+		    conf_keys[i].def, why, sizeof why) == -1) {
+			conf_finish(cfg);
+			return -1;
+		}
 	}
-	cfg->socket_mode = 0666;
-	cfg->key_base = 0x73680000;
-	cfg->key_count = 65536;
+	/* The one default that is not a constant. */
 	cfg->max_segment_size = conf_kernel_shmmax();
-	cfg->max_segments_per_uid = 1024;
-	cfg->max_bytes_per_uid = 0;
-	cfg->max_clients = 1024;
-	cfg->max_message_size = 65536;
-	cfg->attach_timeout = 60;
-	cfg->log_level = LOG_LEVEL_INFO;
 	return 0;
 }
 
@@ -118,19 +90,19 @@ conf_finish(struct conf *cfg)
 	cfg->socket = cfg->state_dir = NULL;
 }
 
-static const struct conf_spec *
+static const struct conf_key *
 conf_find(const char *key)
 {
 	size_t	i;
 
-	for (i = 0; i < NSPECS; i++)
-		if (strcmp(conf_specs[i].name, key) == 0)
-			return &conf_specs[i];
+	for (i = 0; i < conf_nkeys; i++)
+		if (strcmp(conf_keys[i].name, key) == 0)
+			return &conf_keys[i];
 	return NULL;
 }
 
 static void
-conf_store_int(struct conf *cfg, const struct conf_spec *s, uint64_t v)
+conf_store_int(struct conf *cfg, const struct conf_key *s, uint64_t v)
 {
 	char	*p = (char *)cfg + s->offset;
 
@@ -146,30 +118,93 @@ conf_store_int(struct conf *cfg, const struct conf_spec *s, uint64_t v)
 	}
 }
 
+uint64_t
+conf_key_int(const struct conf *cfg, const struct conf_key *s)
+{
+	const char	*p = (const char *)cfg + s->offset;
+	uint32_t	 v32;
+	uint64_t	 v;
+
+	if (s->width == sizeof(uint32_t)) {
+		memcpy(&v32, p, sizeof v32);
+		return v32;
+	}
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
 int
 conf_get_int(const struct conf *cfg, const char *key, uint64_t *out)
 {
-	const struct conf_spec	*s = conf_find(key);
-	const char			*p;
+	const struct conf_key	*s = conf_find(key);
 
-	if (s == NULL || s->type == CONF_STRING ||
-	    s->type == CONF_LOGLEVEL)
+	if (s == NULL || s->type == CONF_STRING || s->type == CONF_LOGLEVEL)
 		return -1;
-	p = (const char *)cfg + s->offset;
-	if (s->width == sizeof(uint32_t)) {
-		uint32_t v32;
-		memcpy(&v32, p, sizeof v32);
-		*out = v32;
-	} else
-		memcpy(out, p, sizeof *out);
+	*out = conf_key_int(cfg, s);
 	return 0;
+}
+
+void
+conf_key_text(const struct conf *cfg, const struct conf_key *s, char *buf,
+    size_t len)
+{
+	switch (s->type) {
+	case CONF_STRING:
+		snprintf(buf, len, "%s",
+		    *(char *const *)((const char *)cfg + s->offset));
+		break;
+	case CONF_LOGLEVEL:
+		snprintf(buf, len, "%s", log_level_name(cfg->log_level));
+		break;
+	case CONF_OCTAL:
+		snprintf(buf, len, "0%03llo",
+		    (unsigned long long)conf_key_int(cfg, s));
+		break;
+	default:
+		snprintf(buf, len, "%llu",
+		    (unsigned long long)conf_key_int(cfg, s));
+		break;
+	}
+}
+
+int
+conf_reload(struct conf *cur, const struct conf *next,
+    void (*changed)(const struct conf_key *, const struct conf *,
+    const struct conf *))
+{
+	const struct conf_key	*s;
+	struct conf		 old;
+	char			 a[256], b[256];
+	size_t			 i;
+	int			 later = 0;
+
+	old = *cur;
+	for (i = 0; i < conf_nkeys; i++) {
+		s = &conf_keys[i];
+		conf_key_text(cur, s, a, sizeof a);
+		conf_key_text(next, s, b, sizeof b);
+		if (strcmp(a, b) == 0)
+			continue;
+		if (!(s->flags & CONF_RELOAD)) {
+			later++;
+			continue;
+		}
+		/* Only fixed-size fields reload (never socket, state_dir). */
+		if (s->width == 0)
+			continue;
+		memcpy((char *)cur + s->offset, (const char *)next + s->offset,
+		    (size_t)s->width);
+		if (changed != NULL)
+			changed(s, &old, cur);
+	}
+	return later;
 }
 
 int
 conf_set(struct conf *cfg, const char *key, const char *value,
     char *why, size_t whylen)
 {
-	const struct conf_spec	*s;
+	const struct conf_key	*s;
 	const char			*reason;
 	enum log_level			 level;
 	uint64_t			 v;

@@ -1,4 +1,10 @@
-/* The daemon's configuration: defaults, shmd.conf, --key=value options. */
+/*
+ * The daemon's configuration: defaults, shmd.conf, --key=value options.
+ * One table (conf_keys) describes every key: its name, type, default,
+ * range, whether SIGHUP reloads it and whether Status reports it as a
+ * limit. The file parser, the options, --help, Status and reload all
+ * read that table, so a new key is one row.
+ */
 #ifndef SHMD_CONF_H
 #define SHMD_CONF_H
 
@@ -24,11 +30,27 @@ struct conf {
 	enum log_level	 log_level;
 };
 
-/* One key of the table, for --help and for Status's limits. */
+enum conf_type {
+	CONF_STRING,
+	CONF_OCTAL,
+	CONF_INT,	/* decimal or 0x */
+	CONF_SIZE,	/* decimal or 0x, K/M/G/T */
+	CONF_LOGLEVEL,
+};
+
+#define CONF_RELOAD	0x1	/* SIGHUP applies a new value */
+#define CONF_LIMIT	0x2	/* reported in Status's limits */
+
+/* One key of the configuration. */
 struct conf_key {
 	const char	*name;
+	enum conf_type	 type;
+	size_t		 offset;	/* of its field in struct conf */
+	int		 width;		/* bytes of an integer field */
+	const char	*def;		/* default as text; NULL: see conf_init */
+	uint64_t	 min, max;	/* integers */
+	unsigned	 flags;
 	const char	*help;
-	int		 is_limit;	/* reported in Status's limits */
 };
 
 extern const struct conf_key conf_keys[];
@@ -55,8 +77,23 @@ int	conf_load(struct conf *, const char *path, int missing_ok,
 /* Check the keys against each other (key range). -1 with a message. */
 int	conf_check(const struct conf *, char *err, size_t errlen);
 
-/* A key's current value as an integer (limits); -1 for unknown keys. */
+/* A key's current value as an integer; -1 for unknown and text keys. */
 int	conf_get_int(const struct conf *, const char *key, uint64_t *out);
+/* The same for a row of the table. */
+uint64_t conf_key_int(const struct conf *, const struct conf_key *);
+
+/*
+ * SIGHUP: copy every CONF_RELOAD key of next into cur, calling changed()
+ * for each whose value differs. Returns how many keys that are not
+ * reloaded differ (they take effect at the next start).
+ */
+int	conf_reload(struct conf *cur, const struct conf *next,
+	    void (*changed)(const struct conf_key *, const struct conf *old,
+	    const struct conf *now));
+
+/* A key's value as text, for logs and --help ("0666", "info"). */
+void	conf_key_text(const struct conf *, const struct conf_key *,
+	    char *buf, size_t len);
 
 /* The kernel's shmmax, capped at 2^63-1 (the default max_segment_size). */
 uint64_t conf_kernel_shmmax(void);

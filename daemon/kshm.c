@@ -97,6 +97,18 @@ fail:
 }
 
 int
+kshm_is(const struct kshm_stat *st, pid_t cpid, uint64_t size, int marked)
+{
+	/* The shmid was reused by someone else's segment. */
+	if (st->cpid != cpid || st->size != size)
+		return 0;
+	/* Marked for removal by someone else (ipcrm): gone for us too. */
+	if ((st->mode & KSHM_DEST) && !marked)
+		return 0;
+	return 1;
+}
+
+int
 kshm_remove(int shmid)
 {
 	if (shmctl(shmid, IPC_RMID, NULL) == -1 &&

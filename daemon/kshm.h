@@ -6,6 +6,9 @@
 #include <sys/types.h>
 #include <time.h>
 
+/* shm_perm.mode's bit for a segment marked with IPC_RMID. */
+#define KSHM_DEST	01000
+
 /* What the kernel holds for a segment now. */
 struct kshm_stat {
 	int		shmid;
@@ -29,6 +32,13 @@ int	kshm_create(int32_t key, uint64_t size, uid_t uid, gid_t gid,
 
 /* Look at a segment, also when its mode denies the daemon read access. */
 int	kshm_stat(int shmid, struct kshm_stat *st);
+
+/*
+ * Whether st still shows the segment made by (daemon) pid cpid with size,
+ * not marked for removal unless marked says shmd marked it: 1 or 0.
+ */
+int	kshm_is(const struct kshm_stat *st, pid_t cpid, uint64_t size,
+	    int marked);
 
 /* Mark for removal; a segment already gone is not an error. */
 int	kshm_remove(int shmid);

@@ -13,11 +13,10 @@
 #include "interface.h"
 #include "jsonutil.h"
 #include "kshm.h"
+#include "lifecycle.h"
 #include "log.h"
-#include "procwatch.h"
-#include "reaper.h"
+#include "realtime.h"
 #include "server.h"
-#include "state.h"
 #include "textbuf.h"
 
 static void
@@ -67,19 +66,14 @@ method_reply_segment(struct call *call, const struct segment *seg,
 
 /*
  * The named segment and its kernel state, or NULL once NoSuchSegment has
- * been answered (a segment gone behind our back is dropped here).
+ * been answered (a segment gone behind our back is dropped on the way).
  */
 static struct segment *
 method_lookup(struct call *call, const char *name, struct kshm_stat *st)
 {
 	struct segment	*seg;
 
-	if ((seg = registry_find_by_name(&call->srv->registry, name)) != NULL &&
-	    server_stat_segment(call->srv, seg, st) == -1) {
-		reaper_gone(call->srv, seg);
-		seg = NULL;
-	}
-	if (seg == NULL)
+	if ((seg = lifecycle_find(&call->srv->life, name, st)) == NULL)
 		call_error_str(call, PROTO_ERR_NO_SUCH_SEGMENT, "name", name);
 	return seg;
 }
@@ -97,39 +91,91 @@ static const struct param_spec create_params[] = {
 };
 #define NCREATE ((int)(sizeof create_params / sizeof create_params[0]))
 
+/* Answer a Create that lifecycle_create() refused with errno err. */
+static void
+method_create_failed(struct call *call, const struct lifecycle_request *req,
+    int err)
+{
+	struct json_object	*p;
+
+	if (req->any_key && err == EAGAIN)
+		return method_quota(call, "keys", call->srv->conf.key_count);
+	if (!req->any_key && err == EEXIST) {
+		if ((p = json_object_new_object()) != NULL &&
+		    json_add_int(p, "key", req->key) == -1) {
+			json_object_put(p);
+			p = NULL;
+		}
+		return call_error(call, PROTO_ERR_KEY_IN_USE, p);
+	}
+	if (err == ENOMEM)
+		return call_nomem(call);
+	log_warnx("create %s: %s: %s", req->name, kshm_errno_name(err),
+	    strerror(err));
+	method_system_limit(call, err);
+}
+
+/* The per-uid quotas, for a segment of size bytes for uid. -1: answered. */
+static int
+method_charge(struct call *call, uid_t uid, uint64_t size)
+{
+	const struct conf	*conf = &call->srv->conf;
+	size_t			 held;
+	uint64_t		 held_bytes;
+
+	if (uid == 0)
+		return 0;
+	registry_usage(&call->srv->life.registry, uid, &held, &held_bytes);
+	if (conf->max_segments_per_uid != 0 &&
+	    held >= conf->max_segments_per_uid) {
+		method_quota(call, "segments", conf->max_segments_per_uid);
+		return -1;
+	}
+	if (conf->max_bytes_per_uid != 0 &&
+	    held_bytes + size > conf->max_bytes_per_uid) {
+		method_quota(call, "bytes", conf->max_bytes_per_uid);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 method_create(struct call *call)
 {
-	struct server		*srv = call->srv;
-	const struct peer	*peer = &call->conn->peer;
-	struct param_value	 v[NCREATE];
-	struct segment		*seg;
-	struct kshm_stat	 st;
-	enum proto_lifetime	 lifetime = PROTO_LIFETIME_DETACH;
-	uid_t			 uid;
-	gid_t			 gid;
-	unsigned		 mode = 0600;
-	uint64_t		 timeout = srv->conf.attach_timeout, held_bytes;
-	size_t			 held;
-	int			 shmid;
+	struct server			*srv = call->srv;
+	const struct peer		*peer = &call->conn->peer;
+	struct param_value		 v[NCREATE];
+	struct lifecycle_request	 req;
+	struct segment			*seg;
+	struct kshm_stat		 st;
 
 	if (call_params(call, create_params, NCREATE, v) == -1)
 		return;
+	memset(&req, 0, sizeof req);
+	req.name = v[C_NAME].s;
+	req.lifetime = PROTO_LIFETIME_DETACH;
+	req.mode = 0600;
+	req.attach_timeout = srv->conf.attach_timeout;
+	req.any_key = 1;
 	if (proto_name_valid(v[C_NAME].s) == -1)
 		return call_invalid(call, "name");
 	if (v[C_SIZE].i < 1)
 		return call_invalid(call, "size");
+	req.size = (uint64_t)v[C_SIZE].i;
 	if (v[C_MODE].present) {
 		if (v[C_MODE].i < 0 || v[C_MODE].i > 0777)
 			return call_invalid(call, "mode");
-		mode = (unsigned)v[C_MODE].i;
+		req.mode = (unsigned)v[C_MODE].i;
 	}
 	if (v[C_LIFETIME].present &&
-	    proto_lifetime_parse(v[C_LIFETIME].s, &lifetime) == -1)
+	    proto_lifetime_parse(v[C_LIFETIME].s, &req.lifetime) == -1)
 		return call_invalid(call, "lifetime");
-	if (v[C_KEY].present &&
-	    (v[C_KEY].i < INT32_MIN || v[C_KEY].i > INT32_MAX))
-		return call_invalid(call, "key");
+	if (v[C_KEY].present) {
+		if (v[C_KEY].i < INT32_MIN || v[C_KEY].i > INT32_MAX)
+			return call_invalid(call, "key");
+		req.any_key = 0;
+		req.key = (int32_t)v[C_KEY].i;
+	}
 	if (v[C_UID].present &&
 	    (v[C_UID].i < 0 || v[C_UID].i >= (int64_t)UINT32_MAX))
 		return call_invalid(call, "uid");
@@ -139,107 +185,30 @@ method_create(struct call *call)
 	if (v[C_TIMEOUT].present) {
 		if (v[C_TIMEOUT].i < 1 || v[C_TIMEOUT].i > INT32_MAX)
 			return call_invalid(call, "attach_timeout");
-		timeout = (uint64_t)v[C_TIMEOUT].i;
+		req.attach_timeout = (uint64_t)v[C_TIMEOUT].i;
 	}
 	/* A creator in another pid namespace has no pid here to follow. */
-	if (lifetime == PROTO_LIFETIME_PROCESS && peer->pid == 0)
+	if (req.lifetime == PROTO_LIFETIME_PROCESS && peer->pid == 0)
 		return call_invalid(call, "lifetime");
-	uid = v[C_UID].present ? (uid_t)v[C_UID].i : peer->uid;
-	gid = v[C_GID].present ? (gid_t)v[C_GID].i : peer->gid;
+	req.uid = v[C_UID].present ? (uid_t)v[C_UID].i : peer->uid;
+	req.gid = v[C_GID].present ? (gid_t)v[C_GID].i : peer->gid;
+	req.creator_uid = peer->uid;
+	req.creator_pid = peer->pid;
 
 	/* A name whose segment the kernel freed is free again. */
-	if ((seg = registry_find_by_name(&srv->registry, v[C_NAME].s)) != NULL &&
-	    server_stat_segment(srv, seg, &st) == -1)
-		reaper_gone(srv, seg);
-	else if (seg != NULL)
+	if (lifecycle_find(&srv->life, req.name, &st) != NULL)
 		return call_error_str(call, PROTO_ERR_NAME_EXISTS, "name",
-		    v[C_NAME].s);
-	if (!perm_may_own(peer, uid, gid))
+		    req.name);
+	if (!perm_may_own(peer, req.uid, req.gid))
 		return call_error(call, PROTO_ERR_PERMISSION_DENIED, NULL);
-	if ((uint64_t)v[C_SIZE].i > srv->conf.max_segment_size)
+	if (req.size > srv->conf.max_segment_size)
 		return method_quota(call, "segment_size",
 		    srv->conf.max_segment_size);
-	if (uid != 0) {
-		registry_usage(&srv->registry, uid, &held, &held_bytes);
-		if (srv->conf.max_segments_per_uid != 0 &&
-		    held >= srv->conf.max_segments_per_uid)
-			return method_quota(call, "segments",
-			    srv->conf.max_segments_per_uid);
-		if (srv->conf.max_bytes_per_uid != 0 &&
-		    held_bytes + (uint64_t)v[C_SIZE].i >
-		    srv->conf.max_bytes_per_uid)
-			return method_quota(call, "bytes",
-			    srv->conf.max_bytes_per_uid);
-	}
-
-	if ((seg = segment_create(v[C_NAME].s)) == NULL)
-		return call_nomem(call);
-	if (!v[C_KEY].present)
-		shmid = keyalloc_create(&srv->keys, (uint64_t)v[C_SIZE].i, uid,
-		    gid, mode, &st);
-	else
-		shmid = kshm_create((int32_t)v[C_KEY].i,
-		    (uint64_t)v[C_SIZE].i, uid, gid, mode, &st);
-	if (shmid == -1) {
-		int err = errno;
-
-		segment_destroy(seg);
-		if (!v[C_KEY].present && err == EAGAIN)
-			return method_quota(call, "keys", srv->conf.key_count);
-		if (v[C_KEY].present && err == EEXIST) {
-			struct json_object *p = json_object_new_object();
-
-			if (p != NULL && json_add_int(p, "key", v[C_KEY].i) == -1) {
-				json_object_put(p);
-				p = NULL;
-			}
-			return call_error(call, PROTO_ERR_KEY_IN_USE, p);
-		}
-		log_warnx("create %s: %s: %s", v[C_NAME].s,
-		    kshm_errno_name(err), strerror(err));
-		return method_system_limit(call, err);
-	}
-	seg->shmid = shmid;
-	seg->key = st.key;
-	seg->size = (uint64_t)v[C_SIZE].i;
-	seg->lifetime = lifetime;
-	seg->attach_timeout = timeout;
-	seg->uid = uid;
-	seg->gid = gid;
-	seg->mode = mode;
-	seg->creator_uid = peer->uid;
-	seg->creator_pid = peer->pid;
-	seg->created_usec = now_usec();
-	seg->kernel_cpid = st.cpid;
-	seg->kernel_ctime = st.ctime;
-	if (lifetime == PROTO_LIFETIME_PROCESS &&
-	    proc_start_time(peer->pid, &seg->creator_start) == -1)
-		seg->creator_gone = 1;	/* reaped at the next sweep */
-	/* Recorded before it is answered: a restart finds it. */
-	if (state_record_create(srv, seg) == -1) {
-		int err = errno;
-
-		log_warn("create %s: cannot record it in %s", seg->name,
-		    srv->conf.state_dir);
-		kshm_remove(shmid);
-		segment_destroy(seg);
-		return method_system_limit(call, err);
-	}
-	if (registry_add(&srv->registry, seg) == -1) {
-		state_record_destroy(srv, seg);
-		kshm_remove(shmid);
-		segment_destroy(seg);
-		return call_nomem(call);
-	}
-	reaper_follow(srv, seg);
-	log_info("created %s (shmid %d, key 0x%08x, %llu bytes, owner "
-	    "%lu:%lu, mode %03o, %s) for pid %ld uid %lu", seg->name, shmid,
-	    (unsigned)seg->key, (unsigned long long)seg->size,
-	    (unsigned long)uid, (unsigned long)gid, mode,
-	    proto_lifetime_name(lifetime), (long)peer->pid,
-	    (unsigned long)peer->uid);
+	if (method_charge(call, req.uid, req.size) == -1)
+		return;
+	if (lifecycle_create(&srv->life, &req, &seg, &st) == -1)
+		return method_create_failed(call, &req, errno);
 	method_reply_segment(call, seg, &st);
-	server_notify(srv, PROTO_EVENT_CREATED, seg, &st);
 }
 
 static const struct param_spec name_params[] = {
@@ -287,15 +256,10 @@ method_destroy(struct call *call)
 
 	if ((seg = method_named(call, perm_may_destroy, &st)) == NULL)
 		return;
-	if (!seg->rmid_marked && kshm_remove(seg->shmid) == -1) {
-		log_warn("destroy %s: shmctl(%d, IPC_RMID)", seg->name,
-		    seg->shmid);
+	log_debug("destroy %s for pid %ld uid %lu", seg->name,
+	    (long)call->conn->peer.pid, (unsigned long)call->conn->peer.uid);
+	if (lifecycle_destroy(&srv->life, seg, &st) == -1)
 		return method_system_limit(call, errno);
-	}
-	log_info("destroyed %s (shmid %d) for pid %ld uid %lu", seg->name,
-	    seg->shmid, (long)call->conn->peer.pid,
-	    (unsigned long)call->conn->peer.uid);
-	server_forget(srv, seg, PROTO_EVENT_DESTROYED, &st);
 	call_reply(call, NULL);
 }
 
@@ -310,18 +274,16 @@ method_list(struct call *call)
 
 	if (call_params(call, NULL, 0, NULL) == -1)
 		return;
-	if (textbuf_init_heap(&tb, 256 + srv->registry.count *
+	if (textbuf_init_heap(&tb, 256 + srv->life.registry.count *
 	    (size_t)(SERVER_SEGMENT_TEXT_MAX / 2)) == -1)
 		return call_nomem(call);
 	call_reply_start(&tb);
 	textbuf_lit(&tb, "{\"segments\":[");
-	for (seg = TAILQ_FIRST(&srv->registry.segments); seg != NULL;
+	for (seg = TAILQ_FIRST(&srv->life.registry.segments); seg != NULL;
 	    seg = next) {
 		next = TAILQ_NEXT(seg, entry);
-		if (server_stat_segment(srv, seg, &st) == -1) {
-			reaper_gone(srv, seg);
+		if (lifecycle_look(&srv->life, seg, &st) == -1)
 			continue;
-		}
 		if (!perm_may_open(&call->conn->peer, seg->creator_uid, &st))
 			continue;
 		if (!first)
@@ -344,9 +306,9 @@ method_limits(const struct conf *conf)
 	if (o == NULL)
 		return NULL;
 	for (i = 0; i < conf_nkeys; i++) {
-		if (!conf_keys[i].is_limit ||
-		    conf_get_int(conf, conf_keys[i].name, &v) == -1)
+		if (!(conf_keys[i].flags & CONF_LIMIT))
 			continue;
+		v = conf_key_int(conf, &conf_keys[i]);
 		if (json_add_int(o, conf_keys[i].name, (int64_t)v) == -1) {
 			json_object_put(o);
 			return NULL;
@@ -367,13 +329,15 @@ method_status(struct call *call)
 		return call_nomem(call);
 	if (json_add_string(p, "version", PACKAGE_VERSION) == -1 ||
 	    json_add_int(p, "pid", srv->pid) == -1 ||
-	    json_add_int(p, "uptime_usec", now_usec() - srv->start_usec) == -1 ||
+	    json_add_int(p, "uptime_usec", realtime_usec() - srv->start_usec) ==
+	    -1 ||
 	    json_add_int(p, "clients", (int64_t)srv->nconns) == -1 ||
-	    json_add_int(p, "segments", (int64_t)srv->registry.count) == -1 ||
-	    json_add_int(p, "bytes", (int64_t)srv->registry.bytes) == -1 ||
+	    json_add_int(p, "segments", (int64_t)srv->life.registry.count) ==
+	    -1 ||
+	    json_add_int(p, "bytes", (int64_t)srv->life.registry.bytes) == -1 ||
 	    json_add_int(p, "requests", (int64_t)srv->requests) == -1 ||
-	    json_add_int(p, "reaped", (int64_t)srv->reaped) == -1 ||
-	    json_add_int(p, "vanished", (int64_t)srv->vanished) == -1 ||
+	    json_add_int(p, "reaped", (int64_t)srv->life.reaped) == -1 ||
+	    json_add_int(p, "vanished", (int64_t)srv->life.vanished) == -1 ||
 	    json_add_int(p, "uid", srv->euid) == -1 ||
 	    json_add(p, "limits", method_limits(&srv->conf)) == -1 ||
 	    (call->conn->peer.uid == 0 &&

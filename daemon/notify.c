@@ -101,7 +101,7 @@ notify_status(struct server *srv)
 	char	line[128];
 
 	snprintf(line, sizeof line, "STATUS=%zu segments, %zu clients",
-	    srv->registry.count, srv->nconns);
+	    srv->life.registry.count, srv->nconns);
 	notify_send(line);
 }
 
@@ -171,7 +171,7 @@ notify_ready(struct server *srv)
 	char	line[160];
 
 	snprintf(line, sizeof line, "READY=1\nSTATUS=%zu segments, %zu "
-	    "clients\nMAINPID=%ld", srv->registry.count, srv->nconns,
+	    "clients\nMAINPID=%ld", srv->life.registry.count, srv->nconns,
 	    (long)getpid());
 	notify_send(line);
 }

@@ -13,8 +13,6 @@
 
 #include "log.h"
 #include "procwatch.h"
-#include "reaper.h"
-#include "server.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -60,18 +58,28 @@ procwatch_cb(evutil_socket_t fd, short what, void *arg)
 	log_debug("process %ld exited", (long)w->pid);
 	/* Keep the watch alive while its segments are reaped. */
 	w->refs++;
-	reaper_process_exited(w->srv, w);
+	w->pw->exited(w->pw->arg, w);
 	procwatch_put(w);
 }
 
+void
+procwatch_init(struct procwatcher *pw, struct event_base *base,
+    procwatch_exited_fn *exited, void *arg)
+{
+	pw->base = base;
+	LIST_INIT(&pw->list);
+	pw->exited = exited;
+	pw->arg = arg;
+}
+
 struct procwatch *
-procwatch_get(struct server *srv, pid_t pid, uint64_t start)
+procwatch_get(struct procwatcher *pw, pid_t pid, uint64_t start)
 {
 	struct procwatch	*w;
 	uint64_t		 now;
 	int			 fd, saved;
 
-	LIST_FOREACH(w, &srv->procwatches, entry) {
+	LIST_FOREACH(w, &pw->list, entry) {
 		if (w->pid == pid && w->start == start) {
 			w->refs++;
 			return w;
@@ -95,14 +103,14 @@ procwatch_get(struct server *srv, pid_t pid, uint64_t start)
 		errno = saved;
 		return NULL;
 	}
-	w->srv = srv;
+	w->pw = pw;
 	w->pid = pid;
 	w->start = start;
 	w->pidfd = fd;
 	w->refs = 1;
 	if (fd != -1) {
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
-		w->ev = event_new(srv->base, fd, EV_READ, procwatch_cb, w);
+		w->ev = event_new(pw->base, fd, EV_READ, procwatch_cb, w);
 		if (w->ev == NULL || event_add(w->ev, NULL) == -1) {
 			if (w->ev != NULL)
 				event_free(w->ev);
@@ -112,7 +120,7 @@ procwatch_get(struct server *srv, pid_t pid, uint64_t start)
 			return NULL;
 		}
 	}
-	LIST_INSERT_HEAD(&srv->procwatches, w, entry);
+	LIST_INSERT_HEAD(&pw->list, w, entry);
 	return w;
 }
 
@@ -128,12 +136,12 @@ procwatch_free(struct procwatch *w)
 }
 
 void
-procwatch_poll(struct server *srv)
+procwatch_poll(struct procwatcher *pw)
 {
 	struct procwatch	*w, *next;
 	uint64_t		 now;
 
-	for (w = LIST_FIRST(&srv->procwatches); w != NULL; w = next) {
+	for (w = LIST_FIRST(&pw->list); w != NULL; w = next) {
 		/* The callback may free w, never another watch. */
 		next = LIST_NEXT(w, entry);
 		if (w->pidfd == -1 && (proc_start_time(w->pid, &now) == -1 ||
@@ -150,10 +158,10 @@ procwatch_put(struct procwatch *w)
 }
 
 void
-procwatch_finish(struct server *srv)
+procwatch_finish(struct procwatcher *pw)
 {
 	struct procwatch	*w;
 
-	while ((w = LIST_FIRST(&srv->procwatches)) != NULL)
+	while ((w = LIST_FIRST(&pw->list)) != NULL)
 		procwatch_free(w);
 }

@@ -12,11 +12,25 @@
 #include <sys/types.h>
 
 struct event;
-struct server;
+struct event_base;
+struct procwatch;
+
+LIST_HEAD(procwatch_list, procwatch);
+
+/* Told when a followed process exits. */
+typedef void	procwatch_exited_fn(void *arg, struct procwatch *);
+
+/* Every process followed, and whom to tell of an exit. */
+struct procwatcher {
+	struct event_base	*base;
+	struct procwatch_list	 list;
+	procwatch_exited_fn	*exited;
+	void			*arg;
+};
 
 struct procwatch {
 	LIST_ENTRY(procwatch)	 entry;
-	struct server		*srv;
+	struct procwatcher	*pw;
 	pid_t			 pid;
 	uint64_t		 start;		/* clock ticks after boot */
 	int			 pidfd;
@@ -24,24 +38,26 @@ struct procwatch {
 	unsigned		 refs;		/* segments that follow it */
 };
 
-LIST_HEAD(procwatch_list, procwatch);
-
 /*
  * A process's start time (field 22 of /proc/PID/stat). 0, or -1 when the
  * process does not exist or has exited (a zombie).
  */
 int	proc_start_time(pid_t pid, uint64_t *start);
 
-/*
- * A reference to the watch of process pid started at start; the watch
- * calls reaper_process_exited() once it exits. NULL with errno ESRCH when
- * that process is already gone, or another errno on failure.
- */
-struct procwatch *procwatch_get(struct server *, pid_t pid, uint64_t start);
-void	procwatch_put(struct procwatch *);
-/* Look at the processes followed without a pidfd (called by the reaper). */
-void	procwatch_poll(struct server *);
+void	procwatch_init(struct procwatcher *, struct event_base *,
+	    procwatch_exited_fn *, void *arg);
 /* Free every watch (at exit). */
-void	procwatch_finish(struct server *);
+void	procwatch_finish(struct procwatcher *);
+
+/*
+ * A reference to the watch of process pid started at start; exited() is
+ * called once it exits. NULL with errno ESRCH when that process is
+ * already gone, or another errno on failure.
+ */
+struct procwatch *procwatch_get(struct procwatcher *, pid_t pid,
+	    uint64_t start);
+void	procwatch_put(struct procwatch *);
+/* Look at the processes followed without a pidfd (each reaper tick). */
+void	procwatch_poll(struct procwatcher *);
 
 #endif

@@ -1,43 +1,56 @@
 /*
- * Lifetimes. The kernel sends no notice of a detach, so the "detach"
- * segments are looked at every REAPER_INTERVAL_MS (one IPC_STAT each, from
- * a dense array: see reaper_poll()), but for an attached keyless one, which
- * shmd marks IPC_RMID so that the kernel frees it at the exact last detach:
- * every lookup by name checks the kernel, so its name is gone at once too,
- * and the look each second at every segment is enough to tell watchers.
- * "process" segments follow their creator through a pidfd; every segment
- * is checked each second for removal behind the daemon's back.
+ * Lifetimes: which segments' time is up. The kernel sends no notice of a
+ * detach, so the "detach" segments are looked at every REAPER_INTERVAL_MS
+ * (one IPC_STAT each, from a dense array: see reaper_poll()), but for an
+ * attached keyless one, which is marked IPC_RMID so that the kernel frees
+ * it at the exact last detach: every lookup by name checks the kernel, so
+ * its name is gone at once too, and the look each full sweep is enough to
+ * tell watchers. "process" segments follow their creator (procwatch.c);
+ * every segment is checked each full sweep for removal behind shmd's back.
+ *
+ * The reaper decides; it changes nothing of a segment's life itself. It
+ * reports to the owner of segments' lives (lifecycle.c) through its ops.
  */
 #ifndef SHMD_REAPER_H
 #define SHMD_REAPER_H
 
-struct procwatch;
+#include <stdint.h>
+
+struct kshm_stat;
+struct registry;
 struct segment;
-struct server;
 
 #define REAPER_INTERVAL_MS	225	/* reap p99 under 250 ms */
 #define REAPER_FULL_EVERY	4	/* ticks between looks at every segment */
 
-int	reaper_start(struct server *);
-void	reaper_stop(struct server *);
+struct reaper_ops {
+	/* seg's lifetime is over (why: for the log): reap it. */
+	void	(*expired)(void *arg, struct segment *,
+		    const struct kshm_stat *, const char *why);
+	/* The kernel no longer holds seg (or its shmid is another's). */
+	void	(*gone)(void *arg, struct segment *);
+	/* Follow a "process" segment's creator again (seg->watch). */
+	void	(*follow)(void *arg, struct segment *);
+};
 
-/* Look at the segments (all of them when full) and apply their lifetimes. */
-void	reaper_sweep(struct server *, int full);
+struct reaper {
+	struct registry		*reg;
+	const struct reaper_ops	*ops;
+	void			*arg;
+	int			 unfollowed;	/* a "process" one lacks its watch */
+};
+
+void	reaper_init(struct reaper *, struct registry *,
+	    const struct reaper_ops *, void *arg);
 
 /*
- * Start following a new segment's lifetime ("process": its creator).
- * A creator already gone gets its segment reaped at the next sweep; one
- * that cannot be followed now (no descriptors) is tried again then.
+ * Look at the segments (all of them when full, else the polled detach
+ * ones and the unfollowed process ones) and report those whose time is up.
  */
-void	reaper_follow(struct server *, struct segment *);
+void	reaper_sweep(struct reaper *, int full, int64_t now_usec);
 
-/*
- * The kernel no longer holds seg: a segment shmd had marked was freed at
- * its last detach (reaped), or someone removed it (vanished).
- */
-void	reaper_gone(struct server *, struct segment *);
-
-/* A creator exited: reap the segments that follow it. */
-void	reaper_process_exited(struct server *, struct procwatch *);
+/* Apply seg's lifetime to what the kernel shows of it now (st). */
+void	reaper_apply(struct reaper *, struct segment *,
+	    const struct kshm_stat *st, int64_t now_usec);
 
 #endif

@@ -7,11 +7,10 @@
 #include <sys/shm.h>
 
 #include "kshm.h"
+#include "lifecycle.h"
 #include "log.h"
-#include "reaper.h"
 #include "recover.h"
 #include "registry.h"
-#include "server.h"
 #include "state.h"
 
 #ifndef SHM_STAT_ANY
@@ -25,7 +24,7 @@ recover_same(struct segment *seg, const struct kshm_stat *st)
 	if (st->cpid != seg->kernel_cpid || st->size != seg->size ||
 	    (int64_t)st->ctime < seg->kernel_ctime)
 		return 0;
-	if (st->mode & SHMD_SHM_DEST) {
+	if (st->mode & KSHM_DEST) {
 		/* shmd marks attached keyless detach segments itself. */
 		if (seg->key == 0 && seg->lifetime == PROTO_LIFETIME_DETACH) {
 			seg->rmid_marked = 1;
@@ -36,81 +35,106 @@ recover_same(struct segment *seg, const struct kshm_stat *st)
 	return st->key == seg->key;
 }
 
-static int
-recover_cmp_int(const void *a, const void *b)
+size_t
+recover_verify(struct state_loaded *l)
 {
-	int	x = *(const int *)a, y = *(const int *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Remove what an earlier run created but never acknowledged. */
-static void
-recover_leftovers(struct server *srv, const struct state_loaded *l)
-{
-	struct shm_info	 info;
-	struct shmid_ds	 ds;
-	struct segment	*seg;
-	int		*ids, maxidx, idx, id;
-	size_t		 n = 0, i;
-
-	if (l->nruns == 0)
-		return;
-	if ((ids = calloc(srv->registry.count + 1, sizeof *ids)) == NULL) {
-		log_warnx("recovery: out of memory; not looking for leftovers");
-		return;
-	}
-	TAILQ_FOREACH(seg, &srv->registry.segments, entry)
-		ids[n++] = seg->shmid;
-	qsort(ids, n, sizeof *ids, recover_cmp_int);
-	maxidx = shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&info);
-	for (idx = 0; idx <= maxidx; idx++) {
-		memset(&ds, 0, sizeof ds);	/* for valgrind */
-		if ((id = shmctl(idx, SHM_STAT_ANY, &ds)) == -1)
-			continue;
-		if (ds.shm_perm.cuid != l->run_uid ||
-		    bsearch(&id, ids, n, sizeof *ids, recover_cmp_int) != NULL)
-			continue;
-		for (i = 0; i < l->nruns; i++) {
-			if (ds.shm_cpid != l->runs[i])
-				continue;
-			log_notice("recovery: removing shmid %d, created by an "
-			    "earlier run (pid %ld) that never answered for it",
-			    id, (long)ds.shm_cpid);
-			kshm_remove(id);
-			break;
-		}
-	}
-	free(ids);
-}
-
-void
-recover_segments(struct server *srv, struct state_loaded *l)
-{
-	struct segment		*seg;
+	struct segment		*seg, *next;
 	struct kshm_stat	 st;
-	size_t			 adopted = 0, dropped = 0;
+	size_t			 dropped = 0;
 
+	if (l->segments == NULL)
+		return 0;
+	for (seg = TAILQ_FIRST(&l->segments->segments); seg != NULL;
+	    seg = next) {
+		next = TAILQ_NEXT(seg, entry);
+		if (kshm_stat(seg->shmid, &st) == 0 && recover_same(seg, &st))
+			continue;
+		log_notice("recovery: %s (shmid %d) was removed while shmd "
+		    "was down", seg->name, seg->shmid);
+		registry_remove(l->segments, seg);
+		segment_destroy(seg);
+		dropped++;
+	}
+	return dropped;
+}
+
+size_t
+recover_adopt(struct lifecycle *lc, struct state_loaded *l)
+{
+	struct segment	*seg;
+	size_t		 adopted = 0;
+
+	if (l->segments == NULL)
+		return 0;
 	while ((seg = TAILQ_FIRST(&l->segments->segments)) != NULL) {
 		registry_remove(l->segments, seg);
-		if (kshm_stat(seg->shmid, &st) == -1 ||
-		    !recover_same(seg, &st)) {
-			log_notice("recovery: %s (shmid %d) was removed while "
-			    "shmd was down", seg->name, seg->shmid);
-			srv->vanished++;
-			dropped++;
-			segment_destroy(seg);
-			continue;
-		}
-		if (registry_add(&srv->registry, seg) == -1) {
+		if (lifecycle_adopt(lc, seg) == -1) {
 			log_warn("recovery: %s", seg->name);
 			segment_destroy(seg);
 			continue;
 		}
-		reaper_follow(srv, seg);
 		adopted++;
 	}
-	recover_leftovers(srv, l);
-	log_info("recovery: %zu segments taken back, %zu gone", adopted,
-	    dropped);
+	return adopted;
+}
+
+/* Could this kernel segment be the one the pending Create made? */
+static int
+recover_fits(const struct state_pending *p, const struct shmid_ds *ds)
+{
+	uint32_t	key = (uint32_t)ds->shm_perm.__key;
+
+	if (ds->shm_cpid != p->pid || ds->shm_perm.cuid != p->uid ||
+	    ds->shm_segsz != p->size ||
+	    (int64_t)ds->shm_ctime < p->usec / 1000000)
+		return 0;
+	if (!p->any_key)
+		return (int32_t)key == p->key;
+	return key != 0 && key - p->key_base < p->key_count;
+}
+
+/* Is shmid one of the registry's? */
+static int
+recover_known(const struct registry *reg, int shmid)
+{
+	const struct segment	*seg;
+
+	TAILQ_FOREACH(seg, &reg->segments, entry)
+		if (seg->shmid == shmid)
+			return 1;
+	return 0;
+}
+
+int
+recover_remove_leftover(struct lifecycle *lc, const struct state_loaded *l)
+{
+	struct shm_info	 info;
+	struct shmid_ds	 ds;
+	int		 maxidx, idx, id, found = -1, fits = 0;
+
+	if (!l->has_pending)
+		return 0;
+	maxidx = shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&info);
+	for (idx = 0; idx <= maxidx; idx++) {
+		memset(&ds, 0, sizeof ds);	/* for valgrind */
+		if ((id = shmctl(idx, SHM_STAT_ANY, &ds)) == -1 ||
+		    !recover_fits(&l->pending, &ds) ||
+		    recover_known(&lc->registry, id))
+			continue;
+		found = id;
+		fits++;
+	}
+	if (fits == 0)
+		return 0;
+	if (fits > 1) {
+		log_warnx("recovery: %d segments could be the one an earlier "
+		    "run (pid %ld) made but never answered for; leaving them "
+		    "all alone", fits, (long)l->pending.pid);
+		return 0;
+	}
+	log_notice("recovery: removing shmid %d, created by an earlier run "
+	    "(pid %ld) that never answered for it", found,
+	    (long)l->pending.pid);
+	kshm_remove(found);
+	return 1;
 }

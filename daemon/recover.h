@@ -1,17 +1,39 @@
-/* At start: take back what an earlier run left, and only that. */
+/*
+ * At start: take back what an earlier run left, and only that. The
+ * daemon's start calls these steps in this order (shmdd.c):
+ *
+ *   state_load()              what the log says
+ *   recover_verify()          keep what the kernel still holds as recorded
+ *   recover_adopt()           those become this run's segments
+ *   recover_remove_leftover() the segment of a Create the crashed run
+ *                             never finished, when provably its own
+ *   state_compact()           a fresh log for this run
+ */
 #ifndef SHMD_RECOVER_H
 #define SHMD_RECOVER_H
 
-struct server;
+#include <stddef.h>
+
+struct lifecycle;
 struct state_loaded;
 
 /*
- * Adopt every recorded segment the kernel still holds as the same segment
- * (creator pid, size, key, ctime); drop the others as vanished. Then
- * remove the segments an earlier run created but never acknowledged (its
- * pid is their creator pid, and no record names them). Takes the segments
- * out of *loaded.
+ * Drop from loaded every recorded segment the kernel no longer holds as
+ * the same segment (creator pid, size, key, ctime). Returns how many.
  */
-void	recover_segments(struct server *, struct state_loaded *loaded);
+size_t	recover_verify(struct state_loaded *loaded);
+
+/* Adopt every segment of loaded (taking them out of it). Returns how many. */
+size_t	recover_adopt(struct lifecycle *, struct state_loaded *loaded);
+
+/*
+ * Remove the segment of the Create that the earlier run announced but
+ * never recorded, if exactly one kernel segment fits it: made by that
+ * run's pid and uid, of that size and key, not before the announcement,
+ * and not one of lc's. 1 when one was removed, else 0: a segment shmd
+ * cannot prove it made is never removed.
+ */
+int	recover_remove_leftover(struct lifecycle *,
+	    const struct state_loaded *loaded);
 
 #endif

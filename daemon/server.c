@@ -21,18 +21,16 @@
 #include "jsonutil.h"
 #include "kshm.h"
 #include "log.h"
-#include "reaper.h"
+#include "realtime.h"
 #include "server.h"
-#include "state.h"
 #include "textbuf.h"
 
-int64_t
-now_usec(void)
+/* The lifecycle's notify callback. */
+static void
+server_notify_cb(void *arg, enum proto_event ev, const struct segment *seg,
+    const struct kshm_stat *st)
 {
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	server_notify(arg, ev, seg, st);
 }
 
 int
@@ -52,14 +50,12 @@ server_init(struct server *srv, struct event_base *base,
 		conf_finish(&srv->conf);
 		return -1;
 	}
-	registry_init(&srv->registry);
-	LIST_INIT(&srv->procwatches);
-	srv->state_fd = -1;
-	keyalloc_init(&srv->keys, conf->key_base, conf->key_count);
 	TAILQ_INIT(&srv->conns);
-	srv->start_usec = now_usec();
+	srv->start_usec = realtime_usec();
 	srv->euid = geteuid();
 	srv->pid = getpid();
+	lifecycle_init(&srv->life, base, &srv->conf, srv->pid, srv->euid,
+	    srv->start_usec, server_notify_cb, srv);
 	return 0;
 }
 
@@ -74,10 +70,7 @@ server_finish(struct server *srv)
 		evconnlistener_free(srv->listener);
 	if (srv->accept_timer != NULL)
 		event_free(srv->accept_timer);
-	reaper_stop(srv);
-	procwatch_finish(srv);
-	state_close(srv);
-	registry_finish(&srv->registry);
+	lifecycle_finish(&srv->life);
 	conf_finish(&srv->conf);
 	if (srv->tok != NULL)
 		json_tokener_free(srv->tok);
@@ -218,7 +211,11 @@ server_bind(struct server *srv)
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, path, strlen(path) + 1);
-	old = umask(0177);
+	/*
+	 * The mode comes with the bind, through the umask: no chmod by path,
+	 * which would follow a symlink swapped in meanwhile.
+	 */
+	old = umask(~srv->conf.socket_mode & 0777);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
 		umask(old);
 		log_warn("bind %s", path);
@@ -226,12 +223,6 @@ server_bind(struct server *srv)
 		return -1;
 	}
 	umask(old);
-	if (chmod(path, srv->conf.socket_mode) == -1) {
-		log_warn("chmod %s", path);
-		unlink(path);
-		close(fd);
-		return -1;
-	}
 	if (listen(fd, 128) == -1) {
 		log_warn("listen %s", path);
 		unlink(path);
@@ -320,67 +311,6 @@ server_segment_text(struct textbuf *tb, const struct segment *seg,
 	textbuf_lit(tb, "}");
 }
 
-int
-server_segment_is(const struct kshm_stat *st, pid_t cpid, uint64_t size,
-    int marked)
-{
-	/* The shmid was reused by someone else's segment. */
-	if (st->cpid != cpid || st->size != size)
-		return 0;
-	/* Marked for removal by someone else (ipcrm): gone for us too. */
-	if ((st->mode & SHMD_SHM_DEST) && !marked)
-		return 0;
-	return 1;
-}
-
-int
-server_stat_segment(struct server *srv, const struct segment *seg,
-    struct kshm_stat *st)
-{
-	if (kshm_stat(seg->shmid, st) == -1 ||
-	    !server_segment_is(st, seg->kernel_cpid, seg->size,
-	    seg->rmid_marked))
-		return -1;
-	return 0;
-}
-
-void
-server_recorded_stat(const struct segment *seg, struct kshm_stat *st)
-{
-	memset(st, 0, sizeof *st);
-	st->shmid = seg->shmid;
-	st->key = seg->key;
-	st->uid = seg->uid;
-	st->gid = seg->gid;
-	st->mode = seg->mode;
-	st->size = seg->size;
-}
-
-void
-server_forget(struct server *srv, struct segment *seg, enum proto_event ev,
-    const struct kshm_stat *st)
-{
-	if (state_record_destroy(srv, seg) == -1)
-		log_warn("state: cannot record the end of %s", seg->name);
-	registry_remove(&srv->registry, seg);
-	procwatch_put(seg->watch);
-	seg->watch = NULL;
-	server_notify(srv, ev, seg, st);
-	segment_destroy(seg);
-}
-
-void
-server_vanished(struct server *srv, struct segment *seg)
-{
-	struct kshm_stat	st;
-
-	log_notice("segment %s (shmid %d) was removed behind shmd's back",
-	    seg->name, seg->shmid);
-	srv->vanished++;
-	server_recorded_stat(seg, &st);
-	server_forget(srv, seg, PROTO_EVENT_VANISHED, &st);
-}
-
 void
 server_notify(struct server *srv, enum proto_event ev,
     const struct segment *seg, const struct kshm_stat *st)
@@ -411,49 +341,23 @@ server_notify(struct server *srv, enum proto_event ev,
 struct json_object *
 server_usage_json(struct server *srv)
 {
+	const struct registry	*reg = &srv->life.registry;
 	struct json_object	*arr, *o;
-	struct segment		*seg;
-	struct kshm_stat	 st;
-	struct usage {
-		uid_t		uid;
-		uint64_t	segments, bytes;
-	}			*u = NULL, *tmp;
-	size_t			 n = 0, i;
+	size_t			 i;
 
-	TAILQ_FOREACH(seg, &srv->registry.segments, entry) {
-		if (server_stat_segment(srv, seg, &st) == -1)
-			continue;
-		for (i = 0; i < n && u[i].uid != st.uid; i++)
-			;
-		if (i == n) {
-			if ((tmp = reallocarray(u, n + 1, sizeof *u)) == NULL) {
-				free(u);
-				return NULL;
-			}
-			u = tmp;
-			u[n].uid = st.uid;
-			u[n].segments = u[n].bytes = 0;
-			n++;
-		}
-		u[i].segments++;
-		u[i].bytes += seg->size;
-	}
-	if ((arr = json_object_new_array()) == NULL) {
-		free(u);
+	if ((arr = json_object_new_array()) == NULL)
 		return NULL;
-	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < reg->nowners; i++) {
 		if ((o = json_object_new_object()) == NULL ||
-		    json_add_int(o, "uid", u[i].uid) == -1 ||
-		    json_add_int(o, "segments", (int64_t)u[i].segments) == -1 ||
-		    json_add_int(o, "bytes", (int64_t)u[i].bytes) == -1 ||
-		    json_object_array_add(arr, o) != 0) {
+		    json_add_int(o, "uid", reg->owners[i].uid) == -1 ||
+		    json_add_int(o, "segments",
+		    (int64_t)reg->owners[i].segments) == -1 ||
+		    json_add_int(o, "bytes", (int64_t)reg->owners[i].bytes) ==
+		    -1 || json_object_array_add(arr, o) != 0) {
 			json_object_put(o);
 			json_object_put(arr);
-			free(u);
 			return NULL;
 		}
 	}
-	free(u);
 	return arr;
 }

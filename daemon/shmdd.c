@@ -17,7 +17,7 @@
 #include "conf.h"
 #include "log.h"
 #include "notify.h"
-#include "reaper.h"
+#include "recover.h"
 #include "server.h"
 #include "shmdd.h"
 #include "state.h"
@@ -64,7 +64,12 @@ shmdd_usage(FILE *f)
 		for (p = opt; *p != '\0'; p++)
 			if (*p == '_')
 				*p = '-';
-		fprintf(f, "  %-30s %s\n", opt, conf_keys[i].help);
+		fprintf(f, "  %-30s %s%s\n", opt, conf_keys[i].help,
+		    conf_keys[i].flags & CONF_RELOAD ? "" :
+		    " [not reloaded by SIGHUP]");
+		if (conf_keys[i].def != NULL)
+			fprintf(f, "  %-30s (default %s)\n", "",
+			    conf_keys[i].def);
 	}
 }
 
@@ -196,15 +201,25 @@ shmdd_stop(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(d->base);
 }
 
-/* SIGHUP: read the file again; only limits and the log level change. */
+/* SIGHUP, for each reloaded key whose value changed. */
+static void
+shmdd_reloaded(const struct conf_key *key, const struct conf *old,
+    const struct conf *now)
+{
+	char	a[256], b[256];
+
+	conf_key_text(old, key, a, sizeof a);
+	conf_key_text(now, key, b, sizeof b);
+	log_info("reload: %s %s -> %s", key->name, a, b);
+}
+
+/* SIGHUP: read the file again; every key the table marks reloads. */
 static void
 shmdd_reload(evutil_socket_t sig, short what, void *arg)
 {
 	struct shmdd	*d = arg;
-	struct conf	 cfg, *cur = &d->srv.conf;
+	struct conf	 cfg;
 	char		 err[512];
-	uint64_t	 a, b;
-	size_t		 i;
 
 	notify_send("RELOADING=1");
 	if (shmdd_configure(d, &cfg, err, sizeof err) == -1) {
@@ -213,34 +228,12 @@ shmdd_reload(evutil_socket_t sig, short what, void *arg)
 		notify_send("READY=1");
 		return;
 	}
-	for (i = 0; i < conf_nkeys; i++) {
-		if (conf_get_int(cur, conf_keys[i].name, &a) == 0 &&
-		    conf_get_int(&cfg, conf_keys[i].name, &b) == 0 && a != b)
-			log_info("reload: %s %llu -> %llu", conf_keys[i].name,
-			    (unsigned long long)a, (unsigned long long)b);
-	}
-	if (strcmp(cfg.socket, cur->socket) != 0 ||
-	    strcmp(cfg.state_dir, cur->state_dir) != 0 ||
-	    cfg.socket_mode != cur->socket_mode)
+	if (conf_reload(&d->srv.conf, &cfg, shmdd_reloaded) > 0)
 		log_notice("reload: socket, socket_mode and state_dir take "
 		    "effect at the next start");
-	if (cfg.log_level != cur->log_level) {
-		log_info("reload: log_level %s -> %s",
-		    log_level_name(cur->log_level),
-		    log_level_name(cfg.log_level));
-		log_set_level(cfg.log_level);
-	}
-	cur->key_base = cfg.key_base;
-	cur->key_count = cfg.key_count;
-	keyalloc_init(&d->srv.keys, cfg.key_base, cfg.key_count);
-	cur->max_segment_size = cfg.max_segment_size;
-	cur->max_segments_per_uid = cfg.max_segments_per_uid;
-	cur->max_bytes_per_uid = cfg.max_bytes_per_uid;
-	cur->max_clients = cfg.max_clients;
-	cur->max_message_size = cfg.max_message_size;
-	cur->attach_timeout = cfg.attach_timeout;
-	cur->log_level = cfg.log_level;
 	conf_finish(&cfg);
+	log_set_level(d->srv.conf.log_level);
+	lifecycle_reconfigure(&d->srv.life);
 	log_info("reloaded %s", d->config_path);
 	notify_send("READY=1");
 }
@@ -275,14 +268,10 @@ shmdd_mkdir(const char *path, mode_t mode)
 }
 
 static int
-shmdd_prepare_dirs(const struct conf *cfg)
+shmdd_prepare_socket_dir(const struct conf *cfg)
 {
 	char	*dir, *slash;
 
-	if (shmdd_mkdir(cfg->state_dir, 0700) == -1) {
-		log_warn("state directory %s", cfg->state_dir);
-		return -1;
-	}
 	if ((dir = strdup(cfg->socket)) == NULL)
 		return -1;
 	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
@@ -294,6 +283,36 @@ shmdd_prepare_dirs(const struct conf *cfg)
 		}
 	}
 	free(dir);
+	return 0;
+}
+
+/*
+ * Take back what an earlier run left, before answering anyone: the steps
+ * of recover.h, in order. -1 (logged) when the state cannot be used.
+ */
+static int
+shmdd_recover(struct server *srv)
+{
+	struct lifecycle	*lc = &srv->life;
+	struct state_loaded	 loaded;
+	size_t			 gone, adopted;
+
+	if (state_load(&lc->state, &loaded) == -1) {
+		log_warn("state: cannot read %s/%s", srv->conf.state_dir,
+		    STATE_FILE);
+		return -1;
+	}
+	gone = recover_verify(&loaded);
+	lc->vanished += gone;
+	adopted = recover_adopt(lc, &loaded);
+	recover_remove_leftover(lc, &loaded);
+	state_loaded_free(&loaded);
+	if (state_compact(&lc->state, &lc->registry) == -1) {
+		log_warn("state: cannot write %s/%s", srv->conf.state_dir,
+		    STATE_FILE);
+		return -1;
+	}
+	log_info("recovery: %zu segments taken back, %zu gone", adopted, gone);
 	return 0;
 }
 
@@ -343,13 +362,17 @@ shmdd_main(int argc, char **argv)
 		goto out;
 	}
 	conf_finish(&cfg);
-	if (shmdd_prepare_dirs(&d.srv.conf) == -1)
+	if (state_open(&d.srv.life.state, d.srv.conf.state_dir, err,
+	    sizeof err) == -1) {
+		log_errx("state directory %s: %s", d.srv.conf.state_dir, err);
+		d.exit_code = EXIT_USAGE;
 		goto out;
-	/* Take back what an earlier run left before answering anyone. */
-	if (state_open(&d.srv) == -1)
+	}
+	if (shmdd_prepare_socket_dir(&d.srv.conf) == -1 ||
+	    shmdd_recover(&d.srv) == -1)
 		goto out;
-	reaper_sweep(&d.srv, 1);
-	if (reaper_start(&d.srv) == -1) {
+	lifecycle_sweep(&d.srv.life, 1);
+	if (lifecycle_start(&d.srv.life) == -1) {
 		log_errx("cannot start the reaper");
 		goto out;
 	}
@@ -380,7 +403,7 @@ shmdd_main(int argc, char **argv)
 		goto out;
 	}
 	/* Leave a compact state for the next start. */
-	if (state_compact(&d.srv) == -1)
+	if (state_compact(&d.srv.life.state, &d.srv.life.registry) == -1)
 		log_warn("state: cannot write the state at exit");
 	d.exit_code = 0;
 out:

@@ -13,12 +13,13 @@
 
 #include "jsonutil.h"
 #include "log.h"
-#include "recover.h"
 #include "registry.h"
-#include "server.h"
 #include "state.h"
 
 #define STATE_FORMAT	1
+#define STATE_TMP	STATE_FILE ".new"
+/* Records beyond two per segment before the log is rewritten. */
+#define STATE_SLACK	1024
 
 const char *
 state_boot_id(void)
@@ -37,17 +38,62 @@ state_boot_id(void)
 	return id;
 }
 
-static int
-state_path(struct server *srv, char *buf, size_t len, const char *suffix)
+void
+state_init(struct state *st, pid_t pid, uid_t uid, int64_t start_usec)
 {
-	int	n;
+	const char	*env;
 
-	n = snprintf(buf, len, "%s/%s%s", srv->conf.state_dir, STATE_FILE,
-	    suffix);
-	if (n < 0 || (size_t)n >= len) {
-		errno = ENAMETOOLONG;
+	memset(st, 0, sizeof *st);
+	st->dirfd = st->fd = -1;
+	st->pid = pid;
+	st->uid = uid;
+	st->start_usec = start_usec;
+	st->slack = STATE_SLACK;
+	/* Tests make the log compact at every position (tests/check_lifetime.c). */
+	if ((env = getenv("SHMD_TEST_STATE_SLACK")) != NULL)
+		st->slack = strtoull(env, NULL, 10);
+}
+
+int
+state_open(struct state *st, const char *dir, char *why, size_t whylen)
+{
+	struct stat	sb;
+	int		fd;
+
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		snprintf(why, whylen, "cannot create it: %s", strerror(errno));
 		return -1;
 	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ELOOP)
+			snprintf(why, whylen, "is a symlink");
+		else if (errno == ENOTDIR)
+			snprintf(why, whylen, "is not a directory");
+		else
+			snprintf(why, whylen, "%s", strerror(errno));
+		return -1;
+	}
+	/* What was opened is what is checked: no race with a rename. */
+	if (fstat(fd, &sb) == -1) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (sb.st_uid != st->uid) {
+		snprintf(why, whylen, "is owned by uid %lu, not by shmd's uid "
+		    "%lu", (unsigned long)sb.st_uid, (unsigned long)st->uid);
+		close(fd);
+		return -1;
+	}
+	if (sb.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(why, whylen, "is writable by group or others (mode "
+		    "%04o); it must be 0700 or 0755", (unsigned)sb.st_mode &
+		    07777);
+		close(fd);
+		return -1;
+	}
+	st->dirfd = fd;
 	return 0;
 }
 
@@ -132,39 +178,79 @@ state_segment_json(const struct segment *seg)
 	return o;
 }
 
-static int
-state_maybe_compact(struct server *srv)
+int
+state_maybe_compact(struct state *st, const struct registry *reg)
 {
-	/* Rewrite once the log holds many more records than segments. */
-	if (srv->state_records > 2 * srv->registry.count + 1024)
-		return state_compact(srv);
+	if (st->fd != -1 && st->records > 2 * reg->count + st->slack)
+		return state_compact(st, reg);
 	return 0;
 }
 
 /* Append a record, taking the reference to o. */
 static int
-state_append(struct server *srv, struct json_object *o)
+state_append(struct state *st, struct json_object *o)
 {
-	if (state_write_record(srv->state_fd, o, &srv->state_torn) == -1)
+	if (st->fd == -1) {
+		json_object_put(o);
+		return 0;
+	}
+	if (state_write_record(st->fd, o, &st->torn) == -1)
 		return -1;
-	srv->state_records++;
+	st->records++;
 	return 0;
 }
 
 int
-state_record_create(struct server *srv, const struct segment *seg)
-{
-	if (srv->state_fd == -1)
-		return 0;
-	return state_append(srv, state_segment_json(seg));
-}
-
-int
-state_record_destroy(struct server *srv, const struct segment *seg)
+state_record_pending(struct state *st, const struct state_pending *p)
 {
 	struct json_object	*o;
 
-	if (srv->state_fd == -1)
+	if (st->fd == -1)
+		return 0;
+	o = json_object_new_object();
+	if (o != NULL && (json_add_string(o, "op", "pending") == -1 ||
+	    json_add_int(o, "pid", p->pid) == -1 ||
+	    json_add_int(o, "uid", p->uid) == -1 ||
+	    json_add_int(o, "size", (int64_t)p->size) == -1 ||
+	    (p->any_key ? (json_add_int(o, "key_base", p->key_base) == -1 ||
+	    json_add_int(o, "key_count", p->key_count) == -1) :
+	    json_add_int(o, "key", p->key) == -1) ||
+	    json_add_int(o, "usec", p->usec) == -1)) {
+		json_object_put(o);
+		o = NULL;
+	}
+	return state_append(st, o);
+}
+
+int
+state_record_aborted(struct state *st)
+{
+	struct json_object	*o;
+
+	if (st->fd == -1)
+		return 0;
+	o = json_object_new_object();
+	if (o != NULL && json_add_string(o, "op", "aborted") == -1) {
+		json_object_put(o);
+		o = NULL;
+	}
+	return state_append(st, o);
+}
+
+int
+state_record_create(struct state *st, const struct segment *seg)
+{
+	if (st->fd == -1)
+		return 0;
+	return state_append(st, state_segment_json(seg));
+}
+
+int
+state_record_destroy(struct state *st, const struct segment *seg)
+{
+	struct json_object	*o;
+
+	if (st->fd == -1)
 		return 0;
 	o = json_object_new_object();
 	if (o != NULL && (json_add_string(o, "op", "destroy") == -1 ||
@@ -172,20 +258,13 @@ state_record_destroy(struct server *srv, const struct segment *seg)
 		json_object_put(o);
 		o = NULL;
 	}
-	if (state_append(srv, o) == -1)
-		return -1;
-	/*
-	 * Compact here, never after a create record: a create is recorded
-	 * before its segment joins the registry that compaction writes.
-	 */
-	if (state_maybe_compact(srv) == -1)
-		log_warn("state: cannot compact %s", srv->conf.state_dir);
-	return 0;
+	return state_append(st, o);
 }
 
 /* Header and run records, then every segment. */
 static int
-state_write_snapshot(struct server *srv, int fd, uint64_t *records)
+state_write_snapshot(const struct state *st, const struct registry *reg,
+    int fd, uint64_t *records)
 {
 	struct json_object	*o;
 	struct segment		*seg;
@@ -201,16 +280,16 @@ state_write_snapshot(struct server *srv, int fd, uint64_t *records)
 		return -1;
 	o = json_object_new_object();
 	if (o != NULL && (json_add_string(o, "op", "run") == -1 ||
-	    json_add_int(o, "pid", srv->pid) == -1 ||
-	    json_add_int(o, "uid", srv->euid) == -1 ||
-	    json_add_int(o, "start_usec", srv->start_usec) == -1)) {
+	    json_add_int(o, "pid", st->pid) == -1 ||
+	    json_add_int(o, "uid", st->uid) == -1 ||
+	    json_add_int(o, "start_usec", st->start_usec) == -1)) {
 		json_object_put(o);
 		o = NULL;
 	}
 	if (state_write_record(fd, o, &torn) == -1)
 		return -1;
 	*records = 2;
-	TAILQ_FOREACH(seg, &srv->registry.segments, entry) {
+	TAILQ_FOREACH(seg, &reg->segments, entry) {
 		if (state_write_record(fd, state_segment_json(seg), &torn) == -1)
 			return -1;
 		(*records)++;
@@ -219,34 +298,34 @@ state_write_snapshot(struct server *srv, int fd, uint64_t *records)
 }
 
 int
-state_compact(struct server *srv)
+state_compact(struct state *st, const struct registry *reg)
 {
-	char		path[4096], tmp[4096];
 	uint64_t	records;
 	int		fd, saved;
 
-	if (state_path(srv, path, sizeof path, "") == -1 ||
-	    state_path(srv, tmp, sizeof tmp, ".new") == -1)
+	if (st->dirfd == -1)
+		return 0;
+	/* A file left by a run that died while compacting goes first. */
+	if (unlinkat(st->dirfd, STATE_TMP, 0) == -1 && errno != ENOENT)
 		return -1;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
-	    0600);
+	fd = openat(st->dirfd, STATE_TMP, O_WRONLY | O_CREAT | O_EXCL |
+	    O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd == -1)
 		return -1;
-	if (state_write_snapshot(srv, fd, &records) == -1 ||
-	    rename(tmp, path) == -1) {
+	if (state_write_snapshot(st, reg, fd, &records) == -1 ||
+	    renameat(st->dirfd, STATE_TMP, st->dirfd, STATE_FILE) == -1) {
 		saved = errno;
 		close(fd);
-		unlink(tmp);
+		unlinkat(st->dirfd, STATE_TMP, 0);
 		errno = saved;
 		return -1;
 	}
-	if (srv->state_fd != -1)
-		close(srv->state_fd);
-	srv->state_fd = fd;
-	srv->state_records = records;
-	srv->state_torn = 0;
-	log_debug("state: %llu records in %s", (unsigned long long)records,
-	    path);
+	if (st->fd != -1)
+		close(st->fd);
+	st->fd = fd;
+	st->records = records;
+	st->torn = 0;
+	log_debug("state: %llu records", (unsigned long long)records);
 	return 0;
 }
 
@@ -257,7 +336,6 @@ state_loaded_free(struct state_loaded *l)
 		registry_finish(l->segments);
 		free(l->segments);
 	}
-	free(l->runs);
 	memset(l, 0, sizeof *l);
 }
 
@@ -304,6 +382,37 @@ state_parse_segment(struct json_object *o)
 	return seg;
 }
 
+/* A pending record; -1 when it is not one. */
+static int
+state_parse_pending(struct json_object *o, struct state_pending *p)
+{
+	int64_t	pid, uid, size, key, base, count, usec;
+
+	memset(p, 0, sizeof *p);
+	if (json_get_int(o, "pid", &pid) == -1 || pid < 1 ||
+	    json_get_int(o, "uid", &uid) == -1 || uid < 0 ||
+	    json_get_int(o, "size", &size) == -1 || size < 1 ||
+	    json_get_int(o, "usec", &usec) == -1)
+		return -1;
+	if (json_get_int(o, "key", &key) == 0) {
+		if (key < INT32_MIN || key > INT32_MAX)
+			return -1;
+		p->key = (int32_t)key;
+	} else if (json_get_int(o, "key_base", &base) == 0 &&
+	    json_get_int(o, "key_count", &count) == 0 && base >= 0 &&
+	    base <= UINT32_MAX && count >= 1 && count <= UINT32_MAX) {
+		p->any_key = 1;
+		p->key_base = (uint32_t)base;
+		p->key_count = (uint32_t)count;
+	} else
+		return -1;
+	p->pid = (pid_t)pid;
+	p->uid = (uid_t)uid;
+	p->size = (uint64_t)size;
+	p->usec = usec;
+	return 0;
+}
+
 int
 state_parse(const char *text, const char *boot_id, struct state_loaded *out)
 {
@@ -312,7 +421,6 @@ state_parse(const char *text, const char *boot_id, struct state_loaded *out)
 	const char		*line = text, *end, *op, *boot;
 	char			*copy;
 	int64_t			 format, pid, uid;
-	pid_t			*runs;
 	int			 lineno = 0;
 
 	memset(out, 0, sizeof *out);
@@ -339,24 +447,34 @@ state_parse(const char *text, const char *boot_id, struct state_loaded *out)
 			continue;
 		}
 		if (o == NULL || json_get_string(o, "op", &op) == -1) {
-			/* A torn last line is a write that never finished. */
+			/*
+			 * A torn last line is a write that never finished. It
+			 * resolves no pending Create: a torn create record is
+			 * a segment never answered for.
+			 */
 			if (*end != '\0' && end[1] != '\0')
 				log_warnx("state: line %d unreadable, skipped",
 				    lineno);
 			json_object_put(o);
 			continue;
 		}
+		/*
+		 * The daemon does one Create at a time: whatever record
+		 * follows a pending one says that Create is over (recorded,
+		 * or failed and undone).
+		 */
+		out->has_pending = 0;
 		if (strcmp(op, "run") == 0 && json_get_int(o, "pid", &pid) == 0) {
-			runs = reallocarray(out->runs, out->nruns + 1,
-			    sizeof *runs);
-			if (runs == NULL) {
-				json_object_put(o);
-				goto fail;
-			}
-			out->runs = runs;
-			out->runs[out->nruns++] = (pid_t)pid;
 			if (json_get_int(o, "uid", &uid) == 0)
 				out->run_uid = (uid_t)uid;
+		} else if (strcmp(op, "aborted") == 0) {
+			/* nothing: it only ends a pending Create */
+		} else if (strcmp(op, "pending") == 0) {
+			if (state_parse_pending(o, &out->pending) == 0)
+				out->has_pending = 1;
+			else
+				log_warnx("state: line %d not understood, "
+				    "skipped", lineno);
 		} else if (strcmp(op, "create") == 0 &&
 		    (seg = state_parse_segment(o)) != NULL) {
 			if ((old = registry_find_by_name(out->segments,
@@ -389,9 +507,9 @@ fail:
 	return -1;
 }
 
-/* The whole file, NUL-terminated; NULL with errno (ENOENT: none). */
+/* The whole log, NUL-terminated; NULL with errno (ENOENT: none). */
 static char *
-state_read_file(const char *path)
+state_read_file(int dirfd)
 {
 	struct stat	 sb;
 	char		*buf;
@@ -399,11 +517,12 @@ state_read_file(const char *path)
 	size_t		 len = 0;
 	int		 fd, saved;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	fd = openat(dirfd, STATE_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
 		return NULL;
-	if (fstat(fd, &sb) == -1 ||
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
 	    (buf = malloc((size_t)sb.st_size + 1)) == NULL) {
-		saved = errno;
+		saved = S_ISREG(sb.st_mode) ? errno : EINVAL;
 		close(fd);
 		errno = saved;
 		return NULL;
@@ -417,43 +536,28 @@ state_read_file(const char *path)
 }
 
 int
-state_open(struct server *srv)
+state_load(struct state *st, struct state_loaded *out)
 {
-	struct state_loaded	 loaded;
-	char			 path[4096], *text;
+	char	*text;
 
-	if (state_path(srv, path, sizeof path, "") == -1) {
-		log_errx("state directory %s: path too long",
-		    srv->conf.state_dir);
-		return -1;
-	}
-	memset(&loaded, 0, sizeof loaded);
-	if ((text = state_read_file(path)) == NULL) {
-		if (errno != ENOENT) {
-			log_warn("state: cannot read %s", path);
-			return -1;
-		}
-	} else {
-		if (state_parse(text, state_boot_id(), &loaded) == -1)
-			log_notice("state: %s is from another boot or "
-			    "unreadable: starting afresh", path);
-		free(text);
-	}
-	if (loaded.segments != NULL) {
-		recover_segments(srv, &loaded);
-		state_loaded_free(&loaded);
-	}
-	if (state_compact(srv) == -1) {
-		log_warn("state: cannot write %s", path);
-		return -1;
-	}
+	memset(out, 0, sizeof *out);
+	if (st->dirfd == -1)
+		return 0;
+	if ((text = state_read_file(st->dirfd)) == NULL)
+		return errno == ENOENT ? 0 : -1;
+	if (state_parse(text, state_boot_id(), out) == -1)
+		log_notice("state: %s is from another boot or unreadable: "
+		    "starting afresh", STATE_FILE);
+	free(text);
 	return 0;
 }
 
 void
-state_close(struct server *srv)
+state_close(struct state *st)
 {
-	if (srv->state_fd != -1)
-		close(srv->state_fd);
-	srv->state_fd = -1;
+	if (st->fd != -1)
+		close(st->fd);
+	if (st->dirfd != -1)
+		close(st->dirfd);
+	st->fd = st->dirfd = -1;
 }

@@ -62,7 +62,7 @@ teardown(void)
 {
 	struct segment	*seg;
 
-	TAILQ_FOREACH(seg, &srv.registry.segments, entry)
+	TAILQ_FOREACH(seg, &srv.life.registry.segments, entry)
 		kshm_remove(seg->shmid);
 	server_finish(&srv);
 	event_base_free(base);
@@ -148,7 +148,7 @@ START_TEST(test_create_validation)
 		    "\"parameters\":%s}", cases[i].params);
 		expect(json, INVALID, "parameter", cases[i].bad);
 	}
-	ck_assert_uint_eq(srv.registry.count, 0);
+	ck_assert_uint_eq(srv.life.registry.count, 0);
 	ck_assert_int_eq(kernel_count_by_cpid(getpid()), 0);
 }
 END_TEST
@@ -262,7 +262,7 @@ START_TEST(test_create_open_destroy)
 	ck_assert_ptr_null(reply_error(r));
 	json_object_put(r);
 	ck_assert_int_eq(kernel_segment(shmid, NULL), -1);
-	ck_assert_uint_eq(srv.registry.count, 0);
+	ck_assert_uint_eq(srv.life.registry.count, 0);
 }
 END_TEST
 
@@ -295,7 +295,7 @@ START_TEST(test_quotas_leave_nothing)
 	    "\"size\":20000}}");
 	ck_assert_ptr_null(reply_error(r));
 	json_object_put(r);
-	ck_assert_uint_eq(srv.registry.count, 4);
+	ck_assert_uint_eq(srv.life.registry.count, 4);
 	ck_assert_int_eq(kernel_count_by_cpid(getpid()), 4);
 }
 END_TEST

@@ -22,6 +22,10 @@
 	"\"creator_uid\":1000,\"creator_pid\":42,\"creator_start\":99," \
 	"\"created_usec\":5,\"kernel_cpid\":7,\"kernel_ctime\":8}\n"
 
+#define PENDING \
+	"{\"op\":\"pending\",\"pid\":7,\"uid\":0,\"size\":4096," \
+	"\"key_base\":1936195584,\"key_count\":16,\"usec\":1000000}\n"
+
 START_TEST(test_parse_log)
 {
 	struct state_loaded	 l;
@@ -31,13 +35,13 @@ START_TEST(test_parse_log)
 	    "{\"op\":\"run\",\"pid\":7,\"uid\":0,\"start_usec\":1}\n"
 	    SEG("a", 1) SEG("b", 2) SEG("c", 3)
 	    "{\"op\":\"destroy\",\"name\":\"b\"}\n"
-	    "{\"op\":\"run\",\"pid\":9,\"uid\":0,\"start_usec\":2}\n"
-	    SEG("b", 4)
+	    "{\"op\":\"run\",\"pid\":9,\"uid\":5,\"start_usec\":2}\n"
+	    PENDING SEG("b", 4)
 	    "{\"op\":\"cre", BOOT, &l), 0);
 	ck_assert_uint_eq(l.segments->count, 3);
-	ck_assert_uint_eq(l.nruns, 2);
-	ck_assert_int_eq(l.runs[0], 7);
-	ck_assert_int_eq(l.runs[1], 9);
+	ck_assert_uint_eq(l.run_uid, 5);
+	/* the pending Create was recorded: nothing is left pending */
+	ck_assert_int_eq(l.has_pending, 0);
 	s = registry_find_by_name(l.segments, "b");
 	ck_assert_ptr_nonnull(s);
 	ck_assert_int_eq(s->shmid, 4);
@@ -52,6 +56,49 @@ START_TEST(test_parse_log)
 	ck_assert_uint_eq(s->creator_start, 99);
 	ck_assert_int_eq(s->kernel_cpid, 7);
 	ck_assert_int_eq(s->kernel_ctime, 8);
+	state_loaded_free(&l);
+}
+END_TEST
+
+/* A Create announced and never recorded: recovery may look for it. */
+START_TEST(test_parse_pending)
+{
+	struct state_loaded	l;
+
+	/* announced last, then a torn record: still pending */
+	ck_assert_int_eq(state_parse(HEADER SEG("a", 1) PENDING
+	    "{\"op\":\"cre", BOOT, &l), 0);
+	ck_assert_int_eq(l.has_pending, 1);
+	ck_assert_int_eq(l.pending.pid, 7);
+	ck_assert_uint_eq(l.pending.uid, 0);
+	ck_assert_uint_eq(l.pending.size, 4096);
+	ck_assert_int_eq(l.pending.any_key, 1);
+	ck_assert_uint_eq(l.pending.key_base, 0x73680000);
+	ck_assert_uint_eq(l.pending.key_count, 16);
+	ck_assert_int_eq(l.pending.usec, 1000000);
+	state_loaded_free(&l);
+	/* an exact key */
+	ck_assert_int_eq(state_parse(HEADER "{\"op\":\"pending\",\"pid\":7,"
+	    "\"uid\":0,\"size\":64,\"key\":0,\"usec\":1}\n", BOOT, &l), 0);
+	ck_assert_int_eq(l.has_pending, 1);
+	ck_assert_int_eq(l.pending.any_key, 0);
+	ck_assert_int_eq(l.pending.key, 0);
+	state_loaded_free(&l);
+	/* shmget failed: aborted */
+	ck_assert_int_eq(state_parse(HEADER PENDING
+	    "{\"op\":\"aborted\"}\n", BOOT, &l), 0);
+	ck_assert_int_eq(l.has_pending, 0);
+	state_loaded_free(&l);
+	/* any later record ends it (one Create at a time) */
+	ck_assert_int_eq(state_parse(HEADER SEG("a", 1) PENDING
+	    "{\"op\":\"destroy\",\"name\":\"a\"}\n", BOOT, &l), 0);
+	ck_assert_int_eq(l.has_pending, 0);
+	ck_assert_uint_eq(l.segments->count, 0);
+	state_loaded_free(&l);
+	/* a malformed pending record is no pending Create */
+	ck_assert_int_eq(state_parse(HEADER "{\"op\":\"pending\",\"pid\":0,"
+	    "\"uid\":0,\"size\":64,\"key\":0,\"usec\":1}\n", BOOT, &l), 0);
+	ck_assert_int_eq(l.has_pending, 0);
 	state_loaded_free(&l);
 }
 END_TEST
@@ -109,6 +156,7 @@ main(void)
 	TCase	*tc = tcase_create("state");
 
 	tcase_add_test(tc, test_parse_log);
+	tcase_add_test(tc, test_parse_pending);
 	tcase_add_test(tc, test_parse_rejects);
 	tcase_add_test(tc, test_boot_id);
 	tcase_add_test(tc, test_start_time);

@@ -1,0 +1,117 @@
+/*
+ * A segment's life, owned here and only here: created, adopted at start,
+ * destroyed, reaped, noticed gone. Each transition is one function doing
+ * its steps in one fixed order:
+ *
+ *   begin: state record (pending, then create), registry, follow its
+ *          creator, tell watchers;
+ *   end:   state record (destroy), registry, stop following, tell
+ *          watchers, free; then the log may be compacted, since the
+ *          registry and the log agree again.
+ *
+ * The server calls in (Create, Open, Destroy, List); the reaper and the
+ * process watcher report in through callbacks; watchers are told through
+ * the notify callback the server gives. Nothing here calls up.
+ */
+#ifndef SHMD_LIFECYCLE_H
+#define SHMD_LIFECYCLE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "keyalloc.h"
+#include "procwatch.h"
+#include "proto.h"
+#include "reaper.h"
+#include "registry.h"
+#include "state.h"
+
+struct conf;
+struct event;
+struct event_base;
+struct kshm_stat;
+
+/* Tell watchers of an event; st is what the kernel held (or recorded). */
+typedef void	lifecycle_notify_fn(void *arg, enum proto_event,
+		    const struct segment *, const struct kshm_stat *st);
+
+struct lifecycle {
+	struct event_base	*base;
+	const struct conf	*conf;		/* the server's: reload shows */
+	struct registry		 registry;
+	struct keyalloc		 keys;
+	struct state		 state;
+	struct procwatcher	 procs;
+	struct reaper		 reaper;
+	struct event		*timer;
+	unsigned		 ticks;
+	uint64_t		 reaped;	/* by lifetime, since start */
+	uint64_t		 vanished;	/* removed behind shmd's back */
+	lifecycle_notify_fn	*notify;
+	void			*notify_arg;
+};
+
+/* A Create, checked and with its defaults filled in. */
+struct lifecycle_request {
+	const char		*name;
+	uint64_t		 size;
+	enum proto_lifetime	 lifetime;
+	int			 any_key;	/* one from the daemon's range */
+	int32_t			 key;		/* else this one (0: none) */
+	uid_t			 uid;
+	gid_t			 gid;
+	unsigned		 mode;
+	uint64_t		 attach_timeout;
+	uid_t			 creator_uid;
+	pid_t			 creator_pid;
+};
+
+void	lifecycle_init(struct lifecycle *, struct event_base *,
+	    const struct conf *, pid_t pid, uid_t uid, int64_t start_usec,
+	    lifecycle_notify_fn *, void *notify_arg);
+/* Stop; free every record. Kernel segments and the state stay. */
+void	lifecycle_finish(struct lifecycle *);
+/* Start the reaper's timer (after recovery). -1 on failure. */
+int	lifecycle_start(struct lifecycle *);
+/* The key range changed (SIGHUP). */
+void	lifecycle_reconfigure(struct lifecycle *);
+
+/*
+ * Make a segment. 0 with *out and its kernel state, or -1 with errno:
+ * EAGAIN no free key in the range, EEXIST the key is taken, else the
+ * kernel's or the state log's errno. Nothing is left behind on failure.
+ */
+int	lifecycle_create(struct lifecycle *, const struct lifecycle_request *,
+	    struct segment **out, struct kshm_stat *st);
+/* Take back a segment an earlier run recorded (recovery). -1: no memory. */
+int	lifecycle_adopt(struct lifecycle *, struct segment *);
+/* Destroy (the Destroy call): -1 with errno when IPC_RMID fails. */
+int	lifecycle_destroy(struct lifecycle *, struct segment *,
+	    const struct kshm_stat *st);
+/* The segment's lifetime is over. */
+void	lifecycle_reap(struct lifecycle *, struct segment *,
+	    const struct kshm_stat *st, const char *why);
+/* The kernel no longer holds it: reaped (if shmd marked it) or vanished. */
+void	lifecycle_gone(struct lifecycle *, struct segment *);
+
+/*
+ * The kernel's view of a managed segment: 0, or -1 once it was found gone
+ * (and ended with lifecycle_gone(): seg is freed).
+ */
+int	lifecycle_look(struct lifecycle *, struct segment *,
+	    struct kshm_stat *st);
+/* The segment of that name with its kernel state, or NULL (none, or gone). */
+struct segment *lifecycle_find(struct lifecycle *, const char *name,
+	    struct kshm_stat *st);
+
+/* What watchers see of a segment without its kernel state: what was recorded. */
+void	lifecycle_recorded_stat(const struct segment *, struct kshm_stat *);
+
+/*
+ * Look at processes followed without pidfds, then apply the lifetimes:
+ * of every segment when full (at start, and each REAPER_FULL_EVERY
+ * ticks of the timer), else of those the reaper polls each tick.
+ */
+void	lifecycle_sweep(struct lifecycle *, int full);
+
+#endif
