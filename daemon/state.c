@@ -64,6 +64,10 @@ state_open(struct state *st, const char *dir, char *why, size_t whylen)
 		snprintf(why, whylen, "cannot create it: %s", strerror(errno));
 		return -1;
 	}
+	if (lstat(dir, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+		snprintf(why, whylen, "is a symlink");
+		return -1;
+	}
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1) {
 		if (errno == ELOOP)

@@ -1,0 +1,110 @@
+/* Unit tests: who may do what (daemon/perm.c), PROTOCOL.md's rules. */
+#include "config.h"
+
+#include <check.h>
+#include <string.h>
+
+#include "kshm.h"
+#include "perm.h"
+#include "testutil.h"
+
+static struct kshm_stat
+seg_stat(uid_t uid, gid_t gid, unsigned mode)
+{
+	struct kshm_stat	st;
+
+	memset(&st, 0, sizeof st);
+	st.uid = uid;
+	st.gid = gid;
+	st.mode = mode;
+	return st;
+}
+
+START_TEST(test_open_by_mode_bits)
+{
+	gid_t			groups[] = { 20, 30 };
+	struct peer		p = { 42, 1000, 100, groups, 2 };
+	struct kshm_stat	st;
+
+	/* the owner bits, when the caller owns it */
+	st = seg_stat(1000, 5, 0600);
+	ck_assert(perm_may_open(&p, 2000, &st));
+	st = seg_stat(1000, 100, 0060);	/* owner bits win, even if group allows */
+	ck_assert(!perm_may_open(&p, 2000, &st));
+	/* else the group bits, primary or supplementary */
+	st = seg_stat(2000, 100, 0040);
+	ck_assert(perm_may_open(&p, 2000, &st));
+	st = seg_stat(2000, 30, 0020);	/* write alone suffices */
+	ck_assert(perm_may_open(&p, 2000, &st));
+	st = seg_stat(2000, 30, 0604);	/* a group member gets group bits, not other */
+	ck_assert(!perm_may_open(&p, 2000, &st));
+	/* else the other bits */
+	st = seg_stat(2000, 7, 0004);
+	ck_assert(perm_may_open(&p, 2000, &st));
+	st = seg_stat(2000, 7, 0001);	/* execute grants nothing */
+	ck_assert(!perm_may_open(&p, 2000, &st));
+	st = seg_stat(2000, 7, 0770);
+	ck_assert(!perm_may_open(&p, 2000, &st));
+	/* the creator always, whatever the bits and owner say */
+	st = seg_stat(2000, 7, 0);
+	ck_assert(perm_may_open(&p, 1000, &st));
+	/* the SHM_DEST bit is not a permission */
+	st = seg_stat(2000, 7, KSHM_DEST);
+	ck_assert(!perm_may_open(&p, 2000, &st));
+}
+END_TEST
+
+START_TEST(test_root_may_everything)
+{
+	struct peer		root = { 1, 0, 0, NULL, 0 };
+	struct kshm_stat	st = seg_stat(1000, 1000, 0);
+
+	ck_assert(perm_may_open(&root, 1000, &st));
+	ck_assert(perm_may_destroy(&root, 1000, &st));
+	ck_assert(perm_may_own(&root, 1234, 5678));
+}
+END_TEST
+
+START_TEST(test_destroy)
+{
+	struct peer		p = { 42, 1000, 100, NULL, 0 };
+	struct kshm_stat	st;
+
+	st = seg_stat(1000, 5, 0);	/* the owner */
+	ck_assert(perm_may_destroy(&p, 2000, &st));
+	st = seg_stat(2000, 100, 0666);	/* the creator */
+	ck_assert(perm_may_destroy(&p, 1000, &st));
+	/* mode bits grant no right to destroy */
+	st = seg_stat(2000, 100, 0666);
+	ck_assert(!perm_may_destroy(&p, 2000, &st));
+}
+END_TEST
+
+START_TEST(test_own)
+{
+	gid_t		groups[] = { 20 };
+	struct peer	p = { 42, 1000, 100, groups, 1 };
+
+	ck_assert(perm_may_own(&p, 1000, 100));
+	ck_assert(perm_may_own(&p, 1000, 20));
+	ck_assert(!perm_may_own(&p, 1000, 21));
+	ck_assert(!perm_may_own(&p, 1001, 100));
+	ck_assert(peer_in_group(&p, 100));
+	ck_assert(peer_in_group(&p, 20));
+	ck_assert(!peer_in_group(&p, 0));
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("perm");
+	TCase	*tc = tcase_create("rules");
+
+	tcase_add_test(tc, test_open_by_mode_bits);
+	tcase_add_test(tc, test_root_may_everything);
+	tcase_add_test(tc, test_destroy);
+	tcase_add_test(tc, test_own);
+	suite_add_tcase(s, tc);
+	return run_suite(s);
+}
