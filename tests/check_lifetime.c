@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -484,6 +485,262 @@ START_TEST(test_kill_while_creating)
 }
 END_TEST
 
+/*
+ * The end of a segment's life is never lost to a crash, wherever the log
+ * is compacted: with N records of slack (the loop's _i) compaction falls
+ * at every position relative to the Destroys, reaps and vanishes below.
+ * Then SIGKILL and restart: nothing that ended comes back, everything
+ * acknowledged does, and no kernel segment is left unaccounted for.
+ */
+START_TEST(test_ends_survive_compaction_and_kill)
+{
+	struct shmd_conn	*c;
+	struct shmd_segment	 s, *segs;
+	char			 env[64], name[32];
+	size_t			 n, k;
+	pid_t			 old;
+	void			*p;
+	int			 i, ids[4];
+
+	testd_kill(&d);
+	snprintf(env, sizeof env, "SHMD_TEST_STATE_SLACK=%d", _i);
+	d.env[0] = env;
+	testd_restart(&d);
+	c = conn();
+	for (i = 0; i < 3; i++) {
+		snprintf(name, sizeof name, "keep.%d", i);
+		create(c, name, SHMD_LIFETIME_PERSISTENT, i % 2);
+	}
+	/* Destroyed while attached (the reproduction), keyless. */
+	for (i = 0; i < 6; i++) {
+		snprintf(name, sizeof name, "destroyed.%d", i);
+		s = create(c, name, SHMD_LIFETIME_DETACH, 1);
+		p = shmat(s.shmid, NULL, 0);
+		ck_assert_ptr_ne(p, (void *)-1);
+		ck_assert_int_eq(shmd_destroy(c, name), SHMD_OK);
+		shmdt(p);
+	}
+	/* Reaped at the last detach. */
+	for (i = 0; i < 2; i++) {
+		snprintf(name, sizeof name, "reaped.%d", i);
+		s = create(c, name, SHMD_LIFETIME_DETACH, i);
+		ids[i] = s.shmid;
+		p = shmat(s.shmid, NULL, 0);
+		ck_assert_ptr_ne(p, (void *)-1);
+		shmdt(p);
+	}
+	for (i = 0; i < 2; i++) {
+		snprintf(name, sizeof name, "reaped.%d", i);
+		ck_assert_int_eq(wait_gone(c, name, ids[i], 2000), 0);
+	}
+	/* Vanished: removed behind shmd's back, noticed at a lookup. */
+	for (i = 0; i < 2; i++) {
+		snprintf(name, sizeof name, "vanished.%d", i);
+		s = create(c, name, SHMD_LIFETIME_PERSISTENT, i);
+		ck_assert_int_eq(shmctl(s.shmid, IPC_RMID, NULL), 0);
+		ck_assert_int_eq(shmd_open(c, name, &s),
+		    SHMD_ERR_NO_SUCH_SEGMENT);
+	}
+	shmd_disconnect(c);
+	old = d.pid;
+	testd_kill(&d);
+	testd_restart(&d);
+	c = conn();
+	ck_assert_int_eq(shmd_list(c, &segs, &n), SHMD_OK);
+	ck_assert_uint_eq(n, 3);
+	for (k = 0; k < n; k++)
+		ck_assert_msg(strncmp(segs[k].name, "keep.", 5) == 0,
+		    "%s came back after its end", segs[k].name);
+	ck_assert_int_eq(kernel_count_by_cpid(old), 3);
+	for (k = 0; k < n; k++)
+		ck_assert_int_eq(shmd_destroy(c, segs[k].name), SHMD_OK);
+	shmd_free(segs);
+	shmd_disconnect(c);
+}
+END_TEST
+
+/*
+ * Pid reuse (run in the pid namespace of the test's own, as its pid 1):
+ * shmd at pid 300 is killed, another process of its uid gets pid 300
+ * and makes two segments (keyless and keyed, the latter in shmd's own
+ * key range), and shmd starts again. It never made them: they stay.
+ * Returns 0, or 1 with a line on stderr.
+ */
+#define PR_PID		300
+#define PR_KEY_BASE	0x7e5f1000
+
+static int
+set_last_pid(pid_t pid)
+{
+	FILE	*f = fopen("/proc/sys/kernel/ns_last_pid", "w");
+	int	 ok;
+
+	if (f == NULL)
+		return -1;
+	ok = fprintf(f, "%d", (int)pid) > 0;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+static pid_t
+pr_daemon(struct testd *nd)
+{
+	char	kb[32];
+	pid_t	pid = fork();
+
+	if (pid == 0) {
+		snprintf(kb, sizeof kb, "--key-base=%#x", PR_KEY_BASE);
+		execl(test_program("daemon/shmd"), "shmd", "--config",
+		    "/dev/null", "--socket", nd->socket, "--state-dir",
+		    nd->state, kb, "--key-count=16", (char *)NULL);
+		_exit(127);
+	}
+	nd->pid = pid;
+	return pid;
+}
+
+#define PR_FAIL(...) do { fprintf(stderr, __VA_ARGS__); goto out; } while (0)
+
+static int
+pid_reuse_scenario(struct testd *nd)
+{
+	struct shmd_conn		*c = NULL;
+	struct shmd_create_options	 o;
+	struct shmd_segment		 s;
+	pid_t				 dpid, imp;
+	int				 fds[2], ids[2] = { -1, -1 }, rc = 1, st;
+
+	if (set_last_pid(PR_PID - 1) == -1 || (dpid = pr_daemon(nd)) != PR_PID)
+		PR_FAIL("cannot place shmd at pid %d\n", PR_PID);
+	if (testd_wait_ready(nd, 10000) == -1)
+		PR_FAIL("shmd did not start\n");
+	shmd_create_options_init(&o);
+	o.lifetime = SHMD_LIFETIME_PERSISTENT;
+	if (shmd_connect(nd->socket, &c) != SHMD_OK ||
+	    shmd_create(c, "pr.keep", 4096, &o, &s) != SHMD_OK)
+		PR_FAIL("create failed\n");
+	shmd_disconnect(c);
+	c = NULL;
+	kill(dpid, SIGKILL);
+	waitpid(dpid, NULL, 0);
+	/* the impostor: same pid, same uid */
+	if (pipe(fds) == -1 || set_last_pid(PR_PID - 1) == -1)
+		PR_FAIL("pipe or ns_last_pid\n");
+	if ((imp = fork()) == 0) {
+		ids[0] = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+		ids[1] = shmget(PR_KEY_BASE + 1, 4096, IPC_CREAT | 0600);
+		_exit(write(fds[1], ids, sizeof ids) == sizeof ids ? 0 : 1);
+	}
+	close(fds[1]);
+	if (read(fds[0], ids, sizeof ids) != sizeof ids)
+		ids[0] = ids[1] = -1;
+	close(fds[0]);
+	waitpid(imp, NULL, 0);
+	if (imp != PR_PID || ids[0] < 0 || ids[1] < 0)
+		PR_FAIL("the impostor got pid %d, segments %d %d\n", (int)imp,
+		    ids[0], ids[1]);
+	pr_daemon(nd);
+	if (testd_wait_ready(nd, 10000) == -1)
+		PR_FAIL("shmd did not start again\n");
+	if (shmd_connect(nd->socket, &c) != SHMD_OK ||
+	    shmd_open(c, "pr.keep", &s) != SHMD_OK)
+		PR_FAIL("pr.keep was lost\n");
+	if (kernel_segment(ids[0], NULL) == -1 ||
+	    kernel_segment(ids[1], NULL) == -1)
+		PR_FAIL("recovery removed the impostor's segments\n");
+	if (shmd_destroy(c, "pr.keep") != SHMD_OK)
+		PR_FAIL("destroy failed\n");
+	rc = 0;
+out:
+	if (c != NULL)
+		shmd_disconnect(c);
+	shmctl(ids[0], IPC_RMID, NULL);
+	shmctl(ids[1], IPC_RMID, NULL);
+	if (nd->pid > 0) {
+		kill(nd->pid, SIGTERM);
+		waitpid(nd->pid, &st, 0);
+	}
+	return rc;
+}
+
+START_TEST(test_pid_reuse_is_not_proof)
+{
+	struct testd	nd;
+	pid_t		helper, init;
+	int		status;
+
+	testd_new(&nd, NULL);
+	/* A helper enters the pid namespace, so that the test can still fork. */
+	helper = fork();
+	if (helper == 0) {
+		if (unshare(CLONE_NEWPID) == -1)
+			_exit(2);
+		if ((init = fork()) == 0)
+			_exit(pid_reuse_scenario(&nd));
+		waitpid(init, &status, 0);
+		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+	}
+	ck_assert_int_eq(waitpid(helper, &status, 0), helper);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "pid reuse scenario failed (status %#x)", status);
+	nd.pid = -1;
+	testd_stop(&nd);
+}
+END_TEST
+
+/* shmd refuses a state directory that is not its own: exit 2, one line. */
+START_TEST(test_state_dir_refused)
+{
+	struct testd	 nd;
+	char		 path[512], link[512], *out, *err, sd[600];
+	const char	*argv[] = { test_program("daemon/shmd"), "--config",
+			    "/dev/null", "--socket", NULL, sd, NULL };
+	const char	*want;
+	int		 i, rc;
+
+	testd_new(&nd, NULL);
+	argv[4] = nd.socket;
+	snprintf(path, sizeof path, "%s/st", nd.dir);
+	snprintf(link, sizeof link, "%s/ln", nd.dir);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	ck_assert_int_eq(symlink(path, link), 0);
+	for (i = 0; i < 4; i++) {
+		switch (i) {
+		case 0:
+			snprintf(sd, sizeof sd, "--state-dir=%s", link);
+			want = "is a symlink";
+			break;
+		case 1:
+			ck_assert_int_eq(chmod(path, 0777), 0);
+			snprintf(sd, sizeof sd, "--state-dir=%s", path);
+			want = "writable by group or others";
+			break;
+		case 2:
+			ck_assert_int_eq(chmod(path, 0700), 0);
+			ck_assert_int_eq(chown(path, 65534, 65534), 0);
+			want = "owned by uid 65534";
+			break;
+		default:
+			snprintf(sd, sizeof sd, "--state-dir=%s/sock-dir-file",
+			    nd.dir);
+			ck_assert_int_eq(close(open(sd + 12, O_CREAT | O_WRONLY,
+			    0600)), 0);
+			want = "not a directory";
+			break;
+		}
+		rc = run_cmd2(&out, &err, NULL, argv);
+		ck_assert_int_eq(rc, 2);
+		ck_assert_msg(strstr(err, want) != NULL && strstr(err, sd + 12)
+		    != NULL, "stderr: %s", err);
+		/* one line */
+		ck_assert_ptr_eq(strchr(err, '\n'), err + strlen(err) - 1);
+		free(out);
+		free(err);
+	}
+	nd.pid = -1;
+	testd_stop(&nd);
+}
+END_TEST
+
 /* ----------------------------------------------- state it must not trust */
 
 static void
@@ -710,7 +967,19 @@ main(void)
 	tcase_add_test(tr, test_restart_after_sigkill);
 	tcase_add_test(tr, test_kill_while_creating);
 	tcase_add_test(tr, test_foreign_state_is_not_trusted);
+	tcase_add_loop_test(tr, test_ends_survive_compaction_and_kill, 0, 5);
 	suite_add_tcase(s, tr);
+	if (getuid() == 0) {
+		TCase	*tn = tcase_create("root");
+
+		/* pid namespaces and chown need root */
+		tcase_set_timeout(tn, 60);
+		tcase_add_test(tn, test_pid_reuse_is_not_proof);
+		tcase_add_test(tn, test_state_dir_refused);
+		suite_add_tcase(s, tn);
+	} else
+		fprintf(stderr, "not root: the pid reuse and state directory "
+		    "tests are skipped\n");
 	if (getuid() == 0 && !nobody_can_run("daemon/shmd"))
 		fprintf(stderr, "uid 65534 cannot run daemon/shmd from this "
 		    "build tree: the unprivileged daemon test is skipped\n");
