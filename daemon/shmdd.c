@@ -64,12 +64,11 @@ shmdd_usage(FILE *f)
 		for (p = opt; *p != '\0'; p++)
 			if (*p == '_')
 				*p = '-';
-		fprintf(f, "  %-30s %s%s\n", opt, conf_keys[i].help,
+		fprintf(f, "  %-28s %s\n  %-28s (default %s%s)\n", opt,
+		    conf_keys[i].help, "", conf_keys[i].def != NULL ?
+		    conf_keys[i].def : "the kernel's",
 		    conf_keys[i].flags & CONF_RELOAD ? "" :
-		    " [not reloaded by SIGHUP]");
-		if (conf_keys[i].def != NULL)
-			fprintf(f, "  %-30s (default %s)\n", "",
-			    conf_keys[i].def);
+		    "; SIGHUP: at the next start");
 	}
 }
 

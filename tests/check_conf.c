@@ -155,6 +155,62 @@ START_TEST(test_set_and_check)
 }
 END_TEST
 
+static int	nchanged;
+
+static void
+changed(const struct conf_key *k, const struct conf *old,
+    const struct conf *now)
+{
+	ck_assert_uint_ne(conf_key_int(old, k), conf_key_int(now, k));
+	nchanged++;
+}
+
+/* One table: every limit reloads on SIGHUP, and reload applies each key. */
+START_TEST(test_reload_every_limit)
+{
+	struct conf	 cur, next;
+	char		 why[256], text[64];
+	size_t		 i, nreload = 0;
+	int		 later;
+
+	ck_assert_int_eq(conf_init(&cur), 0);
+	ck_assert_int_eq(conf_init(&next), 0);
+	for (i = 0; i < conf_nkeys; i++) {
+		const struct conf_key	*k = &conf_keys[i];
+
+		ck_assert_ptr_nonnull(k->help);
+		if (k->flags & CONF_LIMIT)
+			ck_assert_msg(k->flags & CONF_RELOAD,
+			    "limit %s does not reload", k->name);
+		if (!(k->flags & CONF_RELOAD) || k->type == CONF_LOGLEVEL)
+			continue;
+		/* a new value in range for each reloaded key */
+		snprintf(text, sizeof text, "%llu",
+		    (unsigned long long)(k->min + 1));
+		ck_assert_int_eq(conf_set(&next, k->name, text, why,
+		    sizeof why), 0);
+		nreload++;
+	}
+	ck_assert_int_eq(conf_set(&next, "log_level", "debug", why,
+	    sizeof why), 0);
+	ck_assert_int_eq(conf_set(&next, "socket", "/elsewhere", why,
+	    sizeof why), 0);
+	nchanged = 0;
+	later = conf_reload(&cur, &next, changed);
+	ck_assert_int_eq(later, 1);		/* socket: at the next start */
+	ck_assert_str_eq(cur.socket, "/run/shmd/shmd.sock");
+	ck_assert_int_eq(cur.log_level, LOG_LEVEL_DEBUG);
+	for (i = 0; i < conf_nkeys; i++)
+		if (conf_keys[i].flags & CONF_RELOAD &&
+		    conf_keys[i].type != CONF_LOGLEVEL)
+			ck_assert_uint_eq(conf_key_int(&cur, &conf_keys[i]),
+			    conf_keys[i].min + 1);
+	ck_assert_int_eq(nchanged, (int)nreload + 1);	/* and log_level */
+	conf_finish(&cur);
+	conf_finish(&next);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -166,6 +222,7 @@ main(void)
 	tcase_add_test(tc, test_file_errors);
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_set_and_check);
+	tcase_add_test(tc, test_reload_every_limit);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
