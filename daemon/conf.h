@@ -25,7 +25,9 @@ struct conf {
 	uint64_t	 max_segments_per_uid;	/* 0: unlimited */
 	uint64_t	 max_bytes_per_uid;	/* 0: unlimited */
 	uint64_t	 max_clients;
+	uint64_t	 max_clients_per_uid;	/* 0: no cap; root: never */
 	uint64_t	 max_message_size;
+	uint64_t	 max_output_bytes;	/* queued for all clients */
 	uint64_t	 attach_timeout;	/* seconds */
 	enum log_level	 log_level;
 };

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -25,7 +26,9 @@
 #include "frame.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "realtime.h"
 #include "server.h"
+#include "user.h"
 
 #define CONN_READ_CHUNK	65536
 #define CONN_BATCH_MAX	65536
@@ -33,9 +36,20 @@
 static void	conn_readcb(evutil_socket_t, short, void *);
 static void	conn_writecb(evutil_socket_t, short, void *);
 static void	conn_closecb(evutil_socket_t, short, void *);
+static void	conn_resumecb(evutil_socket_t, short, void *);
 static void	conn_process_input(struct conn *);
 
 static char	conn_rbuf[CONN_READ_CHUNK];
+
+static uint64_t
+conn_clock_usec(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 
 /* The replies to the calls of the read being handled, for its connection. */
 static struct {
@@ -44,27 +58,41 @@ static struct {
 	char		 buf[CONN_BATCH_MAX];
 } batch;
 
+/* Keeps the server's total of queued output (max_output_bytes). */
+static void
+conn_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct conn	*c = arg;
+
+	c->srv->output_queued += info->n_added;
+	c->srv->output_queued -= info->n_deleted;
+}
+
 struct conn *
-conn_create(struct server *srv, int fd)
+conn_create(struct server *srv, int fd, struct peer *peer, struct user *user)
 {
 	struct conn	*c;
 
-	if ((c = calloc(1, sizeof *c)) == NULL)
-		return NULL;
-	c->srv = srv;
-	c->fd = fd;
-	if (peer_from_socket(fd, &c->peer) == -1) {
-		log_warn("connection: peer credentials");
-		free(c);
+	if ((c = calloc(1, sizeof *c)) == NULL) {
+		peer_finish(peer);
+		user_put(user);
 		return NULL;
 	}
+	c->srv = srv;
+	c->fd = fd;
+	c->peer = *peer;
+	c->user = user;
+	user->conns++;
 	c->in = evbuffer_new();
 	c->out = evbuffer_new();
 	c->rev = event_new(srv->base, fd, EV_READ | EV_PERSIST, conn_readcb, c);
 	c->wev = event_new(srv->base, fd, EV_WRITE, conn_writecb, c);
 	c->close_ev = event_new(srv->base, -1, 0, conn_closecb, c);
+	c->resume_ev = evtimer_new(srv->base, conn_resumecb, c);
 	if (c->in == NULL || c->out == NULL || c->rev == NULL ||
-	    c->wev == NULL || c->close_ev == NULL ||
+	    c->wev == NULL || c->close_ev == NULL || c->resume_ev == NULL ||
+	    evbuffer_add_cb(c->out, conn_out_cb, c) == NULL ||
 	    event_add(c->rev, NULL) == -1) {
 		c->fd = -1;	/* the caller closes it */
 		conn_destroy(c);
@@ -99,14 +127,29 @@ conn_destroy(struct conn *c)
 		event_free(c->wev);
 	if (c->close_ev != NULL)
 		event_free(c->close_ev);
+	if (c->resume_ev != NULL)
+		event_free(c->resume_ev);
 	if (c->in != NULL)
 		evbuffer_free(c->in);
-	if (c->out != NULL)
+	if (c->out != NULL) {
+		/* through the callback: the server's total goes down */
+		evbuffer_drain(c->out, evbuffer_get_length(c->out));
 		evbuffer_free(c->out);
+	}
 	if (c->fd != -1)
 		close(c->fd);
+	if (c->user != NULL) {
+		c->user->conns--;
+		user_put(c->user);
+	}
 	peer_finish(&c->peer);
 	free(c);
+}
+
+size_t
+conn_queued(const struct conn *c)
+{
+	return evbuffer_get_length(c->out);
 }
 
 /* Replies not yet written: the connection's and its share of the batch. */
@@ -125,7 +168,15 @@ conn_close_now(struct conn *c)
 		batch.len = 0;		/* its output is dropped */
 	event_del(c->rev);
 	event_del(c->wev);
+	event_del(c->resume_ev);
 	event_active(c->close_ev, 0, 0);
+}
+
+void
+conn_drop(struct conn *c)
+{
+	evbuffer_drain(c->out, evbuffer_get_length(c->out));
+	conn_close_now(c);
 }
 
 static void
@@ -160,9 +211,7 @@ conn_flush(struct conn *c)
 			break;
 		if (n == -1 && errno == EINTR)
 			continue;
-		/* the peer is gone */
-		evbuffer_drain(c->out, evbuffer_get_length(c->out));
-		conn_close_now(c);
+		conn_drop(c);	/* the peer is gone */
 		return;
 	}
 	if (evbuffer_get_length(c->out) > 0) {
@@ -188,18 +237,23 @@ conn_queue(struct conn *c, const char *text, size_t len)
 	if (evbuffer_add(c->out, text, len) == -1) {
 		log_warnx("client pid %ld: out of memory for a reply",
 		    (long)c->peer.pid);
-		evbuffer_drain(c->out, evbuffer_get_length(c->out));
-		conn_close_now(c);
+		conn_drop(c);
 		return -1;
 	}
-	return 0;
+	/* All clients' queued output has one budget. */
+	if (c->srv->output_queued > c->srv->conf.max_output_bytes)
+		server_shed_output(c->srv);
+	return c->closing && evbuffer_get_length(c->out) == 0 ? -1 : 0;
 }
 
+/* A turn begins: replies are gathered, and its share of the loop counted. */
 static void
 conn_batch_begin(struct conn *c)
 {
 	batch.owner = c;
 	batch.len = 0;
+	c->turn_calls = 0;
+	c->turn_start = conn_clock_usec();
 }
 
 /* Send the batch: what the socket does not take waits in c->out. */
@@ -267,11 +321,15 @@ conn_send_text(struct conn *c, const char *text, size_t len)
 	}
 	if (conn_queue(c, text, len + 1) == -1)
 		return;
-	if (evbuffer_get_length(c->out) > CONN_OUTPUT_MAX) {
-		log_warnx("client pid %ld uid %lu does not read its replies: "
+	/*
+	 * A watcher that reads none of its events is dropped; a caller gets
+	 * its replies whatever their size (it stops being read meanwhile,
+	 * and is dropped only when it reads nothing for CONN_STALL_SECS).
+	 */
+	if (c->watching && evbuffer_get_length(c->out) > CONN_WATCH_MAX) {
+		log_warnx("client pid %ld uid %lu does not read its events: "
 		    "dropped", (long)c->peer.pid, (unsigned long)c->peer.uid);
-		evbuffer_drain(c->out, evbuffer_get_length(c->out));
-		conn_close_now(c);
+		conn_drop(c);
 		return;
 	}
 	/* Replies to a batch's calls go out at its end. */
@@ -301,6 +359,34 @@ conn_protocol_error(struct conn *c, const char *reason)
 	conn_close(c);
 }
 
+/* Read again, unless closing, paused, or waiting for its next turn. */
+static void
+conn_read_resume(struct conn *c)
+{
+	if (c->closing || c->paused || c->yielded)
+		return;
+	if (c->eof) {
+		conn_close(c);	/* every call it sent is answered */
+		return;
+	}
+	event_add(c->rev, NULL);
+}
+
+/*
+ * Its share of this turn is used up: the calls left wait in c->in, and
+ * the others are served before it goes on (a timer, so that the loop
+ * polls every socket first).
+ */
+static void
+conn_yield(struct conn *c)
+{
+	struct timeval	now = { 0, 0 };
+
+	c->yielded = 1;
+	event_del(c->rev);
+	evtimer_add(c->resume_ev, &now);
+}
+
 /*
  * Handle the complete messages in data (len bytes): the bytes taken.
  * What follows the last NUL is a message still to come.
@@ -314,7 +400,7 @@ conn_take(struct conn *c, const char *data, size_t len)
 	size_t			 mlen;
 	char			 reason[256];
 
-	while (off < len && !c->closing && !c->paused) {
+	while (off < len && !c->closing && !c->paused && !c->yielded) {
 		if ((nul = memchr(data + off, '\0', len - off)) == NULL) {
 			if (len - off > max)
 				conn_protocol_error(c, "message too long");
@@ -343,6 +429,11 @@ conn_take(struct conn *c, const char *data, size_t len)
 			c->paused = 1;
 			event_del(c->rev);
 		}
+		/* One connection's pipelined calls cannot hold up the others. */
+		if (off < len && !c->closing &&
+		    (++c->turn_calls >= CONN_TURN_CALLS ||
+		    conn_clock_usec() - c->turn_start >= CONN_TURN_USEC))
+			conn_yield(c);
 	}
 	return off;
 }
@@ -418,8 +509,21 @@ conn_readcb(evutil_socket_t fd, short what, void *arg)
 	conn_input(c, conn_rbuf, (size_t)n);
 	conn_batch_end(c);
 	/* The client shut down its side: answer what it sent, then close. */
-	if (n == 0)
-		conn_close(c);
+	if (n == 0) {
+		c->eof = 1;
+		event_del(c->rev);
+		conn_read_resume(c);
+	}
+}
+
+static void
+conn_resumecb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	c->yielded = 0;
+	conn_process_input(c);
+	conn_read_resume(c);
 }
 
 static void
@@ -433,15 +537,15 @@ conn_writecb(evutil_socket_t fd, short what, void *arg)
 		log_warnx("client pid %ld uid %lu has read none of its replies "
 		    "for %d s: dropped", (long)c->peer.pid,
 		    (unsigned long)c->peer.uid, CONN_STALL_SECS);
-		evbuffer_drain(c->out, evbuffer_get_length(c->out));
-		conn_close_now(c);
+		conn_drop(c);
 		return;
 	}
 	conn_flush(c);
 	if (c->paused && !c->closing &&
 	    evbuffer_get_length(c->out) < CONN_OUTPUT_HIGH / 2) {
 		c->paused = 0;
-		event_add(c->rev, NULL);
-		conn_process_input(c);
+		if (!c->yielded)
+			conn_process_input(c);
+		conn_read_resume(c);
 	}
 }

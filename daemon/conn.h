@@ -3,6 +3,7 @@
 #define SHMD_CONN_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/queue.h>
 
 #include "perm.h"
@@ -12,13 +13,17 @@ struct event;
 struct evbuffer;
 struct json_object;
 struct server;
+struct user;
 
 /* Output past this stops reading from the client until it drains. */
 #define CONN_OUTPUT_HIGH	(1024 * 1024)
-/* Output past this drops the client: it does not read its replies. */
-#define CONN_OUTPUT_MAX		(8 * 1024 * 1024)
+/* Events queued past this drop a watcher that does not read them. */
+#define CONN_WATCH_MAX		(8 * 1024 * 1024)
 /* A client that reads nothing of its pending replies this long is dropped. */
 #define CONN_STALL_SECS		5
+/* A connection's share of a turn of the event loop: calls, microseconds. */
+#define CONN_TURN_CALLS		32
+#define CONN_TURN_USEC		2000
 
 struct conn {
 	TAILQ_ENTRY(conn)	 entry;
@@ -27,16 +32,31 @@ struct conn {
 	struct evbuffer		*in, *out;
 	struct event		*rev, *wev;	/* readable, writable */
 	struct event		*close_ev;	/* frees it from the event loop */
+	struct event		*resume_ev;	/* goes on after yielding a turn */
 	struct peer		 peer;
+	struct user		*user;		/* charged for the connection */
 	int			 watching;	/* called Watch: takes no more calls */
 	int			 closing;	/* flush the output, then close */
 	int			 paused;	/* reading stopped for backpressure */
+	int			 yielded;	/* calls wait for the next turn */
+	int			 eof;		/* the client shut down its side */
+	unsigned		 turn_calls;	/* calls taken in this turn */
+	uint64_t		 turn_start;	/* when it began, monotonic usec */
 	int			 writing;	/* wev is pending */
 	int			 listed;	/* in srv->conns */
 };
 
-struct conn *conn_create(struct server *, int fd);
+/*
+ * Serve fd for peer, charged to user: takes peer (its groups) and the
+ * reference to user, also on failure (NULL: the caller closes fd).
+ */
+struct conn *conn_create(struct server *, int fd, struct peer *peer,
+	    struct user *user);
 void	conn_destroy(struct conn *);
+/* Bytes of replies and events queued, not yet written. */
+size_t	conn_queued(const struct conn *);
+/* Drop the connection now, its queued output with it. */
+void	conn_drop(struct conn *);
 
 /* Queue one message (a JSON object) on the connection. */
 void	conn_send(struct conn *, struct json_object *msg);

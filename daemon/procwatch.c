@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,14 @@ procwatch_init(struct procwatcher *pw, struct event_base *base,
 	LIST_INIT(&pw->list);
 	pw->exited = exited;
 	pw->arg = arg;
+	pw->npidfds = 0;
+	pw->max_pidfds = SIZE_MAX;
+}
+
+void
+procwatch_set_budget(struct procwatcher *pw, size_t max)
+{
+	pw->max_pidfds = max;
 }
 
 struct procwatch *
@@ -85,9 +94,14 @@ procwatch_get(struct procwatcher *pw, pid_t pid, uint64_t start)
 			return w;
 		}
 	}
-	/* Without pidfds (Linux < 5.3, valgrind) the reaper polls /proc instead. */
-	if ((fd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1 &&
-	    errno != ENOSYS)
+	/*
+	 * Without a pidfd (Linux < 5.3, valgrind, the budget spent, no
+	 * descriptors left) the reaper polls /proc instead.
+	 */
+	fd = -1;
+	if (pw->npidfds < pw->max_pidfds &&
+	    (fd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1 &&
+	    errno != ENOSYS && errno != EMFILE && errno != ENFILE)
 		return NULL;
 	/* The pid is pinned now: is it still the same process, and alive? */
 	if (proc_start_time(pid, &now) == -1 || now != start) {
@@ -108,6 +122,8 @@ procwatch_get(struct procwatcher *pw, pid_t pid, uint64_t start)
 	w->start = start;
 	w->pidfd = fd;
 	w->refs = 1;
+	if (fd != -1)
+		pw->npidfds++;
 	if (fd != -1) {
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 		w->ev = event_new(pw->base, fd, EV_READ, procwatch_cb, w);
@@ -130,8 +146,10 @@ procwatch_free(struct procwatch *w)
 	LIST_REMOVE(w, entry);
 	if (w->ev != NULL)
 		event_free(w->ev);
-	if (w->pidfd != -1)
+	if (w->pidfd != -1) {
 		close(w->pidfd);
+		w->pw->npidfds--;
+	}
 	free(w);
 }
 

@@ -26,6 +26,8 @@ struct procwatcher {
 	struct procwatch_list	 list;
 	procwatch_exited_fn	*exited;
 	void			*arg;
+	size_t			 npidfds;	/* descriptors held */
+	size_t			 max_pidfds;	/* beyond: /proc is polled */
 };
 
 struct procwatch {
@@ -48,6 +50,12 @@ void	procwatch_init(struct procwatcher *, struct event_base *,
 	    procwatch_exited_fn *, void *arg);
 /* Free every watch (at exit). */
 void	procwatch_finish(struct procwatcher *);
+/*
+ * Hold at most max pidfds: the processes followed beyond them (or when
+ * the descriptors run out) are looked at in /proc each reaper tick, so
+ * followed processes cannot starve connections of descriptors.
+ */
+void	procwatch_set_budget(struct procwatcher *, size_t max);
 
 /*
  * A reference to the watch of process pid started at start; exited() is

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -51,6 +52,7 @@ server_init(struct server *srv, struct event_base *base,
 		return -1;
 	}
 	TAILQ_INIT(&srv->conns);
+	user_registry_init(&srv->users);
 	srv->start_usec = realtime_usec();
 	srv->euid = geteuid();
 	srv->pid = getpid();
@@ -71,15 +73,38 @@ server_finish(struct server *srv)
 	if (srv->accept_timer != NULL)
 		event_free(srv->accept_timer);
 	lifecycle_finish(&srv->life);
+	user_registry_finish(&srv->users);
 	conf_finish(&srv->conf);
 	if (srv->tok != NULL)
 		json_tokener_free(srv->tok);
 	srv->tok = NULL;
 }
 
-/* Answer a connection beyond max_clients at once, then close it. */
+/*
+ * Log a refusal, at most once a second: a flood of refused connections
+ * must not flood the log.
+ */
 static void
-server_refuse(struct server *srv, int fd)
+server_log_refusal(struct server *srv, const struct peer *peer,
+    const char *limit)
+{
+	int64_t	now = realtime_usec();
+
+	if (now - srv->refused_logged < 1000000) {
+		srv->refused_quiet++;
+		return;
+	}
+	log_notice("refused a connection of pid %ld uid %lu: %s (%zu clients)"
+	    "%s", (long)peer->pid, (unsigned long)peer->uid, limit,
+	    srv->nconns, srv->refused_quiet > 0 ? "; more refused, not logged"
+	    : "");
+	srv->refused_logged = now;
+	srv->refused_quiet = 0;
+}
+
+/* Answer a connection beyond a limit at once, then close it. */
+static void
+server_refuse(struct server *srv, int fd, const char *limit, uint64_t max)
 {
 	struct json_object	*msg, *p;
 	const char		*s;
@@ -88,8 +113,8 @@ server_refuse(struct server *srv, int fd)
 	msg = json_object_new_object();
 	p = json_object_new_object();
 	if (msg != NULL && p != NULL &&
-	    json_add_string(p, "limit", "clients") == 0 &&
-	    json_add_int(p, "max", (int64_t)srv->conf.max_clients) == 0 &&
+	    json_add_string(p, "limit", limit) == 0 &&
+	    json_add_int(p, "max", (int64_t)max) == 0 &&
 	    json_add_string(msg, "error",
 	    proto_error_name(PROTO_ERR_QUOTA_EXCEEDED)) == 0) {
 		json_add(msg, "parameters", p);
@@ -103,32 +128,93 @@ server_refuse(struct server *srv, int fd)
 	close(fd);
 }
 
+/*
+ * Which connection limit a new connection of peer (whose user holds u)
+ * would cross: NULL when none. Root is never held to clients_per_uid and
+ * has SERVER_ROOT_RESERVE connections beyond max_clients.
+ */
+static const char *
+server_admission(struct server *srv, const struct peer *peer,
+    const struct user *u, uint64_t *max)
+{
+	const struct conf	*conf = &srv->conf;
+
+	*max = conf->max_clients;
+	if (peer->uid == 0)
+		return srv->nconns >= conf->max_clients + SERVER_ROOT_RESERVE ?
+		    "clients" : NULL;
+	if (srv->nconns >= conf->max_clients)
+		return "clients";
+	*max = conf->max_clients_per_uid;
+	if (conf->max_clients_per_uid != 0 &&
+	    u->conns >= conf->max_clients_per_uid)
+		return "clients_per_uid";
+	return NULL;
+}
+
 struct conn *
 server_adopt(struct server *srv, int fd)
 {
-	struct conn	*c;
+	struct peer	 peer;
+	struct user	*u;
+	const char	*limit;
+	uint64_t	 max;
 
 	if (evutil_make_socket_nonblocking(fd) == -1 ||
-	    (c = conn_create(srv, fd)) == NULL) {
+	    peer_from_socket(fd, &peer) == -1) {
+		log_warn("connection: peer credentials");
 		close(fd);
 		return NULL;
 	}
-	return c;
+	if ((u = user_get(&srv->users, peer.uid)) == NULL) {
+		log_warnx("connection: out of memory");
+		peer_finish(&peer);
+		close(fd);
+		return NULL;
+	}
+	if ((limit = server_admission(srv, &peer, u, &max)) != NULL) {
+		server_log_refusal(srv, &peer, limit);
+		server_refuse(srv, fd, limit, max);
+		user_put(u);
+		peer_finish(&peer);
+		return NULL;
+	}
+	/* conn_create takes peer and u, also when it fails */
+	return conn_create(srv, fd, &peer, u);
+}
+
+void
+server_shed_output(struct server *srv)
+{
+	struct conn	*c, *worst;
+	size_t		 dropped = 0;
+
+	while (srv->output_queued > srv->conf.max_output_bytes) {
+		worst = NULL;
+		TAILQ_FOREACH(c, &srv->conns, entry)
+			if (!c->closing && (worst == NULL ||
+			    conn_queued(c) > conn_queued(worst)))
+				worst = c;
+		if (worst == NULL || conn_queued(worst) == 0)
+			break;
+		log_warnx("client pid %ld uid %lu holds %zu bytes of unread "
+		    "output, the most of all (max_output_bytes %llu in all): "
+		    "dropped", (long)worst->peer.pid,
+		    (unsigned long)worst->peer.uid, conn_queued(worst),
+		    (unsigned long long)srv->conf.max_output_bytes);
+		conn_drop(worst);
+		dropped++;
+	}
+	/* What the dropped buffers held goes back to the system. */
+	if (dropped > 0)
+		malloc_trim(0);
 }
 
 static void
 server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	struct server	*srv = arg;
-
-	if (srv->nconns >= srv->conf.max_clients) {
-		log_notice("refused a connection: %zu clients (max_clients)",
-		    srv->nconns);
-		server_refuse(srv, fd);
-		return;
-	}
-	server_adopt(srv, fd);
+	server_adopt(arg, fd);
 }
 
 static void
@@ -223,7 +309,8 @@ server_bind(struct server *srv)
 		return -1;
 	}
 	umask(old);
-	if (listen(fd, 128) == -1) {
+	/* As systemd's socket units: bursts of connects do not see EAGAIN. */
+	if (listen(fd, SOMAXCONN) == -1) {
 		log_warn("listen %s", path);
 		unlink(path);
 		close(fd);

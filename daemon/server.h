@@ -8,6 +8,7 @@
 #include "conf.h"
 #include "lifecycle.h"
 #include "proto.h"
+#include "user.h"
 
 struct event_base;
 struct evconnlistener;
@@ -28,6 +29,10 @@ struct server {
 	struct event		*accept_timer;	/* re-enables accept after EMFILE */
 	struct conn_list	 conns;
 	size_t			 nconns;
+	struct user_registry	 users;		/* what each uid holds */
+	size_t			 output_queued;	/* all connections' unsent bytes */
+	int64_t			 refused_logged;	/* last refusal logged, usec */
+	uint64_t		 refused_quiet;	/* refusals not logged since */
 	uint64_t		 requests;
 	int64_t			 start_usec;
 	uid_t			 euid;
@@ -45,8 +50,20 @@ void	server_finish(struct server *);
 int	server_listen(struct server *, int fd);
 /* Stop listening; remove the socket file if the daemon made it. */
 void	server_unlisten(struct server *);
-/* Serve one already-connected socket (accept, tests, fuzzing). */
+/* Connections root may open beyond max_clients. */
+#define SERVER_ROOT_RESERVE	16
+
+/*
+ * Serve one already-connected socket (accept, tests, fuzzing), or refuse
+ * it with QuotaExceeded when the caller's uid or everyone is at a limit.
+ */
 struct conn *server_adopt(struct server *, int fd);
+
+/*
+ * All connections' queued output passed max_output_bytes: drop the ones
+ * holding the most until it fits, and give the memory back.
+ */
+void	server_shed_output(struct server *);
 
 /* Tell every watcher that may see it about a segment event. */
 void	server_notify(struct server *, enum proto_event,

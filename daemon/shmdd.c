@@ -40,6 +40,8 @@ struct shmdd {
 	int			 exit_code;
 };
 
+static void	shmdd_budget_fds(struct server *);
+
 static void
 shmdd_usage(FILE *f)
 {
@@ -233,22 +235,50 @@ shmdd_reload(evutil_socket_t sig, short what, void *arg)
 	conf_finish(&cfg);
 	log_set_level(d->srv.conf.log_level);
 	lifecycle_reconfigure(&d->srv.life);
+	shmdd_budget_fds(&d->srv);
 	log_info("reloaded %s", d->config_path);
 	notify_send("READY=1");
 }
 
-/* Room for max_clients connections and the daemon's own descriptors. */
-static void
-shmdd_raise_nofile(uint64_t max_clients)
+/* Descriptors the daemon keeps for itself (log, state, listener, ...). */
+#define SHMDD_OWN_FDS	64
+
+/* The soft descriptor limit raised to the hard one: what there is. */
+static rlim_t
+shmdd_raise_nofile(void)
 {
 	struct rlimit	rl;
-	rlim_t		want = (rlim_t)max_clients + 64;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
-		return;
-	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
-	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-		log_warn("setrlimit(RLIMIT_NOFILE)");
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("setrlimit(RLIMIT_NOFILE)");
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur;
+}
+
+/*
+ * Share the descriptors: every connection shmd may accept (root's
+ * reserve included) and its own come first; followed processes get the
+ * rest as pidfds, and are polled in /proc beyond that.
+ */
+static void
+shmdd_budget_fds(struct server *srv)
+{
+	rlim_t		nofile = shmdd_raise_nofile();
+	uint64_t	conns = srv->conf.max_clients + SERVER_ROOT_RESERVE +
+			    SHMDD_OWN_FDS;
+
+	procwatch_set_budget(&srv->life.procs, nofile > conns ?
+	    (size_t)(nofile - conns) : 0);
+	if (nofile < conns)
+		log_warnx("the descriptor limit (%llu) is below max_clients + "
+		    "%d: raise LimitNOFILE= or lower max_clients",
+		    (unsigned long long)nofile, SERVER_ROOT_RESERVE +
+		    SHMDD_OWN_FDS);
 }
 
 /* mkdir for one missing level; an existing directory is fine. */
@@ -348,7 +378,6 @@ shmdd_main(int argc, char **argv)
 	 */
 	if ((cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0)) != (locale_t)0)
 		uselocale(cloc);
-	shmdd_raise_nofile(cfg.max_clients);
 
 	if ((d.base = event_base_new()) == NULL) {
 		log_errx("cannot create the event loop");
@@ -361,6 +390,7 @@ shmdd_main(int argc, char **argv)
 		goto out;
 	}
 	conf_finish(&cfg);
+	shmdd_budget_fds(&d.srv);
 	if (state_open(&d.srv.life.state, d.srv.conf.state_dir, err,
 	    sizeof err) == -1) {
 		log_errx("state directory %s: %s", d.srv.conf.state_dir, err);

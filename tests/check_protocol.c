@@ -273,9 +273,26 @@ START_TEST(test_watch_raw)
 }
 END_TEST
 
+/* As uid 65534: a connection is refused, "clients" with max (arg). */
+static int
+nobody_refused(void *arg)
+{
+	struct json_object	*r;
+	int			 fd = raw_connect(d.socket), ok;
+
+	r = raw_recv(fd, 5000);
+	ok = r != NULL && reply_error(r) != NULL &&
+	    strcmp(reply_error(r), "io.shmd.QuotaExceeded") == 0 &&
+	    strcmp(reply_str(r, "limit"), "clients") == 0 &&
+	    reply_int(r, "max") == *(int *)arg;
+	json_object_put(r);
+	close(fd);
+	return ok ? 0 : 1;
+}
+
 START_TEST(test_max_clients)
 {
-	int			 fds[8], extra, i;
+	int			 fds[8 + 16], extra, i, max = 8;
 	struct json_object	*r;
 
 	/* max_clients is 8 */
@@ -283,6 +300,16 @@ START_TEST(test_max_clients)
 		fds[i] = raw_connect(d.socket);
 		ck_assert_int_ge(fds[i], 0);
 		r = raw_call(fds[i], "{\"method\":\"io.shmd.Status\"}");
+		json_object_put(r);
+	}
+	/* anyone but root is refused now */
+	if (getuid() == 0)
+		ck_assert_int_eq(as_nobody(nobody_refused, &max), 0);
+	/* root still gets in, up to 16 beyond it */
+	for (; getuid() == 0 && i < 8 + 16; i++) {
+		fds[i] = raw_connect(d.socket);
+		r = raw_call(fds[i], "{\"method\":\"io.shmd.Status\"}");
+		ck_assert_ptr_null(reply_error(r));
 		json_object_put(r);
 	}
 	extra = raw_connect(d.socket);
@@ -293,6 +320,8 @@ START_TEST(test_max_clients)
 	ck_assert_int_eq(reply_int(r, "max"), 8);
 	json_object_put(r);
 	ck_assert(raw_closed(extra, 5000));
+	while (i > 8)
+		close(fds[--i]);
 	close(extra);
 	close(fds[0]);
 	/* once one leaves, there is room again */
