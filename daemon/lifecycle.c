@@ -93,13 +93,7 @@ lifecycle_reconfigure(struct lifecycle *lc)
 void
 lifecycle_recorded_stat(const struct segment *seg, struct kshm_stat *st)
 {
-	memset(st, 0, sizeof *st);
-	st->shmid = seg->shmid;
-	st->key = seg->key;
-	st->uid = seg->uid;
-	st->gid = seg->gid;
-	st->mode = seg->mode;
-	st->size = seg->size;
+	segment_seen_stat(seg, st);
 }
 
 /*
@@ -205,6 +199,7 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 	seg->created_usec = realtime_usec();
 	seg->kernel_cpid = st->cpid;
 	seg->kernel_ctime = st->ctime;
+	segment_saw(seg, st);
 	if (req->lifetime == PROTO_LIFETIME_PROCESS &&
 	    proc_start_time(req->creator_pid, &seg->creator_start) == -1)
 		seg->creator_gone = 1;	/* reaped at the next sweep */
@@ -300,6 +295,7 @@ lifecycle_look(struct lifecycle *lc, struct segment *seg, struct kshm_stat *st)
 		lifecycle_gone(lc, seg);
 		return -1;
 	}
+	segment_saw(seg, st);
 	return 0;
 }
 

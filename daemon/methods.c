@@ -282,6 +282,15 @@ method_list(struct call *call)
 	for (seg = TAILQ_FIRST(&srv->life.registry.segments); seg != NULL;
 	    seg = next) {
 		next = TAILQ_NEXT(seg, entry);
+		/*
+		 * A cheap filter first: what the caller could not see when
+		 * shmd last looked (each full sweep, under a second ago) costs
+		 * it no system call, so a List costs little more for segments
+		 * it may not see.
+		 */
+		segment_seen_stat(seg, &st);
+		if (!perm_may_open(&call->conn->peer, seg->creator_uid, &st))
+			continue;
 		if (lifecycle_look(&srv->life, seg, &st) == -1)
 			continue;
 		if (!perm_may_open(&call->conn->peer, seg->creator_uid, &st))

@@ -63,8 +63,10 @@ reaper_check(struct reaper *r, struct segment *seg, int64_t now)
 	if (kshm_stat(seg->shmid, &st) == -1 ||
 	    !kshm_is(&st, seg->kernel_cpid, seg->size, seg->rmid_marked))
 		r->ops->gone(r->arg, seg);
-	else
+	else {
+		segment_saw(seg, &st);
 		reaper_apply(r, seg, &st, now);
+	}
 }
 
 /*
@@ -74,7 +76,7 @@ reaper_check(struct reaper *r, struct segment *seg, int64_t now)
  * This loop is what idle shmd spends its time on.
  */
 static void
-reaper_poll(struct reaper *r, int64_t now)
+reaper_poll(struct reaper *r, int full, int64_t now)
 {
 	struct registry		*reg = r->reg;
 	struct registry_poll	*p;
@@ -87,8 +89,12 @@ reaper_poll(struct reaper *r, int64_t now)
 		if (kshm_stat(p->shmid, &st) == -1 ||
 		    !kshm_is(&st, p->cpid, p->size, 0))
 			r->ops->gone(r->arg, p->seg);
-		else if (st.nattch == 0 || st.key == 0)
-			reaper_apply(r, p->seg, &st, now);
+		else {
+			if (full)
+				segment_saw(p->seg, &st);
+			if (st.nattch == 0 || st.key == 0)
+				reaper_apply(r, p->seg, &st, now);
+		}
 	}
 }
 
@@ -97,7 +103,7 @@ reaper_sweep(struct reaper *r, int full, int64_t now)
 {
 	struct segment	*seg, *next;
 
-	reaper_poll(r, now);
+	reaper_poll(r, full, now);
 	/* The others at full sweeps, and "process" ones not followed yet. */
 	if (!full && !r->unfollowed)
 		return;

@@ -47,8 +47,10 @@ recover_verify(struct state_loaded *l)
 	for (seg = TAILQ_FIRST(&l->segments->segments); seg != NULL;
 	    seg = next) {
 		next = TAILQ_NEXT(seg, entry);
-		if (kshm_stat(seg->shmid, &st) == 0 && recover_same(seg, &st))
+		if (kshm_stat(seg->shmid, &st) == 0 && recover_same(seg, &st)) {
+			segment_saw(seg, &st);
 			continue;
+		}
 		log_notice("recovery: %s (shmid %d) was removed while shmd "
 		    "was down", seg->name, seg->shmid);
 		registry_remove(l->segments, seg);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kshm.h"
 #include "registry.h"
 
 static int
@@ -125,6 +126,26 @@ segment_destroy(struct segment *seg)
 		return;
 	free(seg->name);
 	free(seg);
+}
+
+void
+segment_saw(struct segment *seg, const struct kshm_stat *st)
+{
+	seg->seen_uid = st->uid;
+	seg->seen_gid = st->gid;
+	seg->seen_mode = st->mode;
+}
+
+void
+segment_seen_stat(const struct segment *seg, struct kshm_stat *st)
+{
+	memset(st, 0, sizeof *st);
+	st->shmid = seg->shmid;
+	st->key = seg->key;
+	st->uid = seg->seen_uid;
+	st->gid = seg->seen_gid;
+	st->mode = seg->seen_mode;
+	st->size = seg->size;
 }
 
 int

@@ -32,6 +32,10 @@ struct segment {
 	size_t			 poll;		/* its index in polls, plus 1; 0: none */
 	struct procwatch	*watch;		/* the creator, for "process" */
 	int			 creator_gone;	/* it exited: reap */
+	/* What shmd last saw the kernel hold (IPC_SET may change it). */
+	uid_t			 seen_uid;
+	gid_t			 seen_gid;
+	unsigned		 seen_mode;
 };
 
 TAILQ_HEAD(segment_list, segment);
@@ -72,6 +76,11 @@ void	registry_finish(struct registry *);
 /* A new record (not yet in the registry); NULL when out of memory. */
 struct segment *segment_create(const char *name);
 void	segment_destroy(struct segment *);
+/* Remember the owner and mode the kernel shows now (st). */
+struct kshm_stat;
+void	segment_saw(struct segment *, const struct kshm_stat *st);
+/* What shmd last saw, as a kshm_stat for the permission rules. */
+void	segment_seen_stat(const struct segment *, struct kshm_stat *st);
 
 /* 0, or -1 when out of memory or the name is taken (errno EEXIST). */
 int	registry_add(struct registry *, struct segment *);

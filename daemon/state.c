@@ -383,6 +383,9 @@ state_parse_segment(struct json_object *o)
 	seg->created_usec = v[10];
 	seg->kernel_cpid = (pid_t)v[11];
 	seg->kernel_ctime = v[12];
+	seg->seen_uid = seg->uid;
+	seg->seen_gid = seg->gid;
+	seg->seen_mode = seg->mode;
 	return seg;
 }
 
