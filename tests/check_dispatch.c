@@ -391,6 +391,56 @@ START_TEST(test_oneway_and_pipelining)
 }
 END_TEST
 
+/* Replies waiting on fd now (NUL-terminated messages), read without waiting. */
+static int
+count_replies(int fd)
+{
+	char	buf[65536];
+	ssize_t	n;
+	int	count = 0, i;
+
+	while ((n = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0)
+		for (i = 0; i < n; i++)
+			count += buf[i] == '\0';
+	return count;
+}
+
+/*
+ * One connection's pipelined calls take a bounded share of a turn of the
+ * event loop: another connection's call is answered in the same turn.
+ */
+START_TEST(test_fair_turns)
+{
+	static char	 flood[300 * 32];
+	const char	 status[] = "{\"method\":\"io.shmd.Status\"}";
+	size_t		 len = 0;
+	int		 sv[2], i, got, total;
+
+	for (i = 0; i < 300; i++) {
+		memcpy(flood + len, status, sizeof status);
+		len += sizeof status;
+	}
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
+	    0);
+	ck_assert_ptr_nonnull(server_adopt(&srv, sv[0]));
+	raw_send(cfd, flood, len);		/* 300 calls at once */
+	raw_send(sv[1], status, sizeof status);	/* one, on another connection */
+	event_base_loop(base, EVLOOP_ONCE);
+	/* the flood got its share, no more; the other was answered */
+	got = count_replies(cfd);
+	ck_assert_int_ge(got, 1);
+	ck_assert_int_le(got, CONN_TURN_CALLS);
+	ck_assert_int_eq(count_replies(sv[1]), 1);
+	/* and the flood is answered in full over the next turns, in order */
+	for (total = got, i = 0; i < 1000 && total < 300; i++) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		total += count_replies(cfd);
+	}
+	ck_assert_int_eq(total, 300);
+	close(sv[1]);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -408,6 +458,7 @@ main(void)
 	tcase_add_test(tc, test_quotas_leave_nothing);
 	tcase_add_test(tc, test_status_and_info);
 	tcase_add_test(tc, test_oneway_and_pipelining);
+	tcase_add_test(tc, test_fair_turns);
 	tcase_add_checked_fixture(tk, setup_small, teardown);
 	tcase_add_test(tk, test_keys_run_out);
 	suite_add_tcase(s, tc);

@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -409,6 +410,345 @@ START_TEST(test_system_limits)
 }
 END_TEST
 
+
+/* ------------------------------------- issue: no user can take shmd down */
+
+/* Run fn(arg) in a child as uid and gid `uid`; its exit status. */
+static int
+as_uid(uid_t uid, int (*fn)(void *), void *arg)
+{
+	pid_t	pid = fork();
+	int	status;
+
+	if (pid == 0) {
+		if (setgroups(0, NULL) == -1 || setgid(uid) == -1 ||
+		    setuid(uid) == -1)
+			_exit(77);
+		_exit(fn(arg));
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* A Status call on a new connection is answered: 0, else 1. */
+static int
+served(void *arg)
+{
+	int			 fd = raw_connect(d.socket);
+	struct json_object	*r;
+	int			 ok;
+
+	raw_send_msg(fd, "{\"method\":\"io.shmd.Status\"}");
+	r = raw_recv(fd, 5000);
+	ok = r != NULL && reply_error(r) == NULL;
+	json_object_put(r);
+	close(fd);
+	return ok ? 0 : 1;
+}
+
+/*
+ * As uid 65534: hold max_clients_per_uid (8) connections, see the next
+ * one refused, tell the parent (fds[1]) and hold them until it is done.
+ */
+static int
+hog_connections(void *arg)
+{
+	int			*pfd = arg, fds[9], i, ok = 1;
+	struct json_object	*r;
+	char			 b = 0;
+
+	for (i = 0; i < 8; i++) {
+		fds[i] = raw_connect(d.socket);
+		raw_send_msg(fds[i], "{\"method\":\"io.shmd.Status\"}");
+		r = raw_recv(fds[i], 5000);
+		ok &= r != NULL && reply_error(r) == NULL;
+		json_object_put(r);
+	}
+	fds[8] = raw_connect(d.socket);
+	r = raw_recv(fds[8], 5000);
+	ok &= r != NULL && reply_error(r) != NULL &&
+	    strcmp(reply_error(r), "io.shmd.QuotaExceeded") == 0 &&
+	    strcmp(reply_str(r, "limit"), "clients_per_uid") == 0 &&
+	    reply_int(r, "max") == 8;
+	json_object_put(r);
+	if (write(pfd[1], &b, 1) != 1 || read(pfd[0], &b, 1) != 1)
+		ok = 0;
+	return ok ? 0 : 1;
+}
+
+/* 1. One uid cannot take every connection: others and root are served. */
+START_TEST(test_connections_per_uid)
+{
+	int	up[2], down[2], status;
+	int	childfds[2];
+	pid_t	pid;
+	char	b = 0;
+
+	testd_cleanup(&d);
+	testd_start(&d, "--max-clients=64", "--max-clients-per-uid=8", NULL);
+	ck_assert_int_eq(pipe(up), 0);
+	ck_assert_int_eq(pipe(down), 0);
+	pid = fork();
+	if (pid == 0) {
+		childfds[0] = down[0];
+		childfds[1] = up[1];
+		_exit(as_uid(65534, hog_connections, childfds));
+	}
+	ck_assert_int_eq(read(up[0], &b, 1), 1);
+	/* while uid 65534 holds its share: root, and another uid, get in */
+	testd_assert_serves(&d);
+	ck_assert_int_eq(as_uid(1, served, NULL), 0);
+	ck_assert_int_eq(write(down[1], &b, 1), 1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* and once it has left, it gets in again */
+	ck_assert_int_eq(as_uid(65534, served, NULL), 0);
+}
+END_TEST
+
+/* 6. 300 non-blocking connects at once, while shmd is busy: no EAGAIN. */
+START_TEST(test_burst_of_connections)
+{
+	static int		 fds[300];
+	struct json_object	*r;
+	int			 i, again = 0;
+
+	ck_assert_int_eq(kill(d.pid, SIGSTOP), 0);
+	for (i = 0; i < 300; i++) {
+		struct sockaddr_un	sun;
+
+		fds[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		ck_assert_int_ge(fds[i], 0);
+		memset(&sun, 0, sizeof sun);
+		sun.sun_family = AF_UNIX;
+		ck_assert_uint_lt(strlen(d.socket), sizeof sun.sun_path);
+		memcpy(sun.sun_path, d.socket, strlen(d.socket));
+		if (connect(fds[i], (struct sockaddr *)&sun, sizeof sun) == -1)
+			again += errno == EAGAIN;
+	}
+	ck_assert_int_eq(kill(d.pid, SIGCONT), 0);
+	ck_assert_int_eq(again, 0);
+	for (i = 0; i < 300; i++) {
+		int fl = fcntl(fds[i], F_GETFL);
+
+		fcntl(fds[i], F_SETFL, fl & ~O_NONBLOCK);
+		raw_send_msg(fds[i], "{\"method\":\"io.shmd.Status\"}");
+		r = raw_recv(fds[i], 5000);
+		ck_assert_ptr_nonnull(r);
+		ck_assert_ptr_null(reply_error(r));
+		json_object_put(r);
+		close(fds[i]);
+	}
+}
+END_TEST
+
+/* Events read by a watcher until it has seen n, or 10 s pass: how many. */
+static int
+watch_count(int fd, int n)
+{
+	struct json_object	*r;
+	int			 seen = 0;
+
+	while (seen < n && (r = raw_recv(fd, 10000)) != NULL) {
+		seen++;
+		json_object_put(r);
+	}
+	return seen;
+}
+
+/*
+ * 4. Watchers that never read, under a burst of events: the daemon's
+ * queued output stays under max_output_bytes; those holding the most are
+ * dropped, a watcher that reads keeps all its events, others are served.
+ */
+START_TEST(test_silent_watchers)
+{
+	static int		 silent[40];
+	struct json_object	*r;
+	char			 name[300], msg[600], *log;
+	int			 i, c, fds[2], small = 4096, dropped = 0;
+	int			 reader_fd, got;
+	pid_t		 reader;
+	long		 before, peak = 0, rss;
+	const int	 cycles = 1500;
+
+	testd_cleanup(&d);
+	testd_start(&d, "--max-output-bytes=2M", NULL);
+	before = daemon_rss_kb();
+	for (i = 0; i < 40; i++) {
+		silent[i] = raw_connect(d.socket);
+		setsockopt(silent[i], SOL_SOCKET, SO_RCVBUF, &small,
+		    sizeof small);
+		raw_send_msg(silent[i], "{\"method\":\"io.shmd.Watch\","
+		    "\"more\":true}");
+		json_object_put(raw_recv(silent[i], 5000));	/* ready */
+	}
+	/* a watcher that reads, in a child: how many events it saw */
+	ck_assert_int_eq(pipe(fds), 0);
+	reader_fd = raw_connect(d.socket);
+	raw_send_msg(reader_fd, "{\"method\":\"io.shmd.Watch\",\"more\":true}");
+	json_object_put(raw_recv(reader_fd, 5000));
+	reader = fork();
+	if (reader == 0) {
+		got = watch_count(reader_fd, 2 * cycles);
+		_exit(write(fds[1], &got, sizeof got) == sizeof got ? 0 : 1);
+	}
+	close(reader_fd);
+	/* the burst: long names, so events are big */
+	memset(name, 'w', sizeof name);
+	c = raw_connect(d.socket);
+	for (i = 0; i < cycles; i++) {
+		snprintf(msg, sizeof msg, "{\"method\":\"io.shmd.Create\","
+		    "\"parameters\":{\"name\":\"%.200s.%d\",\"size\":64,"
+		    "\"key\":0,\"lifetime\":\"persistent\"}}", name, i);
+		r = raw_call(c, msg);
+		ck_assert_ptr_null(reply_error(r));
+		json_object_put(r);
+		snprintf(msg, sizeof msg, "{\"method\":\"io.shmd.Destroy\","
+		    "\"parameters\":{\"name\":\"%.200s.%d\"}}", name, i);
+		r = raw_call(c, msg);
+		ck_assert_ptr_null(reply_error(r));
+		json_object_put(r);
+		if (i % 100 == 0 && (rss = daemon_rss_kb()) > peak)
+			peak = rss;
+	}
+	close(c);
+	/* the reader saw every event */
+	ck_assert_int_eq(read(fds[0], &got, sizeof got), sizeof got);
+	waitpid(reader, NULL, 0);
+	ck_assert_int_eq(got, 2 * cycles);
+	/* silent ones were dropped, the biggest first */
+	for (i = 0; i < 40; i++) {
+		dropped += raw_closed(silent[i], 100);
+		close(silent[i]);
+	}
+	ck_assert_int_gt(dropped, 0);
+	log = read_file(d.log);
+	ck_assert_ptr_nonnull(strstr(log, "the most of all"));
+	free(log);
+	testd_assert_serves(&d);
+	/* AddressSanitizer's quarantine keeps freed memory: no bound there. */
+	if (getenv("SHMD_SANITIZED") == NULL)
+		ck_assert_msg(peak - before < 24 * 1024,
+		    "RSS grew from %ld to %ld kB", before, peak);
+}
+END_TEST
+
+/*
+ * 5. A List reply over 8 MiB (20,000 segments with long names, in an IPC
+ * namespace of the test's own with shmmni raised) reaches a client that
+ * reads it: shmdctl ls succeeds.
+ */
+START_TEST(test_big_reply)
+{
+	char			 msg[600], name[240], *out;
+	struct json_object	*r;
+	int			 i, j, c, n = 20000, batch = 500;
+
+	if (unshare(CLONE_NEWIPC) == -1) {
+		fprintf(stderr, "no IPC namespace (%s): skipped\n",
+		    strerror(errno));
+		return;
+	}
+	write_sysctl("/proc/sys/kernel/shmmni", "32768");
+	testd_start(&d, NULL);
+	memset(name, 'b', sizeof name - 1);
+	name[sizeof name - 1] = '\0';
+	c = raw_connect(d.socket);
+	for (i = 0; i < n; i += batch) {
+		for (j = i; j < i + batch; j++) {
+			snprintf(msg, sizeof msg, "{\"method\":\"io.shmd.Create\","
+			    "\"parameters\":{\"name\":\"%.220s.%d\",\"size\":1,"
+			    "\"key\":0,\"lifetime\":\"persistent\"}}", name, j);
+			raw_send_msg(c, msg);
+		}
+		for (j = i; j < i + batch; j++) {
+			r = raw_recv(c, 10000);
+			ck_assert_ptr_nonnull(r);
+			ck_assert_ptr_null(reply_error(r));
+			json_object_put(r);
+		}
+	}
+	close(c);
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "ls", "--json", NULL), 0);
+	ck_assert_uint_gt(strlen(out), 8u << 20);
+	free(out);
+	testd_assert_serves(&d);
+	/* the namespace, and every segment in it, goes with the daemon */
+	testd_cleanup(&d);
+}
+END_TEST
+
+/*
+ * 2. Creators beyond the descriptor budget are followed by polling /proc:
+ * with a hard limit of 256 descriptors and max_clients 64, 150 processes
+ * each create a "process" segment; a root connection is served meanwhile
+ * and every segment is reaped after its creator exits.
+ */
+START_TEST(test_creators_beyond_descriptors)
+{
+	struct rlimit		 rl = { 256, 256 };
+	struct shmd_conn	*c;
+	struct shmd_segment	*segs;
+	size_t			 n = 1;
+	pid_t			 kids[150];
+	int			 go[2], done[2], i, ok = 0;
+	char			 b;
+
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	testd_cleanup(&d);
+	testd_start(&d, "--max-clients=64", "--max-clients-per-uid=0", NULL);
+	ck_assert_int_eq(pipe(go), 0);
+	ck_assert_int_eq(pipe(done), 0);
+	for (i = 0; i < 150; i++) {
+		if ((kids[i] = fork()) == 0) {
+			struct shmd_conn		*cc;
+			struct shmd_create_options	 o;
+			char				 name[32];
+			int				 rc;
+
+			close(go[1]);
+			shmd_create_options_init(&o);
+			o.lifetime = SHMD_LIFETIME_PROCESS;
+			snprintf(name, sizeof name, "fd.%d", i);
+			rc = shmd_connect(d.socket, &cc);
+			if (rc == SHMD_OK)
+				rc = shmd_create(cc, name, 64, &o, NULL);
+			if (rc == SHMD_OK)
+				shmd_disconnect(cc);
+			b = rc == SHMD_OK;
+			if (write(done[1], &b, 1) != 1)
+				_exit(1);
+			/* live until the parent says go */
+			if (read(go[0], &b, 1) < 0)
+				_exit(1);
+			_exit(0);
+		}
+	}
+	close(go[0]);
+	for (i = 0; i < 150; i++) {
+		ck_assert_int_eq(read(done[0], &b, 1), 1);
+		ok += b;
+	}
+	ck_assert_int_eq(ok, 150);
+	testd_assert_serves(&d);
+	close(go[1]);	/* every creator exits */
+	for (i = 0; i < 150; i++)
+		waitpid(kids[i], NULL, 0);
+	ck_assert_int_eq(shmd_connect(d.socket, &c), SHMD_OK);
+	for (i = 0; i < 300 && n > 0; i++) {
+		ck_assert_int_eq(shmd_list(c, &segs, &n), SHMD_OK);
+		shmd_free(segs);
+		if (n > 0)
+			usleep(10000);
+	}
+	ck_assert_uint_eq(n, 0);
+	shmd_disconnect(c);
+	ck_assert_int_eq(kernel_count_by_cpid(d.pid), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -423,15 +763,20 @@ main(void)
 	tcase_add_test(tc, test_client_never_reads);
 	tcase_add_test(tc, test_out_of_descriptors);
 	tcase_add_test(tc, test_thousands_of_connections);
+	tcase_add_test(tc, test_burst_of_connections);
+	tcase_add_test(tc, test_silent_watchers);
+	tcase_add_test(tc, test_creators_beyond_descriptors);
 	suite_add_tcase(s, tc);
 	if (getuid() == 0) {
 		tcase_add_checked_fixture(tp, start, stop);
 		tcase_set_timeout(tp, 60);
 		tcase_add_test(tp, test_groups);
 		tcase_add_test(tp, test_quota_until_refused);
+		tcase_add_test(tp, test_connections_per_uid);
 		suite_add_tcase(s, tp);
 		tcase_set_timeout(tn, 60);
 		tcase_add_test(tn, test_system_limits);
+		tcase_add_test(tn, test_big_reply);
 		suite_add_tcase(s, tn);
 	}
 	return run_suite(s);
