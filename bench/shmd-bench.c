@@ -479,6 +479,109 @@ reap_ms(struct cli *w, void *addr, const char *name, int phase_us)
 	}
 }
 
+/* ------------------------------------------------------------ fairness */
+
+/* A flooder: pipelines List calls, 64 at a time, until killed. */
+static void
+list_flood(void)
+{
+	static struct cli	c;
+	const char		m[] = "{\"method\":\"io.shmd.List\"}";
+	char			burst[sizeof m * 64];
+	int			i;
+
+	/* as the hostile local user: another uid, when there is one */
+	if (geteuid() == 0 && (setgid(65534) == -1 || setuid(65534) == -1))
+		_exit(1);
+	for (i = 0; i < 64; i++)
+		memcpy(burst + i * sizeof m, m, sizeof m);
+	if (cli_connect(&c, B.sock) == -1)
+		_exit(1);
+	for (;;) {
+		if (send(c.fd, burst, sizeof burst, MSG_NOSIGNAL) !=
+		    (ssize_t)sizeof burst)
+			_exit(0);
+		for (i = 0; i < 64; i++)
+			if (cli_call(&c, "", 0) < 0)
+				_exit(0);
+	}
+}
+
+/* Status round trips on another connection during a List flood: p50, max. */
+static void
+flood_latency(int n, double *p50, double *max, double *q50, double *qmax)
+{
+	const char	m[] = "{\"method\":\"io.shmd.Status\"}";
+	double		*v = malloc(sizeof *v * (size_t)n), t;
+	struct cli	*c = malloc(sizeof *c);
+	pid_t		 pid;
+	int		 i, round;
+
+	for (round = 0; round < 2; round++) {
+		pid = -1;
+		if (round == 1 && (pid = fork()) == 0)
+			list_flood();
+		if (cli_connect(c, B.sock) == -1)
+			die("connect");
+		usleep(100000);
+		for (i = 0; i < n; i++) {
+			t = now_us();
+			if (cli_call(c, m, sizeof m) < 0)
+				die("status");
+			v[i] = now_us() - t;
+			usleep(200);
+		}
+		close(c->fd);
+		if (pid > 0)
+			shmd_kill(pid, SIGKILL);
+		*(round ? p50 : q50) = pct(v, n, 50);
+		*(round ? max : qmax) = pct(v, n, 100);
+	}
+	free(v);
+	free(c);
+}
+
+/* RSS growth (kB) with `watchers` connections that never read, under a burst. */
+static long
+silent_watchers_kb(pid_t spid, int watchers, int cycles)
+{
+	const char	 w[] = "{\"method\":\"io.shmd.Watch\",\"more\":true}";
+	struct cli	*c = malloc(sizeof *c);
+	int		*fds = calloc((size_t)watchers, sizeof *fds), i, small = 4096;
+	char		 msg[512], name[220];
+	long		 before = rss_kb(spid), peak = before, r;
+
+	memset(name, 'w', sizeof name - 1);
+	name[sizeof name - 1] = '\0';
+	for (i = 0; i < watchers; i++) {
+		if (cli_connect(c, B.sock) == -1)
+			die("connect");
+		setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+		if (cli_call(c, w, sizeof w) < 0)
+			die("watch");
+		fds[i] = c->fd;
+	}
+	if (cli_connect(c, B.sock) == -1)
+		die("connect");
+	for (i = 0; i < cycles; i++) {
+		snprintf(msg, sizeof msg, "{\"method\":\"io.shmd.Create\","
+		    "\"parameters\":{\"name\":\"%s.%d\",\"size\":64,\"key\":0,"
+		    "\"lifetime\":\"persistent\"}}", name, i);
+		cli_call(c, msg, strlen(msg) + 1);
+		snprintf(msg, sizeof msg, "{\"method\":\"io.shmd.Destroy\","
+		    "\"parameters\":{\"name\":\"%s.%d\"}}", name, i);
+		cli_call(c, msg, strlen(msg) + 1);
+		if (i % 100 == 0 && (r = rss_kb(spid)) > peak)
+			peak = r;
+	}
+	close(c->fd);
+	for (i = 0; i < watchers; i++)
+		close(fds[i]);
+	free(fds);
+	free(c);
+	return peak - before;
+}
+
 static void
 row(const char *what, const char *value, const char *target, int ok)
 {
@@ -806,6 +909,21 @@ main(int argc, char **argv)
 
 	/* clean up: the segments go with their daemon's records */
 	spid = shmd_start();
+	{
+		double	fp50, fmax, qp50, qmax;
+		long	kb;
+
+		flood_latency(B.quick ? 50 : 500, &fp50, &fmax, &qp50, &qmax);
+		snprintf(v, sizeof v, "p50 %.0f us, max %.1f ms (quiet: p50 "
+		    "%.0f us, max %.1f ms)", fp50, fmax / 1000, qp50,
+		    qmax / 1000);
+		row("another client's Status during a List flood", v,
+		    "max <= 50 ms", fmax <= 50000);
+		kb = silent_watchers_kb(spid, 100, B.quick ? 200 : 3000);
+		snprintf(v, sizeof v, "RSS +%.1f MiB", kb / 1024.0);
+		row("shmd: 100 silent watchers, burst of events", v,
+		    "<= 64 MiB (max_output_bytes)", kb <= 64 * 1024 + 8192);
+	}
 	for (i = 0; i < B.segments; i++)
 		if (maps[i] != NULL)
 			shmdt(maps[i]);

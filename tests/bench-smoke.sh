@@ -7,3 +7,5 @@ out=$("$b/bench/shmd-bench" --quick --segments 50 --shmd "$b/daemon/shmd" \
 echo "$out"
 echo "$out" | grep -q "shmd: Open p50"
 echo "$out" | grep -q "recovered"
+echo "$out" | grep -q "during a List flood"
+echo "$out" | grep -q "silent watchers"
