@@ -413,24 +413,6 @@ END_TEST
 
 /* ------------------------------------- issue: no user can take shmd down */
 
-/* Run fn(arg) in a child as uid and gid `uid`; its exit status. */
-static int
-as_uid(uid_t uid, int (*fn)(void *), void *arg)
-{
-	pid_t	pid = fork();
-	int	status;
-
-	if (pid == 0) {
-		if (setgroups(0, NULL) == -1 || setgid(uid) == -1 ||
-		    setuid(uid) == -1)
-			_exit(77);
-		_exit(fn(arg));
-	}
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
-}
-
 /* A Status call on a new connection is answered: 0, else 1. */
 static int
 served(void *arg)

@@ -573,7 +573,7 @@ nobody_can_run(const char *relpath)
 }
 
 int
-as_nobody(int (*fn)(void *), void *arg)
+as_uid(uid_t uid, int (*fn)(void *), void *arg)
 {
 	pid_t	pid;
 	int	status;
@@ -581,14 +581,20 @@ as_nobody(int (*fn)(void *), void *arg)
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		if (setgroups(0, NULL) == -1 || setgid(65534) == -1 ||
-		    setuid(65534) == -1)
+		if (setgroups(0, NULL) == -1 || setgid(uid) == -1 ||
+		    setuid(uid) == -1)
 			_exit(99);
 		_exit(fn(arg));
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status));
 	return WEXITSTATUS(status);
+}
+
+int
+as_nobody(int (*fn)(void *), void *arg)
+{
+	return as_uid(65534, fn, arg);
 }
 
 /* Everything a descriptor gives until end of file, NUL-terminated. */

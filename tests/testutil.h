@@ -90,6 +90,8 @@ int	nobody_can_run(const char *relpath);
 
 /* Run fn(arg) in a child as uid/gid 65534; returns its exit status. */
 int	as_nobody(int (*fn)(void *), void *arg);
+/* The same as uid and gid uid. */
+int	as_uid(uid_t uid, int (*fn)(void *), void *arg);
 
 /* Run a command; its stdout (malloc'd) and exit status. */
 int	run_cmd(char **out, const char *input, const char *const argv[]);
