@@ -90,10 +90,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < 4 && srv.nconns > 0; i++)
 		event_base_loop(base, EVLOOP_NONBLOCK);
 	/* Leave nothing for the next input. */
-	while ((seg = TAILQ_FIRST(&srv.registry.segments)) != NULL) {
-		kshm_remove(seg->shmid);
-		server_recorded_stat(seg, &st);
-		server_forget(&srv, seg, PROTO_EVENT_DESTROYED, &st);
+	while ((seg = TAILQ_FIRST(&srv.life.registry.segments)) != NULL) {
+		lifecycle_recorded_stat(seg, &st);
+		if (lifecycle_destroy(&srv.life, seg, &st) == -1)
+			abort();
 	}
 	if (srv.nconns != 0)
 		abort();	/* a connection outlived its socket */
