@@ -448,6 +448,35 @@ shmd_create_options_init(struct shmd_create_options *o)
 	o->mode = 0600;
 }
 
+/* Whether this process may create name (PROTOCOL.md's reserved names). */
+static int
+shmd_may_name(const char *name)
+{
+	gid_t		groups[256];
+	uint32_t	id;
+	int		n, i;
+
+	if (geteuid() == 0)
+		return 1;
+	switch (proto_name_reserved(name, &id)) {
+	case PROTO_RESERVED_NONE:
+		return 1;
+	case PROTO_RESERVED_UID:
+		return geteuid() == (uid_t)id;
+	case PROTO_RESERVED_GID:
+		if (getegid() == (gid_t)id)
+			return 1;
+		/* more groups than fit: let the daemon decide */
+		if ((n = getgroups(256, groups)) == -1)
+			return 1;
+		for (i = 0; i < n; i++)
+			if (groups[i] == (gid_t)id)
+				return 1;
+		return 0;
+	}
+	return 1;
+}
+
 SHMD_EXPORT int
 shmd_create(struct shmd_conn *c, const char *name, uint64_t size,
     const struct shmd_create_options *o, struct shmd_segment *out)
@@ -459,6 +488,9 @@ shmd_create(struct shmd_conn *c, const char *name, uint64_t size,
 	if (o != NULL && (o->lifetime < SHMD_LIFETIME_DETACH ||
 	    o->lifetime > SHMD_LIFETIME_PERSISTENT))
 		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, "lifetime");
+	if (!shmd_may_name(name))
+		return shmd_fail(c, SHMD_ERR_PERMISSION_DENIED,
+		    "the name is reserved to another user or group");
 	if ((p = shmd_name_params(name)) == NULL ||
 	    json_add_int(p, "size", (int64_t)size) == -1 ||
 	    (o != NULL && o->lifetime != SHMD_LIFETIME_DETACH &&

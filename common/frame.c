@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -39,6 +40,47 @@ frame_decode(const char *msg, size_t len, struct json_object **out,
 }
 
 int
+frame_utf8_valid(const char *text, size_t len)
+{
+	const unsigned char	*s = (const unsigned char *)text;
+	uint32_t		 cp, min;
+	size_t			 i = 0, n, k;
+
+	while (i < len) {
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (s[i] >= 0xc2 && s[i] <= 0xdf) {
+			n = 1;
+			cp = s[i] & 0x1f;
+			min = 0x80;
+		} else if ((s[i] & 0xf0) == 0xe0) {
+			n = 2;
+			cp = s[i] & 0x0f;
+			min = 0x800;
+		} else if (s[i] >= 0xf0 && s[i] <= 0xf4) {
+			n = 3;
+			cp = s[i] & 0x07;
+			min = 0x10000;
+		} else
+			return 0;	/* a continuation byte, C0, C1, F5..FF */
+		if (len - i <= n)
+			return 0;
+		for (k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		/* overlong forms, surrogates, beyond U+10FFFF */
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
+int
 frame_decode_with(struct json_tokener *tok, const char *msg, size_t len,
     struct json_object **out, char *reason, size_t reasonlen)
 {
@@ -49,6 +91,11 @@ frame_decode_with(struct json_tokener *tok, const char *msg, size_t len,
 	*out = NULL;
 	if (len > (size_t)INT32_MAX - 1) {
 		snprintf(reason, reasonlen, "message too long");
+		return -1;
+	}
+	/* RFC 3629, strictly: json-c lets overlong forms and surrogates by. */
+	if (!frame_utf8_valid(msg, len)) {
+		snprintf(reason, reasonlen, "invalid UTF-8");
 		return -1;
 	}
 	json_tokener_reset(tok);

@@ -15,7 +15,14 @@ struct json_tokener;
 #define FRAME_DEFAULT_MAX	65536
 
 /*
- * Parse one message (without its NUL) into a JSON object. Returns 0 and a
+ * Whether len bytes are UTF-8 as RFC 3629 has it: no overlong forms, no
+ * encoded surrogates, nothing above U+10FFFF. 1 or 0.
+ */
+int	frame_utf8_valid(const char *text, size_t len);
+
+/*
+ * Parse one message (without its NUL) into a JSON object; text that is
+ * not valid UTF-8 is refused before it is parsed. Returns 0 and a
  * new reference in *out, or -1 with a human-readable reason.
  */
 int	frame_decode(const char *msg, size_t len, struct json_object **out,

@@ -63,15 +63,39 @@ log_level_name(enum log_level level)
 	return "?";
 }
 
+/*
+ * Control characters as \xNN: text a client sent (a method name, say)
+ * can neither end a line nor start a forged one. One event, one line.
+ */
+static void
+log_escape(const char *in, char *out, size_t outlen)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*s = (const unsigned char *)in;
+	size_t			 o = 0;
+
+	for (; *s != '\0' && o + 5 < outlen; s++) {
+		if (*s < 0x20 || *s == 0x7f) {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[*s >> 4];
+			out[o++] = hex[*s & 0xf];
+		} else
+			out[o++] = (char)*s;
+	}
+	out[o] = '\0';
+}
+
 static void
 log_vwrite(enum log_level level, const char *suffix, const char *fmt,
     va_list ap)
 {
-	char	line[1024];
+	char	raw[1024], line[4 * sizeof raw];
 
 	if (level > log_current)
 		return;
-	vsnprintf(line, sizeof line, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	log_escape(raw, line, sizeof line);
 	if (log_journal)
 		fprintf(stderr, "<%d>%s%s%s\n", (int)level, line,
 		    suffix ? ": " : "", suffix ? suffix : "");

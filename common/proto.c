@@ -112,3 +112,31 @@ proto_name_valid(const char *name)
 		return -1;
 	return 0;
 }
+
+enum proto_reserved
+proto_name_reserved(const char *name, uint32_t *id)
+{
+	enum proto_reserved	 kind;
+	const char		*p;
+	uint64_t		 v = 0;
+
+	if (strncmp(name, "uid:", 4) == 0)
+		kind = PROTO_RESERVED_UID;
+	else if (strncmp(name, "gid:", 4) == 0)
+		kind = PROTO_RESERVED_GID;
+	else
+		return PROTO_RESERVED_NONE;
+	p = name + 4;
+	/* N: decimal digits, no leading zero (but "0" itself) */
+	if (*p < '0' || *p > '9' || (p[0] == '0' && p[1] >= '0' && p[1] <= '9'))
+		return PROTO_RESERVED_NONE;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (uint64_t)(*p - '0');
+		if (v > UINT32_MAX)
+			return PROTO_RESERVED_NONE;
+	}
+	if (*p != '\0' && *p != '/')
+		return PROTO_RESERVED_NONE;
+	*id = (uint32_t)v;
+	return kind;
+}

@@ -5,6 +5,8 @@
 #ifndef SHMD_PROTO_H
 #define SHMD_PROTO_H
 
+#include <stdint.h>
+
 #define PROTO_INTERFACE		"io.shmd"
 #define PROTO_SERVICE_INTERFACE	"org.varlink.service"
 #define PROTO_DEFAULT_SOCKET	"/run/shmd/shmd.sock"
@@ -64,5 +66,19 @@ int		 proto_event_parse(const char *, enum proto_event *);
 
 /* 0 when a segment name is valid: 1..255 bytes of [A-Za-z0-9._:@/-], no leading '-'. */
 int		 proto_name_valid(const char *);
+
+/* Whom a name is reserved to (PROTOCOL.md, "Reserved names"). */
+enum proto_reserved {
+	PROTO_RESERVED_NONE,	/* first come, first served */
+	PROTO_RESERVED_UID,	/* first component uid:N: uid N (and root) */
+	PROTO_RESERVED_GID,	/* first component gid:N: group N (and root) */
+};
+
+/*
+ * Whether a (valid) name's first component, the part before the first
+ * '/' or the whole name, is uid:N or gid:N, N a decimal id without
+ * leading zeros; *id is N.
+ */
+enum proto_reserved proto_name_reserved(const char *, uint32_t *id);
 
 #endif

@@ -109,7 +109,7 @@ lifecycle_follow(void *arg, struct segment *seg)
 	if (seg->lifetime != PROTO_LIFETIME_PROCESS || seg->watch != NULL)
 		return;
 	seg->watch = procwatch_get(&lc->procs, seg->creator_pid,
-	    seg->creator_start);
+	    seg->creator_start, seg->creator_ino);
 	if (seg->watch != NULL)
 		return;
 	lc->reaper.unfollowed = 1;	/* the next tick looks again */
@@ -200,9 +200,15 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 	seg->kernel_cpid = st->cpid;
 	seg->kernel_ctime = st->ctime;
 	segment_saw(seg, st);
-	if (req->lifetime == PROTO_LIFETIME_PROCESS &&
-	    proc_start_time(req->creator_pid, &seg->creator_start) == -1)
-		seg->creator_gone = 1;	/* reaped at the next sweep */
+	/*
+	 * The creator as it was when it connected: if it has exited since
+	 * (its pid maybe another process's now), following it fails and the
+	 * segment is reaped at the next tick.
+	 */
+	seg->creator_start = req->creator_start;
+	seg->creator_ino = req->creator_ino;
+	if (req->lifetime == PROTO_LIFETIME_PROCESS && req->creator_exited)
+		seg->creator_gone = 1;
 	/* Recorded before it is answered: a restart finds it. */
 	if (state_record_create(&lc->state, seg) == -1) {
 		saved = errno;

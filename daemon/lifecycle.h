@@ -64,6 +64,9 @@ struct lifecycle_request {
 	uint64_t		 attach_timeout;
 	uid_t			 creator_uid;
 	pid_t			 creator_pid;
+	uint64_t		 creator_start;	/* pinned when it connected */
+	uint64_t		 creator_ino;
+	int			 creator_exited;	/* already, at connect */
 };
 
 void	lifecycle_init(struct lifecycle *, struct event_base *,

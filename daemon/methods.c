@@ -194,12 +194,16 @@ method_create(struct call *call)
 	req.gid = v[C_GID].present ? (gid_t)v[C_GID].i : peer->gid;
 	req.creator_uid = peer->uid;
 	req.creator_pid = peer->pid;
+	req.creator_start = peer->start;
+	req.creator_ino = peer->ino;
+	req.creator_exited = peer->exited;
 
 	/* A name whose segment the kernel freed is free again. */
 	if (lifecycle_find(&srv->life, req.name, &st) != NULL)
 		return call_error_str(call, PROTO_ERR_NAME_EXISTS, "name",
 		    req.name);
-	if (!perm_may_own(peer, req.uid, req.gid))
+	if (!perm_may_own(peer, req.uid, req.gid) ||
+	    !perm_may_name(peer, req.name))
 		return call_error(call, PROTO_ERR_PERMISSION_DENIED, NULL);
 	if (req.size > srv->conf.max_segment_size)
 		return method_quota(call, "segment_size",

@@ -5,13 +5,38 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "kshm.h"
 #include "perm.h"
+#include "procwatch.h"
+#include "proto.h"
 
 #ifndef SO_PEERGROUPS
 #define SO_PEERGROUPS 59
 #endif
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
+
+/*
+ * The inode of the connecting process's pidfd (SO_PEERPIDFD, Linux 6.5+),
+ * which on pidfs (Linux 6.9+) names that one process and is never reused,
+ * unlike its pid and its start time (in clock ticks). 0 when unknown.
+ */
+static uint64_t
+peer_pidfd_ino(int fd)
+{
+	int	 pidfd;
+	uint64_t ino;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd,
+	    &(socklen_t){ sizeof pidfd }) == -1)
+		return 0;
+	ino = procwatch_pidfd_ino(pidfd);
+	close(pidfd);
+	return ino;
+}
 
 int
 peer_from_socket(int fd, struct peer *p)
@@ -27,6 +52,11 @@ peer_from_socket(int fd, struct peer *p)
 	p->pid = cred.pid;
 	p->uid = cred.uid;
 	p->gid = cred.gid;
+	/* Pinned now: the process may exit and its pid be reused later. */
+	if (p->pid == 0 || proc_start_time(p->pid, &p->start) == -1)
+		p->exited = 1;
+	else
+		p->ino = peer_pidfd_ino(fd);
 	for (;;) {
 		if ((tmp = realloc(groups, cap * sizeof *groups)) == NULL) {
 			free(groups);
@@ -100,4 +130,22 @@ perm_may_own(const struct peer *p, uid_t uid, gid_t gid)
 	if (p->uid == 0)
 		return 1;
 	return uid == p->uid && peer_in_group(p, gid);
+}
+
+int
+perm_may_name(const struct peer *p, const char *name)
+{
+	uint32_t	id;
+
+	if (p->uid == 0)
+		return 1;
+	switch (proto_name_reserved(name, &id)) {
+	case PROTO_RESERVED_NONE:
+		return 1;
+	case PROTO_RESERVED_UID:
+		return p->uid == (uid_t)id;
+	case PROTO_RESERVED_GID:
+		return peer_in_group(p, (gid_t)id);
+	}
+	return 0;
 }

@@ -3,17 +3,26 @@
 #define SHMD_PERM_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct kshm_stat;
 
 /* A caller, as SO_PEERCRED and SO_PEERGROUPS tell at connect time. */
 struct peer {
-	pid_t	 pid;
+	pid_t	 pid;		/* 0: in a pid namespace shmd cannot see */
 	uid_t	 uid;
 	gid_t	 gid;
 	gid_t	*groups;	/* supplementary */
 	size_t	 ngroups;
+	/*
+	 * The process that connected, pinned at connect time by its start
+	 * time: a "process" segment follows that process, not whatever
+	 * process has its pid when the call comes.
+	 */
+	uint64_t start;
+	uint64_t ino;		/* its pidfd's inode (pidfs): 0 when unknown */
+	int	 exited;	/* it had exited (or was unseen) at connect */
 };
 
 /* Read the credentials of a connected socket. -1 with errno. */
@@ -30,5 +39,7 @@ int	perm_may_destroy(const struct peer *, uid_t creator_uid,
 	    const struct kshm_stat *);
 /* Create with this owner: root anything; others themselves and their groups. */
 int	perm_may_own(const struct peer *, uid_t uid, gid_t gid);
+/* Create this name: root any; uid:N/... only uid N, gid:N/... group N. */
+int	perm_may_name(const struct peer *, const char *name);
 
 #endif

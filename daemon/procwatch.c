@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -81,15 +83,30 @@ procwatch_set_budget(struct procwatcher *pw, size_t max)
 	pw->max_pidfds = max;
 }
 
+#define PROCWATCH_PIDFS_MAGIC	0x50494446	/* "PIDF" */
+
+uint64_t
+procwatch_pidfd_ino(int pidfd)
+{
+	struct statfs	sfs;
+	struct stat	sb;
+
+	if (fstatfs(pidfd, &sfs) == -1 ||
+	    (unsigned long)sfs.f_type != PROCWATCH_PIDFS_MAGIC ||
+	    fstat(pidfd, &sb) == -1)
+		return 0;
+	return (uint64_t)sb.st_ino;
+}
+
 struct procwatch *
-procwatch_get(struct procwatcher *pw, pid_t pid, uint64_t start)
+procwatch_get(struct procwatcher *pw, pid_t pid, uint64_t start, uint64_t ino)
 {
 	struct procwatch	*w;
 	uint64_t		 now;
 	int			 fd, saved;
 
 	LIST_FOREACH(w, &pw->list, entry) {
-		if (w->pid == pid && w->start == start) {
+		if (w->pid == pid && w->start == start && w->ino == ino) {
 			w->refs++;
 			return w;
 		}
@@ -103,8 +120,13 @@ procwatch_get(struct procwatcher *pw, pid_t pid, uint64_t start)
 	    (fd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1 &&
 	    errno != ENOSYS && errno != EMFILE && errno != ENFILE)
 		return NULL;
-	/* The pid is pinned now: is it still the same process, and alive? */
-	if (proc_start_time(pid, &now) == -1 || now != start) {
+	/*
+	 * The pid is pinned now: is it still the same process, and alive?
+	 * Its pidfd's inode says so exactly; the start time, in clock ticks,
+	 * where there is no pidfs.
+	 */
+	if (proc_start_time(pid, &now) == -1 || now != start ||
+	    (ino != 0 && fd != -1 && procwatch_pidfd_ino(fd) != ino)) {
 		if (fd != -1)
 			close(fd);
 		errno = ESRCH;
@@ -120,6 +142,7 @@ procwatch_get(struct procwatcher *pw, pid_t pid, uint64_t start)
 	w->pw = pw;
 	w->pid = pid;
 	w->start = start;
+	w->ino = ino;
 	w->pidfd = fd;
 	w->refs = 1;
 	if (fd != -1)

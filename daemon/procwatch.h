@@ -35,6 +35,7 @@ struct procwatch {
 	struct procwatcher	*pw;
 	pid_t			 pid;
 	uint64_t		 start;		/* clock ticks after boot */
+	uint64_t		 ino;		/* its pidfd's inode; 0: unknown */
 	int			 pidfd;
 	struct event		*ev;
 	unsigned		 refs;		/* segments that follow it */
@@ -58,12 +59,18 @@ void	procwatch_finish(struct procwatcher *);
 void	procwatch_set_budget(struct procwatcher *, size_t max);
 
 /*
- * A reference to the watch of process pid started at start; exited() is
+ * A reference to the watch of process pid started at start, whose pidfd
+ * has inode ino (when not 0: see procwatch_pidfd_ino()); exited() is
  * called once it exits. NULL with errno ESRCH when that process is
  * already gone, or another errno on failure.
  */
 struct procwatch *procwatch_get(struct procwatcher *, pid_t pid,
-	    uint64_t start);
+	    uint64_t start, uint64_t ino);
+/*
+ * A pidfd's inode when pidfds live on pidfs (Linux 6.9+), where it names
+ * one process for the life of the system; 0 elsewhere.
+ */
+uint64_t procwatch_pidfd_ino(int pidfd);
 void	procwatch_put(struct procwatch *);
 /* Look at the processes followed without a pidfd (each reaper tick). */
 void	procwatch_poll(struct procwatcher *);

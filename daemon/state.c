@@ -173,6 +173,7 @@ state_segment_json(const struct segment *seg)
 	    json_add_int(o, "creator_uid", seg->creator_uid) == -1 ||
 	    json_add_int(o, "creator_pid", seg->creator_pid) == -1 ||
 	    json_add_int(o, "creator_start", (int64_t)seg->creator_start) == -1 ||
+	    json_add_int(o, "creator_ino", (int64_t)seg->creator_ino) == -1 ||
 	    json_add_int(o, "created_usec", seg->created_usec) == -1 ||
 	    json_add_int(o, "kernel_cpid", seg->kernel_cpid) == -1 ||
 	    json_add_int(o, "kernel_ctime", seg->kernel_ctime) == -1) {
@@ -350,7 +351,7 @@ state_parse_segment(struct json_object *o)
 	struct segment		*seg;
 	const char		*name, *lifetime;
 	enum proto_lifetime	 lt;
-	int64_t			 v[14];
+	int64_t			 v[14], ino;
 	static const char *const keys[14] = { "shmid", "key", "size",
 	    "attach_timeout", "uid", "gid", "mode", "creator_uid",
 	    "creator_pid", "creator_start", "created_usec", "kernel_cpid",
@@ -383,6 +384,9 @@ state_parse_segment(struct json_object *o)
 	seg->created_usec = v[10];
 	seg->kernel_cpid = (pid_t)v[11];
 	seg->kernel_ctime = v[12];
+	/* written since the pidfd pinning; absent in older logs */
+	if (json_get_int(o, "creator_ino", &ino) == 0 && ino > 0)
+		seg->creator_ino = (uint64_t)ino;
 	seg->seen_uid = seg->uid;
 	seg->seen_gid = seg->gid;
 	seg->seen_mode = seg->mode;

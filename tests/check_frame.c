@@ -109,6 +109,30 @@ START_TEST(test_buf_splits)
 }
 END_TEST
 
+/* RFC 3629: what json-c lets by is refused. */
+START_TEST(test_utf8)
+{
+	static const char *const good[] = {
+		"", "ascii", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+		"\xf4\x8f\xbf\xbf", "\xed\x9f\xbf", "\xee\x80\x80",
+	};
+	static const char *const bad[] = {
+		"\xc0\x80", "\xc1\xbf", "\xe0\x80\x80", "\xe0\x9f\xbf",
+		"\xf0\x80\x80\x80", "\xed\xa0\x80", "\xed\xbf\xbf",
+		"\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xff", "\x80",
+		"\xe2\x82", "a\xc3", "\xc3" "a", "\xf0\x9f\x98",
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof good / sizeof good[0]; i++)
+		ck_assert_msg(frame_utf8_valid(good[i], strlen(good[i])),
+		    "good %zu", i);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ck_assert_msg(!frame_utf8_valid(bad[i], strlen(bad[i])),
+		    "bad %zu", i);
+}
+END_TEST
+
 static Suite *
 frame_suite(void)
 {
@@ -120,9 +144,11 @@ frame_suite(void)
 	tcase_add_test(tc, test_decode_depth);
 	tcase_add_test(tc, test_encode_has_nul);
 	tcase_add_test(tc, test_buf_splits);
+	tcase_add_test(tc, test_utf8);
 	suite_add_tcase(s, tc);
 	return s;
 }
+
 
 int
 main(void)

@@ -6,6 +6,7 @@
 
 #include "kshm.h"
 #include "perm.h"
+#include "proto.h"
 #include "testutil.h"
 
 static struct kshm_stat
@@ -23,7 +24,8 @@ seg_stat(uid_t uid, gid_t gid, unsigned mode)
 START_TEST(test_open_by_mode_bits)
 {
 	gid_t			groups[] = { 20, 30 };
-	struct peer		p = { 42, 1000, 100, groups, 2 };
+	struct peer		p = { .pid = 42, .uid = 1000, .gid = 100, .groups = groups,
+	    .ngroups = 2 };
 	struct kshm_stat	st;
 
 	/* the owner bits, when the caller owns it */
@@ -56,7 +58,8 @@ END_TEST
 
 START_TEST(test_root_may_everything)
 {
-	struct peer		root = { 1, 0, 0, NULL, 0 };
+	struct peer		root = { .pid = 1, .uid = 0, .gid = 0, .groups = NULL,
+	    .ngroups = 0 };
 	struct kshm_stat	st = seg_stat(1000, 1000, 0);
 
 	ck_assert(perm_may_open(&root, 1000, &st));
@@ -67,7 +70,8 @@ END_TEST
 
 START_TEST(test_destroy)
 {
-	struct peer		p = { 42, 1000, 100, NULL, 0 };
+	struct peer		p = { .pid = 42, .uid = 1000, .gid = 100, .groups = NULL,
+	    .ngroups = 0 };
 	struct kshm_stat	st;
 
 	st = seg_stat(1000, 5, 0);	/* the owner */
@@ -83,7 +87,8 @@ END_TEST
 START_TEST(test_own)
 {
 	gid_t		groups[] = { 20 };
-	struct peer	p = { 42, 1000, 100, groups, 1 };
+	struct peer	p = { .pid = 42, .uid = 1000, .gid = 100, .groups = groups,
+	    .ngroups = 1 };
 
 	ck_assert(perm_may_own(&p, 1000, 100));
 	ck_assert(perm_may_own(&p, 1000, 20));
@@ -92,6 +97,41 @@ START_TEST(test_own)
 	ck_assert(peer_in_group(&p, 100));
 	ck_assert(peer_in_group(&p, 20));
 	ck_assert(!peer_in_group(&p, 0));
+}
+END_TEST
+
+/* PROTOCOL.md's reserved names: uid:N and gid:N as the first component. */
+START_TEST(test_reserved_names)
+{
+	gid_t		groups[] = { 20 };
+	struct peer	p = { .pid = 42, .uid = 1000, .gid = 100,
+			    .groups = groups, .ngroups = 1 };
+	struct peer	root = { .pid = 1 };
+	uint32_t	id;
+
+	ck_assert(perm_may_name(&p, "uid:1000/cam0"));
+	ck_assert(perm_may_name(&p, "uid:1000"));
+	ck_assert(!perm_may_name(&p, "uid:1001/cam0"));
+	ck_assert(!perm_may_name(&p, "uid:0/x"));
+	ck_assert(perm_may_name(&p, "gid:100/x"));	/* primary */
+	ck_assert(perm_may_name(&p, "gid:20/x"));	/* supplementary */
+	ck_assert(!perm_may_name(&p, "gid:21/x"));
+	ck_assert(perm_may_name(&root, "uid:1000/cam0"));
+	ck_assert(perm_may_name(&root, "gid:5/x"));
+	/* not reserved: the pattern is exact */
+	ck_assert(perm_may_name(&p, "uid:01/x"));	/* a leading zero */
+	ck_assert(perm_may_name(&p, "uid:/x"));
+	ck_assert(perm_may_name(&p, "uid:12a/x"));
+	ck_assert(perm_may_name(&p, "x/uid:1001"));	/* not the first */
+	ck_assert(perm_may_name(&p, "uid:99999999999/x"));	/* no uid */
+	ck_assert(perm_may_name(&p, "UID:1001/x"));
+	ck_assert_int_eq(proto_name_reserved("uid:0", &id), PROTO_RESERVED_UID);
+	ck_assert_uint_eq(id, 0);
+	ck_assert_int_eq(proto_name_reserved("gid:4294967295/a", &id),
+	    PROTO_RESERVED_GID);
+	ck_assert_uint_eq(id, 4294967295u);
+	ck_assert_int_eq(proto_name_reserved("uid:1:x", &id),
+	    PROTO_RESERVED_NONE);
 }
 END_TEST
 
@@ -105,6 +145,7 @@ main(void)
 	tcase_add_test(tc, test_root_may_everything);
 	tcase_add_test(tc, test_destroy);
 	tcase_add_test(tc, test_own);
+	tcase_add_test(tc, test_reserved_names);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -241,6 +241,34 @@ class PythonClientTest(unittest.TestCase):
         for e in (shmd.NameExists, shmd.SystemLimit, shmd.ProtocolError):
             self.assertTrue(issubclass(e, shmd.Error))
 
+    @unittest.skipUnless(ROOT, "needs root to act as another uid")
+    def test_reserved_names(self):
+        # root may take any reserved name
+        s = self.c.create("uid:1000/py.cam0", 64, key=0)
+        self.c.destroy(s.name)
+
+        def nobody():
+            with shmd.Client(self.sock) as c:
+                for name in ("uid:0/py.x", "gid:0/py.x", "uid:1000"):
+                    try:
+                        c.create(name, 64)
+                        return 2
+                    except shmd.PermissionDenied:
+                        pass
+                # the daemon says so too, when asked directly
+                try:
+                    c.call("io.shmd.Create", {"name": "uid:0/py.y",
+                                              "size": 64})
+                    return 3
+                except shmd.PermissionDenied:
+                    pass
+                s = c.create("uid:65534/py.cam0", 64, key=0)
+                c.destroy(s.name)
+                s = c.create("uid:007/py.not-reserved", 64, key=0)
+                c.destroy(s.name)
+            return 0
+        self.assertEqual(in_child(nobody, uid=65534), 0)
+
     def test_checks_before_sending(self):
         for kwargs, param in (({"size": 0}, "size"), ({"size": -1}, "size"),
                               ({"size": 1.5}, "size"),

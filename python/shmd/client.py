@@ -6,13 +6,27 @@ import re
 import socket as _socket
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from .errors import ConnectionError, InvalidParameter, error_from_reply
+from .errors import (ConnectionError, InvalidParameter, PermissionDenied,
+                     error_from_reply)
 from .segment import Segment
 
 __all__ = ["Client", "DEFAULT_SOCKET", "socket_path"]
 
 DEFAULT_SOCKET = "/run/shmd/shmd.sock"
 _NAME = re.compile(r"[A-Za-z0-9._:@/-]{1,255}\Z")
+# A first component uid:N or gid:N (N decimal, no leading zeros) is reserved.
+_RESERVED = re.compile(r"(uid|gid):(0|[1-9][0-9]*)(/|\Z)")
+
+
+def _may_name(name: str) -> bool:
+    """Whether this process may create name (PROTOCOL.md's reserved names)."""
+    m = _RESERVED.match(name)
+    if m is None or os.geteuid() == 0 or int(m.group(2)) > 2 ** 32 - 1:
+        return True
+    n = int(m.group(2))
+    if m.group(1) == "uid":
+        return os.geteuid() == n
+    return os.getegid() == n or n in os.getgroups()
 _LIFETIMES = ("detach", "process", "persistent")
 
 
@@ -109,10 +123,15 @@ class Client:
                attach_timeout: Optional[int] = None) -> Segment:
         """Create a segment. ``key``: None lets the daemon choose one,
         0 makes a keyless segment. ``lifetime``: "detach", "process" or
-        "persistent"."""
+        "persistent". A name whose first component is ``uid:N`` or
+        ``gid:N`` (``uid:1000/cam0``) is reserved to that uid or group and
+        root: anyone else gets PermissionDenied, without asking."""
         if not isinstance(name, str) or not _NAME.match(name) or \
                 name.startswith("-"):
             raise InvalidParameter(parameter="name")
+        if not _may_name(name):
+            raise PermissionDenied("name %r is reserved to another user or "
+                                   "group" % name)
         _check_int("size", size, 1, 2 ** 63 - 1)
         _check_int("mode", mode, 0, 0o777)
         if lifetime not in _LIFETIMES:
