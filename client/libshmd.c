@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@ struct shmd_conn {
 	int			 watching;
 	int			 dead;		/* the stream can no longer be trusted */
 	struct frame_buf	 in;
+	uint64_t		 ipc_namespace;	/* ours, sent with Create and Open */
 	char			 last_error[512];
 };
 
@@ -33,6 +35,7 @@ static const enum shmd_error shmd_proto_errors[PROTO_ERR_COUNT] = {
 	[PROTO_ERR_NO_SUCH_SEGMENT] = SHMD_ERR_NO_SUCH_SEGMENT,
 	[PROTO_ERR_PERMISSION_DENIED] = SHMD_ERR_PERMISSION_DENIED,
 	[PROTO_ERR_QUOTA_EXCEEDED] = SHMD_ERR_QUOTA_EXCEEDED,
+	[PROTO_ERR_WRONG_NAMESPACE] = SHMD_ERR_WRONG_NAMESPACE,
 	[PROTO_ERR_KEY_IN_USE] = SHMD_ERR_KEY_IN_USE,
 	[PROTO_ERR_SYSTEM_LIMIT] = SHMD_ERR_SYSTEM_LIMIT,
 	[PROTO_ERR_PROTOCOL_ERROR] = SHMD_ERR_PROTOCOL_ERROR,
@@ -86,6 +89,10 @@ shmd_strerror(int err)
 		return "the call needs 'more'";
 	case SHMD_ERR_UNKNOWN_ERROR:
 		return "unknown error from shmd";
+	case SHMD_ERR_WRONG_NAMESPACE:
+		return "this process is in another IPC namespace than shmd, where "
+		    "its shmids mean nothing: run it in shmd's (--ipc=host, "
+		    "--ipc=container:shmd, or in shmd's pod)";
 	}
 	return "unknown error code";
 }
@@ -147,6 +154,7 @@ shmd_connect(const char *path, struct shmd_conn **out)
 {
 	struct sockaddr_un	 sun;
 	struct shmd_conn	*c;
+	struct stat		 sb;
 
 	if (out == NULL)
 		return SHMD_ERR_INVALID_ARGUMENT;
@@ -177,6 +185,9 @@ shmd_connect(const char *path, struct shmd_conn **out)
 		errno = saved;
 		return SHMD_ERR_CONNECT;
 	}
+	/* Our IPC namespace: shmd refuses shmids that would mean nothing. */
+	if (stat("/proc/self/ns/ipc", &sb) == 0)
+		c->ipc_namespace = (uint64_t)sb.st_ino;
 	*out = c;
 	return SHMD_OK;
 }
@@ -249,7 +260,7 @@ shmd_daemon_error(struct shmd_conn *c, const char *name,
 	enum proto_error	 pe = proto_error_from_name(name);
 	int			 err;
 	const char		*s = NULL, *s2 = NULL;
-	int64_t			 i = 0;
+	int64_t			 i = 0, j = 0;
 	char			 detail[400];
 
 	err = pe < PROTO_ERR_COUNT ? (int)shmd_proto_errors[pe] :
@@ -265,6 +276,11 @@ shmd_daemon_error(struct shmd_conn *c, const char *name,
 			    (long long)i);
 		else
 			snprintf(detail, sizeof detail, "%s", s);
+	} else if (json_get_int(params, "client", &i) == 0) {
+		if (json_get_int(params, "daemon", &j) == 0)
+			snprintf(detail, sizeof detail, "the caller's IPC "
+			    "namespace is %lld, shmd's %lld", (long long)i,
+			    (long long)j);
 	} else if (json_get_int(params, "key", &i) == 0)
 		snprintf(detail, sizeof detail, "key 0x%08x", (unsigned)i);
 	else if (json_get_string(params, "errno", &s) == 0) {
@@ -272,8 +288,12 @@ shmd_daemon_error(struct shmd_conn *c, const char *name,
 			snprintf(detail, sizeof detail, "%s: %s", s, s2);
 		else
 			snprintf(detail, sizeof detail, "%s", s);
-	} else if (json_get_string(params, "parameter", &s) == 0)
-		snprintf(detail, sizeof detail, "'%s'", s);
+	} else if (json_get_string(params, "parameter", &s) == 0) {
+		if (json_get_string(params, "reason", &s2) == 0)
+			snprintf(detail, sizeof detail, "'%s': %s", s, s2);
+		else
+			snprintf(detail, sizeof detail, "'%s'", s);
+	}
 	else if (json_get_string(params, "reason", &s) == 0)
 		snprintf(detail, sizeof detail, "%s", s);
 	else if (json_get_string(params, "method", &s) == 0)
@@ -438,6 +458,15 @@ shmd_name_params(const char *name)
 	return p;
 }
 
+/* PROTOCOL.md's "Namespaces": the caller's, when it is known. */
+static int
+shmd_add_namespace(struct shmd_conn *c, struct json_object *p)
+{
+	if (c->ipc_namespace == 0)
+		return 0;
+	return json_add_int(p, "ipc_namespace", (int64_t)c->ipc_namespace);
+}
+
 SHMD_EXPORT void
 shmd_create_options_init(struct shmd_create_options *o)
 {
@@ -492,6 +521,7 @@ shmd_create(struct shmd_conn *c, const char *name, uint64_t size,
 		return shmd_fail(c, SHMD_ERR_PERMISSION_DENIED,
 		    "the name is reserved to another user or group");
 	if ((p = shmd_name_params(name)) == NULL ||
+	    shmd_add_namespace(c, p) == -1 ||
 	    json_add_int(p, "size", (int64_t)size) == -1 ||
 	    (o != NULL && o->lifetime != SHMD_LIFETIME_DETACH &&
 	    json_add_string(p, "lifetime", shmd_lifetime_name(o->lifetime)) ==
@@ -519,8 +549,11 @@ shmd_open(struct shmd_conn *c, const char *name, struct shmd_segment *out)
 
 	if (c == NULL || name == NULL)
 		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, NULL);
-	if ((p = shmd_name_params(name)) == NULL)
+	if ((p = shmd_name_params(name)) == NULL ||
+	    shmd_add_namespace(c, p) == -1) {
+		json_object_put(p);
 		return shmd_fail(c, SHMD_ERR_NOMEM, NULL);
+	}
 	return shmd_segment_call(c, PROTO_METHOD_OPEN, p, out);
 }
 

@@ -59,6 +59,9 @@ enum shmd_error {
 	SHMD_ERR_INVALID_PARAMETER = -29,
 	SHMD_ERR_EXPECTED_MORE = -30,
 	SHMD_ERR_UNKNOWN_ERROR = -31,	/* an error name this library lacks */
+	/* The caller is in another IPC namespace than shmd: its shmids
+	 * would name nothing, or another segment (since 0.2). */
+	SHMD_ERR_WRONG_NAMESPACE = -32,
 };
 
 /* When a segment is destroyed. */

@@ -11,6 +11,7 @@ static const char *const proto_errors[PROTO_ERR_COUNT] = {
 	[PROTO_ERR_NO_SUCH_SEGMENT] = "io.shmd.NoSuchSegment",
 	[PROTO_ERR_PERMISSION_DENIED] = "io.shmd.PermissionDenied",
 	[PROTO_ERR_QUOTA_EXCEEDED] = "io.shmd.QuotaExceeded",
+	[PROTO_ERR_WRONG_NAMESPACE] = "io.shmd.WrongNamespace",
 	[PROTO_ERR_KEY_IN_USE] = "io.shmd.KeyInUse",
 	[PROTO_ERR_SYSTEM_LIMIT] = "io.shmd.SystemLimit",
 	[PROTO_ERR_PROTOCOL_ERROR] = "io.shmd.ProtocolError",

@@ -109,6 +109,20 @@ call_invalid(struct call *call, const char *parameter)
 }
 
 void
+call_invalid_why(struct call *call, const char *parameter, const char *reason)
+{
+	struct json_object	*params = json_object_new_object();
+
+	if (params != NULL &&
+	    (json_add_string(params, "parameter", parameter) == -1 ||
+	    json_add_string(params, "reason", reason) == -1)) {
+		json_object_put(params);
+		params = NULL;
+	}
+	call_error(call, PROTO_ERR_INVALID_PARAMETER, params);
+}
+
+void
 call_nomem(struct call *call)
 {
 	log_warnx("out of memory answering %s", call->method);

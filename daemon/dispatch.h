@@ -51,6 +51,9 @@ void	call_error(struct call *, enum proto_error, struct json_object *params);
 void	call_error_str(struct call *, enum proto_error, const char *key,
 	    const char *value);
 void	call_invalid(struct call *, const char *parameter);
+/* InvalidParameter with a "reason" member that says why. */
+void	call_invalid_why(struct call *, const char *parameter,
+	    const char *reason);
 void	call_nomem(struct call *);
 
 /* Parameters a method accepts. */

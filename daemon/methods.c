@@ -78,7 +78,8 @@ method_lookup(struct call *call, const char *name, struct kshm_stat *st)
 	return seg;
 }
 
-enum { C_NAME, C_SIZE, C_MODE, C_LIFETIME, C_KEY, C_UID, C_GID, C_TIMEOUT };
+enum { C_NAME, C_SIZE, C_MODE, C_LIFETIME, C_KEY, C_UID, C_GID, C_TIMEOUT,
+    C_NS };
 static const struct param_spec create_params[] = {
 	[C_NAME] = { "name", PARAM_STRING, 1 },
 	[C_SIZE] = { "size", PARAM_INT, 1 },
@@ -88,8 +89,43 @@ static const struct param_spec create_params[] = {
 	[C_UID] = { "uid", PARAM_INT, 0 },
 	[C_GID] = { "gid", PARAM_INT, 0 },
 	[C_TIMEOUT] = { "attach_timeout", PARAM_INT, 0 },
+	[C_NS] = { "ipc_namespace", PARAM_INT, 0 },
 };
 #define NCREATE ((int)(sizeof create_params / sizeof create_params[0]))
+
+/*
+ * Whether the caller is in shmd's IPC namespace, where its shmids mean
+ * something: what shmd reads of /proc/PID/ns/ipc (as root) wins over
+ * what the caller sent (ipc_namespace); a caller of whom neither is
+ * known is served. -1 once WrongNamespace (or InvalidParameter) is answered.
+ */
+static int
+method_namespace(struct call *call, const struct param_value *sent)
+{
+	struct json_object	*p;
+	uint64_t		 client = 0, read, daemon = call->srv->ipc_namespace;
+
+	if (sent->present) {
+		if (sent->i < 0) {
+			call_invalid(call, "ipc_namespace");
+			return -1;
+		}
+		client = (uint64_t)sent->i;
+	}
+	if (peer_ipc_namespace(&call->conn->peer, &read) == 0)
+		client = read;
+	if (client == 0 || daemon == 0 || client == daemon)
+		return 0;
+	if ((p = json_object_new_object()) == NULL ||
+	    json_add_int(p, "client", (int64_t)client) == -1 ||
+	    json_add_int(p, "daemon", (int64_t)daemon) == -1) {
+		json_object_put(p);
+		call_nomem(call);
+		return -1;
+	}
+	call_error(call, PROTO_ERR_WRONG_NAMESPACE, p);
+	return -1;
+}
 
 /* Answer a Create that lifecycle_create() refused with errno err. */
 static void
@@ -187,9 +223,14 @@ method_create(struct call *call)
 			return call_invalid(call, "attach_timeout");
 		req.attach_timeout = (uint64_t)v[C_TIMEOUT].i;
 	}
+	if (method_namespace(call, &v[C_NS]) == -1)
+		return;
 	/* A creator in another pid namespace has no pid here to follow. */
 	if (req.lifetime == PROTO_LIFETIME_PROCESS && peer->pid == 0)
-		return call_invalid(call, "lifetime");
+		return call_invalid_why(call, "lifetime", "shmd cannot see the "
+		    "caller's process (it is in another pid namespace), so it "
+		    "cannot follow it: use detach or persistent, or run in "
+		    "shmd's pid namespace");
 	req.uid = v[C_UID].present ? (uid_t)v[C_UID].i : peer->uid;
 	req.gid = v[C_GID].present ? (gid_t)v[C_GID].i : peer->gid;
 	req.creator_uid = peer->uid;
@@ -241,14 +282,28 @@ method_named(struct call *call, int (*may)(const struct peer *, uid_t,
 	return seg;
 }
 
+enum { O_NAME, O_NS };
+static const struct param_spec open_params[] = {
+	[O_NAME] = { "name", PARAM_STRING, 1 },
+	[O_NS] = { "ipc_namespace", PARAM_INT, 0 },
+};
+#define NOPEN ((int)(sizeof open_params / sizeof open_params[0]))
+
 static void
 method_open(struct call *call)
 {
+	struct param_value	 v[NOPEN];
 	struct segment		*seg;
 	struct kshm_stat	 st;
 
-	if ((seg = method_named(call, perm_may_open, &st)) != NULL)
-		method_reply_segment(call, seg, &st);
+	if (call_params(call, open_params, NOPEN, v) == -1 ||
+	    method_namespace(call, &v[O_NS]) == -1)
+		return;
+	if ((seg = method_lookup(call, v[O_NAME].s, &st)) == NULL)
+		return;
+	if (!perm_may_open(&call->conn->peer, seg->creator_uid, &st))
+		return call_error(call, PROTO_ERR_PERMISSION_DENIED, NULL);
+	method_reply_segment(call, seg, &st);
 }
 
 static void
@@ -342,6 +397,8 @@ method_status(struct call *call)
 		return call_nomem(call);
 	if (json_add_string(p, "version", PACKAGE_VERSION) == -1 ||
 	    json_add_int(p, "pid", srv->pid) == -1 ||
+	    json_add_int(p, "ipc_namespace", (int64_t)srv->ipc_namespace) ==
+	    -1 ||
 	    json_add_int(p, "uptime_usec", realtime_usec() - srv->start_usec) ==
 	    -1 ||
 	    json_add_int(p, "clients", (int64_t)srv->nconns) == -1 ||

@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kshm.h"
@@ -77,6 +79,23 @@ peer_from_socket(int fd, struct peer *p)
 	p->groups = groups;
 	p->ngroups = len / sizeof *groups;
 	return 0;
+}
+
+int
+peer_ipc_namespace(struct peer *p, uint64_t *ino)
+{
+	struct stat	sb;
+	char		path[64];
+
+	if (p->ipcns == 0 && !p->ipcns_unknown) {
+		snprintf(path, sizeof path, "/proc/%ld/ns/ipc", (long)p->pid);
+		if (p->pid > 0 && stat(path, &sb) == 0)
+			p->ipcns = (uint64_t)sb.st_ino;
+		else
+			p->ipcns_unknown = 1;
+	}
+	*ino = p->ipcns;
+	return p->ipcns_unknown ? -1 : 0;
 }
 
 void

@@ -23,11 +23,19 @@ struct peer {
 	uint64_t start;
 	uint64_t ino;		/* its pidfd's inode (pidfs): 0 when unknown */
 	int	 exited;	/* it had exited (or was unseen) at connect */
+	uint64_t ipcns;		/* its IPC namespace, once read; 0: not yet */
+	int	 ipcns_unknown;	/* shmd cannot read it */
 };
 
 /* Read the credentials of a connected socket. -1 with errno. */
 int	peer_from_socket(int fd, struct peer *);
 void	peer_finish(struct peer *);
+/*
+ * The inode of the peer's IPC namespace (/proc/PID/ns/ipc), read once and
+ * kept: 0, or -1 when shmd cannot read it (not root, another pid
+ * namespace).
+ */
+int	peer_ipc_namespace(struct peer *, uint64_t *ino);
 
 int	peer_in_group(const struct peer *, gid_t);
 

@@ -38,6 +38,8 @@ int
 server_init(struct server *srv, struct event_base *base,
     const struct conf *conf)
 {
+	struct stat	sb;
+
 	memset(srv, 0, sizeof *srv);
 	srv->base = base;
 	srv->conf = *conf;
@@ -56,6 +58,8 @@ server_init(struct server *srv, struct event_base *base,
 	srv->start_usec = realtime_usec();
 	srv->euid = geteuid();
 	srv->pid = getpid();
+	if (stat("/proc/self/ns/ipc", &sb) == 0)
+		srv->ipc_namespace = (uint64_t)sb.st_ino;
 	lifecycle_init(&srv->life, base, &srv->conf, srv->pid, srv->euid,
 	    srv->start_usec, server_notify_cb, srv);
 	return 0;

@@ -37,6 +37,7 @@ struct server {
 	int64_t			 start_usec;
 	uid_t			 euid;
 	pid_t			 pid;
+	uint64_t		 ipc_namespace;	/* /proc/self/ns/ipc's inode */
 	int			 own_socket;	/* we bound it: unlink at exit */
 	struct json_tokener	*tok;		/* parses every message */
 };

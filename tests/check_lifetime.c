@@ -875,6 +875,8 @@ START_TEST(test_process_lifetime_without_pid)
 	ck_assert_int_eq(shmd_create(c, "ns.proc", 64, &o, NULL),
 	    SHMD_ERR_INVALID_PARAMETER);
 	ck_assert_ptr_nonnull(strstr(shmd_last_error(c), "lifetime"));
+	/* and says why */
+	ck_assert_ptr_nonnull(strstr(shmd_last_error(c), "pid namespace"));
 	o.lifetime = SHMD_LIFETIME_PERSISTENT;
 	ck_assert_int_eq(shmd_create(c, "ns.keep", 64, &o, NULL), SHMD_OK);
 	ck_assert_int_eq(shmd_destroy(c, "ns.keep"), SHMD_OK);

@@ -108,7 +108,7 @@ testd_key_base(void)
 	static const char *const suites[] = {
 		"check_libshmd", "check_shmdctl", "check_protocol",
 		"check_lifetime", "check_systemd", "check_hostile",
-		"check_admin", "check_identity",
+		"check_admin", "check_identity", "check_namespace",
 	};
 	size_t	i;
 

@@ -15,7 +15,7 @@ from .client import Client, DEFAULT_SOCKET, socket_path
 from .errors import (ConnectionError, Error, ExpectedMore, InterfaceNotFound,
                      InvalidParameter, KeyInUse, MethodNotFound, NameExists,
                      NoSuchSegment, PermissionDenied, ProtocolError,
-                     QuotaExceeded, SystemLimit)
+                     QuotaExceeded, SystemLimit, WrongNamespace)
 from .segment import Segment
 
 __version__ = "0.1.0"
@@ -25,4 +25,5 @@ __all__ = [
     "ConnectionError", "NameExists", "NoSuchSegment", "PermissionDenied",
     "QuotaExceeded", "KeyInUse", "SystemLimit", "ProtocolError",
     "InvalidParameter", "MethodNotFound", "InterfaceNotFound", "ExpectedMore",
+    "WrongNamespace",
 ]

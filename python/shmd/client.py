@@ -18,6 +18,14 @@ _NAME = re.compile(r"[A-Za-z0-9._:@/-]{1,255}\Z")
 _RESERVED = re.compile(r"(uid|gid):(0|[1-9][0-9]*)(/|\Z)")
 
 
+def ipc_namespace() -> Optional[int]:
+    """This process's IPC namespace (the inode of /proc/self/ns/ipc)."""
+    try:
+        return os.stat("/proc/self/ns/ipc").st_ino
+    except OSError:
+        return None
+
+
 def _may_name(name: str) -> bool:
     """Whether this process may create name (PROTOCOL.md's reserved names)."""
     m = _RESERVED.match(name)
@@ -117,6 +125,12 @@ class Client:
         """Close the connection."""
         self._conn.close()
 
+    def _add_namespace(self, params: Dict[str, Any]) -> None:
+        # shmd refuses shmids that would mean nothing here (WrongNamespace)
+        ns = ipc_namespace()
+        if ns is not None:
+            params["ipc_namespace"] = ns
+
     def create(self, name: str, size: int, *, mode: int = 0o600,
                lifetime: str = "detach", key: Optional[int] = None,
                uid: Optional[int] = None, gid: Optional[int] = None,
@@ -138,6 +152,7 @@ class Client:
             raise InvalidParameter(parameter="lifetime")
         params: Dict[str, Any] = {"name": name, "size": size, "mode": mode,
                                   "lifetime": lifetime}
+        self._add_namespace(params)
         if key is not None:
             _check_int("key", key, -2 ** 31, 2 ** 31 - 1)
             params["key"] = key
@@ -156,7 +171,9 @@ class Client:
         """Look a segment up by name."""
         if not isinstance(name, str):
             raise InvalidParameter(parameter="name")
-        return Segment(self._conn.call("io.shmd.Open", {"name": name})["segment"])
+        params: Dict[str, Any] = {"name": name}
+        self._add_namespace(params)
+        return Segment(self._conn.call("io.shmd.Open", params)["segment"])
 
     def destroy(self, name: str) -> None:
         """Destroy a segment now (its owner, its creator or root)."""

@@ -5,7 +5,8 @@ from typing import Any, Dict, Optional
 
 __all__ = [
     "Error", "ConnectionError", "NameExists", "NoSuchSegment",
-    "PermissionDenied", "QuotaExceeded", "KeyInUse", "SystemLimit",
+    "PermissionDenied", "QuotaExceeded", "KeyInUse", "WrongNamespace",
+    "SystemLimit",
     "ProtocolError", "InvalidParameter", "MethodNotFound",
     "InterfaceNotFound", "ExpectedMore", "error_from_reply",
 ]
@@ -61,6 +62,21 @@ class KeyInUse(Error):
     error = "io.shmd.KeyInUse"
 
 
+class WrongNamespace(Error):
+    """This process is in another IPC namespace than shmd, where shmids
+    mean nothing. ``client`` and ``daemon`` are the two namespaces'
+    inode numbers. Run the process in shmd's IPC namespace
+    (``--ipc=host``, ``--ipc=container:shmd``, or in shmd's pod)."""
+
+    error = "io.shmd.WrongNamespace"
+
+    def _describe(self) -> str:
+        return ("%s: this process's IPC namespace is %s, shmd's %s; run it "
+                "in shmd's (--ipc=host, --ipc=container:shmd, or in shmd's "
+                "pod)" % (self.error, self.parameters.get("client"),
+                          self.parameters.get("daemon")))
+
+
 class SystemLimit(Error):
     error = "io.shmd.SystemLimit"
 
@@ -87,7 +103,7 @@ class ExpectedMore(Error):
 
 _BY_NAME = {cls.error: cls for cls in (
     NameExists, NoSuchSegment, PermissionDenied, QuotaExceeded, KeyInUse,
-    SystemLimit, ProtocolError, InvalidParameter, MethodNotFound,
+    WrongNamespace, SystemLimit, ProtocolError, InvalidParameter, MethodNotFound,
     InterfaceNotFound, ExpectedMore)}
 
 
