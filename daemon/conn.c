@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -29,6 +30,7 @@
 #include "realtime.h"
 #include "server.h"
 #include "user.h"
+#include "waiters.h"
 
 #define CONN_READ_CHUNK	65536
 #define CONN_BATCH_MAX	65536
@@ -37,6 +39,7 @@ static void	conn_readcb(evutil_socket_t, short, void *);
 static void	conn_writecb(evutil_socket_t, short, void *);
 static void	conn_closecb(evutil_socket_t, short, void *);
 static void	conn_resumecb(evutil_socket_t, short, void *);
+static void	conn_hupcb(evutil_socket_t, short, void *);
 static void	conn_process_input(struct conn *);
 
 static char	conn_rbuf[CONN_READ_CHUNK];
@@ -90,8 +93,10 @@ conn_create(struct server *srv, int fd, struct peer *peer, struct user *user)
 	c->wev = event_new(srv->base, fd, EV_WRITE, conn_writecb, c);
 	c->close_ev = event_new(srv->base, -1, 0, conn_closecb, c);
 	c->resume_ev = evtimer_new(srv->base, conn_resumecb, c);
+	c->hup_ev = event_new(srv->base, fd, EV_CLOSED, conn_hupcb, c);
 	if (c->in == NULL || c->out == NULL || c->rev == NULL ||
 	    c->wev == NULL || c->close_ev == NULL || c->resume_ev == NULL ||
+	    c->hup_ev == NULL ||
 	    evbuffer_add_cb(c->out, conn_out_cb, c) == NULL ||
 	    event_add(c->rev, NULL) == -1) {
 		c->fd = -1;	/* the caller closes it */
@@ -115,6 +120,8 @@ conn_destroy(struct conn *c)
 		batch.owner = NULL;
 		batch.len = 0;
 	}
+	/* a client that leaves mid-wait costs nothing more */
+	waiters_cancel(c->waiter);
 	if (c->listed) {
 		log_debug("client pid %ld uid %lu gone", (long)c->peer.pid,
 		    (unsigned long)c->peer.uid);
@@ -129,6 +136,8 @@ conn_destroy(struct conn *c)
 		event_free(c->close_ev);
 	if (c->resume_ev != NULL)
 		event_free(c->resume_ev);
+	if (c->hup_ev != NULL)
+		event_free(c->hup_ev);
 	if (c->in != NULL)
 		evbuffer_free(c->in);
 	if (c->out != NULL) {
@@ -169,6 +178,7 @@ conn_close_now(struct conn *c)
 	event_del(c->rev);
 	event_del(c->wev);
 	event_del(c->resume_ev);
+	event_del(c->hup_ev);
 	event_active(c->close_ev, 0, 0);
 }
 
@@ -363,7 +373,7 @@ conn_protocol_error(struct conn *c, const char *reason)
 static void
 conn_read_resume(struct conn *c)
 {
-	if (c->closing || c->paused || c->yielded)
+	if (c->closing || c->paused || c->yielded || c->waiter != NULL)
 		return;
 	if (c->eof) {
 		conn_close(c);	/* every call it sent is answered */
@@ -400,7 +410,8 @@ conn_take(struct conn *c, const char *data, size_t len)
 	size_t			 mlen;
 	char			 reason[256];
 
-	while (off < len && !c->closing && !c->paused && !c->yielded) {
+	while (off < len && !c->closing && !c->paused && !c->yielded &&
+	    c->waiter == NULL) {
 		if ((nul = memchr(data + off, '\0', len - off)) == NULL) {
 			if (len - off > max)
 				conn_protocol_error(c, "message too long");
@@ -424,6 +435,15 @@ conn_take(struct conn *c, const char *data, size_t len)
 		off += mlen + 1;
 		dispatch_message(c, msg);
 		json_object_put(msg);
+		/*
+		 * A waiting Open holds back the calls after it; meanwhile only
+		 * the peer's leaving is watched for.
+		 */
+		if (c->waiter != NULL) {
+			event_del(c->rev);
+			event_add(c->hup_ev, NULL);
+			break;
+		}
 		/* Stop reading while the client does not read its replies. */
 		if (!c->closing && conn_pending(c) > CONN_OUTPUT_HIGH) {
 			c->paused = 1;
@@ -514,6 +534,30 @@ conn_readcb(evutil_socket_t fd, short what, void *arg)
 		event_del(c->rev);
 		conn_read_resume(c);
 	}
+}
+
+void
+conn_wait_over(struct conn *c)
+{
+	event_del(c->hup_ev);
+	if (!c->closing)
+		conn_yield(c);	/* the rest, at the loop's next turn */
+}
+
+/*
+ * The peer closed while its call waits: gone (POLLHUP), it costs nothing
+ * more; only done sending (shutdown), it still gets its answer.
+ */
+static void
+conn_hupcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+	struct pollfd	 pfd = { fd, POLLOUT, 0 };
+
+	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR)))
+		conn_drop(c);
+	else
+		c->eof = 1;
 }
 
 static void

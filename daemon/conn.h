@@ -14,6 +14,7 @@ struct evbuffer;
 struct json_object;
 struct server;
 struct user;
+struct waiter;
 
 /* Output past this stops reading from the client until it drains. */
 #define CONN_OUTPUT_HIGH	(1024 * 1024)
@@ -33,8 +34,10 @@ struct conn {
 	struct event		*rev, *wev;	/* readable, writable */
 	struct event		*close_ev;	/* frees it from the event loop */
 	struct event		*resume_ev;	/* goes on after yielding a turn */
+	struct event		*hup_ev;	/* the peer leaves mid-wait */
 	struct peer		 peer;
 	struct user		*user;		/* charged for the connection */
+	struct waiter		*waiter;	/* its Open waiting for a name */
 	int			 watching;	/* called Watch: takes no more calls */
 	int			 closing;	/* flush the output, then close */
 	int			 paused;	/* reading stopped for backpressure */
@@ -57,6 +60,11 @@ void	conn_destroy(struct conn *);
 size_t	conn_queued(const struct conn *);
 /* Drop the connection now, its queued output with it. */
 void	conn_drop(struct conn *);
+/*
+ * Its waiting call was answered: take its next calls, from the event
+ * loop (never under the feet of whoever answered).
+ */
+void	conn_wait_over(struct conn *);
 
 /* Queue one message (a JSON object) on the connection. */
 void	conn_send(struct conn *, struct json_object *msg);

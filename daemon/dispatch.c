@@ -160,10 +160,14 @@ call_params(struct call *call, const struct param_spec *specs, int n,
 		if ((specs[i].type == PARAM_STRING &&
 		    json_string_value(v, &values[i].s) == -1) ||
 		    (specs[i].type == PARAM_INT &&
-		    json_int_value(v, &values[i].i) == -1)) {
+		    json_int_value(v, &values[i].i) == -1) ||
+		    (specs[i].type == PARAM_BOOL &&
+		    !json_object_is_type(v, json_type_boolean))) {
 			call_invalid(call, specs[i].name);
 			return -1;
 		}
+		if (specs[i].type == PARAM_BOOL)
+			values[i].i = json_object_get_boolean(v);
 		values[i].present = 1;
 	}
 	return 0;

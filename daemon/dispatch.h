@@ -60,6 +60,7 @@ void	call_nomem(struct call *);
 enum param_type {
 	PARAM_STRING,
 	PARAM_INT,
+	PARAM_BOOL,
 };
 
 struct param_spec {
@@ -71,7 +72,7 @@ struct param_spec {
 struct param_value {
 	int		 present;	/* given and not null */
 	const char	*s;
-	int64_t		 i;
+	int64_t		 i;	/* PARAM_INT, and PARAM_BOOL as 0 or 1 */
 };
 
 /*

@@ -48,18 +48,22 @@ method_system_limit(struct call *call, int err)
 	call_error(call, PROTO_ERR_SYSTEM_LIMIT, p);
 }
 
-/* Reply {"segment": ...}. */
+/* Reply {"segment": ...}, and Create's "created" (1 or 0; -1: none). */
 static void
 method_reply_segment(struct call *call, const struct segment *seg,
-    const struct kshm_stat *st)
+    const struct kshm_stat *st, int created)
 {
-	char		text[SERVER_SEGMENT_TEXT_MAX + 32];
+	char		text[SERVER_SEGMENT_TEXT_MAX + 48];
 	struct textbuf	tb;
 
 	textbuf_init(&tb, text, sizeof text);
 	call_reply_start(&tb);
 	textbuf_lit(&tb, "{\"segment\":");
 	server_segment_text(&tb, seg, st);
+	if (created == 1)
+		textbuf_lit(&tb, ",\"created\":true");
+	else if (created == 0)
+		textbuf_lit(&tb, ",\"created\":false");
 	textbuf_lit(&tb, "}");
 	call_reply_finish(call, &tb);
 }
@@ -79,7 +83,7 @@ method_lookup(struct call *call, const char *name, struct kshm_stat *st)
 }
 
 enum { C_NAME, C_SIZE, C_MODE, C_LIFETIME, C_KEY, C_UID, C_GID, C_TIMEOUT,
-    C_NS };
+    C_NS, C_EXIST_OK };
 static const struct param_spec create_params[] = {
 	[C_NAME] = { "name", PARAM_STRING, 1 },
 	[C_SIZE] = { "size", PARAM_INT, 1 },
@@ -90,6 +94,7 @@ static const struct param_spec create_params[] = {
 	[C_GID] = { "gid", PARAM_INT, 0 },
 	[C_TIMEOUT] = { "attach_timeout", PARAM_INT, 0 },
 	[C_NS] = { "ipc_namespace", PARAM_INT, 0 },
+	[C_EXIST_OK] = { "exist_ok", PARAM_BOOL, 0 },
 };
 #define NCREATE ((int)(sizeof create_params / sizeof create_params[0]))
 
@@ -239,10 +244,18 @@ method_create(struct call *call)
 	req.creator_ino = peer->ino;
 	req.creator_exited = peer->exited;
 
-	/* A name whose segment the kernel freed is free again. */
-	if (lifecycle_find(&srv->life, req.name, &st) != NULL)
+	/*
+	 * A name whose segment the kernel freed is free again. With
+	 * exist_ok, a segment of that name and size the caller may open is
+	 * the answer, unchanged; anything else is NameExists.
+	 */
+	if ((seg = lifecycle_find(&srv->life, req.name, &st)) != NULL) {
+		if (v[C_EXIST_OK].i && seg->size == req.size &&
+		    perm_may_open(peer, seg->creator_uid, &st))
+			return method_reply_segment(call, seg, &st, 0);
 		return call_error_str(call, PROTO_ERR_NAME_EXISTS, "name",
 		    req.name);
+	}
 	if (!perm_may_own(peer, req.uid, req.gid) ||
 	    !perm_may_name(peer, req.name))
 		return call_error(call, PROTO_ERR_PERMISSION_DENIED, NULL);
@@ -253,7 +266,7 @@ method_create(struct call *call)
 		return;
 	if (lifecycle_create(&srv->life, &req, &seg, &st) == -1)
 		return method_create_failed(call, &req, errno);
-	method_reply_segment(call, seg, &st);
+	method_reply_segment(call, seg, &st, 1);
 }
 
 static const struct param_spec name_params[] = {
@@ -282,12 +295,42 @@ method_named(struct call *call, int (*may)(const struct peer *, uid_t,
 	return seg;
 }
 
-enum { O_NAME, O_NS };
+enum { O_NAME, O_NS, O_WAIT };
 static const struct param_spec open_params[] = {
 	[O_NAME] = { "name", PARAM_STRING, 1 },
 	[O_NS] = { "ipc_namespace", PARAM_INT, 0 },
+	[O_WAIT] = { "wait", PARAM_INT, 0 },
 };
 #define NOPEN ((int)(sizeof open_params / sizeof open_params[0]))
+#define OPEN_WAIT_MAX	3600	/* seconds */
+
+/* Open's answer, now or once the name exists (seg NULL: none). */
+static void
+method_open_answer(struct call *call, const char *name,
+    const struct segment *seg, const struct kshm_stat *st)
+{
+	if (seg == NULL)
+		call_error_str(call, PROTO_ERR_NO_SUCH_SEGMENT, "name", name);
+	else if (!perm_may_open(&call->conn->peer, seg->creator_uid, st))
+		call_error(call, PROTO_ERR_PERMISSION_DENIED, NULL);
+	else
+		method_reply_segment(call, seg, st, -1);
+}
+
+/* A waiting Open is answered (waiters.c): then its connection goes on. */
+static void
+method_open_waited(struct conn *c, const char *name,
+    const struct segment *seg, const struct kshm_stat *st)
+{
+	struct call	call;
+
+	memset(&call, 0, sizeof call);
+	call.conn = c;
+	call.srv = c->srv;
+	call.method = PROTO_METHOD_OPEN;
+	method_open_answer(&call, name, seg, st);
+	conn_wait_over(c);
+}
 
 static void
 method_open(struct call *call)
@@ -296,14 +339,23 @@ method_open(struct call *call)
 	struct segment		*seg;
 	struct kshm_stat	 st;
 
-	if (call_params(call, open_params, NOPEN, v) == -1 ||
-	    method_namespace(call, &v[O_NS]) == -1)
+	if (call_params(call, open_params, NOPEN, v) == -1)
 		return;
-	if ((seg = method_lookup(call, v[O_NAME].s, &st)) == NULL)
+	if (v[O_WAIT].present &&
+	    (v[O_WAIT].i < 0 || v[O_WAIT].i > OPEN_WAIT_MAX))
+		return call_invalid(call, "wait");
+	if (method_namespace(call, &v[O_NS]) == -1)
 		return;
-	if (!perm_may_open(&call->conn->peer, seg->creator_uid, &st))
-		return call_error(call, PROTO_ERR_PERMISSION_DENIED, NULL);
-	method_reply_segment(call, seg, &st);
+	seg = lifecycle_find(&call->srv->life, v[O_NAME].s, &st);
+	/* Not there yet: wait for it (a oneway call has nobody to answer). */
+	if (seg == NULL && v[O_WAIT].i > 0 && !call->oneway &&
+	    proto_name_valid(v[O_NAME].s) == 0) {
+		if (waiters_add(&call->srv->waiters, call->conn, v[O_NAME].s,
+		    (unsigned)v[O_WAIT].i, method_open_waited) == -1)
+			call_nomem(call);
+		return;
+	}
+	method_open_answer(call, v[O_NAME].s, seg, &st);
 }
 
 static void

@@ -55,6 +55,7 @@ server_init(struct server *srv, struct event_base *base,
 	}
 	TAILQ_INIT(&srv->conns);
 	user_registry_init(&srv->users);
+	waiters_init(&srv->waiters, base);
 	srv->start_usec = realtime_usec();
 	srv->euid = geteuid();
 	srv->pid = getpid();
@@ -76,6 +77,7 @@ server_finish(struct server *srv)
 		evconnlistener_free(srv->listener);
 	if (srv->accept_timer != NULL)
 		event_free(srv->accept_timer);
+	waiters_finish(&srv->waiters);
 	lifecycle_finish(&srv->life);
 	user_registry_finish(&srv->users);
 	conf_finish(&srv->conf);
@@ -411,6 +413,9 @@ server_notify(struct server *srv, enum proto_event ev,
 	char		 msg[SERVER_SEGMENT_TEXT_MAX + 96];
 	long		 n = -1;
 
+	/* Opens waiting for this name are answered first. */
+	if (ev == PROTO_EVENT_CREATED)
+		waiters_wake(&srv->waiters, seg, st);
 	TAILQ_FOREACH(c, &srv->conns, entry) {
 		if (!c->watching || c->closing ||
 		    !perm_may_open(&c->peer, seg->creator_uid, st))

@@ -9,6 +9,7 @@
 #include "lifecycle.h"
 #include "proto.h"
 #include "user.h"
+#include "waiters.h"
 
 struct event_base;
 struct evconnlistener;
@@ -30,6 +31,7 @@ struct server {
 	struct conn_list	 conns;
 	size_t			 nconns;
 	struct user_registry	 users;		/* what each uid holds */
+	struct waiters		 waiters;	/* Open calls waiting for a name */
 	size_t			 output_queued;	/* all connections' unsent bytes */
 	int64_t			 refused_logged;	/* last refusal logged, usec */
 	uint64_t		 refused_quiet;	/* refusals not logged since */
