@@ -25,6 +25,7 @@ struct shmd_conn {
 	int			 dead;		/* the stream can no longer be trusted */
 	struct frame_buf	 in;
 	uint64_t		 ipc_namespace;	/* ours, sent with Create and Open */
+	int			 created;	/* the last Create made it */
 	char			 last_error[512];
 };
 
@@ -432,7 +433,7 @@ static int
 shmd_segment_call(struct shmd_conn *c, const char *method,
     struct json_object *params, struct shmd_segment *out)
 {
-	struct json_object	*reply, *o;
+	struct json_object	*reply, *o, *created;
 	struct shmd_segment	 tmp;
 	int			 rc;
 
@@ -442,6 +443,10 @@ shmd_segment_call(struct shmd_conn *c, const char *method,
 	}
 	json_object_object_get_ex(reply, "segment", &o);
 	rc = shmd_segment_from_json(c, o, out != NULL ? out : &tmp);
+	/* Create's "created"; a daemon before 0.2 always created */
+	if (rc == SHMD_OK && strcmp(method, PROTO_METHOD_CREATE) == 0)
+		c->created = !json_object_object_get_ex(reply, "created",
+		    &created) || json_object_get_boolean(created);
 	json_object_put(reply);
 	return rc;
 }
@@ -534,6 +539,8 @@ shmd_create(struct shmd_conn *c, const char *name, uint64_t size,
 	    json_add_int(p, "uid", o->uid) == -1) ||
 	    (o != NULL && (o->flags & SHMD_CREATE_GID) &&
 	    json_add_int(p, "gid", o->gid) == -1) ||
+	    (o != NULL && (o->flags & SHMD_CREATE_EXIST_OK) &&
+	    json_add_bool(p, "exist_ok", 1) == -1) ||
 	    (o != NULL && (o->flags & SHMD_CREATE_ATTACH_TIMEOUT) &&
 	    json_add_int(p, "attach_timeout", o->attach_timeout) == -1)) {
 		json_object_put(p);
@@ -551,6 +558,29 @@ shmd_open(struct shmd_conn *c, const char *name, struct shmd_segment *out)
 		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, NULL);
 	if ((p = shmd_name_params(name)) == NULL ||
 	    shmd_add_namespace(c, p) == -1) {
+		json_object_put(p);
+		return shmd_fail(c, SHMD_ERR_NOMEM, NULL);
+	}
+	return shmd_segment_call(c, PROTO_METHOD_OPEN, p, out);
+}
+
+SHMD_EXPORT int
+shmd_created(const struct shmd_conn *c)
+{
+	return c != NULL && c->created;
+}
+
+SHMD_EXPORT int
+shmd_open_wait(struct shmd_conn *c, const char *name, unsigned int seconds,
+    struct shmd_segment *out)
+{
+	struct json_object	*p;
+
+	if (c == NULL || name == NULL || seconds > 3600)
+		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, NULL);
+	if ((p = shmd_name_params(name)) == NULL ||
+	    shmd_add_namespace(c, p) == -1 ||
+	    (seconds > 0 && json_add_int(p, "wait", seconds) == -1)) {
 		json_object_put(p);
 		return shmd_fail(c, SHMD_ERR_NOMEM, NULL);
 	}

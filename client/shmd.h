@@ -93,6 +93,11 @@ struct shmd_segment {
 #define SHMD_CREATE_UID			0x04
 #define SHMD_CREATE_GID			0x08
 #define SHMD_CREATE_ATTACH_TIMEOUT	0x10
+/*
+ * An existing segment of that name and size the caller may open is the
+ * answer, as it is (since 0.2): shmd_created() tells which happened.
+ */
+#define SHMD_CREATE_EXIST_OK		0x20
 
 /* Optional parameters of shmd_create(); start from shmd_create_options_init(). */
 struct shmd_create_options {
@@ -160,9 +165,22 @@ void	shmd_create_options_init(struct shmd_create_options *);
 /* Create a segment; opts may be NULL. out may be NULL. */
 int	shmd_create(struct shmd_conn *, const char *name, uint64_t size,
 	    const struct shmd_create_options *opts, struct shmd_segment *out);
+/*
+ * Whether the last successful shmd_create() on the connection made the
+ * segment (1), or found it there with SHMD_CREATE_EXIST_OK (0). Since 0.2.
+ */
+int	shmd_created(const struct shmd_conn *);
 /* Look a segment up by name. */
 int	shmd_open(struct shmd_conn *, const char *name,
 	    struct shmd_segment *out);
+/*
+ * The same, waiting up to seconds (at most 3600) for the name to be
+ * created: SHMD_ERR_NO_SUCH_SEGMENT when the time runs out,
+ * SHMD_ERR_PERMISSION_DENIED when it came but the caller may not open
+ * it. Blocks; 0 seconds is shmd_open(). Since 0.2.
+ */
+int	shmd_open_wait(struct shmd_conn *, const char *name,
+	    unsigned int seconds, struct shmd_segment *out);
 /* Destroy a segment now (its owner, its creator or root). */
 int	shmd_destroy(struct shmd_conn *, const char *name);
 /* The segments the caller may open; free *segs with shmd_free(). */

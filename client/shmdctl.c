@@ -29,11 +29,14 @@ static int	cmd_rm(struct ctl *, struct shmd_conn *);
 static int	cmd_watch(struct ctl *, struct shmd_conn *);
 static int	cmd_write(struct ctl *, struct shmd_conn *);
 static int	cmd_read(struct ctl *, struct shmd_conn *);
+static int	cmd_wait(struct ctl *, struct shmd_conn *);
 
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "create", "create NAME SIZE [--mode MODE] [--lifetime detach|process|"
-	  "persistent] [--key KEY] [--owner UID[:GID]]", 2,
-	  OPT_MODE | OPT_LIFETIME | OPT_KEY | OPT_OWNER, cmd_create },
+	  "persistent] [--key KEY] [--owner UID[:GID]] [--exist-ok]", 2,
+	  OPT_MODE | OPT_LIFETIME | OPT_KEY | OPT_OWNER | OPT_EXIST_OK,
+	  cmd_create },
+	{ "wait", "wait NAME [--timeout SECONDS]", 1, OPT_TIMEOUT, cmd_wait },
 	{ "ls", "ls [--json] [--attachers]", 0, OPT_JSON | OPT_ATTACHERS,
 	  cmd_ls },
 	{ "info", "info NAME [--json]", 1, OPT_JSON, cmd_info },
@@ -258,8 +261,35 @@ cmd_create(struct ctl *ctl, struct shmd_conn *c)
 			o.flags |= SHMD_CREATE_GID;
 		}
 	}
+	if (ctl->given & OPT_EXIST_OK)
+		o.flags |= SHMD_CREATE_EXIST_OK;
 	if ((rc = shmd_create(c, ctl->args[0], size, &o, &seg)) != SHMD_OK)
 		return ctl_refused(c, "create", ctl->args[0], rc);
+	printf("%d\n", seg.shmid);
+	return 0;
+}
+
+/* Open with wait: the shmid once the segment exists. */
+static int
+cmd_wait(struct ctl *ctl, struct shmd_conn *c)
+{
+	struct shmd_segment	 seg;
+	uint64_t		 secs = 30;
+	const char		*why;
+	int			 rc;
+
+	if (ctl->timeout != NULL &&
+	    (number_parse(ctl->timeout, 0, &secs, &why) == -1 || secs > 3600))
+		return ctl_usage_error("bad timeout '%s': seconds, 0 to 3600",
+		    ctl->timeout);
+	rc = shmd_open_wait(c, ctl->args[0], (unsigned)secs, &seg);
+	if (rc == SHMD_ERR_NO_SUCH_SEGMENT) {
+		fprintf(stderr, "shmdctl: wait %s: no such segment after %llu "
+		    "s\n", ctl->args[0], (unsigned long long)secs);
+		return EXIT_REFUSED;
+	}
+	if (rc != SHMD_OK)
+		return ctl_refused(c, "wait", ctl->args[0], rc);
 	printf("%d\n", seg.shmid);
 	return 0;
 }
@@ -539,6 +569,8 @@ main(int argc, char **argv)
 		{ "older-than", required_argument, NULL, 'g' },
 		{ "remove", no_argument, NULL, 'r' },
 		{ "prometheus", no_argument, NULL, 'p' },
+		{ "exist-ok", no_argument, NULL, 'e' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -550,6 +582,8 @@ main(int argc, char **argv)
 		{ 's', OPT_SIZE, "--size" }, { 'a', OPT_ATTACHERS, "--attachers" },
 		{ 'g', OPT_OLDER, "--older-than" }, { 'r', OPT_REMOVE, "--remove" },
 		{ 'p', OPT_PROMETHEUS, "--prometheus" },
+		{ 'e', OPT_EXIST_OK, "--exist-ok" },
+		{ 't', OPT_TIMEOUT, "--timeout" },
 	};
 	const struct ctl_cmd	*cmd = NULL;
 	struct shmd_conn	*c;
@@ -574,6 +608,8 @@ main(int argc, char **argv)
 		case 'g': ctl.given |= OPT_OLDER; ctl.older_than = optarg; break;
 		case 'r': ctl.given |= OPT_REMOVE; break;
 		case 'p': ctl.given |= OPT_PROMETHEUS; break;
+		case 'e': ctl.given |= OPT_EXIST_OK; break;
+		case 't': ctl.given |= OPT_TIMEOUT; ctl.timeout = optarg; break;
 		case 'h':
 			ctl_usage(stdout);
 			return 0;

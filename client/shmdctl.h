@@ -22,12 +22,14 @@
 #define OPT_OLDER	0x100
 #define OPT_REMOVE	0x200
 #define OPT_PROMETHEUS	0x400
+#define OPT_EXIST_OK	0x800
+#define OPT_TIMEOUT	0x1000
 
 struct ctl {
 	const char	*socket;
 	int		 given;		/* OPT_* seen */
 	const char	*mode, *lifetime, *key, *owner, *offset, *size;
-	const char	*older_than;
+	const char	*older_than, *timeout;
 	char		**args;
 	int		 nargs;
 };

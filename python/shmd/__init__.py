@@ -18,7 +18,7 @@ from .errors import (ConnectionError, Error, ExpectedMore, InterfaceNotFound,
                      QuotaExceeded, SystemLimit, WrongNamespace)
 from .segment import Segment
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Client", "Segment", "DEFAULT_SOCKET", "socket_path", "Error",

@@ -134,12 +134,15 @@ class Client:
     def create(self, name: str, size: int, *, mode: int = 0o600,
                lifetime: str = "detach", key: Optional[int] = None,
                uid: Optional[int] = None, gid: Optional[int] = None,
-               attach_timeout: Optional[int] = None) -> Segment:
+               attach_timeout: Optional[int] = None,
+               exist_ok: bool = False) -> Segment:
         """Create a segment. ``key``: None lets the daemon choose one,
         0 makes a keyless segment. ``lifetime``: "detach", "process" or
         "persistent". A name whose first component is ``uid:N`` or
         ``gid:N`` (``uid:1000/cam0``) is reserved to that uid or group and
-        root: anyone else gets PermissionDenied, without asking."""
+        root: anyone else gets PermissionDenied, without asking.
+        ``exist_ok``: a segment of that name and size this caller may open
+        is returned as it is; the Segment's ``created`` says which."""
         if not isinstance(name, str) or not _NAME.match(name) or \
                 name.startswith("-"):
             raise InvalidParameter(parameter="name")
@@ -165,13 +168,25 @@ class Client:
         if attach_timeout is not None:
             _check_int("attach_timeout", attach_timeout, 1, 2 ** 31 - 1)
             params["attach_timeout"] = attach_timeout
-        return Segment(self._conn.call("io.shmd.Create", params)["segment"])
+        if not isinstance(exist_ok, bool):
+            raise InvalidParameter(parameter="exist_ok")
+        if exist_ok:
+            params["exist_ok"] = True
+        reply = self._conn.call("io.shmd.Create", params)
+        return Segment(reply["segment"], created=reply.get("created", True))
 
-    def open(self, name: str) -> Segment:
-        """Look a segment up by name."""
+    def open(self, name: str, wait: Optional[float] = None) -> Segment:
+        """Look a segment up by name. ``wait``: seconds (up to 3600) to
+        wait for it to be created; NoSuchSegment when they run out."""
         if not isinstance(name, str):
             raise InvalidParameter(parameter="name")
         params: Dict[str, Any] = {"name": name}
+        if wait is not None:
+            if isinstance(wait, bool) or not isinstance(wait, (int, float)) \
+                    or not 0 <= wait <= 3600:
+                raise InvalidParameter(parameter="wait")
+            # whole seconds on the wire: round up, so a wait is never shorter
+            params["wait"] = int(-(-wait // 1))
         self._add_namespace(params)
         return Segment(self._conn.call("io.shmd.Open", params)["segment"])
 

@@ -87,6 +87,8 @@ class Segment:
     ``shmid``, ``key``, ``size``, ``mode``, ``uid``, ``gid``,
     ``lifetime``, ``nattch``, ``creator_uid``, ``creator_pid``,
     ``created_usec``; members the daemon adds later land in ``extra``.
+    ``created``: from ``Client.create``, whether that call made it (False
+    when ``exist_ok`` found it there); None from other calls.
     """
 
     name: str
@@ -102,7 +104,9 @@ class Segment:
     creator_pid: int
     created_usec: int
 
-    def __init__(self, fields: Dict[str, Any]):
+    def __init__(self, fields: Dict[str, Any],
+                 created: Optional[bool] = None):
+        self.created = created
         for f in _FIELDS:
             setattr(self, f, fields.get(f))
         self.extra = {k: v for k, v in fields.items() if k not in _FIELDS}
