@@ -123,6 +123,69 @@ class PythonClientTest(unittest.TestCase):
             self.c.destroy(s.name)
         self.c.close()
 
+    def _producer(self, name):
+        with shmd.Client(self.sock) as c:
+            seg = c.create(name, 4096, lifetime="persistent", exist_ok=True)
+            with seg.attach() as view:
+                view[1:6] = b"hello"
+                view[0] = 1
+        return 0
+
+    def _consumer(self, name):
+        with shmd.Client(self.sock) as c:
+            seg = c.open(name, wait=10)
+            with seg.attach(readonly=True) as view:
+                end = time.time() + 10
+                while view[0] != 1 and time.time() < end:
+                    time.sleep(0.01)
+                return 0 if bytes(view[1:6]) == b"hello" else 3
+
+    def _spawn(self, fn, name):
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                code = fn(name)
+            finally:
+                os._exit(code)
+        return pid
+
+    def _reap(self, pid):
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+    def test_either_order(self):
+        # the consumer first: it waits for the name
+        a = self._spawn(self._consumer, "py.order1")
+        time.sleep(0.1)
+        b = self._spawn(self._producer, "py.order1")
+        self.assertEqual(self._reap(b), 0)
+        self.assertEqual(self._reap(a), 0)
+        # the producer first
+        self.assertEqual(self._reap(self._spawn(self._producer, "py.order2")), 0)
+        self.assertEqual(self._reap(self._spawn(self._consumer, "py.order2")), 0)
+
+    def test_exist_ok_and_wait(self):
+        s1 = self.c.create("py.eo", 64, key=0, exist_ok=True)
+        self.assertIs(s1.created, True)
+        s2 = self.c.create("py.eo", 64, key=0, exist_ok=True)
+        self.assertIs(s2.created, False)
+        self.assertEqual(s1.shmid, s2.shmid)
+        with self.assertRaises(shmd.NameExists):
+            self.c.create("py.eo", 65, exist_ok=True)
+        with self.assertRaises(shmd.NameExists):
+            self.c.create("py.eo", 64)
+        self.assertIsNone(self.c.open("py.eo").created)
+        self.assertEqual(self.c.open("py.eo", wait=5).shmid, s1.shmid)
+        t = time.time()
+        with self.assertRaises(shmd.NoSuchSegment):
+            self.c.open("py.never", wait=1)
+        self.assertGreaterEqual(time.time() - t, 0.9)
+        for bad in (-1, 3601, "5", True):
+            with self.assertRaises(shmd.InvalidParameter):
+                self.c.open("py.eo", wait=bad)
+        with self.assertRaises(shmd.InvalidParameter):
+            self.c.create("py.eo", 64, exist_ok=1)
+
     def test_share_between_processes(self):
         seg = self.c.create("py.share", 4096, mode=0o644, lifetime="persistent")
         self.assertIsInstance(seg, shmd.Segment)

@@ -109,6 +109,7 @@ testd_key_base(void)
 		"check_libshmd", "check_shmdctl", "check_protocol",
 		"check_lifetime", "check_systemd", "check_hostile",
 		"check_admin", "check_identity", "check_namespace",
+		"check_wait",
 	};
 	size_t	i;
 
