@@ -22,6 +22,7 @@
 #include <sys/epoll.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -541,6 +542,59 @@ flood_latency(int n, double *p50, double *max, double *q50, double *qmax)
 	free(c);
 }
 
+/*
+ * n connections wait (Open with wait) for one name; one Create answers
+ * them all: ms from sending the Create to the last waiter's answer.
+ */
+static double
+waiters_ms(int n)
+{
+	const char	 w[] = "{\"method\":\"io.shmd.Open\",\"parameters\":"
+			    "{\"name\":\"bench.crowd\",\"wait\":60}}";
+	struct cli	*c = malloc(sizeof *c);
+	int		*fds = calloc((size_t)n, sizeof *fds), i;
+	char		 msg[256];
+	double		 t0, t1;
+	struct rlimit	 rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	for (i = 0; i < n; i++) {
+		if (cli_connect(c, B.sock) == -1)
+			die("connect");
+		if (send(c->fd, w, sizeof w, MSG_NOSIGNAL) != (ssize_t)sizeof w)
+			die("send");
+		fds[i] = c->fd;
+	}
+	/* let every Open arrive and start waiting */
+	if (cli_connect(c, B.sock) == -1)
+		die("connect");
+	usleep(200000);
+	msg_name(msg, sizeof msg, "Create", "bench.crowd", ",\"size\":64,"
+	    "\"lifetime\":\"persistent\"");
+	t0 = now_us();
+	if (cli_call(c, msg, strlen(msg) + 1) < 0)
+		die("create");
+	for (i = 0; i < n; i++) {
+		c->fd = fds[i];
+		c->len = 0;
+		if (cli_call(c, "", 0) < 0)
+			die("waiter");
+		close(fds[i]);
+	}
+	t1 = now_us();
+	if (cli_connect(c, B.sock) == -1)
+		die("connect");
+	msg_name(msg, sizeof msg, "Destroy", "bench.crowd", NULL);
+	cli_call(c, msg, strlen(msg) + 1);
+	close(c->fd);
+	free(fds);
+	free(c);
+	return (t1 - t0) / 1000;
+}
+
 /* RSS growth (kB) with `watchers` connections that never read, under a burst. */
 static long
 silent_watchers_kb(pid_t spid, int watchers, int cycles)
@@ -919,6 +973,12 @@ main(int argc, char **argv)
 		    qmax / 1000);
 		row("another client's Status during a List flood", v,
 		    "max <= 50 ms", fmax <= 50000);
+		double	wms = waiters_ms(B.quick ? 50 : 1000);
+
+		snprintf(v, sizeof v, "%.1f ms", wms);
+		row(B.quick ? "50 waiters: Create to the last answer" :
+		    "1000 waiters: Create to the last answer", v, "< 50 ms",
+		    wms < 50);
 		kb = silent_watchers_kb(spid, 100, B.quick ? 200 : 3000);
 		snprintf(v, sizeof v, "RSS +%.1f MiB", kb / 1024.0);
 		row("shmd: 100 silent watchers, burst of events", v,
