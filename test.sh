@@ -26,6 +26,15 @@ scripts/build.sh "$top/build" --enable-werror
 step "make check"
 check "$top/build"
 
+step "Go client: go vet and go test -race against the built daemon (go/)"
+(
+	cd "$top/go"
+	export GOPROXY=off GOFLAGS=-mod=mod GOCACHE="$top/build/gocache" \
+	    SHMD_DAEMON="$top/build/daemon/shmd"
+	go vet ./...
+	go test -race -count=1 ./...
+)
+
 step "installed units (systemd-analyze verify) and make install"
 sh "$top/tests/units.sh" || [ $? -eq 77 ]
 

@@ -49,8 +49,9 @@ lintian --fail-on error "$work"/*.changes || fail "lintian found errors"
 
 step "install with apt-get"
 apt-get install -y -qq "$work"/shmd_*.deb "$work"/libshmd0_*.deb \
-	"$work"/libshmd-dev_*.deb "$work"/python3-shmd_*.deb >/dev/null
-for p in shmd libshmd0 libshmd-dev python3-shmd; do
+	"$work"/libshmd-dev_*.deb "$work"/python3-shmd_*.deb \
+	"$work"/golang-shmd-dev_*.deb >/dev/null
+for p in shmd libshmd0 libshmd-dev python3-shmd golang-shmd-dev; do
 	dpkg -L "$p" >>"$work/files"
 done
 
@@ -62,7 +63,8 @@ for f in /usr/sbin/shmd /usr/bin/shmdctl "/usr/lib/$ma/libshmd.so.0" \
     /usr/share/man/man5/shmd.conf.5.gz /usr/share/man/man3/libshmd.3.gz \
     /lib/systemd/system/shmd.service /lib/systemd/system/shmd.socket \
     /etc/shmd/shmd.conf /usr/lib/sysusers.d/shmd.conf /usr/lib/tmpfiles.d/shmd.conf \
-    /usr/lib/python3/dist-packages/shmd/__init__.py; do
+    /usr/lib/python3/dist-packages/shmd/__init__.py \
+    /usr/share/gocode/src/github.com/shmd/shmd/go/client.go; do
 	[ -e "$f" ] || fail "$f is not installed"
 done
 getent passwd shmd >/dev/null || fail "no shmd user (sysusers)"
@@ -105,13 +107,43 @@ int main(void) {
 C
 cc -DNAME="\"$name\"" -o "$work/t" "$work/t.c" $(pkg-config --cflags --libs libshmd) || fail "libshmd-dev"
 "$work/t" >/dev/null || fail "a program linked with libshmd"
+if command -v go >/dev/null 2>&1; then
+	# as Debian's Go packages are used: GOPATH mode on /usr/share/gocode
+	mkdir -p "$work/gouser"
+	cat >"$work/gouser/main.go" <<'GO'
+package main
+
+import (
+	"fmt"
+	"os"
+
+	shmd "github.com/shmd/shmd/go"
+)
+
+func main() {
+	c, err := shmd.Dial("")
+	if err != nil {
+		os.Exit(1)
+	}
+	s, err := c.Open(os.Args[1])
+	if err != nil {
+		os.Exit(2)
+	}
+	fmt.Println(s.Shmid)
+}
+GO
+	(cd "$work/gouser" && GO111MODULE=off GOPATH=/usr/share/gocode \
+	    GOCACHE="$work/gocache" GOPROXY=off go build -o "$work/gouser/u" .) ||
+		fail "golang-shmd-dev: a Go program does not build"
+	"$work/gouser/u" $name >/dev/null || fail "a Go program using golang-shmd-dev"
+fi
 shmdctl rm $name
 kill "$daemon"
 wait "$daemon" || fail "shmd did not exit 0 on SIGTERM"
 daemon=
 
 step "purge"
-apt-get purge -y -qq shmd libshmd0 libshmd-dev python3-shmd >/dev/null
+apt-get purge -y -qq shmd libshmd0 libshmd-dev python3-shmd golang-shmd-dev >/dev/null
 left=
 while read -r f; do
 	[ -d "$f" ] && continue

@@ -1,0 +1,3 @@
+module github.com/shmd/shmd/go
+
+go 1.19

@@ -1,0 +1,72 @@
+package shmd
+
+import "time"
+
+// Lifetime says when the daemon destroys a segment.
+type Lifetime string
+
+const (
+	// Detach: at the last detach, once attached (the default).
+	Detach Lifetime = "detach"
+	// Process: when the process that created it exits.
+	Process Lifetime = "process"
+	// Persistent: only by Destroy.
+	Persistent Lifetime = "persistent"
+)
+
+// CreateOptions are Create's optional parameters; the zero value (or nil)
+// asks for the daemon's defaults.
+type CreateOptions struct {
+	Mode          uint32        // 0: the daemon's default, 0600
+	Lifetime      Lifetime      // "": the default, Detach
+	Key           *int32        // nil: one from the daemon's range; pointer to 0: no key
+	UID, GID      *uint32       // nil: the caller's
+	AttachTimeout time.Duration // 0: the daemon's default (whole seconds, rounded up)
+	ExistOK       bool          // take an existing segment of that name and size
+}
+
+// Segment is a segment the daemon manages.
+type Segment struct {
+	Name       string
+	Shmid      int
+	Key        int32
+	Size       int64
+	Mode       uint32
+	UID, GID   uint32
+	Lifetime   Lifetime
+	Nattch     uint64
+	CreatorUID uint32
+	CreatorPID int
+	CreatedAt  time.Time
+	Created    bool // Create: whether this call made it
+}
+
+// Event is one of Watch's events.
+type Event struct {
+	Event   string   // "ready", "created", "destroyed", "reaped", "vanished"
+	Segment *Segment // nil for "ready"
+}
+
+// Usage is what one uid is charged for.
+type Usage struct {
+	UID      uint32
+	Segments int64
+	Bytes    int64
+}
+
+// Status is the daemon's state.
+type Status struct {
+	Version      string
+	PID          int
+	Uptime       time.Duration
+	IPCNamespace uint64
+	Clients      int64
+	Segments     int64
+	Bytes        int64
+	Requests     int64
+	Reaped       int64
+	Vanished     int64
+	UID          uint32
+	Limits       map[string]int64 // one per limit key (max_segment_size, ...)
+	Usage        []Usage          // root only
+}
