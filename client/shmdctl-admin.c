@@ -18,7 +18,6 @@
 #include "shmdctl.h"
 #include "sysv.h"
 
-#define SHM_DEST_BIT	01000
 
 void
 ctl_attachers_text(const struct sysv_attacher *att, size_t n, int shmid,
@@ -346,7 +345,7 @@ ctl_orphans(struct shmd_conn *c, time_t older_than, struct sysv_seg **out,
 		if (bsearch(&segs[i].shmid, ids, nmanaged, sizeof *ids,
 		    ctl_cmp_int) != NULL ||
 		    (st.uid != 0 && segs[i].cuid == st.uid) ||
-		    segs[i].nattch > 0 || (segs[i].perms & SHM_DEST_BIT) ||
+		    segs[i].nattch > 0 || (segs[i].perms & SHM_DEST) ||
 		    now - segs[i].ctime < older_than ||
 		    !sysv_creator_gone(segs[i].cpid, segs[i].ctime))
 			continue;

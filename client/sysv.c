@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "procstat.h"
 #include "sysv.h"
 
 int
@@ -199,25 +200,13 @@ next:			;
 int
 sysv_creator_gone(pid_t cpid, time_t ctime)
 {
-	char			 path[64], buf[1024], *p, state;
-	unsigned long long	 start;
-	long			 hz = sysconf(_SC_CLK_TCK);
-	double			 boot = 0, uptime;
-	int			 field;
-	FILE			*f;
+	uint64_t	 start;
+	long		 hz = sysconf(_SC_CLK_TCK);
+	double		 boot = 0, uptime;
+	FILE		*f;
 
-	snprintf(path, sizeof path, "/proc/%ld/stat", (long)cpid);
-	if (sysv_slurp(path, buf, sizeof buf) <= 0)
-		return 1;	/* no such process */
-	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1, " %c", &state) != 1)
-		return 1;
-	if (state == 'Z' || state == 'X')
-		return 1;
-	for (field = 2; field < 22; field++)
-		if ((p = strchr(p + 1, ' ')) == NULL)
-			return 0;
-	if (sscanf(p + 1, "%llu", &start) != 1)
-		return 0;
+	if (procstat_start(cpid, &start) == -1)
+		return errno == ESRCH;	/* gone; unreadable: say it lives */
 	/* Its start in Unix time: now - uptime + start / HZ. */
 	if ((f = fopen("/proc/uptime", "r")) == NULL)
 		return 0;

@@ -12,7 +12,6 @@ struct json_tokener;
 
 /* Deepest nesting of JSON accepted in a message. */
 #define FRAME_MAX_DEPTH		32
-#define FRAME_DEFAULT_MAX	65536
 
 /*
  * Whether len bytes are UTF-8 as RFC 3629 has it: no overlong forms, no

@@ -133,26 +133,3 @@ log_warn(const char *fmt, ...)
 	va_end(ap);
 	errno = saved;
 }
-
-void
-fatal(const char *fmt, ...)
-{
-	va_list	ap;
-	int	saved = errno;
-
-	va_start(ap, fmt);
-	log_vwrite(LOG_LEVEL_ERR, strerror(saved), fmt, ap);
-	va_end(ap);
-	exit(1);
-}
-
-void
-fatalx(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	log_vwrite(LOG_LEVEL_ERR, NULL, fmt, ap);
-	va_end(ap);
-	exit(1);
-}

@@ -103,7 +103,7 @@ kshm_is(const struct kshm_stat *st, pid_t cpid, uint64_t size, int marked)
 	if (st->cpid != cpid || st->size != size)
 		return 0;
 	/* Marked for removal by someone else (ipcrm): gone for us too. */
-	if ((st->mode & KSHM_DEST) && !marked)
+	if ((st->mode & SHM_DEST) && !marked)
 		return 0;
 	return 1;
 }

@@ -3,11 +3,9 @@
 #define SHMD_KSHM_H
 
 #include <stdint.h>
+#include <sys/shm.h>	/* SHM_DEST: the mode bit of a segment marked IPC_RMID */
 #include <sys/types.h>
 #include <time.h>
-
-/* shm_perm.mode's bit for a segment marked with IPC_RMID. */
-#define KSHM_DEST	01000
 
 /* What the kernel holds for a segment now. */
 struct kshm_stat {

@@ -11,6 +11,7 @@
 
 #include "kshm.h"
 #include "perm.h"
+#include "procstat.h"
 #include "procwatch.h"
 #include "proto.h"
 
@@ -55,7 +56,7 @@ peer_from_socket(int fd, struct peer *p)
 	p->uid = cred.uid;
 	p->gid = cred.gid;
 	/* Pinned now: the process may exit and its pid be reused later. */
-	if (p->pid == 0 || proc_start_time(p->pid, &p->start) == -1)
+	if (p->pid == 0 || procstat_start(p->pid, &p->start) == -1)
 		p->exited = 1;
 	else
 		p->ino = peer_pidfd_ino(fd);

@@ -15,43 +15,12 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "procstat.h"
 #include "procwatch.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
-
-int
-proc_start_time(pid_t pid, uint64_t *start)
-{
-	char			 path[64], buf[1024], *p, state;
-	unsigned long long	 v;
-	ssize_t			 n;
-	int			 fd, field;
-
-	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* The command may hold spaces and parentheses: start after the last ')'. */
-	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1, " %c", &state) != 1)
-		return -1;
-	if (state == 'Z' || state == 'X' || state == 'x')
-		return -1;
-	/* Fields 3 (state) to 22 (starttime). */
-	for (field = 2; field < 22; field++) {
-		if ((p = strchr(p + 1, ' ')) == NULL)
-			return -1;
-	}
-	if (sscanf(p + 1, "%llu", &v) != 1)
-		return -1;
-	*start = v;
-	return 0;
-}
 
 static void
 procwatch_cb(evutil_socket_t fd, short what, void *arg)
@@ -125,7 +94,7 @@ procwatch_get(struct procwatcher *pw, pid_t pid, uint64_t start, uint64_t ino)
 	 * Its pidfd's inode says so exactly; the start time, in clock ticks,
 	 * where there is no pidfs.
 	 */
-	if (proc_start_time(pid, &now) == -1 || now != start ||
+	if (procstat_start(pid, &now) == -1 || now != start ||
 	    (ino != 0 && fd != -1 && procwatch_pidfd_ino(fd) != ino)) {
 		if (fd != -1)
 			close(fd);
@@ -185,7 +154,7 @@ procwatch_poll(struct procwatcher *pw)
 	for (w = LIST_FIRST(&pw->list); w != NULL; w = next) {
 		/* The callback may free w, never another watch. */
 		next = LIST_NEXT(w, entry);
-		if (w->pidfd == -1 && (proc_start_time(w->pid, &now) == -1 ||
+		if (w->pidfd == -1 && (procstat_start(w->pid, &now) == -1 ||
 		    now != w->start))
 			procwatch_cb(-1, 0, w);
 	}

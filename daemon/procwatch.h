@@ -41,12 +41,6 @@ struct procwatch {
 	unsigned		 refs;		/* segments that follow it */
 };
 
-/*
- * A process's start time (field 22 of /proc/PID/stat). 0, or -1 when the
- * process does not exist or has exited (a zombie).
- */
-int	proc_start_time(pid_t pid, uint64_t *start);
-
 void	procwatch_init(struct procwatcher *, struct event_base *,
 	    procwatch_exited_fn *, void *arg);
 /* Free every watch (at exit). */

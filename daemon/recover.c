@@ -24,7 +24,7 @@ recover_same(struct segment *seg, const struct kshm_stat *st)
 	if (st->cpid != seg->kernel_cpid || st->size != seg->size ||
 	    (int64_t)st->ctime < seg->kernel_ctime)
 		return 0;
-	if (st->mode & KSHM_DEST) {
+	if (st->mode & SHM_DEST) {
 		/* shmd marks attached keyless detach segments itself. */
 		if (seg->key == 0 && seg->lifetime == PROTO_LIFETIME_DETACH) {
 			seg->rmid_marked = 1;

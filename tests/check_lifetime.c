@@ -172,11 +172,11 @@ START_TEST(test_keyless_marked_and_shared)
 	/* shmd marks it for removal once attached: the kernel frees it at the last detach */
 	for (i = 0; i < 200; i++) {
 		ck_assert_int_eq(kernel_segment(s.shmid, &k), 0);
-		if (k.perms & 01000)
+		if (k.perms & SHM_DEST)
 			break;
 		usleep(10000);
 	}
-	ck_assert(k.perms & 01000);
+	ck_assert(k.perms & SHM_DEST);
 	/* another process still finds it by name and attaches it by shmid */
 	pid = fork();
 	if (pid == 0) {

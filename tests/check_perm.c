@@ -51,7 +51,7 @@ START_TEST(test_open_by_mode_bits)
 	st = seg_stat(2000, 7, 0);
 	ck_assert(perm_may_open(&p, 1000, &st));
 	/* the SHM_DEST bit is not a permission */
-	st = seg_stat(2000, 7, KSHM_DEST);
+	st = seg_stat(2000, 7, SHM_DEST);
 	ck_assert(!perm_may_open(&p, 2000, &st));
 }
 END_TEST

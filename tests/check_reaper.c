@@ -144,7 +144,7 @@ START_TEST(test_keyless_attached_is_marked)
 	ck_assert_int_eq(seg->rmid_marked, 1);
 	ck_assert_uint_eq(seg->poll, 0);
 	ck_assert_int_eq(kshm_stat(shmid, &st), 0);
-	ck_assert(st.mode & KSHM_DEST);
+	ck_assert(st.mode & SHM_DEST);
 	ck_assert(kshm_is(&st, seg->kernel_cpid, seg->size, 1));
 	ck_assert_int_eq(shmdt(p), 0);
 	/* freed by the kernel: the next full look reports it gone */

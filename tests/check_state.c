@@ -11,6 +11,7 @@
 
 #include "procwatch.h"
 #include "registry.h"
+#include "procstat.h"
 #include "state.h"
 #include "testutil.h"
 
@@ -134,8 +135,8 @@ START_TEST(test_start_time)
 	uint64_t	a, b;
 	pid_t		pid;
 
-	ck_assert_int_eq(proc_start_time(getpid(), &a), 0);
-	ck_assert_int_eq(proc_start_time(getpid(), &b), 0);
+	ck_assert_int_eq(procstat_start(getpid(), &a), 0);
+	ck_assert_int_eq(procstat_start(getpid(), &b), 0);
 	ck_assert_uint_eq(a, b);
 	ck_assert_uint_gt(a, 0);
 	/* a zombie has exited */
@@ -143,9 +144,9 @@ START_TEST(test_start_time)
 	if (pid == 0)
 		_exit(0);
 	usleep(100 * 1000);
-	ck_assert_int_eq(proc_start_time(pid, &a), -1);
+	ck_assert_int_eq(procstat_start(pid, &a), -1);
 	waitpid(pid, NULL, 0);
-	ck_assert_int_eq(proc_start_time(pid, &a), -1);
+	ck_assert_int_eq(procstat_start(pid, &a), -1);
 }
 END_TEST
 
