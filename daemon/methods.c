@@ -53,13 +53,13 @@ static void
 method_reply_segment(struct call *call, const struct segment *seg,
     const struct kshm_stat *st, int created)
 {
-	char		text[SERVER_SEGMENT_TEXT_MAX + 48];
+	char		text[SEGMENT_TEXT_MAX + 48];
 	struct textbuf	tb;
 
 	textbuf_init(&tb, text, sizeof text);
 	call_reply_start(&tb);
 	textbuf_lit(&tb, "{\"segment\":");
-	server_segment_text(&tb, seg, st);
+	segment_text(&tb, seg, st);
 	if (created == 1)
 		textbuf_lit(&tb, ",\"created\":true");
 	else if (created == 0)
@@ -386,7 +386,7 @@ method_list(struct call *call)
 	if (call_params(call, NULL, 0, NULL) == -1)
 		return;
 	if (textbuf_init_heap(&tb, 256 + srv->life.registry.count *
-	    (size_t)(SERVER_SEGMENT_TEXT_MAX / 2)) == -1)
+	    (size_t)(SEGMENT_TEXT_MAX / 2)) == -1)
 		return call_nomem(call);
 	call_reply_start(&tb);
 	textbuf_lit(&tb, "{\"segments\":[");
@@ -409,7 +409,7 @@ method_list(struct call *call)
 		if (!first)
 			textbuf_lit(&tb, ",");
 		first = 0;
-		server_segment_text(&tb, seg, &st);
+		segment_text(&tb, seg, &st);
 	}
 	textbuf_lit(&tb, "]}");
 	call_reply_finish(call, &tb);

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kshm.h"
 #include "registry.h"
 
 static int
@@ -102,50 +101,6 @@ registry_owner(const struct registry *reg, uid_t uid)
 		if (reg->owners[i].uid == uid)
 			return &reg->owners[i];
 	return NULL;
-}
-
-struct segment *
-segment_create(const char *name)
-{
-	struct segment	*seg;
-
-	if ((seg = calloc(1, sizeof *seg)) == NULL)
-		return NULL;
-	if ((seg->name = strdup(name)) == NULL) {
-		free(seg);
-		return NULL;
-	}
-	seg->shmid = -1;
-	return seg;
-}
-
-void
-segment_destroy(struct segment *seg)
-{
-	if (seg == NULL)
-		return;
-	free(seg->name);
-	free(seg);
-}
-
-void
-segment_saw(struct segment *seg, const struct kshm_stat *st)
-{
-	seg->seen_uid = st->uid;
-	seg->seen_gid = st->gid;
-	seg->seen_mode = st->mode;
-}
-
-void
-segment_seen_stat(const struct segment *seg, struct kshm_stat *st)
-{
-	memset(st, 0, sizeof *st);
-	st->shmid = seg->shmid;
-	st->key = seg->key;
-	st->uid = seg->seen_uid;
-	st->gid = seg->seen_gid;
-	st->mode = seg->seen_mode;
-	st->size = seg->size;
 }
 
 int

@@ -7,37 +7,7 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
-#include "proto.h"
-
-struct procwatch;
-
-struct segment {
-	TAILQ_ENTRY(segment)	 entry;
-	char			*name;
-	int			 shmid;
-	int32_t			 key;
-	uint64_t		 size;
-	enum proto_lifetime	 lifetime;
-	uint64_t		 attach_timeout;	/* seconds */
-	uid_t			 uid;		/* owner given at Create */
-	gid_t			 gid;
-	unsigned		 mode;
-	uid_t			 creator_uid;
-	pid_t			 creator_pid;
-	uint64_t		 creator_start;	/* its start time, in ticks */
-	uint64_t		 creator_ino;	/* its pidfd's inode; 0: unknown */
-	int64_t			 created_usec;
-	pid_t			 kernel_cpid;	/* shm_cpid: the daemon that made it */
-	int64_t			 kernel_ctime;	/* as of our IPC_SET */
-	int			 rmid_marked;	/* we marked it IPC_RMID (keyless) */
-	size_t			 poll;		/* its index in polls, plus 1; 0: none */
-	struct procwatch	*watch;		/* the creator, for "process" */
-	int			 creator_gone;	/* it exited: reap */
-	/* What shmd last saw the kernel hold (IPC_SET may change it). */
-	uid_t			 seen_uid;
-	gid_t			 seen_gid;
-	unsigned		 seen_mode;
-};
+#include "segment.h"
 
 TAILQ_HEAD(segment_list, segment);
 
@@ -73,15 +43,6 @@ struct registry {
 void	registry_init(struct registry *);
 /* Frees every record; touches no kernel segment. */
 void	registry_finish(struct registry *);
-
-/* A new record (not yet in the registry); NULL when out of memory. */
-struct segment *segment_create(const char *name);
-void	segment_destroy(struct segment *);
-/* Remember the owner and mode the kernel shows now (st). */
-struct kshm_stat;
-void	segment_saw(struct segment *, const struct kshm_stat *st);
-/* What shmd last saw, as a kshm_stat for the permission rules. */
-void	segment_seen_stat(const struct segment *, struct kshm_stat *st);
 
 /* 0, or -1 when out of memory or the name is taken (errno EEXIST). */
 int	registry_add(struct registry *, struct segment *);

@@ -364,45 +364,6 @@ server_unlisten(struct server *srv)
 	}
 }
 
-void
-server_segment_text(struct textbuf *tb, const struct segment *seg,
-    const struct kshm_stat *st)
-{
-	/*
-	 * Written out directly: this is every Open's and Create's reply, and
-	 * names need no escaping (proto_name_valid() allows none of " \ or
-	 * control characters).
-	 */
-	textbuf_lit(tb, "{\"name\":\"");
-	textbuf_str(tb, seg->name);
-	textbuf_lit(tb, "\",\"shmid\":");
-	textbuf_i64(tb, seg->shmid);
-	textbuf_lit(tb, ",\"key\":");
-	textbuf_i64(tb, (int32_t)seg->key);
-	textbuf_lit(tb, ",\"size\":");
-	textbuf_u64(tb, seg->size);
-	textbuf_lit(tb, ",\"mode\":");
-	textbuf_u64(tb, st->mode & 0777);
-	textbuf_lit(tb, ",\"uid\":");
-	textbuf_u64(tb, st->uid);
-	textbuf_lit(tb, ",\"gid\":");
-	textbuf_u64(tb, st->gid);
-	textbuf_lit(tb, ",\"lifetime\":\"");
-	textbuf_str(tb, proto_lifetime_name(seg->lifetime));
-	textbuf_lit(tb, "\",\"nattch\":");
-	textbuf_u64(tb, st->nattch);
-	textbuf_lit(tb, ",\"creator_uid\":");
-	textbuf_u64(tb, seg->creator_uid);
-	textbuf_lit(tb, ",\"creator_pid\":");
-	textbuf_i64(tb, seg->creator_pid);
-	textbuf_lit(tb, ",\"created_usec\":");
-	textbuf_i64(tb, seg->created_usec);
-	if (seg->lifetime == PROTO_LIFETIME_DETACH) {
-		textbuf_lit(tb, ",\"attach_timeout\":");
-		textbuf_u64(tb, seg->attach_timeout);
-	}
-	textbuf_lit(tb, "}");
-}
 
 void
 server_notify(struct server *srv, enum proto_event ev,
@@ -410,7 +371,7 @@ server_notify(struct server *srv, enum proto_event ev,
 {
 	struct conn	*c;
 	struct textbuf	 tb;
-	char		 msg[SERVER_SEGMENT_TEXT_MAX + 96];
+	char		 msg[SEGMENT_TEXT_MAX + 96];
 	long		 n = -1;
 
 	/* Opens waiting for this name are answered first. */
@@ -425,7 +386,7 @@ server_notify(struct server *srv, enum proto_event ev,
 			textbuf_lit(&tb, "{\"parameters\":{\"event\":\"");
 			textbuf_str(&tb, proto_event_name(ev));
 			textbuf_lit(&tb, "\",\"segment\":");
-			server_segment_text(&tb, seg, st);
+			segment_text(&tb, seg, st);
 			textbuf_lit(&tb, "},\"continues\":true}");
 			if ((n = textbuf_end(&tb)) == -1)
 				return;

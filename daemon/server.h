@@ -72,11 +72,6 @@ void	server_shed_output(struct server *);
 void	server_notify(struct server *, enum proto_event,
 	    const struct segment *, const struct kshm_stat *);
 
-/* Longest text of a Segment object. */
-#define SERVER_SEGMENT_TEXT_MAX	(PROTO_NAME_MAX + 512)
-/* Append a segment as PROTOCOL.md's Segment object, in JSON text. */
-void	server_segment_text(struct textbuf *, const struct segment *,
-	    const struct kshm_stat *);
 /* Status's usage: what each uid is charged (PROTOCOL.md's quotas). */
 struct json_object *server_usage_json(struct server *);
 

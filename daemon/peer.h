@@ -1,0 +1,40 @@
+/* A caller: who is on the other end of a connection, pinned at connect. */
+#ifndef SHMD_PEER_H
+#define SHMD_PEER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* A caller, as SO_PEERCRED and SO_PEERGROUPS tell at connect time. */
+struct peer {
+	pid_t	 pid;		/* 0: in a pid namespace shmd cannot see */
+	uid_t	 uid;
+	gid_t	 gid;
+	gid_t	*groups;	/* supplementary */
+	size_t	 ngroups;
+	/*
+	 * The process that connected, pinned at connect time by its start
+	 * time: a "process" segment follows that process, not whatever
+	 * process has its pid when the call comes.
+	 */
+	uint64_t start;
+	uint64_t ino;		/* its pidfd's inode (pidfs): 0 when unknown */
+	int	 exited;	/* it had exited (or was unseen) at connect */
+	uint64_t ipcns;		/* its IPC namespace, once read; 0: not yet */
+	int	 ipcns_unknown;	/* shmd cannot read it */
+};
+
+/* Read the credentials of a connected socket. -1 with errno. */
+int	peer_from_socket(int fd, struct peer *);
+void	peer_finish(struct peer *);
+/*
+ * The inode of the peer's IPC namespace (/proc/PID/ns/ipc), read once and
+ * kept: 0, or -1 when shmd cannot read it (not root, another pid
+ * namespace).
+ */
+int	peer_ipc_namespace(struct peer *, uint64_t *ino);
+
+int	peer_in_group(const struct peer *, gid_t);
+
+#endif

@@ -1,0 +1,62 @@
+/* One managed segment: its record, and its text in replies and events. */
+#ifndef SHMD_SEGMENT_H
+#define SHMD_SEGMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include "proto.h"
+
+struct kshm_stat;
+struct textbuf;
+struct procwatch;
+
+struct segment {
+	TAILQ_ENTRY(segment)	 entry;
+	char			*name;
+	int			 shmid;
+	int32_t			 key;
+	uint64_t		 size;
+	enum proto_lifetime	 lifetime;
+	uint64_t		 attach_timeout;	/* seconds */
+	uid_t			 uid;		/* owner given at Create */
+	gid_t			 gid;
+	unsigned		 mode;
+	uid_t			 creator_uid;
+	pid_t			 creator_pid;
+	uint64_t		 creator_start;	/* its start time, in ticks */
+	uint64_t		 creator_ino;	/* its pidfd's inode; 0: unknown */
+	int64_t			 created_usec;
+	pid_t			 kernel_cpid;	/* shm_cpid: the daemon that made it */
+	int64_t			 kernel_ctime;	/* as of our IPC_SET */
+	int			 rmid_marked;	/* we marked it IPC_RMID (keyless) */
+	size_t			 poll;		/* its index in polls, plus 1; 0: none */
+	struct procwatch	*watch;		/* the creator, for "process" */
+	int			 creator_gone;	/* it exited: reap */
+	/* What shmd last saw the kernel hold (IPC_SET may change it). */
+	uid_t			 seen_uid;
+	gid_t			 seen_gid;
+	unsigned		 seen_mode;
+};
+
+/* A new record (not yet in the registry); NULL when out of memory. */
+struct segment *segment_create(const char *name);
+void	segment_destroy(struct segment *);
+/* Remember the owner and mode the kernel shows now (st). */
+void	segment_saw(struct segment *, const struct kshm_stat *st);
+/* What shmd last saw, as a kshm_stat for the permission rules. */
+void	segment_seen_stat(const struct segment *, struct kshm_stat *st);
+
+/* Longest text of a Segment object. */
+#define SEGMENT_TEXT_MAX	(PROTO_NAME_MAX + 512)
+/*
+ * Append a segment as the protocol's Segment object, in JSON text, with
+ * what the kernel holds (st). Written out by hand: it is every Open's and
+ * Create's reply (tests/check_segment.c parses it with json-c).
+ */
+void	segment_text(struct textbuf *, const struct segment *,
+	    const struct kshm_stat *st);
+
+#endif
