@@ -15,6 +15,7 @@
 
 #include <json-c/json.h>
 
+#include "proto.h"
 #include "testutil.h"
 
 static struct testd	d;
@@ -345,8 +346,13 @@ END_TEST
 
 START_TEST(test_getinfo)
 {
-	int			 fd = raw_connect(d.socket);
+	static const char *const names[] = { "method Create", "method Open",
+	    "method Destroy", "method List", "method Status", "method Watch" };
+	const size_t		 nnames = sizeof names / sizeof names[0];
+	int			 fd = raw_connect(d.socket), e;
 	struct json_object	*r, *ifaces;
+	char			 path[600], want[128], *file;
+	size_t			 i;
 
 	r = raw_call(fd, "{\"method\":\"org.varlink.service.GetInfo\"}");
 	ifaces = json_object_object_get(json_object_object_get(r,
@@ -359,6 +365,31 @@ START_TEST(test_getinfo)
 	    "\"org.varlink.service\"}}");
 	ck_assert_ptr_nonnull(strstr(reply_str(r, "description"),
 	    "interface org.varlink.service"));
+	json_object_put(r);
+	/* io.shmd's is io.shmd.varlink, byte for byte */
+	r = raw_call(fd, "{\"method\":\"org.varlink.service."
+	    "GetInterfaceDescription\",\"parameters\":{\"interface\":"
+	    "\"io.shmd\"}}");
+	snprintf(path, sizeof path, "%s/io.shmd.varlink",
+	    getenv("TOP_SRCDIR") ? getenv("TOP_SRCDIR") : "..");
+	file = read_file(path);
+	ck_assert_ptr_nonnull(file);
+	ck_assert_str_eq(reply_str(r, "description"), file);
+	/* and it names every method and io.shmd error the daemon knows */
+	for (i = 0; i < nnames; i++) {
+		snprintf(want, sizeof want, "\n%s ", names[i]);
+		ck_assert_msg(strstr(file, want) != NULL ||
+		    (snprintf(want, sizeof want, "\n%s(", names[i]) > 0 &&
+		    strstr(file, want) != NULL), "%s missing", names[i]);
+	}
+	for (e = 1; e < PROTO_ERR_COUNT; e++) {
+		if (strncmp(proto_error_name(e), "io.shmd.", 8) != 0)
+			continue;
+		snprintf(want, sizeof want, "\nerror %s (",
+		    proto_error_name(e) + 8);
+		ck_assert_msg(strstr(file, want) != NULL, "%s missing", want);
+	}
+	free(file);
 	json_object_put(r);
 	close(fd);
 }

@@ -11,7 +11,7 @@ mkdir -p "$out/corpus"
 srcs=$(ls "$top"/daemon/*.c "$top"/common/*.c | grep -v '/daemon/main.c$')
 # shellcheck disable=SC2086
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-std=gnu11 -DSYSCONFDIR='"/etc"' -I"$top/build" -I"$top/common" \
+	-std=gnu11 -DSYSCONFDIR='"/etc"' -I"$top/build" -I"$top/build/daemon" -I"$top/common" \
 	-I"$top/daemon" $srcs "$top/tests/fuzz/fuzz_dispatch.c" \
 	$(pkg-config --cflags --libs libevent_core json-c) \
 	-o "$out/fuzz_dispatch"
