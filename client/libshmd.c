@@ -463,7 +463,7 @@ shmd_name_params(const char *name)
 	return p;
 }
 
-/* PROTOCOL.md's "Namespaces": the caller's, when it is known. */
+/* shmd-protocol(7)'s "Namespaces": the caller's, when it is known. */
 static int
 shmd_add_namespace(struct shmd_conn *c, struct json_object *p)
 {
@@ -482,7 +482,7 @@ shmd_create_options_init(struct shmd_create_options *o)
 	o->mode = 0600;
 }
 
-/* Whether this process may create name (PROTOCOL.md's reserved names). */
+/* Whether this process may create name (shmd-protocol(7)'s reserved names). */
 static int
 shmd_may_name(const char *name)
 {

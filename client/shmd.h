@@ -4,7 +4,7 @@
  * shmd creates named System V shared memory segments, gives them the
  * caller's ownership and mode, and removes them when their lifetime ends.
  * This library asks it over its Unix socket (the Varlink protocol of
- * PROTOCOL.md) and returns shmids: callers attach them with shmat(2).
+ * shmd-protocol(7)) and returns shmids: callers attach them with shmat(2).
  *
  *     struct shmd_conn *c;
  *     struct shmd_segment seg;
@@ -46,7 +46,7 @@ enum shmd_error {
 	SHMD_ERR_BAD_REPLY = -5,	/* a reply this library cannot read */
 	SHMD_ERR_INVALID_ARGUMENT = -6,	/* a bad argument to this library */
 	SHMD_ERR_BUSY = -7,		/* the connection is watching */
-	/* The daemon's errors (PROTOCOL.md). */
+	/* The daemon's errors (shmd-protocol(7)). */
 	SHMD_ERR_NAME_EXISTS = -20,
 	SHMD_ERR_NO_SUCH_SEGMENT = -21,
 	SHMD_ERR_PERMISSION_DENIED = -22,

@@ -1,5 +1,5 @@
 /*
- * Varlink framing (PROTOCOL.md): every message is one JSON object followed
+ * Varlink framing (shmd-protocol(7)): every message is one JSON object followed
  * by one NUL byte. Shared by the daemon and the client library.
  */
 #ifndef SHMD_FRAME_H

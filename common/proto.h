@@ -1,5 +1,5 @@
 /*
- * Names of the protocol (PROTOCOL.md): interfaces, methods, errors and
+ * Names of the protocol (shmd-protocol(7)): interfaces, methods, errors and
  * lifetimes. They are spelled here and nowhere else.
  */
 #ifndef SHMD_PROTO_H
@@ -22,7 +22,7 @@
 #define PROTO_METHOD_GETINFO	"org.varlink.service.GetInfo"
 #define PROTO_METHOD_GETDESC	"org.varlink.service.GetInterfaceDescription"
 
-/* Errors, in the order of PROTOCOL.md's table. */
+/* Errors, in the order of shmd-protocol(7)'s table. */
 enum proto_error {
 	PROTO_OK = 0,
 	PROTO_ERR_NAME_EXISTS,
@@ -68,7 +68,7 @@ int		 proto_event_parse(const char *, enum proto_event *);
 /* 0 when a segment name is valid: 1..255 bytes of [A-Za-z0-9._:@/-], no leading '-'. */
 int		 proto_name_valid(const char *);
 
-/* Whom a name is reserved to (PROTOCOL.md, "Reserved names"). */
+/* Whom a name is reserved to (shmd-protocol(7), "Reserved names"). */
 enum proto_reserved {
 	PROTO_RESERVED_NONE,	/* first come, first served */
 	PROTO_RESERVED_UID,	/* first component uid:N: uid N (and root) */

@@ -1,4 +1,4 @@
-/* The wall clock in microseconds since the Unix epoch (PROTOCOL.md's times). */
+/* The wall clock in microseconds since the Unix epoch (shmd-protocol(7)'s times). */
 #ifndef SHMD_REALTIME_H
 #define SHMD_REALTIME_H
 

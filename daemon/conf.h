@@ -58,7 +58,7 @@ struct conf_key {
 extern const struct conf_key conf_keys[];
 extern const size_t conf_nkeys;
 
-/* Defaults of DAEMON.md; no allocation that conf_finish does not free. */
+/* Defaults of shmd(8); no allocation that conf_finish does not free. */
 int	conf_init(struct conf *);
 void	conf_finish(struct conf *);
 

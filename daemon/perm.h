@@ -1,4 +1,4 @@
-/* Who may do what (PROTOCOL.md), from the peer's socket credentials. */
+/* Who may do what (shmd-protocol(7)), from the peer's socket credentials. */
 #ifndef SHMD_PERM_H
 #define SHMD_PERM_H
 

@@ -72,7 +72,7 @@ void	server_shed_output(struct server *);
 void	server_notify(struct server *, enum proto_event,
 	    const struct segment *, const struct kshm_stat *);
 
-/* Status's usage: what each uid is charged (PROTOCOL.md's quotas). */
+/* Status's usage: what each uid is charged (shmd-protocol(7)'s quotas). */
 struct json_object *server_usage_json(struct server *);
 
 #endif

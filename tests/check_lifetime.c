@@ -897,7 +897,7 @@ start_unprivileged(void)
 	testd_start_as(&d, 65534, "--attach-timeout=1", NULL);
 }
 
-/* DAEMON.md: the deployed daemon runs as an unprivileged user, fully. */
+/* shmd(8): the deployed daemon runs as an unprivileged user, fully. */
 START_TEST(test_unprivileged_daemon)
 {
 	struct shmd_conn		*c = conn();

@@ -1,5 +1,5 @@
 /*
- * Integration tests: containers (PROTOCOL.md, "Namespaces"). shmids
+ * Integration tests: containers (shmd-protocol(7), "Namespaces"). shmids
  * name segments only in shmd's IPC namespace. A "pod" (a client in
  * shmd's IPC namespace, with mount and pid namespaces of its own) works
  * end to end; a "container" (an IPC namespace of its own) gets

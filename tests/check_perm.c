@@ -1,4 +1,4 @@
-/* Unit tests: who may do what (daemon/perm.c), PROTOCOL.md's rules. */
+/* Unit tests: who may do what (daemon/perm.c), shmd-protocol(7)'s rules. */
 #include "config.h"
 
 #include <check.h>
@@ -100,7 +100,7 @@ START_TEST(test_own)
 }
 END_TEST
 
-/* PROTOCOL.md's reserved names: uid:N and gid:N as the first component. */
+/* shmd-protocol(7)'s reserved names: uid:N and gid:N as the first component. */
 START_TEST(test_reserved_names)
 {
 	gid_t		groups[] = { 20 };

@@ -1,5 +1,5 @@
 /*
- * Integration tests: what deployment under systemd needs (DAEMON.md):
+ * Integration tests: what deployment under systemd needs (shmd(8)):
  * socket activation, readiness notification, SIGHUP, logging, config errors.
  */
 #include "config.h"

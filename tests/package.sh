@@ -1,7 +1,7 @@
 #!/bin/sh
 # The Debian packages, as an admin meets them: build them from a clean copy
 # of the tree, check them with lintian, install them with apt-get, check
-# where the files land (DAEMON.md), run the installed shmd under
+# where the files land (shmd(8)), run the installed shmd under
 # systemd-socket-activate as the shmd user with the installed configuration,
 # talk to it with the installed shmdctl, libshmd and Python module, then
 # purge them and check that nothing is left but what Debian policy keeps.
@@ -55,12 +55,13 @@ for p in shmd libshmd0 libshmd-dev python3-shmd golang-shmd-dev; do
 	dpkg -L "$p" >>"$work/files"
 done
 
-step "files where DAEMON.md says"
+step "files where shmd(8) says"
 ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 for f in /usr/sbin/shmd /usr/bin/shmdctl "/usr/lib/$ma/libshmd.so.0" \
     "/usr/lib/$ma/libshmd.so" /usr/include/shmd.h "/usr/lib/$ma/pkgconfig/libshmd.pc" \
     /usr/share/man/man8/shmd.8.gz /usr/share/man/man1/shmdctl.1.gz \
     /usr/share/man/man5/shmd.conf.5.gz /usr/share/man/man3/libshmd.3.gz \
+    /usr/share/man/man7/shmd-protocol.7.gz /usr/share/varlink/io.shmd.varlink \
     /lib/systemd/system/shmd.service /lib/systemd/system/shmd.socket \
     /etc/shmd/shmd.conf /usr/lib/sysusers.d/shmd.conf /usr/lib/tmpfiles.d/shmd.conf \
     /usr/lib/python3/dist-packages/shmd/__init__.py \

@@ -27,7 +27,7 @@ if [ -n "$out" ]; then
 	echo "$out"
 	exit 1
 fi
-# What DAEMON.md forbids in the units.
+# What shmd(8) forbids in the units.
 if grep -E '^(DynamicUser|RemoveIPC|PrivateIPC|PrivateUsers|RuntimeDirectory)=|^ProcSubset=pid' $units; then
 	echo "FAIL: a forbidden option is set"
 	exit 1

@@ -1,4 +1,4 @@
-"""A client of shmd: its Varlink protocol over a Unix socket (PROTOCOL.md)."""
+"""A client of shmd: its Varlink protocol over a Unix socket (shmd-protocol(7))."""
 
 import json
 import os
@@ -27,7 +27,7 @@ def ipc_namespace() -> Optional[int]:
 
 
 def _may_name(name: str) -> bool:
-    """Whether this process may create name (PROTOCOL.md's reserved names)."""
+    """Whether this process may create name (shmd-protocol(7)'s reserved names)."""
     m = _RESERVED.match(name)
     if m is None or os.geteuid() == 0 or int(m.group(2)) > 2 ** 32 - 1:
         return True
