@@ -463,14 +463,13 @@ main(void)
 	tcase_add_test(tc, test_strict_utf8);
 	tcase_add_test(tc, test_log_one_event_one_line);
 	tcase_add_test(tc, test_quota_charges);
-	if (getuid() == 0) {
-		/* other uids, and pid namespaces, need root */
-		tcase_add_test(tc, test_events_follow_the_kernel);
-		tcase_add_test(tc, test_reserved_names);
-		tcase_add_test(tc, test_process_pinned_at_connect);
-	} else
-		fprintf(stderr, "not root: the tests with other uids and pid "
-		    "namespaces are skipped\n");
+	tcase_add_test_when(tc, test_events_follow_the_kernel, getuid() == 0,
+	    "needs root to act as uid 65534");
+	tcase_add_test_when(tc, test_reserved_names, getuid() == 0,
+	    "needs root to act as uid 65534");
+	tcase_add_test_when(tc, test_process_pinned_at_connect,
+	    getuid() == 0 && testutil_can_unshare(CLONE_NEWPID | CLONE_NEWNS),
+	    "needs root and pid and mount namespaces");
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -831,10 +831,6 @@ START_TEST(test_process_lifetime_without_pid)
 	pid_t				 helper, dpid;
 	int				 fds[2], status;
 
-	if (getuid() != 0) {
-		fprintf(stderr, "not root: pid namespace test skipped\n");
-		return;
-	}
 	testd_new(&nd, NULL);
 	/*
 	 * A helper enters the new pid namespace, so that the test itself can
@@ -858,14 +854,7 @@ START_TEST(test_process_lifetime_without_pid)
 		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
 	}
 	close(fds[1]);
-	if (read(fds[0], &dpid, sizeof dpid) != sizeof dpid) {
-		waitpid(helper, &status, 0);
-		close(fds[0]);
-		fprintf(stderr, "no pid namespace: skipped\n");
-		nd.pid = -1;
-		testd_stop(&nd);
-		return;
-	}
+	ck_assert_int_eq(read(fds[0], &dpid, sizeof dpid), sizeof dpid);
 	close(fds[0]);
 	nd.pid = dpid;
 	ck_assert_int_eq(testd_wait_ready(&nd, 10000), 0);
@@ -951,6 +940,8 @@ main(void)
 	Suite	*s = suite_create("lifetime");
 	TCase	*tc = tcase_create("lifetime");
 	TCase	*tr = tcase_create("restart");
+	TCase	*tn = tcase_create("root");
+	TCase	*tu = tcase_create("unprivileged");
 
 	tcase_add_unchecked_fixture(tc, start, stop);
 	tcase_set_timeout(tc, 60);
@@ -960,7 +951,9 @@ main(void)
 	tcase_add_test(tc, test_keyless_marked_and_shared);
 	tcase_add_test(tc, test_process_lifetime);
 	tcase_add_test(tc, test_vanished_and_events);
-	tcase_add_test(tc, test_process_lifetime_without_pid);
+	tcase_add_test_when(tc, test_process_lifetime_without_pid,
+	    getuid() == 0 && testutil_can_unshare(CLONE_NEWPID),
+	    "needs root and a pid namespace");
 	suite_add_tcase(s, tc);
 	/* restarts change the daemon: each test gets its own */
 	tcase_add_checked_fixture(tr, start, stop);
@@ -971,27 +964,18 @@ main(void)
 	tcase_add_test(tr, test_foreign_state_is_not_trusted);
 	tcase_add_loop_test(tr, test_ends_survive_compaction_and_kill, 0, 5);
 	suite_add_tcase(s, tr);
-	if (getuid() == 0) {
-		TCase	*tn = tcase_create("root");
-
-		/* pid namespaces and chown need root */
-		tcase_set_timeout(tn, 60);
-		tcase_add_test(tn, test_pid_reuse_is_not_proof);
-		tcase_add_test(tn, test_state_dir_refused);
-		suite_add_tcase(s, tn);
-	} else
-		fprintf(stderr, "not root: the pid reuse and state directory "
-		    "tests are skipped\n");
-	if (getuid() == 0 && !nobody_can_run("daemon/shmd"))
-		fprintf(stderr, "uid 65534 cannot run daemon/shmd from this "
-		    "build tree: the unprivileged daemon test is skipped\n");
-	else if (getuid() == 0) {
-		TCase	*tu = tcase_create("unprivileged");
-
-		tcase_add_checked_fixture(tu, start_unprivileged, stop);
-		tcase_set_timeout(tu, 60);
-		tcase_add_test(tu, test_unprivileged_daemon);
-		suite_add_tcase(s, tu);
-	}
+	tcase_set_timeout(tn, 60);
+	tcase_add_test_when(tn, test_pid_reuse_is_not_proof,
+	    getuid() == 0 && testutil_can_unshare(CLONE_NEWPID),
+	    "needs root and a pid namespace");
+	tcase_add_test_when(tn, test_state_dir_refused, getuid() == 0,
+	    "needs root to chown");
+	suite_add_tcase(s, tn);
+	tcase_add_checked_fixture(tu, start_unprivileged, stop);
+	tcase_set_timeout(tu, 60);
+	tcase_add_test_when(tu, test_unprivileged_daemon,
+	    getuid() == 0 && nobody_can_run("daemon/shmd"),
+	    "needs root, and a build tree uid 65534 may run");
+	suite_add_tcase(s, tu);
 	return run_suite(s);
 }

@@ -288,13 +288,13 @@ main(void)
 	tcase_add_checked_fixture(tc, start, stop);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_status_and_same_namespace);
-	if (getuid() == 0) {
-		/* unshare(2) needs root */
-		tcase_add_test(tc, test_pod_works);
-		tcase_add_test(tc, test_container_is_refused);
-	} else
-		fprintf(stderr, "not root: the pod and container tests are "
-		    "skipped\n");
+	tcase_add_test_when(tc, test_pod_works,
+	    testutil_can_unshare(CLONE_NEWNS | CLONE_NEWPID),
+	    "no mount and pid namespaces may be made here");
+	tcase_add_test_when(tc, test_container_is_refused,
+	    getuid() == 0 && testutil_can_unshare(CLONE_NEWIPC | CLONE_NEWNS |
+	    CLONE_NEWPID), "needs root (to read /proc/PID/ns/ipc) and "
+	    "IPC, mount and pid namespaces");
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

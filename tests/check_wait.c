@@ -540,11 +540,8 @@ main(void)
 	tcase_add_test(tc, test_exist_ok);
 	tcase_add_test(tc, test_exist_ok_while_destroyed);
 	tcase_add_test(tc, test_restart_ends_the_wait);
-	if (getuid() == 0)
-		tcase_add_test(tc, test_wait_for_what_one_may_not_open);
-	else
-		fprintf(stderr, "not root: the wait as another uid is "
-		    "skipped\n");
+	tcase_add_test_when(tc, test_wait_for_what_one_may_not_open,
+	    getuid() == 0, "needs root to act as uid 65534");
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -7,6 +7,7 @@
 #include <ftw.h>
 #include <grp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -328,15 +329,42 @@ testd_ctl(struct testd *d, char **out, const char *input, ...)
 	return run_cmd(out, input, argv);
 }
 
+static int	testutil_skipped;
+
+void
+testutil_skip(const char *test, const char *why)
+{
+	fprintf(stderr, "SKIP: %s: %s\n", test, why);
+	testutil_skipped++;
+}
+
+int
+testutil_can_unshare(int flags)
+{
+	pid_t	pid = fork();
+	int	status;
+
+	if (pid == 0)
+		_exit(unshare(flags) == 0 ? 0 : 1);
+	return pid > 0 && waitpid(pid, &status, 0) == pid &&
+	    WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 int
 run_suite(Suite *s)
 {
 	SRunner	*sr = srunner_create(s);
-	int	 failed;
+	int	 failed, run;
 
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
+	run = srunner_ntests_run(sr);
 	srunner_free(sr);
+	if (testutil_skipped > 0)
+		fprintf(stderr, "%d test%s skipped (see SKIP above)\n",
+		    testutil_skipped, testutil_skipped == 1 ? "" : "s");
+	if (run == 0 && testutil_skipped > 0)
+		return 77;
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 

@@ -49,9 +49,26 @@ void	testd_assert_serves(struct testd *);
 /* shmdctl --socket d->socket ARGS... (NULL-terminated); stdout, exit status. */
 int	testd_ctl(struct testd *, char **out, const char *input, ...);
 
-/* Run a suite, forking each test; the exit status for main(). */
+/*
+ * Run a suite, forking each test; the exit status for main(): 77 (the
+ * harness's SKIP) when every test was skipped.
+ */
 struct Suite;
 int	run_suite(struct Suite *);
+
+/*
+ * Add a test that can run only when ok; else say on stderr that it is
+ * skipped, and why (a test that cannot run never counts as passed).
+ */
+#define tcase_add_test_when(tc, tf, ok, why) do {			\
+	if (ok)								\
+		tcase_add_test((tc), (tf));				\
+	else								\
+		testutil_skip(#tf, (why));				\
+} while (0)
+void	testutil_skip(const char *test, const char *why);
+/* Whether this process may make namespaces of these unshare(2) flags. */
+int	testutil_can_unshare(int flags);
 
 /* Raw connections. */
 int	raw_connect(const char *path);
