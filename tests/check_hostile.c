@@ -158,7 +158,15 @@ START_TEST(test_out_of_descriptors)
 	for (i = 0; i < 60; i++)
 		if ((fds[n] = raw_connect(d.socket)) >= 0)
 			n++;
-	usleep(300 * 1000);
+	/* until it has run out, and said so */
+	for (i = 0; i < 500; i++) {
+		log = read_file(d.log);
+		if (strstr(log, "pausing for a second") != NULL)
+			i = 500;
+		free(log);
+		if (i < 500)
+			usleep(10000);
+	}
 	for (i = 0; i < n; i++)
 		close(fds[i]);
 	ck_assert_int_eq(prlimit(d.pid, RLIMIT_NOFILE, &old, NULL), 0);

@@ -91,7 +91,7 @@ START_TEST(test_detach_after_last_detach)
 {
 	struct shmd_conn	*c = conn();
 	struct shmd_segment	 s = create(c, "lt.detach", SHMD_LIFETIME_DETACH, 0);
-	struct shmd_segment	 o;
+	struct shmd_segment	 o, sentinel;
 	void			*p1, *p2;
 
 	p1 = shmat(s.shmid, NULL, 0);
@@ -99,8 +99,12 @@ START_TEST(test_detach_after_last_detach)
 	ck_assert_ptr_ne(p1, (void *)-1);
 	ck_assert_ptr_ne(p2, (void *)-1);
 	shmdt(p1);
-	/* still attached once: lives on, past attach_timeout, key reachable */
-	usleep(1300 * 1000);
+	/*
+	 * Still attached once: it lives on past attach_timeout (1 s). The
+	 * wait: a never attached one made after it is reaped by then.
+	 */
+	sentinel = create(c, "lt.sentinel", SHMD_LIFETIME_DETACH, 1);
+	ck_assert_int_eq(wait_gone(c, "lt.sentinel", sentinel.shmid, 3000), 0);
 	ck_assert_int_eq(shmd_open(c, "lt.detach", &o), SHMD_OK);
 	ck_assert_uint_eq(o.nattch, 1);
 	ck_assert_int_eq(shmget(s.key, 0, 0), s.shmid);
@@ -252,8 +256,8 @@ START_TEST(test_process_lifetime)
 {
 	struct shmd_conn	*c = conn();
 	struct shmd_segment	 s;
-	int			 rd, shmid, shmid2, go[2];
-	pid_t			 pid;
+	int			 rd, shmid, shmid2, shmid3, go[2];
+	pid_t			 pid, pid2;
 
 	/* a creator that exits (left a zombie: not waited for yet) */
 	pid = child_creates("lt.proc", -1, &rd);
@@ -269,7 +273,15 @@ START_TEST(test_process_lifetime)
 	ck_assert_int_eq(read(rd, &shmid2, sizeof shmid2),
 	    (ssize_t)sizeof shmid2);
 	close(rd);
-	usleep(500 * 1000);
+	/*
+	 * Its creator lives: it stays. The wait: a creator that exits after
+	 * it closed its connection has its segment reaped by then.
+	 */
+	pid2 = child_creates("lt.sentinel", -1, &rd);
+	ck_assert_int_eq(read(rd, &shmid3, sizeof shmid3), (ssize_t)sizeof shmid3);
+	close(rd);
+	ck_assert_int_eq(wait_gone(c, "lt.sentinel", shmid3, 1000), 0);
+	waitpid(pid2, NULL, 0);
 	ck_assert_int_eq(shmd_open(c, "lt.proc2", &s), SHMD_OK);
 	ck_assert_int_eq(s.creator_pid, pid);
 	kill(pid, SIGKILL);

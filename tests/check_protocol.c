@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -148,6 +150,20 @@ segment_name(struct json_object *r)
  * daemon's 64 KiB batch they queue behind it, in order. And a read may end
  * one message, hold whole ones, and begin the next.
  */
+/* Until the peer has read everything sent on fd (SIOCOUTQ: queued to it). */
+static void
+wait_read(int fd)
+{
+	int	queued = 1, i;
+
+	for (i = 0; i < 5000 && queued > 0; i++) {
+		ck_assert_int_eq(ioctl(fd, SIOCOUTQ, &queued), 0);
+		if (queued > 0)
+			usleep(1000);
+	}
+	ck_assert_int_eq(queued, 0);
+}
+
 START_TEST(test_batch_beyond_buffer_and_mixed_reads)
 {
 	const char		*a = "{\"method\":\"io.shmd.Open\",\"parameters\":"
@@ -195,10 +211,11 @@ START_TEST(test_batch_beyond_buffer_and_mixed_reads)
 	memcpy(batch, a, la);
 	memcpy(batch + la, b, lb);
 	memcpy(batch + la + lb, c, lc);
+	/* each piece is read by the daemon before the next is sent */
 	raw_send(fd, batch, la / 2);
-	usleep(20000);		/* let the daemon read it alone */
+	wait_read(fd);
 	raw_send(fd, batch + la / 2, la + lb + lc / 2 - la / 2);
-	usleep(20000);
+	wait_read(fd);
 	raw_send(fd, batch + la + lb + lc / 2, total - (la + lb + lc / 2));
 	r = raw_recv(fd, 5000);
 	ck_assert_ptr_nonnull(r);

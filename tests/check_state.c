@@ -134,16 +134,17 @@ START_TEST(test_start_time)
 {
 	uint64_t	a, b;
 	pid_t		pid;
+	siginfo_t	si;
 
 	ck_assert_int_eq(procstat_start(getpid(), &a), 0);
 	ck_assert_int_eq(procstat_start(getpid(), &b), 0);
 	ck_assert_uint_eq(a, b);
 	ck_assert_uint_gt(a, 0);
-	/* a zombie has exited */
+	/* a zombie has exited: wait for the exit, and leave the zombie */
 	pid = fork();
 	if (pid == 0)
 		_exit(0);
-	usleep(100 * 1000);
+	ck_assert_int_eq(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
 	ck_assert_int_eq(procstat_start(pid, &a), -1);
 	waitpid(pid, NULL, 0);
 	ck_assert_int_eq(procstat_start(pid, &a), -1);
