@@ -369,6 +369,31 @@ ctl_orphan_row(const struct sysv_seg *s, const char *prefix)
 	    (long)s->cpid, age);
 }
 
+/* Orphans as a JSON array of {shmid, key, uid, gid, size, cpid, ctime}. */
+static struct json_object *
+ctl_orphans_json(const struct sysv_seg *segs, size_t n)
+{
+	struct json_object	*arr = json_object_new_array(), *o;
+	size_t			 i;
+
+	for (i = 0; arr != NULL && i < n; i++) {
+		if ((o = json_object_new_object()) == NULL ||
+		    json_object_array_add(arr, o) != 0 ||
+		    json_add_int(o, "shmid", segs[i].shmid) == -1 ||
+		    json_add_int(o, "key", (int32_t)segs[i].key) == -1 ||
+		    json_add_int(o, "uid", segs[i].uid) == -1 ||
+		    json_add_int(o, "gid", segs[i].gid) == -1 ||
+		    json_add_int(o, "size", (int64_t)segs[i].size) == -1 ||
+		    json_add_int(o, "cpid", segs[i].cpid) == -1 ||
+		    json_add_int(o, "ctime", segs[i].ctime) == -1) {
+			json_object_put(o);
+			json_object_put(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
 int
 cmd_orphans(struct ctl *ctl, struct shmd_conn *c)
 {
@@ -386,17 +411,10 @@ cmd_orphans(struct ctl *ctl, struct shmd_conn *c)
 		return rc;
 	if (!(ctl->given & OPT_REMOVE)) {
 		if (ctl->given & OPT_JSON) {
-			printf("[");
-			for (i = 0; i < n; i++)
-				printf("%s\n  {\"shmid\": %d, \"key\": %d, \"uid\": "
-				    "%lu, \"gid\": %lu, \"size\": %llu, \"cpid\": "
-				    "%ld, \"ctime\": %lld}", i ? "," : "",
-				    segs[i].shmid, (int)segs[i].key,
-				    (unsigned long)segs[i].uid,
-				    (unsigned long)segs[i].gid,
-				    (unsigned long long)segs[i].size,
-				    (long)segs[i].cpid, (long long)segs[i].ctime);
-			printf("%s]\n", n ? "\n" : "");
+			rc = ctl_print_json(ctl_orphans_json(segs, n),
+			    JSON_C_TO_STRING_PRETTY);
+			free(segs);
+			return rc;
 		} else if (n > 0) {
 			printf("%10s %-10s %6s %-10s %7s %s\n", "SHMID", "KEY",
 			    "SIZE", "OWNER", "CPID", "AGE");

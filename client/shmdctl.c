@@ -16,6 +16,7 @@
 
 #include <json-c/json.h>
 
+#include "jsonutil.h"
 #include "number.h"
 #include "proto.h"
 #include "shmd.h"
@@ -148,48 +149,64 @@ ctl_age(int64_t created_usec, char *buf, size_t len)
 		snprintf(buf, len, "%lldd", (long long)(secs / 86400));
 }
 
-/* A segment as the protocol's Segment object, on one line. */
-void
-ctl_segment_json(FILE *f, const struct shmd_segment *s,
+/* A segment as the protocol's Segment object, with its attachers if natt >= 0. */
+struct json_object *
+ctl_segment_object(const struct shmd_segment *s,
     const struct sysv_attacher *att, ssize_t natt)
 {
+	struct json_object	*o = json_object_new_object(), *arr, *a;
 	ssize_t			 i;
-	const char		*sep = "";
-	struct json_object	*name = NULL;
 
-	/* Valid names need no escaping; anything else goes through json-c. */
-	if (proto_name_valid(s->name) == -1)
-		name = json_object_new_string(s->name);
-	fprintf(f, "{\"name\": %s%s%s, \"shmid\": %d, \"key\": %d, "
-	    "\"size\": %llu, \"mode\": %u, \"uid\": %lu, \"gid\": %lu, "
-	    "\"lifetime\": \"%s\", \"nattch\": %llu, \"creator_uid\": %lu, "
-	    "\"creator_pid\": %ld, \"created_usec\": %lld",
-	    name ? "" : "\"", name ? json_object_to_json_string_ext(name,
-	    JSON_C_TO_STRING_NOSLASHESCAPE) : s->name,
-	    name ? "" : "\"", s->shmid, (int)s->key,
-	    (unsigned long long)s->size, s->mode, (unsigned long)s->uid,
-	    (unsigned long)s->gid, shmd_lifetime_name(s->lifetime),
-	    (unsigned long long)s->nattch, (unsigned long)s->creator_uid,
-	    (long)s->creator_pid, (long long)s->created_usec);
-	json_object_put(name);
-	if (natt >= 0) {
-		fprintf(f, ", \"attachers\": [");
-		for (i = 0; i < natt; i++) {
-			struct json_object *cmd;
-
-			if (att[i].shmid != s->shmid)
-				continue;
-			cmd = json_object_new_string(att[i].command);
-			fprintf(f, "%s{\"pid\": %ld, \"uid\": %ld, \"command\": %s}",
-			    sep, (long)att[i].pid, att[i].uid == (uid_t)-1 ? -1L :
-			    (long)att[i].uid, json_object_to_json_string_ext(cmd,
-			    JSON_C_TO_STRING_NOSLASHESCAPE));
-			json_object_put(cmd);
-			sep = ", ";
-		}
-		fprintf(f, "]");
+	if (o == NULL || json_add_string(o, "name", s->name) == -1 ||
+	    json_add_int(o, "shmid", s->shmid) == -1 ||
+	    json_add_int(o, "key", (int32_t)s->key) == -1 ||
+	    json_add_int(o, "size", (int64_t)s->size) == -1 ||
+	    json_add_int(o, "mode", s->mode) == -1 ||
+	    json_add_int(o, "uid", s->uid) == -1 ||
+	    json_add_int(o, "gid", s->gid) == -1 ||
+	    json_add_string(o, "lifetime",
+	    shmd_lifetime_name(s->lifetime)) == -1 ||
+	    json_add_int(o, "nattch", (int64_t)s->nattch) == -1 ||
+	    json_add_int(o, "creator_uid", s->creator_uid) == -1 ||
+	    json_add_int(o, "creator_pid", s->creator_pid) == -1 ||
+	    json_add_int(o, "created_usec", s->created_usec) == -1)
+		goto fail;
+	if (natt < 0)
+		return o;
+	if ((arr = json_object_new_array()) == NULL ||
+	    json_add(o, "attachers", arr) == -1)
+		goto fail;
+	for (i = 0; i < natt; i++) {
+		if (att[i].shmid != s->shmid)
+			continue;
+		if ((a = json_object_new_object()) == NULL ||
+		    json_object_array_add(arr, a) != 0 ||
+		    json_add_int(a, "pid", att[i].pid) == -1 ||
+		    json_add_int(a, "uid", att[i].uid == (uid_t)-1 ? -1 :
+		    (int64_t)att[i].uid) == -1 ||
+		    json_add_string(a, "command", att[i].command) == -1)
+			goto fail;
 	}
-	fprintf(f, "}");
+	return o;
+fail:
+	json_object_put(o);
+	return NULL;
+}
+
+int
+ctl_print_json(struct json_object *o, int flags)
+{
+	const char	*s;
+
+	if (o == NULL || (s = json_object_to_json_string_ext(o, flags |
+	    JSON_C_TO_STRING_NOSLASHESCAPE)) == NULL) {
+		json_object_put(o);
+		fprintf(stderr, "shmdctl: out of memory\n");
+		return EXIT_REFUSED;
+	}
+	printf("%s\n", s);
+	json_object_put(o);
+	return 0;
 }
 
 static int
@@ -313,16 +330,20 @@ cmd_ls(struct ctl *ctl, struct shmd_conn *c)
 		return EXIT_REFUSED;
 	}
 	if (ctl->given & OPT_JSON) {
-		printf("[");
-		for (i = 0; i < n; i++) {
-			printf("%s\n  ", i ? "," : "");
-			ctl_segment_json(stdout, &segs[i], att,
+		struct json_object	*arr = json_object_new_array(), *o;
+
+		for (i = 0; arr != NULL && i < n; i++) {
+			o = ctl_segment_object(&segs[i], att,
 			    with ? (ssize_t)natt : -1);
+			if (o == NULL || json_object_array_add(arr, o) != 0) {
+				json_object_put(o);
+				json_object_put(arr);
+				arr = NULL;
+			}
 		}
-		printf("%s]\n", n ? "\n" : "");
 		shmd_free(segs);
 		free(att);
-		return 0;
+		return ctl_print_json(arr, JSON_C_TO_STRING_PRETTY);
 	}
 	for (i = 0; i < n; i++)
 		if ((int)strlen(segs[i].name) > w)
@@ -369,10 +390,10 @@ cmd_info(struct ctl *ctl, struct shmd_conn *c)
 		natt = 0;
 	}
 	if (ctl->given & OPT_JSON) {
-		ctl_segment_json(stdout, &s, att, (ssize_t)natt);
-		printf("\n");
+		rc = ctl_print_json(ctl_segment_object(&s, att, (ssize_t)natt),
+		    JSON_C_TO_STRING_PRETTY);
 		free(att);
-		return 0;
+		return rc;
 	}
 	number_format_size(s.size, size, sizeof size);
 	ctl_age(s.created_usec, age, sizeof age);
@@ -430,10 +451,17 @@ cmd_watch(struct ctl *ctl, struct shmd_conn *c)
 		if (!has)
 			continue;
 		if (ctl->given & OPT_JSON) {
-			printf("{\"event\": \"%s\", \"segment\": ",
-			    shmd_event_name(ev));
-			ctl_segment_json(stdout, &s, NULL, -1);
-			printf("}\n");
+			struct json_object	*o = json_object_new_object();
+
+			/* one line per event */
+			if (o != NULL && (json_add_string(o, "event",
+			    shmd_event_name(ev)) == -1 || json_add(o, "segment",
+			    ctl_segment_object(&s, NULL, -1)) == -1)) {
+				json_object_put(o);
+				o = NULL;
+			}
+			if (ctl_print_json(o, JSON_C_TO_STRING_SPACED) != 0)
+				return EXIT_REFUSED;
 		} else
 			printf("%-9s %s shmid %d key 0x%08x size %llu owner "
 			    "%lu:%lu %s\n", shmd_event_name(ev), s.name,

@@ -52,8 +52,12 @@ int	ctl_refused(struct shmd_conn *, const char *what, const char *name,
 const char *ctl_user(uid_t, char *buf, size_t len);
 void	ctl_age(int64_t created_usec, char *buf, size_t len);
 /* A segment as one JSON object, with its attachers when given (n >= 0). */
-void	ctl_segment_json(FILE *, const struct shmd_segment *,
-	    const struct sysv_attacher *att, ssize_t natt);
+struct json_object;
+/* A segment as the protocol's Segment object (attachers when natt >= 0). */
+struct json_object *ctl_segment_object(const struct shmd_segment *,
+	    const struct sysv_attacher *, ssize_t natt);
+/* Print o (json-c's flags) and a newline, and put it; 0, or 1 when NULL. */
+int	ctl_print_json(struct json_object *o, int flags);
 
 /* shmdctl-admin.c */
 int	cmd_status(struct ctl *, struct shmd_conn *);
