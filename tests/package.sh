@@ -62,6 +62,7 @@ for f in /usr/sbin/shmd /usr/bin/shmdctl "/usr/lib/$ma/libshmd.so.0" \
     /usr/share/man/man8/shmd.8.gz /usr/share/man/man1/shmdctl.1.gz \
     /usr/share/man/man5/shmd.conf.5.gz /usr/share/man/man3/libshmd.3.gz \
     /usr/share/man/man7/shmd-protocol.7.gz /usr/share/varlink/io.shmd.varlink \
+    /usr/share/bash-completion/completions/shmdctl \
     /lib/systemd/system/shmd.service /lib/systemd/system/shmd.socket \
     /etc/shmd/shmd.conf /usr/lib/sysusers.d/shmd.conf /usr/lib/tmpfiles.d/shmd.conf \
     /usr/lib/python3/dist-packages/shmd/__init__.py \
