@@ -43,6 +43,9 @@ static struct {
 	int		 segments;
 	int		 quick;
 	char		 dir[64], sock[128], floor_sock[128], state[128], log[128];
+	pid_t		 daemons[64];	/* every shmd this run started */
+	int		 ndaemons;
+	time_t		 started;
 } B;
 
 static double
@@ -207,6 +210,8 @@ shmd_start(void)
 		    (char *)NULL);
 		_exit(127);
 	}
+	if (B.ndaemons < (int)(sizeof B.daemons / sizeof B.daemons[0]))
+		B.daemons[B.ndaemons++] = pid;
 	for (i = 0; i < 10000; i++) {
 		if (cli_connect(&c, B.sock) == 0) {
 			const char m[] = "{\"method\":\"io.shmd.Status\"}";
@@ -220,6 +225,32 @@ shmd_start(void)
 	}
 	fprintf(stderr, "shmd-bench: shmd did not start (see %s)\n", B.log);
 	exit(1);
+}
+
+/*
+ * Remove what this run made, and only that, whoever runs it: segments
+ * created (cpid) by the bench itself or by one of the daemons it started,
+ * since it started. Run as root the bench has an IPC namespace of its
+ * own; run as a user it shares the system's with, say, a desktop's X11
+ * segments, which must survive it.
+ */
+static void
+bench_cleanup(void)
+{
+	struct shm_info	info;
+	struct shmid_ds	ds;
+	int		max = shmctl(0, SHM_INFO, (void *)&info), id, i, j, ours;
+
+	for (i = 0; i <= max; i++) {
+		if ((id = shmctl(i, SHM_STAT_ANY, &ds)) < 0 ||
+		    ds.shm_ctime < B.started)
+			continue;
+		ours = ds.shm_cpid == getpid();
+		for (j = 0; j < B.ndaemons && !ours; j++)
+			ours = ds.shm_cpid == B.daemons[j];
+		if (ours)
+			shmctl(id, IPC_RMID, NULL);
+	}
 }
 
 static void
@@ -486,6 +517,63 @@ reap_ms(struct cli *w, void *addr, const char *name, int phase_us)
 	}
 }
 
+/* ------------------------------------------------------------ first contact */
+
+/*
+ * A new process's first write: it connects, makes a "process" segment
+ * (keyless), attaches it and writes a byte (shmd); or it connects to the
+ * bare server, makes one round trip of the same request, then its own
+ * shmget, shmat and write (the floor). Timed in the child, from its start
+ * to the write; the median of n, in us. Each child removes, or has shmd
+ * reap, what it made.
+ */
+static double
+first_contact_us(const char *path, int floor, int n)
+{
+	double	*v = malloc(sizeof *v * (size_t)n), r;
+	char	 msg[256];
+	int	 i, fds[2];
+	pid_t	 pid;
+
+	for (i = 0; i < n; i++) {
+		if (pipe(fds) == -1)
+			die("pipe");
+		if ((pid = fork()) == 0) {
+			struct cli	*c = malloc(sizeof *c);
+			double		 t0 = now_us(), dt;
+			char		*p;
+			int		 shmid;
+
+			snprintf(msg, sizeof msg, "{\"method\":\"io.shmd.Create\","
+			    "\"parameters\":{\"name\":\"bench.fc.%d\",\"size\":"
+			    "4096,\"lifetime\":\"process\",\"key\":0}}", i);
+			if (cli_connect(c, path) == -1 ||
+			    cli_call(c, msg, strlen(msg) + 1) < 0)
+				_exit(1);
+			shmid = floor ? shmget(IPC_PRIVATE, 4096,
+			    IPC_CREAT | 0600) : reply_shmid(c->buf);
+			if (shmid < 0 || (p = shmat(shmid, NULL, 0)) == (void *)-1)
+				_exit(2);
+			p[0] = 1;
+			dt = now_us() - t0;
+			shmdt(p);
+			if (floor)
+				shmctl(shmid, IPC_RMID, NULL);
+			if (write(fds[1], &dt, sizeof dt) != sizeof dt)
+				_exit(3);
+			_exit(0);
+		}
+		close(fds[1]);
+		if (read(fds[0], &v[i], sizeof v[i]) != sizeof v[i])
+			die("first contact");
+		close(fds[0]);
+		waitpid(pid, NULL, 0);
+	}
+	r = pct(v, n, 50);
+	free(v);
+	return r;
+}
+
 /* ------------------------------------------------------------ fairness */
 
 /* A flooder: pipelines List calls, 64 at a time, until killed. */
@@ -657,13 +745,14 @@ main(int argc, char **argv)
 		{ "segments", required_argument, NULL, 'n' },
 		{ "shmd", required_argument, NULL, 'd' },
 		{ "shmdctl", required_argument, NULL, 'c' },
+		{ "shared-ipc", no_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli	*c = malloc(sizeof *c), *w = malloc(sizeof *w);
 	char		 msg[512], v[128], t[128], name[64];
 	double		 f50, f99, o50, o99, c50, d50, raw, ft[3], st[3];
 	double		*lat, secs, t0, wall, rec_ms, base_ms, raw_cpu;
-	int		 ch, i, n, conns[3] = { 1, 16, 64 }, *ids;
+	int		 ch, i, n, conns[3] = { 1, 16, 64 }, *ids, shared = 0;
 	pid_t		 fpid, spid;
 	long		 rss0, rss1;
 	void		**maps;
@@ -679,16 +768,19 @@ main(int argc, char **argv)
 		case 'n': B.segments = atoi(optarg); break;
 		case 'd': B.shmd = optarg; break;
 		case 'c': B.shmdctl = optarg; break;
+		case 's': shared = 1; break;
 		default:
 			fprintf(stderr, "usage: shmd-bench [--quick] [--segments N] "
-			    "[--shmd PATH] [--shmdctl PATH]\n");
+			    "[--shmd PATH] [--shmdctl PATH] [--shared-ipc]\n");
 			return 2;
 		}
 	}
 	secs = B.quick ? 0.3 : 3;
 	n = B.quick ? 500 : 20000;
 	signal(SIGPIPE, SIG_IGN);
-	if (geteuid() == 0) {
+	B.started = time(NULL) - 1;
+	/* As root, an IPC namespace of its own (unless --shared-ipc). */
+	if (geteuid() == 0 && !shared) {
 		if (unshare(CLONE_NEWIPC) == -1)
 			die("unshare(CLONE_NEWIPC)");
 		if ((f = fopen("/proc/sys/kernel/shmmni", "w")) != NULL) {
@@ -728,6 +820,23 @@ main(int argc, char **argv)
 	    "----------------------------", "--------------------------------",
 	    "------");
 
+	{
+		/* first contact, floor and shmd in turn: medians of 21 */
+		double	fc[5], ff[5], a, b2;
+		int	r;
+
+		for (r = 0; r < (B.quick ? 1 : 5); r++) {
+			ff[r] = first_contact_us(B.floor_sock, 1, 21);
+			fc[r] = first_contact_us(B.sock, 0, 21);
+		}
+		a = pct(ff, B.quick ? 1 : 5, 50);
+		b2 = pct(fc, B.quick ? 1 : 5, 50);
+		snprintf(v, sizeof v, "%.0f us", a);
+		row("floor: a new process's first write", v, "", -1);
+		snprintf(v, sizeof v, "%.0f us (%.2fx)", b2, b2 / a);
+		row("shmd: a new process's first write", v, "<= 1.3 x floor",
+		    b2 <= 1.3 * a);
+	}
 	latency(B.floor_sock, msg, n, &f50, &f99);
 	latency(B.sock, msg, n, &o50, &o99);
 	snprintf(v, sizeof v, "%.1f / %.1f us", f50, f99);
@@ -995,15 +1104,7 @@ main(int argc, char **argv)
 			shmdt(maps[i]);
 	shmd_kill(spid, SIGTERM);
 	shmd_kill(fpid, SIGKILL);
-	{
-		struct shm_info	 info;
-		struct shmid_ds	 ds;
-		int		 max = shmctl(0, SHM_INFO, (void *)&info), id;
-
-		for (i = 0; i <= max; i++)
-			if ((id = shmctl(i, SHM_STAT_ANY, &ds)) >= 0)
-				shmctl(id, IPC_RMID, NULL);
-	}
+	bench_cleanup();
 	snprintf(msg, sizeof msg, "rm -rf '%s'", B.dir);
 	if (system(msg) != 0)
 		fprintf(stderr, "shmd-bench: cannot remove %s\n", B.dir);

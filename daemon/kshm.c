@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
+#include <unistd.h>
 
 #include "kshm.h"
 
@@ -70,20 +71,24 @@ kshm_create(int32_t key, uint64_t size, uid_t uid, gid_t gid, unsigned mode,
 	struct shmid_ds	ds;
 	int		shmid, saved;
 
-	/* The daemon keeps read access until IPC_SET, to fill the structure. */
 	shmid = shmget((key_t)key, (size_t)size, IPC_CREAT | IPC_EXCL | 0600);
 	if (shmid == -1)
 		return -1;
-	if (shmctl(shmid, IPC_STAT, &ds) == -1)
-		goto fail;
+	/*
+	 * IPC_SET reads only the owner and mode of ds, so it is filled here
+	 * rather than asked for (no IPC_STAT): the rest is what shmget just
+	 * made, as recovery will compare it. IPC_SET stamps shm_ctime with
+	 * the time it runs: taken just before, a lower bound.
+	 */
+	memset(&ds, 0, sizeof ds);
+	ds.shm_perm.__key = (key_t)key;
 	ds.shm_perm.uid = uid;
 	ds.shm_perm.gid = gid;
+	ds.shm_perm.cuid = geteuid();
+	ds.shm_perm.cgid = getegid();
 	ds.shm_perm.mode = mode & 0777;
-	/*
-	 * IPC_SET stamps shm_ctime with the time it runs: taken just before,
-	 * it is a lower bound, which is what recovery compares against. What
-	 * the kernel holds now is ds, as set: no need to look again.
-	 */
+	ds.shm_segsz = (size_t)size;
+	ds.shm_cpid = getpid();
 	ds.shm_ctime = time(NULL);
 	if (shmctl(shmid, IPC_SET, &ds) == -1)
 		goto fail;

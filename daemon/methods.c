@@ -240,6 +240,8 @@ method_create(struct call *call)
 	req.gid = v[C_GID].present ? (gid_t)v[C_GID].i : peer->gid;
 	req.creator_uid = peer->uid;
 	req.creator_pid = peer->pid;
+	if (req.lifetime == PROTO_LIFETIME_PROCESS)
+		peer_pin(&call->conn->peer, call->conn->fd);
 	req.creator_start = peer->start;
 	req.creator_ino = peer->ino;
 	req.creator_exited = peer->exited;

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,24 +21,58 @@
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77
 #endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
 
 /*
- * The inode of the connecting process's pidfd (SO_PEERPIDFD, Linux 6.5+),
- * which on pidfs (Linux 6.9+) names that one process and is never reused,
- * unlike its pid and its start time (in clock ticks). 0 when unknown.
+ * Whether SO_PEERPIDFD hands out pidfds on pidfs (Linux 6.9+), whose
+ * inode names one process and is never reused: then the process that
+ * connected can be pinned any time later, since the socket keeps it.
+ * Asked once.
  */
-static uint64_t
-peer_pidfd_ino(int fd)
+static int
+peer_pidfs(void)
 {
-	int	 pidfd;
-	uint64_t ino;
+	static int	known = -1;
+	int		fd;
 
+	if (known == -1) {
+		fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+		known = fd != -1 && procwatch_pidfd_ino(fd) != 0;
+		if (fd != -1)
+			close(fd);
+	}
+	return known;
+}
+
+int
+peer_pin(struct peer *p, int fd)
+{
+	struct pollfd	pfd;
+	int		pidfd;
+
+	if (p->pinned)
+		return p->exited ? -1 : 0;
+	p->pinned = 1;
+	if (p->pid == 0) {
+		p->exited = 1;
+		return -1;
+	}
+	/* the process that connected, though its pid may be another's now */
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd,
-	    &(socklen_t){ sizeof pidfd }) == -1)
-		return 0;
-	ino = procwatch_pidfd_ino(pidfd);
+	    &(socklen_t){ sizeof pidfd }) == -1) {
+		p->exited = 1;
+		return -1;
+	}
+	pfd.fd = pidfd;
+	pfd.events = POLLIN;
+	p->ino = procwatch_pidfd_ino(pidfd);
+	/* readable: it has exited */
+	if (poll(&pfd, 1, 0) != 0 || procstat_start(p->pid, &p->start) == -1)
+		p->exited = 1;
 	close(pidfd);
-	return ino;
+	return p->exited ? -1 : 0;
 }
 
 int
@@ -53,11 +89,16 @@ peer_from_socket(int fd, struct peer *p)
 	p->pid = cred.pid;
 	p->uid = cred.uid;
 	p->gid = cred.gid;
-	/* Pinned now: the process may exit and its pid be reused later. */
-	if (p->pid == 0 || procstat_start(p->pid, &p->start) == -1)
-		p->exited = 1;
-	else
-		p->ino = peer_pidfd_ino(fd);
+	/*
+	 * Where pidfs can pin it later (peer_pin()), nothing more now: every
+	 * connection's first call is cheaper. Elsewhere its start time, now:
+	 * the process may exit and its pid be reused before it asks.
+	 */
+	if (!peer_pidfs()) {
+		p->pinned = 1;
+		if (p->pid == 0 || procstat_start(p->pid, &p->start) == -1)
+			p->exited = 1;
+	}
 	for (;;) {
 		if ((tmp = realloc(groups, cap * sizeof *groups)) == NULL) {
 			free(groups);

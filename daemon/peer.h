@@ -20,7 +20,8 @@ struct peer {
 	 */
 	uint64_t start;
 	uint64_t ino;		/* its pidfd's inode (pidfs): 0 when unknown */
-	int	 exited;	/* it had exited (or was unseen) at connect */
+	int	 pinned;	/* start (and ino) are known */
+	int	 exited;	/* it has exited (or shmd cannot see it) */
 	uint64_t ipcns;		/* its IPC namespace, once read; 0: not yet */
 	int	 ipcns_unknown;	/* shmd cannot read it */
 };
@@ -28,6 +29,12 @@ struct peer {
 /* Read the credentials of a connected socket. -1 with errno. */
 int	peer_from_socket(int fd, struct peer *);
 void	peer_finish(struct peer *);
+/*
+ * Pin the process that connected on fd (for a "process" segment): its
+ * start time, and its pidfd's inode on pidfs. 0, or -1 when it has
+ * exited (or shmd cannot see it: another pid namespace).
+ */
+int	peer_pin(struct peer *, int fd);
 /*
  * The inode of the peer's IPC namespace (/proc/PID/ns/ipc), read once and
  * kept: 0, or -1 when shmd cannot read it (not root, another pid
