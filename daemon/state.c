@@ -430,21 +430,29 @@ state_parse(const char *text, const char *boot_id, struct state_loaded *out)
 	struct json_object	*o;
 	struct segment		*seg, *old;
 	const char		*line = text, *end, *op, *boot;
-	char			*copy;
+	struct json_tokener	*tok;
 	int64_t			 format, pid, uid;
 	int			 lineno = 0;
 
 	memset(out, 0, sizeof *out);
-	if ((out->segments = calloc(1, sizeof *out->segments)) == NULL)
+	if ((tok = json_tokener_new()) == NULL)
 		return -1;
+	if ((out->segments = calloc(1, sizeof *out->segments)) == NULL) {
+		json_tokener_free(tok);
+		return -1;
+	}
 	registry_init(out->segments);
+	/* One tokener for every line, parsed in place: recovery's cost. */
 	for (; *line != '\0'; line = *end ? end + 1 : end) {
 		end = line + strcspn(line, "\n");
 		lineno++;
-		if ((copy = strndup(line, (size_t)(end - line))) == NULL)
-			goto fail;
-		o = json_tokener_parse(copy);
-		free(copy);
+		json_tokener_reset(tok);
+		o = json_tokener_parse_ex(tok, line, (int)(end - line));
+		if (o != NULL && json_tokener_get_parse_end(tok) !=
+		    (size_t)(end - line)) {
+			json_object_put(o);	/* more after the object */
+			o = NULL;
+		}
 		if (lineno == 1) {
 			if (o == NULL ||
 			    json_get_int(o, "shmd_state", &format) == -1 ||
@@ -510,10 +518,14 @@ state_parse(const char *text, const char *boot_id, struct state_loaded *out)
 			    lineno);
 		json_object_put(o);
 	}
-	if (lineno == 0)
-		goto fail;
+	json_tokener_free(tok);
+	if (lineno == 0) {
+		state_loaded_free(out);
+		return -1;
+	}
 	return 0;
 fail:
+	json_tokener_free(tok);
 	state_loaded_free(out);
 	return -1;
 }
