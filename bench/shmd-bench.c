@@ -406,7 +406,7 @@ cpu_ns(pid_t pid)
  * idle_cpu()).
  */
 static double
-raw_look_cpu(const int *ids, int n, double secs)
+raw_look_cpu(const int *ids, int n, double secs, int every_ms)
 {
 	struct shmid_ds	ds;
 	double		c0 = cpu_ns(getpid()), t0 = now_us(), next = t0, t;
@@ -415,7 +415,7 @@ raw_look_cpu(const int *ids, int n, double secs)
 	while (now_us() - t0 < secs * 1e6) {
 		for (i = 0; i < n; i++)
 			shmctl(ids[i], IPC_STAT, &ds);
-		next += SHMD_LOOK_MS * 1000.0;
+		next += every_ms * 1000.0;
 		if ((t = next - now_us()) > 0)
 			usleep((useconds_t)t);
 	}
@@ -737,6 +737,116 @@ row(const char *what, const char *value, const char *target, int ok)
 	    ok < 0 ? "" : ok ? "yes" : "NO");
 }
 
+/* ------------------------------------------------------------ --scale */
+
+/* What scale() measures at one size, for the ratios between sizes. */
+struct scale_figures {
+	double	open_p50;	/* us */
+	double	empty_start;	/* ms: a start with no state */
+};
+
+/* A fresh daemon (no state) and its start time in ms. */
+static pid_t
+scale_fresh(double *ms)
+{
+	char	cmd[256];
+	double	t0;
+	pid_t	pid;
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", B.state);
+	if (system(cmd) != 0)
+		die("rm");
+	t0 = now_us();
+	pid = shmd_start();
+	*ms = (now_us() - t0) / 1000;
+	return pid;
+}
+
+/*
+ * The costs that must stay flat as segments grow: n keyless persistent
+ * segments; Open p50 (against base's), memory per segment, idle CPU
+ * against the bare looks its full sweeps need, shmdctl ls --json against
+ * lsipc -m -J, and recovery after SIGKILL per segment.
+ */
+static void
+scale(int n, struct scale_figures *f, const struct scale_figures *base)
+{
+	struct cli	*c = malloc(sizeof *c);
+	int		*ids = malloc(sizeof *ids * (size_t)n), i, j, batch;
+	char		 msg[512], v[128], t[128], prog[512];
+	double		 p99, raw, idle, ta[5], tb[5], a, b, ms, rec;
+	long		 r0, r1;
+	pid_t		 spid = scale_fresh(&f->empty_start);
+	const char	*libdir;
+	const char	*ls[] = { real_program(B.shmdctl, prog, sizeof prog,
+			    &libdir), "--socket", B.sock, "ls", "--json", NULL };
+	const char *const lsipc[] = { "lsipc", "-m", "-J", NULL };
+
+	if (cli_connect(c, B.sock) == -1)
+		die("connect");
+	r0 = rss_kb(spid);
+	for (i = 0; i < n; i += batch) {
+		batch = n - i < 256 ? n - i : 256;
+		for (j = i; j < i + batch; j++) {
+			snprintf(msg, sizeof msg, "{\"method\":\"io.shmd.Create\","
+			    "\"parameters\":{\"name\":\"bench.scale.%d\",\"size\":"
+			    "4096,\"key\":0,\"lifetime\":\"persistent\"}}", j);
+			if (send(c->fd, msg, strlen(msg) + 1, MSG_NOSIGNAL) < 0)
+				die("send");
+		}
+		for (j = i; j < i + batch; j++) {
+			if (cli_call(c, "", 0) < 0 ||
+			    (ids[j] = reply_shmid(c->buf)) < 0)
+				die("create (is kernel.shmmni high enough?)");
+		}
+	}
+	r1 = rss_kb(spid);
+	close(c->fd);
+	msg_name(msg, sizeof msg, "Open", "bench.scale.0", NULL);
+	snprintf(msg, sizeof msg, "{\"method\":\"io.shmd.Open\","
+	    "\"parameters\":{\"name\":\"bench.scale.%d\"}}", n / 2);
+	latency(B.sock, msg, B.quick ? 500 : 5000, &f->open_p50, &p99);
+	snprintf(t, sizeof t, "Open p50 at %d", n);
+	snprintf(v, sizeof v, "%.1f us (%.2fx)", f->open_p50,
+	    base ? f->open_p50 / base->open_p50 : 1.0);
+	row(t, v, base ? "<= 1.2 x at the smallest" : "", base ?
+	    f->open_p50 <= 1.2 * base->open_p50 : -1);
+	snprintf(t, sizeof t, "memory per segment at %d", n);
+	snprintf(v, sizeof v, "%.0f bytes", (r1 - r0) * 1024.0 / n);
+	row(t, v, "<= 512 bytes", (r1 - r0) * 1024.0 / n <= 512);
+	/* keyless persistent: one look each per full sweep */
+	raw = raw_look_cpu(ids, n, B.quick ? 1 : 5, SHMD_LOOK_MS * 4);
+	idle = idle_cpu(spid, B.quick ? 1 : 5);
+	snprintf(t, sizeof t, "idle CPU at %d (bare looks)", n);
+	snprintf(v, sizeof v, "%.2f %% (%.2f %%: %.2fx)", idle, raw,
+	    raw > 0 ? idle / raw : 0);
+	row(t, v, "<= 1.3 x the bare looks", idle <= 1.3 * raw);
+	for (i = 0; i < (B.quick ? 1 : 5); i++) {
+		ta[i] = time_cmd(ls, libdir);
+		tb[i] = time_cmd(lsipc, NULL);
+		if (ta[i] < 0 || tb[i] < 0)
+			die("shmdctl ls or lsipc failed");
+	}
+	a = pct(ta, B.quick ? 1 : 5, 50);
+	b = pct(tb, B.quick ? 1 : 5, 50);
+	snprintf(t, sizeof t, "ls --json at %d (lsipc -m -J)", n);
+	snprintf(v, sizeof v, "%.0f ms (%.0f ms: %.2fx)", a, b, a / b);
+	row(t, v, "<= 0.5 x lsipc", a <= 0.5 * b);
+	/* recovery: SIGKILL, then a start that takes every segment back */
+	shmd_kill(spid, SIGKILL);
+	ms = now_us();
+	spid = shmd_start();
+	rec = (now_us() - ms) / 1000;
+	snprintf(t, sizeof t, "recovery at %d, per segment", n);
+	snprintf(v, sizeof v, "%.1f us (%.0f ms, empty %.0f ms)",
+	    (rec - f->empty_start) * 1000 / n, rec, f->empty_start);
+	row(t, v, "<= 10 us", (rec - f->empty_start) * 1000 / n <= 10);
+	shmd_kill(spid, SIGTERM);
+	bench_cleanup();
+	free(ids);
+	free(c);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -746,6 +856,7 @@ main(int argc, char **argv)
 		{ "shmd", required_argument, NULL, 'd' },
 		{ "shmdctl", required_argument, NULL, 'c' },
 		{ "shared-ipc", no_argument, NULL, 's' },
+		{ "scale", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli	*c = malloc(sizeof *c), *w = malloc(sizeof *w);
@@ -753,6 +864,7 @@ main(int argc, char **argv)
 	double		 f50, f99, o50, o99, c50, d50, raw, ft[3], st[3];
 	double		*lat, secs, t0, wall, rec_ms, base_ms, raw_cpu;
 	int		 ch, i, n, conns[3] = { 1, 16, 64 }, *ids, shared = 0;
+	int		 scaling = 0;
 	pid_t		 fpid, spid;
 	long		 rss0, rss1;
 	void		**maps;
@@ -769,9 +881,11 @@ main(int argc, char **argv)
 		case 'd': B.shmd = optarg; break;
 		case 'c': B.shmdctl = optarg; break;
 		case 's': shared = 1; break;
+		case 'S': scaling = 1; break;
 		default:
 			fprintf(stderr, "usage: shmd-bench [--quick] [--segments N] "
-			    "[--shmd PATH] [--shmdctl PATH] [--shared-ipc]\n");
+			    "[--shmd PATH] [--shmdctl PATH] [--shared-ipc] "
+			    "[--scale]\n");
 			return 2;
 		}
 	}
@@ -784,7 +898,9 @@ main(int argc, char **argv)
 		if (unshare(CLONE_NEWIPC) == -1)
 			die("unshare(CLONE_NEWIPC)");
 		if ((f = fopen("/proc/sys/kernel/shmmni", "w")) != NULL) {
-			fprintf(f, "%d\n", B.segments * 2 + 256);
+			/* --scale: 32,000 segments; else twice --segments */
+			fprintf(f, "%d\n", scaling ? 32768 :
+			    B.segments * 2 + 256);
 			fclose(f);
 		}
 	}
@@ -795,6 +911,29 @@ main(int argc, char **argv)
 	snprintf(B.floor_sock, sizeof B.floor_sock, "%s/floor.sock", B.dir);
 	snprintf(B.state, sizeof B.state, "%s/state", B.dir);
 	snprintf(B.log, sizeof B.log, "%s/shmd.log", B.dir);
+
+	if (scaling) {
+		static const int	full[] = { 1000, 8000, 32000 };
+		static const int	quick[] = { 200, 800, 3200 };
+		const int		*sizes = B.quick ? quick : full;
+		struct scale_figures	 fig[3];
+
+		printf("shmd-bench --scale: keyless segments, %s run, pid %d\n\n",
+		    B.quick ? "quick" : "full", (int)getpid());
+		printf("| %-44s | %-26s | %-30s | %-4s |\n", "measure", "value",
+		    "target", "met");
+		printf("|%s|%s|%s|%s|\n", "----------------------------------------------",
+		    "----------------------------", "--------------------------------",
+		    "------");
+		for (i = 0; i < 3; i++)
+			scale(sizes[i], &fig[i], i ? &fig[0] : NULL);
+		snprintf(msg, sizeof msg, "rm -rf '%s'", B.dir);
+		if (system(msg) != 0)
+			fprintf(stderr, "shmd-bench: cannot remove %s\n", B.dir);
+		free(c);
+		free(w);
+		return 0;
+	}
 
 	spid = shmd_start();
 	if (cli_connect(c, B.sock) == -1)
@@ -918,7 +1057,7 @@ main(int argc, char **argv)
 	    (rss1 - rss0) * 1024.0 / B.segments <= 1024);
 
 	/* idle CPU with them attached, beside the bare looks it needs */
-	raw_cpu = raw_look_cpu(ids, B.segments, B.quick ? 1 : 10);
+	raw_cpu = raw_look_cpu(ids, B.segments, B.quick ? 1 : 10, SHMD_LOOK_MS);
 	snprintf(v, sizeof v, "%.2f %% of a core", raw_cpu);
 	snprintf(t, sizeof t, "raw: IPC_STAT x %d every %d ms", B.segments,
 	    SHMD_LOOK_MS);

@@ -266,23 +266,76 @@ state_record_destroy(struct state *st, const struct segment *seg)
 	return state_append(st, o);
 }
 
-/* Header and run records, then every segment. */
+/* A snapshot's records, gathered and written STATE_CHUNK bytes at a time. */
+#define STATE_CHUNK	(64 * 1024)
+struct state_chunk {
+	int	fd;
+	size_t	len;
+	char	buf[STATE_CHUNK];
+};
+
+static int
+state_chunk_flush(struct state_chunk *ch)
+{
+	if (ch->len > 0 && state_write_all(ch->fd, ch->buf, ch->len) == -1)
+		return -1;
+	ch->len = 0;
+	return 0;
+}
+
+/* Add one record (the object's text and a newline), taking o. */
+static int
+state_chunk_add(struct state_chunk *ch, struct json_object *o)
+{
+	const char	*s;
+	size_t		 len;
+	int		 rc = 0;
+
+	if (o == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (s == NULL)
+		rc = -1;
+	else if (len + 1 > STATE_CHUNK - ch->len &&
+	    state_chunk_flush(ch) == -1)
+		rc = -1;
+	else if (len + 1 > STATE_CHUNK)	/* a record alone above a chunk */
+		rc = state_write_all(ch->fd, s, len) == -1 ||
+		    state_write_all(ch->fd, "\n", 1) == -1 ? -1 : 0;
+	else {
+		memcpy(ch->buf + ch->len, s, len);
+		ch->buf[ch->len + len] = '\n';
+		ch->len += len + 1;
+	}
+	json_object_put(o);
+	return rc;
+}
+
+/* Header and run records, then every segment: in large writes. */
 static int
 state_write_snapshot(const struct state *st, const struct registry *reg,
     int fd, uint64_t *records)
 {
+	struct state_chunk	*ch;
 	struct json_object	*o;
 	struct segment		*seg;
-	int			 torn = 0;
+	int			 rc = -1;
 
+	if ((ch = malloc(sizeof *ch)) == NULL)
+		return -1;
+	ch->fd = fd;
+	ch->len = 0;
 	o = json_object_new_object();
 	if (o != NULL && (json_add_int(o, "shmd_state", STATE_FORMAT) == -1 ||
 	    json_add_string(o, "boot_id", state_boot_id()) == -1)) {
 		json_object_put(o);
 		o = NULL;
 	}
-	if (state_write_record(fd, o, &torn) == -1)
-		return -1;
+	if (state_chunk_add(ch, o) == -1)
+		goto out;
 	o = json_object_new_object();
 	if (o != NULL && (json_add_string(o, "op", "run") == -1 ||
 	    json_add_int(o, "pid", st->pid) == -1 ||
@@ -291,15 +344,18 @@ state_write_snapshot(const struct state *st, const struct registry *reg,
 		json_object_put(o);
 		o = NULL;
 	}
-	if (state_write_record(fd, o, &torn) == -1)
-		return -1;
+	if (state_chunk_add(ch, o) == -1)
+		goto out;
 	*records = 2;
 	TAILQ_FOREACH(seg, &reg->segments, entry) {
-		if (state_write_record(fd, state_segment_json(seg), &torn) == -1)
-			return -1;
+		if (state_chunk_add(ch, state_segment_json(seg)) == -1)
+			goto out;
 		(*records)++;
 	}
-	return 0;
+	rc = state_chunk_flush(ch);
+out:
+	free(ch);
+	return rc;
 }
 
 int
