@@ -13,6 +13,8 @@
 #include "realtime.h"
 
 static void	lifecycle_follow(void *, struct segment *);
+static void	lifecycle_follow_pinned(struct lifecycle *, struct segment *,
+		    int pidfd);
 static void	lifecycle_expired(void *, struct segment *,
 		    const struct kshm_stat *, const char *);
 static void	lifecycle_gone_cb(void *, struct segment *);
@@ -104,12 +106,17 @@ lifecycle_recorded_stat(const struct segment *seg, struct kshm_stat *st)
 static void
 lifecycle_follow(void *arg, struct segment *seg)
 {
-	struct lifecycle	*lc = arg;
+	lifecycle_follow_pinned(arg, seg, -1);
+}
 
+/* The same with a pidfd of the creator in hand (or -1). */
+static void
+lifecycle_follow_pinned(struct lifecycle *lc, struct segment *seg, int pidfd)
+{
 	if (seg->lifetime != PROTO_LIFETIME_PROCESS || seg->watch != NULL)
 		return;
 	seg->watch = procwatch_get(&lc->procs, seg->creator_pid,
-	    seg->creator_start, seg->creator_ino);
+	    seg->creator_start, seg->creator_ino, pidfd);
 	if (seg->watch != NULL)
 		return;
 	lc->reaper.unfollowed = 1;	/* the next tick looks again */
@@ -120,13 +127,16 @@ lifecycle_follow(void *arg, struct segment *seg)
 		    (long)seg->creator_pid, seg->name);
 }
 
-/* Join the registry and start following: the same for new and adopted. */
+/*
+ * Join the registry and start following (with the creator's pidfd when
+ * in hand, else -1): the same for new and adopted segments.
+ */
 static int
-lifecycle_begin(struct lifecycle *lc, struct segment *seg)
+lifecycle_begin(struct lifecycle *lc, struct segment *seg, int pidfd)
 {
 	if (registry_add(&lc->registry, seg) == -1)
 		return -1;
-	lifecycle_follow(lc, seg);
+	lifecycle_follow_pinned(lc, seg, pidfd);
 	return 0;
 }
 
@@ -217,7 +227,7 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 		errno = saved;
 		goto fail;
 	}
-	if (lifecycle_begin(lc, seg) == -1) {
+	if (lifecycle_begin(lc, seg, req->creator_pidfd) == -1) {
 		state_record_destroy(&lc->state, seg);
 		kshm_remove(shmid);
 		errno = ENOMEM;
@@ -245,7 +255,7 @@ fail:
 int
 lifecycle_adopt(struct lifecycle *lc, struct segment *seg)
 {
-	return lifecycle_begin(lc, seg);
+	return lifecycle_begin(lc, seg, -1);
 }
 
 int

@@ -66,6 +66,7 @@ struct lifecycle_request {
 	pid_t			 creator_pid;
 	uint64_t		 creator_start;	/* pinned when it connected */
 	uint64_t		 creator_ino;
+	int			 creator_pidfd;	/* of it, kept by the caller; -1 */
 	int			 creator_exited;	/* already, at connect */
 };
 

@@ -189,6 +189,7 @@ method_create(struct call *call)
 	struct lifecycle_request	 req;
 	struct segment			*seg;
 	struct kshm_stat		 st;
+	int				 rc;
 
 	if (call_params(call, create_params, NCREATE, v) == -1)
 		return;
@@ -240,11 +241,6 @@ method_create(struct call *call)
 	req.gid = v[C_GID].present ? (gid_t)v[C_GID].i : peer->gid;
 	req.creator_uid = peer->uid;
 	req.creator_pid = peer->pid;
-	if (req.lifetime == PROTO_LIFETIME_PROCESS)
-		peer_pin(&call->conn->peer, call->conn->fd);
-	req.creator_start = peer->start;
-	req.creator_ino = peer->ino;
-	req.creator_exited = peer->exited;
 
 	/*
 	 * A name whose segment the kernel freed is free again. With
@@ -266,7 +262,17 @@ method_create(struct call *call)
 		    srv->conf.max_segment_size);
 	if (method_charge(call, req.uid, req.size) == -1)
 		return;
-	if (lifecycle_create(&srv->life, &req, &seg, &st) == -1)
+	/* a "process" segment follows the process that connected */
+	if (req.lifetime == PROTO_LIFETIME_PROCESS)
+		peer_pin(&call->conn->peer, call->conn->fd);
+	req.creator_start = peer->start;
+	req.creator_ino = peer->ino;
+	req.creator_pidfd = peer->pidfd;
+	req.creator_exited = peer->exited;
+	rc = lifecycle_create(&srv->life, &req, &seg, &st);
+	/* the watch has its own pidfd now; a later Create finds the watch */
+	peer_release_pidfd(&call->conn->peer);
+	if (rc == -1)
 		return method_create_failed(call, &req, errno);
 	method_reply_segment(call, seg, &st, 1);
 }

@@ -69,9 +69,11 @@ peer_pin(struct peer *p, int fd)
 	pfd.events = POLLIN;
 	p->ino = procwatch_pidfd_ino(pidfd);
 	/* readable: it has exited */
-	if (poll(&pfd, 1, 0) != 0 || procstat_start(p->pid, &p->start) == -1)
+	if (poll(&pfd, 1, 0) != 0 || procstat_start(p->pid, &p->start) == -1) {
 		p->exited = 1;
-	close(pidfd);
+		close(pidfd);
+	} else
+		p->pidfd = pidfd;	/* kept: following it needs no other */
 	return p->exited ? -1 : 0;
 }
 
@@ -84,6 +86,7 @@ peer_from_socket(int fd, struct peer *p)
 	size_t		 cap = 16;
 
 	memset(p, 0, sizeof *p);
+	p->pidfd = -1;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
 		return -1;
 	p->pid = cred.pid;
@@ -139,8 +142,18 @@ peer_ipc_namespace(struct peer *p, uint64_t *ino)
 }
 
 void
+peer_release_pidfd(struct peer *p)
+{
+	/* (0 is a zeroed peer's, never one of ours: stdin stays open) */
+	if (p->pidfd > 0)
+		close(p->pidfd);
+	p->pidfd = -1;
+}
+
+void
 peer_finish(struct peer *p)
 {
+	peer_release_pidfd(p);
 	free(p->groups);
 	p->groups = NULL;
 	p->ngroups = 0;

@@ -21,6 +21,7 @@ struct peer {
 	uint64_t start;
 	uint64_t ino;		/* its pidfd's inode (pidfs): 0 when unknown */
 	int	 pinned;	/* start (and ino) are known */
+	int	 pidfd;		/* of it, once pinned on pidfs; else -1 */
 	int	 exited;	/* it has exited (or shmd cannot see it) */
 	uint64_t ipcns;		/* its IPC namespace, once read; 0: not yet */
 	int	 ipcns_unknown;	/* shmd cannot read it */
@@ -35,6 +36,8 @@ void	peer_finish(struct peer *);
  * exited (or shmd cannot see it: another pid namespace).
  */
 int	peer_pin(struct peer *, int fd);
+/* Close the pidfd peer_pin() kept, once it was handed on (or not needed). */
+void	peer_release_pidfd(struct peer *);
 /*
  * The inode of the peer's IPC namespace (/proc/PID/ns/ipc), read once and
  * kept: 0, or -1 when shmd cannot read it (not root, another pid

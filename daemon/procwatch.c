@@ -68,7 +68,8 @@ procwatch_pidfd_ino(int pidfd)
 }
 
 struct procwatch *
-procwatch_get(struct procwatcher *pw, pid_t pid, uint64_t start, uint64_t ino)
+procwatch_get(struct procwatcher *pw, pid_t pid, uint64_t start, uint64_t ino,
+    int pinned)
 {
 	struct procwatch	*w;
 	uint64_t		 now;
@@ -85,7 +86,12 @@ procwatch_get(struct procwatcher *pw, pid_t pid, uint64_t start, uint64_t ino)
 	 * descriptors left) the reaper polls /proc instead.
 	 */
 	fd = -1;
-	if (pw->npidfds < pw->max_pidfds &&
+	if (pinned >= 0 && pw->npidfds < pw->max_pidfds) {
+		/* the caller's pidfd of that very process: nothing to check */
+		if ((fd = fcntl(pinned, F_DUPFD_CLOEXEC, 0)) == -1 &&
+		    errno != EMFILE && errno != ENFILE)
+			return NULL;
+	} else if (pw->npidfds < pw->max_pidfds &&
 	    (fd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1 &&
 	    errno != ENOSYS && errno != EMFILE && errno != ENFILE)
 		return NULL;
@@ -94,8 +100,8 @@ procwatch_get(struct procwatcher *pw, pid_t pid, uint64_t start, uint64_t ino)
 	 * Its pidfd's inode says so exactly; the start time, in clock ticks,
 	 * where there is no pidfs.
 	 */
-	if (procstat_start(pid, &now) == -1 || now != start ||
-	    (ino != 0 && fd != -1 && procwatch_pidfd_ino(fd) != ino)) {
+	if (pinned < 0 && (procstat_start(pid, &now) == -1 || now != start ||
+	    (ino != 0 && fd != -1 && procwatch_pidfd_ino(fd) != ino))) {
 		if (fd != -1)
 			close(fd);
 		errno = ESRCH;
@@ -114,8 +120,6 @@ procwatch_get(struct procwatcher *pw, pid_t pid, uint64_t start, uint64_t ino)
 	w->ino = ino;
 	w->pidfd = fd;
 	w->refs = 1;
-	if (fd != -1)
-		pw->npidfds++;
 	if (fd != -1) {
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 		w->ev = event_new(pw->base, fd, EV_READ, procwatch_cb, w);
@@ -127,6 +131,7 @@ procwatch_get(struct procwatcher *pw, pid_t pid, uint64_t start, uint64_t ino)
 			errno = ENOMEM;
 			return NULL;
 		}
+		pw->npidfds++;
 	}
 	LIST_INSERT_HEAD(&pw->list, w, entry);
 	return w;
