@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -109,12 +110,15 @@ lifecycle_follow(void *arg, struct segment *seg)
 	lifecycle_follow_pinned(arg, seg, -1);
 }
 
-/* The same with a pidfd of the creator in hand (or -1). */
+/* The same with a pidfd of the creator in hand (or -1), which it takes. */
 static void
 lifecycle_follow_pinned(struct lifecycle *lc, struct segment *seg, int pidfd)
 {
-	if (seg->lifetime != PROTO_LIFETIME_PROCESS || seg->watch != NULL)
+	if (seg->lifetime != PROTO_LIFETIME_PROCESS || seg->watch != NULL) {
+		if (pidfd >= 0)
+			close(pidfd);
 		return;
+	}
 	seg->watch = procwatch_get(&lc->procs, seg->creator_pid,
 	    seg->creator_start, seg->creator_ino, pidfd);
 	if (seg->watch != NULL)
@@ -134,8 +138,11 @@ lifecycle_follow_pinned(struct lifecycle *lc, struct segment *seg, int pidfd)
 static int
 lifecycle_begin(struct lifecycle *lc, struct segment *seg, int pidfd)
 {
-	if (registry_add(&lc->registry, seg) == -1)
+	if (registry_add(&lc->registry, seg) == -1) {
+		if (pidfd >= 0)
+			close(pidfd);
 		return -1;
+	}
 	lifecycle_follow_pinned(lc, seg, pidfd);
 	return 0;
 }
@@ -167,7 +174,7 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 {
 	struct state_pending	 p;
 	struct segment		*seg;
-	int			 shmid, saved;
+	int			 shmid, saved, pidfd = req->creator_pidfd;
 
 	if ((seg = segment_create(req->name)) == NULL)
 		return -1;
@@ -227,7 +234,10 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 		errno = saved;
 		goto fail;
 	}
-	if (lifecycle_begin(lc, seg, req->creator_pidfd) == -1) {
+	/* from here on the pidfd is lifecycle_begin()'s */
+	saved = pidfd;
+	pidfd = -1;
+	if (lifecycle_begin(lc, seg, saved) == -1) {
 		state_record_destroy(&lc->state, seg);
 		kshm_remove(shmid);
 		errno = ENOMEM;
@@ -247,6 +257,8 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 	return 0;
 fail:
 	saved = errno;
+	if (pidfd >= 0)
+		close(pidfd);
 	segment_destroy(seg);
 	errno = saved;
 	return -1;

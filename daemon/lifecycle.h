@@ -66,7 +66,7 @@ struct lifecycle_request {
 	pid_t			 creator_pid;
 	uint64_t		 creator_start;	/* pinned when it connected */
 	uint64_t		 creator_ino;
-	int			 creator_pidfd;	/* of it, kept by the caller; -1 */
+	int			 creator_pidfd;	/* of it, or -1: taken, always */
 	int			 creator_exited;	/* already, at connect */
 };
 
@@ -81,7 +81,8 @@ int	lifecycle_start(struct lifecycle *);
 void	lifecycle_reconfigure(struct lifecycle *);
 
 /*
- * Make a segment. 0 with *out and its kernel state, or -1 with errno:
+ * Make a segment (taking req->creator_pidfd, used or closed). 0 with *out
+ * and its kernel state, or -1 with errno:
  * EAGAIN no free key in the range, EEXIST the key is taken, else the
  * kernel's or the state log's errno. Nothing is left behind on failure.
  */

@@ -270,8 +270,8 @@ method_create(struct call *call)
 	req.creator_pidfd = peer->pidfd;
 	req.creator_exited = peer->exited;
 	rc = lifecycle_create(&srv->life, &req, &seg, &st);
-	/* the watch has its own pidfd now; a later Create finds the watch */
-	peer_release_pidfd(&call->conn->peer);
+	/* the pidfd was the lifecycle's; a later Create finds the watch */
+	call->conn->peer.pidfd = -1;
 	if (rc == -1)
 		return method_create_failed(call, &req, errno);
 	method_reply_segment(call, seg, &st, 1);

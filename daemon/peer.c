@@ -49,7 +49,7 @@ peer_pidfs(void)
 int
 peer_pin(struct peer *p, int fd)
 {
-	struct pollfd	pfd;
+	struct stat	sb;
 	int		pidfd;
 
 	if (p->pinned)
@@ -59,22 +59,28 @@ peer_pin(struct peer *p, int fd)
 		p->exited = 1;
 		return -1;
 	}
-	/* the process that connected, though its pid may be another's now */
+	/*
+	 * The process that connected, though its pid may be another's now:
+	 * on pidfs its pidfd's inode is all it takes to know it (and the
+	 * watch on that pidfd tells of its exit, at once if it has exited).
+	 */
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd,
 	    &(socklen_t){ sizeof pidfd }) == -1) {
 		p->exited = 1;
 		return -1;
 	}
-	pfd.fd = pidfd;
-	pfd.events = POLLIN;
-	p->ino = procwatch_pidfd_ino(pidfd);
-	/* readable: it has exited */
-	if (poll(&pfd, 1, 0) != 0 || procstat_start(p->pid, &p->start) == -1) {
-		p->exited = 1;
+	/*
+	 * Its start time too: a creator followed by polling /proc (past the
+	 * descriptor budget, or after a restart) is known by it.
+	 */
+	if (fstat(pidfd, &sb) == -1 || procstat_start(p->pid, &p->start) == -1) {
 		close(pidfd);
-	} else
-		p->pidfd = pidfd;	/* kept: following it needs no other */
-	return p->exited ? -1 : 0;
+		p->exited = 1;
+		return -1;
+	}
+	p->ino = (uint64_t)sb.st_ino;
+	p->pidfd = pidfd;	/* kept: following it needs no other */
+	return 0;
 }
 
 int

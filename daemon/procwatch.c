@@ -67,16 +67,33 @@ procwatch_pidfd_ino(int pidfd)
 	return (uint64_t)sb.st_ino;
 }
 
+/*
+ * Is pid (its pidfd fd, or -1) the process started at start whose pidfd
+ * has inode ino? On pidfs (ino != 0) the inode alone says so exactly;
+ * elsewhere the start time, in clock ticks; alive either way.
+ */
+static int
+procwatch_same(pid_t pid, uint64_t start, uint64_t ino, int fd)
+{
+	uint64_t	now;
+
+	if (ino != 0 && fd != -1)
+		return procwatch_pidfd_ino(fd) == ino &&
+		    procstat_start(pid, &now) == 0;
+	return procstat_start(pid, &now) == 0 && now == start;
+}
+
 struct procwatch *
 procwatch_get(struct procwatcher *pw, pid_t pid, uint64_t start, uint64_t ino,
     int pinned)
 {
 	struct procwatch	*w;
-	uint64_t		 now;
 	int			 fd, saved;
 
 	LIST_FOREACH(w, &pw->list, entry) {
 		if (w->pid == pid && w->start == start && w->ino == ino) {
+			if (pinned >= 0)
+				close(pinned);
 			w->refs++;
 			return w;
 		}
@@ -87,10 +104,11 @@ procwatch_get(struct procwatcher *pw, pid_t pid, uint64_t start, uint64_t ino,
 	 */
 	fd = -1;
 	if (pinned >= 0 && pw->npidfds < pw->max_pidfds) {
-		/* the caller's pidfd of that very process: nothing to check */
-		if ((fd = fcntl(pinned, F_DUPFD_CLOEXEC, 0)) == -1 &&
-		    errno != EMFILE && errno != ENFILE)
-			return NULL;
+		/* the caller's pidfd of that very process, taken: no check */
+		fd = pinned;
+	} else if (pinned >= 0) {
+		close(pinned);	/* over the budget: polled, as any */
+		pinned = -1;
 	} else if (pw->npidfds < pw->max_pidfds &&
 	    (fd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1 &&
 	    errno != ENOSYS && errno != EMFILE && errno != ENFILE)
@@ -100,8 +118,7 @@ procwatch_get(struct procwatcher *pw, pid_t pid, uint64_t start, uint64_t ino,
 	 * Its pidfd's inode says so exactly; the start time, in clock ticks,
 	 * where there is no pidfs.
 	 */
-	if (pinned < 0 && (procstat_start(pid, &now) == -1 || now != start ||
-	    (ino != 0 && fd != -1 && procwatch_pidfd_ino(fd) != ino))) {
+	if (pinned < 0 && !procwatch_same(pid, start, ino, fd)) {
 		if (fd != -1)
 			close(fd);
 		errno = ESRCH;
@@ -121,7 +138,8 @@ procwatch_get(struct procwatcher *pw, pid_t pid, uint64_t start, uint64_t ino,
 	w->pidfd = fd;
 	w->refs = 1;
 	if (fd != -1) {
-		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		if (fd != pinned)
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
 		w->ev = event_new(pw->base, fd, EV_READ, procwatch_cb, w);
 		if (w->ev == NULL || event_add(w->ev, NULL) == -1) {
 			if (w->ev != NULL)

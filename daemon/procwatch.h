@@ -56,8 +56,9 @@ void	procwatch_set_budget(struct procwatcher *, size_t max);
  * A reference to the watch of process pid started at start, whose pidfd
  * has inode ino (when not 0: see procwatch_pidfd_ino()); exited() is
  * called once it exits. pinned, when not -1, is a pidfd of that very
- * process (the caller keeps it). NULL with errno ESRCH when that process
- * is already gone, or another errno on failure.
+ * process, which this takes (and closes when it has no use for it). NULL
+ * with errno ESRCH when that process is already gone, or another errno
+ * on failure.
  */
 struct procwatch *procwatch_get(struct procwatcher *, pid_t pid,
 	    uint64_t start, uint64_t ino, int pinned);

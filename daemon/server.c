@@ -158,16 +158,16 @@ server_admission(struct server *srv, const struct peer *peer,
 	return NULL;
 }
 
-struct conn *
-server_adopt(struct server *srv, int fd)
+/* A new connection on a non-blocking socket: admitted, or refused. */
+static struct conn *
+server_admit(struct server *srv, int fd)
 {
 	struct peer	 peer;
 	struct user	*u;
 	const char	*limit;
 	uint64_t	 max;
 
-	if (evutil_make_socket_nonblocking(fd) == -1 ||
-	    peer_from_socket(fd, &peer) == -1) {
+	if (peer_from_socket(fd, &peer) == -1) {
 		log_warn("connection: peer credentials");
 		close(fd);
 		return NULL;
@@ -187,6 +187,17 @@ server_adopt(struct server *srv, int fd)
 	}
 	/* conn_create takes peer and u, also when it fails */
 	return conn_create(srv, fd, &peer, u);
+}
+
+struct conn *
+server_adopt(struct server *srv, int fd)
+{
+	if (evutil_make_socket_nonblocking(fd) == -1) {
+		log_warn("connection: fcntl");
+		close(fd);
+		return NULL;
+	}
+	return server_admit(srv, fd);
 }
 
 void
@@ -216,11 +227,12 @@ server_shed_output(struct server *srv)
 		malloc_trim(0);
 }
 
+/* The listener hands over sockets already non-blocking (libevent's default). */
 static void
 server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	server_adopt(arg, fd);
+	server_admit(arg, fd);
 }
 
 static void

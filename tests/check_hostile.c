@@ -672,8 +672,8 @@ START_TEST(test_creators_beyond_descriptors)
 	struct shmd_conn	*c;
 	struct shmd_segment	*segs;
 	size_t			 n = 1;
-	pid_t			 kids[150];
-	int			 go[2], done[2], i, ok = 0;
+	pid_t			 kids[150], sentinel;
+	int			 go[2], done[2], i, ok = 0, status;
 	char			 b;
 
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
@@ -713,6 +713,35 @@ START_TEST(test_creators_beyond_descriptors)
 	}
 	ck_assert_int_eq(ok, 150);
 	testd_assert_serves(&d);
+	/*
+	 * Every one lives while its creator does, followed by a pidfd or,
+	 * past the budget, through /proc. The wait: a creator that exits has
+	 * its segment reaped by then.
+	 */
+	if ((sentinel = fork()) == 0) {
+		struct shmd_conn		*cc;
+		struct shmd_create_options	 o;
+
+		shmd_create_options_init(&o);
+		o.lifetime = SHMD_LIFETIME_PROCESS;
+		_exit(shmd_connect(d.socket, &cc) != SHMD_OK ||
+		    shmd_create(cc, "fd.sentinel", 64, &o, NULL) != SHMD_OK);
+	}
+	ck_assert_int_eq(waitpid(sentinel, &status, 0), sentinel);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_eq(shmd_connect(d.socket, &c), SHMD_OK);
+	for (i = 0; i < 300; i++) {
+		struct shmd_segment	s;
+
+		if (shmd_open(c, "fd.sentinel", &s) == SHMD_ERR_NO_SUCH_SEGMENT)
+			break;
+		usleep(10000);
+	}
+	ck_assert_int_lt(i, 300);
+	ck_assert_int_eq(shmd_list(c, &segs, &n), SHMD_OK);
+	shmd_free(segs);
+	ck_assert_uint_eq(n, 150);
+	shmd_disconnect(c);
 	close(go[1]);	/* every creator exits */
 	for (i = 0; i < 150; i++)
 		waitpid(kids[i], NULL, 0);
