@@ -333,23 +333,13 @@ END_TEST
  * follows the process that connected, gone: reaped at once, although a
  * process with that pid lives. Returns 0, or 1 with a line on stderr.
  */
-static int
-set_last_pid(pid_t pid)
-{
-	FILE	*f = fopen("/proc/sys/kernel/ns_last_pid", "w");
-	int	 ok;
-
-	if (f == NULL)
-		return -1;
-	ok = fprintf(f, "%d", (int)pid) > 0;
-	return fclose(f) == 0 && ok ? 0 : -1;
-}
 
 #define PIN_FAIL(...) do { fprintf(stderr, __VA_ARGS__); goto out; } while (0)
 
 static int
-pinned_scenario(struct testd *nd)
+pinned_scenario(void *arg)
 {
+	struct testd		*nd = arg;
 	struct shmd_conn	*c = NULL, *q = NULL;
 	struct shmd_segment	 s;
 	pid_t			 dpid, client, sleeper = -1;
@@ -388,7 +378,7 @@ pinned_scenario(struct testd *nd)
 		_exit(0);
 	}
 	waitpid(client, NULL, 0);	/* its pid is free now */
-	if (set_last_pid(client - 1) == -1)
+	if (testutil_set_last_pid(client - 1) == -1)
 		PIN_FAIL("ns_last_pid\n");
 	if ((sleeper = fork()) == 0) {
 		pause();
@@ -425,28 +415,11 @@ out:
 START_TEST(test_process_pinned_at_connect)
 {
 	struct testd	nd;
-	pid_t		helper, init;
-	int		status;
 
 	testd_new(&nd, NULL);
-	helper = fork();
-	if (helper == 0) {
-		if (unshare(CLONE_NEWPID) == -1)
-			_exit(2);
-		if ((init = fork()) == 0) {
-			/* its own /proc, as a container has: pids as it sees them */
-			if (unshare(CLONE_NEWNS) == -1 ||
-			    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ==
-			    -1 || mount("proc", "/proc", "proc", 0, NULL) == -1)
-				_exit(3);
-			_exit(pinned_scenario(&nd));
-		}
-		waitpid(init, &status, 0);
-		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
-	}
-	ck_assert_int_eq(waitpid(helper, &status, 0), helper);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	    "pinned scenario failed (status %#x)", status);
+	/* its own /proc, as a container has: pids as it sees them */
+	ck_assert_msg(testutil_in_namespaces(CLONE_NEWNS, pinned_scenario,
+	    &nd) == 0, "pinned scenario failed");
 	nd.pid = -1;
 	testd_stop(&nd);
 }

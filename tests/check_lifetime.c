@@ -581,17 +581,6 @@ END_TEST
 #define PR_PID		300
 #define PR_KEY_BASE	0x7e5f1000
 
-static int
-set_last_pid(pid_t pid)
-{
-	FILE	*f = fopen("/proc/sys/kernel/ns_last_pid", "w");
-	int	 ok;
-
-	if (f == NULL)
-		return -1;
-	ok = fprintf(f, "%d", (int)pid) > 0;
-	return fclose(f) == 0 && ok ? 0 : -1;
-}
 
 static pid_t
 pr_daemon(struct testd *nd)
@@ -613,15 +602,16 @@ pr_daemon(struct testd *nd)
 #define PR_FAIL(...) do { fprintf(stderr, __VA_ARGS__); goto out; } while (0)
 
 static int
-pid_reuse_scenario(struct testd *nd)
+pid_reuse_scenario(void *arg)
 {
+	struct testd			*nd = arg;
 	struct shmd_conn		*c = NULL;
 	struct shmd_create_options	 o;
 	struct shmd_segment		 s;
 	pid_t				 dpid, imp;
 	int				 fds[2], ids[2] = { -1, -1 }, rc = 1, st;
 
-	if (set_last_pid(PR_PID - 1) == -1 || (dpid = pr_daemon(nd)) != PR_PID)
+	if (testutil_set_last_pid(PR_PID - 1) == -1 || (dpid = pr_daemon(nd)) != PR_PID)
 		PR_FAIL("cannot place shmd at pid %d\n", PR_PID);
 	if (testd_wait_ready(nd, 10000) == -1)
 		PR_FAIL("shmd did not start\n");
@@ -635,7 +625,7 @@ pid_reuse_scenario(struct testd *nd)
 	kill(dpid, SIGKILL);
 	waitpid(dpid, NULL, 0);
 	/* the impostor: same pid, same uid */
-	if (pipe(fds) == -1 || set_last_pid(PR_PID - 1) == -1)
+	if (pipe(fds) == -1 || testutil_set_last_pid(PR_PID - 1) == -1)
 		PR_FAIL("pipe or ns_last_pid\n");
 	if ((imp = fork()) == 0) {
 		ids[0] = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
@@ -677,23 +667,10 @@ out:
 START_TEST(test_pid_reuse_is_not_proof)
 {
 	struct testd	nd;
-	pid_t		helper, init;
-	int		status;
 
 	testd_new(&nd, NULL);
-	/* A helper enters the pid namespace, so that the test can still fork. */
-	helper = fork();
-	if (helper == 0) {
-		if (unshare(CLONE_NEWPID) == -1)
-			_exit(2);
-		if ((init = fork()) == 0)
-			_exit(pid_reuse_scenario(&nd));
-		waitpid(init, &status, 0);
-		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
-	}
-	ck_assert_int_eq(waitpid(helper, &status, 0), helper);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	    "pid reuse scenario failed (status %#x)", status);
+	ck_assert_msg(testutil_in_namespaces(0, pid_reuse_scenario, &nd) == 0,
+	    "pid reuse scenario failed");
 	nd.pid = -1;
 	testd_stop(&nd);
 }

@@ -51,27 +51,17 @@ stop(void)
 
 #define NS_FAIL(...) do { fprintf(stderr, __VA_ARGS__); return 1; } while (0)
 
-/* Run fn() in a child with new namespaces (flags), as pid 1 of a new pid
- * namespace; its exit status. */
+/* fn() as pid 1 of new namespaces (flags, and a pid namespace). */
+static int
+run_in(void *fn)
+{
+	return ((int (*)(void))fn)();
+}
+
 static int
 in_namespaces(int flags, int (*fn)(void))
 {
-	pid_t	pid, inner;
-	int	status;
-
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		if (unshare(flags | CLONE_NEWPID) == -1)
-			_exit(70);
-		if ((inner = fork()) == 0)
-			_exit(fn());
-		waitpid(inner, &status, 0);
-		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 71);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status));
-	return WEXITSTATUS(status);
+	return testutil_in_namespaces(flags, run_in, (void *)fn);
 }
 
 /* shmdctl ARGS with stdin: its exit status, and stderr in *err. */

@@ -42,10 +42,7 @@ stop(void)
 static struct shmd_conn *
 conn(void)
 {
-	struct shmd_conn	*c;
-
-	ck_assert_int_eq(shmd_connect(d.socket, &c), SHMD_OK);
-	return c;
+	return testd_conn(&d);
 }
 
 static double

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
@@ -25,6 +26,7 @@
 #include <json-c/json.h>
 
 #include "frame.h"
+#include "shmd.h"
 #include "testutil.h"
 
 const char *
@@ -348,6 +350,53 @@ testutil_can_unshare(int flags)
 		_exit(unshare(flags) == 0 ? 0 : 1);
 	return pid > 0 && waitpid(pid, &status, 0) == pid &&
 	    WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+int
+testutil_in_namespaces(int flags, int (*fn)(void *), void *arg)
+{
+	pid_t	helper, init;
+	int	status;
+
+	helper = fork();
+	ck_assert_int_ge(helper, 0);
+	if (helper == 0) {
+		if (unshare(flags | CLONE_NEWPID) == -1)
+			_exit(70);
+		if ((init = fork()) == 0) {
+			if ((flags & CLONE_NEWNS) && (mount(NULL, "/", NULL,
+			    MS_REC | MS_PRIVATE, NULL) == -1 ||
+			    mount("proc", "/proc", "proc", 0, NULL) == -1))
+				_exit(71);
+			_exit(fn(arg));
+		}
+		waitpid(init, &status, 0);
+		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 72);
+	}
+	ck_assert_int_eq(waitpid(helper, &status, 0), helper);
+	ck_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+int
+testutil_set_last_pid(pid_t pid)
+{
+	FILE	*f = fopen("/proc/sys/kernel/ns_last_pid", "w");
+	int	 ok;
+
+	if (f == NULL)
+		return -1;
+	ok = fprintf(f, "%d", (int)pid) > 0;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+struct shmd_conn *
+testd_conn(struct testd *d)
+{
+	struct shmd_conn	*c;
+
+	ck_assert_int_eq(shmd_connect(d->socket, &c), SHMD_OK);
+	return c;
 }
 
 int

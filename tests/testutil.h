@@ -69,6 +69,19 @@ int	run_suite(struct Suite *);
 void	testutil_skip(const char *test, const char *why);
 /* Whether this process may make namespaces of these unshare(2) flags. */
 int	testutil_can_unshare(int flags);
+/*
+ * Run fn(arg) as pid 1 of a new pid namespace, and in new namespaces of
+ * flags (CLONE_NEWNS: with a /proc of its own, as a container has). A
+ * helper enters them, so that the calling test can still fork. fn's exit
+ * status.
+ */
+int	testutil_in_namespaces(int flags, int (*fn)(void *), void *arg);
+/* The next process of this pid namespace gets pid + 1 (as root). */
+int	testutil_set_last_pid(pid_t pid);
+
+struct shmd_conn;
+/* A libshmd connection to the daemon (asserted). */
+struct shmd_conn *testd_conn(struct testd *);
 
 /* Raw connections. */
 int	raw_connect(const char *path);
