@@ -11,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/shm.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 
+#include "frame.h"
 #include "jsonutil.h"
 #include "number.h"
 #include "proto.h"
@@ -311,29 +313,66 @@ cmd_wait(struct ctl *ctl, struct shmd_conn *c)
 	return 0;
 }
 
-/* ls --json: the List reply's segments array, printed by json-c. */
+/*
+ * ls --json: the daemon's Segment objects as they came. With tens of
+ * thousands of segments, parsing the List reply and printing it again
+ * costs more than lsipc does (BENCHMARKS.md); so the reply is read raw on
+ * the connection and its array printed as is: the daemon writes it, one
+ * way, and its tests parse it with json-c (tests/check_segment.c). Any
+ * other reply (an error) goes through json-c.
+ */
 static int
 ctl_ls_json(struct shmd_conn *c)
 {
-	struct json_object	*reply, *segs;
-	char			*text;
-	int			 rc;
+	static const char	 call[] = "{\"method\":\"" PROTO_METHOD_LIST
+				    "\"}";
+	static const char	 head[] = "{\"parameters\":{\"segments\":[";
+	struct frame_buf	 in;
+	struct json_object	*reply = NULL, *segs;
+	char			*msg, *p;
+	size_t			 len;
+	ssize_t			 n;
+	int			 fd = shmd_fd(c), rc = EXIT_REFUSED;
 
-	if ((rc = shmd_call(c, PROTO_METHOD_LIST, NULL, &text)) != SHMD_OK) {
-		shmd_free(text);
-		return ctl_refused(c, "ls", NULL, rc);
+	frame_buf_init(&in);
+	if (send(fd, call, sizeof call, MSG_NOSIGNAL) != (ssize_t)sizeof call)
+		goto gone;
+	while ((msg = frame_buf_next(&in, &len)) == NULL) {
+		if ((p = frame_buf_space(&in, 1 << 20)) == NULL) {
+			fprintf(stderr, "shmdctl: ls: out of memory\n");
+			goto out;
+		}
+		if ((n = recv(fd, p, 1 << 20, 0)) <= 0)
+			goto gone;
+		in.len += (size_t)n;
 	}
-	reply = json_tokener_parse(text);
-	shmd_free(text);
-	if (reply == NULL || !json_object_object_get_ex(reply, "segments",
-	    &segs) || !json_object_is_type(segs, json_type_array)) {
-		json_object_put(reply);
+	if (len >= sizeof head + 2 && memcmp(msg, head, sizeof head - 1) == 0 &&
+	    memcmp(msg + len - 3, "]}}", 3) == 0) {
+		/* the array: from its '[' to its ']' */
+		fwrite(msg + sizeof head - 2, 1, len - (sizeof head - 2) - 2,
+		    stdout);
+		putchar('\n');
+		rc = 0;
+		goto out;
+	}
+	if ((reply = json_tokener_parse(msg)) == NULL)
 		fprintf(stderr, "shmdctl: ls: unreadable reply\n");
-		return EXIT_REFUSED;
-	}
-	json_object_get(segs);
+	else if (json_object_object_get_ex(reply, "error", &segs))
+		fprintf(stderr, "shmdctl: ls: %s\n", json_object_get_string(segs));
+	else if (json_object_object_get_ex(reply, "parameters", &segs) &&
+	    json_object_object_get_ex(segs, "segments", &segs)) {
+		rc = ctl_print_json(json_object_get(segs),
+		    JSON_C_TO_STRING_PRETTY);
+	} else
+		fprintf(stderr, "shmdctl: ls: unreadable reply\n");
+	goto out;
+gone:
+	fprintf(stderr, "shmdctl: ls: shmd at %s closed the connection\n",
+	    shmd_socket_path(NULL));
+out:
 	json_object_put(reply);
-	return ctl_print_json(segs, JSON_C_TO_STRING_PRETTY);
+	frame_buf_finish(&in);
+	return rc;
 }
 
 static int

@@ -626,7 +626,7 @@ END_TEST
  */
 START_TEST(test_big_reply)
 {
-	char			 msg[600], name[240], *out;
+	char			 msg[600], name[250], *out;
 	struct json_object	*r;
 	int			 i, j, c, n = 20000, batch = 500;
 
@@ -639,7 +639,7 @@ START_TEST(test_big_reply)
 	for (i = 0; i < n; i += batch) {
 		for (j = i; j < i + batch; j++) {
 			snprintf(msg, sizeof msg, "{\"method\":\"io.shmd.Create\","
-			    "\"parameters\":{\"name\":\"%.220s.%d\",\"size\":1,"
+			    "\"parameters\":{\"name\":\"%.245s.%d\",\"size\":1,"
 			    "\"key\":0,\"lifetime\":\"persistent\"}}", name, j);
 			raw_send_msg(c, msg);
 		}
@@ -651,6 +651,7 @@ START_TEST(test_big_reply)
 		}
 	}
 	close(c);
+	/* shmdctl prints the daemon's array as it came: the reply's size */
 	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "ls", "--json", NULL), 0);
 	ck_assert_uint_gt(strlen(out), 8u << 20);
 	free(out);
