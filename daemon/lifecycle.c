@@ -76,13 +76,22 @@ lifecycle_timer_cb(evutil_socket_t fd, short what, void *arg)
 	lifecycle_sweep(lc, lc->ticks % REAPER_FULL_EVERY == 0);
 }
 
+/* The first full sweep, as the loop's first event. */
+static void
+lifecycle_first_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	lifecycle_sweep(arg, 1);
+}
+
 int
 lifecycle_start(struct lifecycle *lc)
 {
-	struct timeval	tv = { 0, REAPER_INTERVAL_MS * 1000 };
+	struct timeval	tv = { 0, REAPER_INTERVAL_MS * 1000 }, now = { 0, 0 };
 
 	lc->timer = event_new(lc->base, -1, EV_PERSIST, lifecycle_timer_cb, lc);
-	if (lc->timer == NULL || event_add(lc->timer, &tv) == -1)
+	if (lc->timer == NULL || event_add(lc->timer, &tv) == -1 ||
+	    event_base_once(lc->base, -1, EV_TIMEOUT, lifecycle_first_sweep, lc,
+	    &now) == -1)
 		return -1;
 	return 0;
 }

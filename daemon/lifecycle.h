@@ -75,7 +75,11 @@ void	lifecycle_init(struct lifecycle *, struct event_base *,
 	    lifecycle_notify_fn *, void *notify_arg);
 /* Stop; free every record. Kernel segments and the state stay. */
 void	lifecycle_finish(struct lifecycle *);
-/* Start the reaper's timer (after recovery). -1 on failure. */
+/*
+ * Start the reaper's timer (after recovery), and a full sweep as the
+ * loop's first event: what happened while shmd was down takes effect at
+ * once, and shmd answers without waiting for it. -1 on failure.
+ */
 int	lifecycle_start(struct lifecycle *);
 /* The key range changed (SIGHUP). */
 void	lifecycle_reconfigure(struct lifecycle *);

@@ -400,7 +400,6 @@ shmdd_main(int argc, char **argv)
 	if (shmdd_prepare_socket_dir(&d.srv.conf) == -1 ||
 	    shmdd_recover(&d.srv) == -1)
 		goto out;
-	lifecycle_sweep(&d.srv.life, 1);
 	if (lifecycle_start(&d.srv.life) == -1) {
 		log_errx("cannot start the reaper");
 		goto out;
