@@ -279,6 +279,30 @@ lifecycle_adopt(struct lifecycle *lc, struct segment *seg)
 	return lifecycle_begin(lc, seg, -1);
 }
 
+size_t
+lifecycle_adopt_all(struct lifecycle *lc, struct registry *loaded)
+{
+	struct segment	*seg;
+	size_t		 adopted = 0;
+
+	if (lc->registry.count == 0) {
+		registry_move(&lc->registry, loaded);
+		TAILQ_FOREACH(seg, &lc->registry.segments, entry)
+			lifecycle_follow(lc, seg);
+		return lc->registry.count;
+	}
+	while ((seg = TAILQ_FIRST(&loaded->segments)) != NULL) {
+		registry_remove(loaded, seg);
+		if (lifecycle_adopt(lc, seg) == -1) {
+			log_warn("recovery: %s", seg->name);
+			segment_destroy(seg);
+			continue;
+		}
+		adopted++;
+	}
+	return adopted;
+}
+
 int
 lifecycle_destroy(struct lifecycle *lc, struct segment *seg,
     const struct kshm_stat *st)

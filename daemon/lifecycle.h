@@ -94,6 +94,11 @@ int	lifecycle_create(struct lifecycle *, const struct lifecycle_request *,
 	    struct segment **out, struct kshm_stat *st);
 /* Take back a segment an earlier run recorded (recovery). -1: no memory. */
 int	lifecycle_adopt(struct lifecycle *, struct segment *);
+/*
+ * Take back every segment of loaded (recovery), leaving it empty: the
+ * registry whole when this one is still empty, as at start. How many.
+ */
+size_t	lifecycle_adopt_all(struct lifecycle *, struct registry *loaded);
 /* Destroy (the Destroy call): -1 with errno when IPC_RMID fails. */
 int	lifecycle_destroy(struct lifecycle *, struct segment *,
 	    const struct kshm_stat *st);

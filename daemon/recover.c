@@ -63,21 +63,9 @@ recover_verify(struct state_loaded *l)
 size_t
 recover_adopt(struct lifecycle *lc, struct state_loaded *l)
 {
-	struct segment	*seg;
-	size_t		 adopted = 0;
-
 	if (l->segments == NULL)
 		return 0;
-	while ((seg = TAILQ_FIRST(&l->segments->segments)) != NULL) {
-		registry_remove(l->segments, seg);
-		if (lifecycle_adopt(lc, seg) == -1) {
-			log_warn("recovery: %s", seg->name);
-			segment_destroy(seg);
-			continue;
-		}
-		adopted++;
-	}
-	return adopted;
+	return lifecycle_adopt_all(lc, l->segments);
 }
 
 /* Could this kernel segment be the one the pending Create made? */

@@ -103,6 +103,16 @@ registry_owner(const struct registry *reg, uid_t uid)
 	return NULL;
 }
 
+void
+registry_move(struct registry *to, struct registry *from)
+{
+	registry_finish(to);	/* empty: frees nothing but its arrays */
+	*to = *from;
+	TAILQ_INIT(&to->segments);
+	TAILQ_CONCAT(&to->segments, &from->segments, entry);
+	registry_init(from);
+}
+
 int
 registry_add(struct registry *reg, struct segment *seg)
 {

@@ -44,6 +44,11 @@ void	registry_init(struct registry *);
 /* Frees every record; touches no kernel segment. */
 void	registry_finish(struct registry *);
 
+/*
+ * Move every record of from into to, which must be empty (recovery takes
+ * the loaded registry whole); from is left empty.
+ */
+void	registry_move(struct registry *to, struct registry *from);
 /* 0, or -1 when out of memory or the name is taken (errno EEXIST). */
 int	registry_add(struct registry *, struct segment *);
 /* Takes the record out; the caller destroys it. */
