@@ -293,6 +293,7 @@ func (c *Client) Status() (*Status, error) {
 		Requests     int64            `json:"requests"`
 		Reaped       int64            `json:"reaped"`
 		Vanished     int64            `json:"vanished"`
+		Waiters      int64            `json:"waiters"`
 		UID          uint32           `json:"uid"`
 		Limits       map[string]int64 `json:"limits"`
 		Usage        []struct {
@@ -309,7 +310,8 @@ func (c *Client) Status() (*Status, error) {
 		Uptime:       time.Duration(out.UptimeUsec) * time.Microsecond,
 		IPCNamespace: out.IPCNamespace, Clients: out.Clients,
 		Segments: out.Segments, Bytes: out.Bytes, Requests: out.Requests,
-		Reaped: out.Reaped, Vanished: out.Vanished, UID: out.UID,
+		Reaped: out.Reaped, Vanished: out.Vanished, Waiters: out.Waiters,
+		UID: out.UID,
 		Limits: out.Limits,
 	}
 	for _, u := range out.Usage {

@@ -329,7 +329,12 @@ func TestProducerAndConsumer(t *testing.T) {
 		}
 		done <- err
 	}()
-	time.Sleep(100 * time.Millisecond)
+	for i := 0; i < 1000; i++ { // until the consumer waits
+		if st, err := c.Status(); err == nil && st.Waiters >= 1 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
 	s, err := c.Create("go.pc", 4096, &CreateOptions{ExistOK: true,
 		Lifetime: Persistent})
 	if err != nil {

@@ -66,6 +66,7 @@ type Status struct {
 	Requests     int64
 	Reaped       int64
 	Vanished     int64
+	Waiters      int64 // Open calls waiting for a name
 	UID          uint32
 	Limits       map[string]int64 // one per limit key (max_segment_size, ...)
 	Usage        []Usage          // root only

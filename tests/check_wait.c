@@ -45,6 +45,26 @@ conn(void)
 	return testd_conn(&d);
 }
 
+/* Until shmd has n Open calls waiting (Status's waiters). */
+static void
+wait_waiters(long long n)
+{
+	struct json_object	*r;
+	long long		 w = -1;
+	int			 fd, i;
+
+	for (i = 0; i < 1000 && w < n; i++) {
+		fd = raw_connect(d.socket);
+		r = raw_call(fd, "{\"method\":\"io.shmd.Status\"}");
+		w = reply_int(r, "waiters");
+		json_object_put(r);
+		close(fd);
+		if (w < n)
+			usleep(1000);
+	}
+	ck_assert_int_ge(w, n);
+}
+
 static double
 now_s(void)
 {
@@ -128,7 +148,7 @@ START_TEST(test_either_order_libshmd)
 
 	/* the consumer first: it waits */
 	a = spawn(consumer, "order.1");
-	usleep(100000);
+	wait_waiters(1);	/* it is waiting: the consumer came first */
 	b = spawn(producer, "order.1");
 	ck_assert_int_eq(reap(b), 0);
 	ck_assert_int_eq(reap(a), 0);
@@ -188,7 +208,7 @@ START_TEST(test_either_order_shmdctl)
 	pid_t			 a, b;
 
 	a = spawn(ctl_consumer, "ctl.1");
-	usleep(100000);
+	wait_waiters(1);	/* it is waiting: the consumer came first */
 	b = spawn(ctl_producer, "ctl.1");
 	ck_assert_int_eq(reap(b), 0);
 	ck_assert_int_eq(reap(a), 0);
@@ -288,7 +308,7 @@ START_TEST(test_wait_for_what_one_may_not_open)
 	pid_t			 pid;
 
 	pid = spawn(run_wait_denied, NULL);
-	usleep(200000);
+	wait_waiters(1);	/* it is waiting */
 	ck_assert_int_eq(shmd_create(c, "private", 64, NULL, NULL), SHMD_OK);
 	ck_assert_int_eq(reap(pid), 0);
 	ck_assert_int_eq(shmd_destroy(c, "private"), SHMD_OK);
@@ -508,7 +528,7 @@ START_TEST(test_restart_ends_the_wait)
 	int	status;
 
 	pid = spawn(wait_through_restart, "restart");
-	usleep(200000);
+	wait_waiters(1);	/* it is waiting */
 	t = now_s();
 	kill(d.pid, SIGTERM);
 	ck_assert_int_eq(waitpid(d.pid, &status, 0), d.pid);

@@ -156,7 +156,8 @@ class PythonClientTest(unittest.TestCase):
     def test_either_order(self):
         # the consumer first: it waits for the name
         a = self._spawn(self._consumer, "py.order1")
-        time.sleep(0.1)
+        self.assertTrue(wait_until(lambda: self.c.status()["waiters"] >= 1,
+                                   timeout=10))
         b = self._spawn(self._producer, "py.order1")
         self.assertEqual(self._reap(b), 0)
         self.assertEqual(self._reap(a), 0)
