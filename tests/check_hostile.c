@@ -89,19 +89,6 @@ START_TEST(test_deep_nesting_and_huge_numbers)
 }
 END_TEST
 
-static long long
-status_clients(void)
-{
-	int			 fd = raw_connect(d.socket);
-	struct json_object	*r;
-	long long		 n;
-
-	r = raw_call(fd, "{\"method\":\"io.shmd.Status\"}");
-	n = reply_int(r, "clients");
-	json_object_put(r);
-	close(fd);
-	return n;
-}
 
 START_TEST(test_client_never_reads)
 {
@@ -125,7 +112,7 @@ START_TEST(test_client_never_reads)
 	}
 	/* dropped once it has read nothing for a while (5 s) */
 	for (i = 0; i < 1500; i++) {
-		if (i > 50 && status_clients() == 1)
+		if (i > 50 && testd_status(&d, "clients") == 1)
 			break;
 		usleep(10000);
 	}

@@ -49,19 +49,11 @@ conn(void)
 static void
 wait_waiters(long long n)
 {
-	struct json_object	*r;
-	long long		 w = -1;
-	int			 fd, i;
+	long long	w = -1;
+	int		i;
 
-	for (i = 0; i < 1000 && w < n; i++) {
-		fd = raw_connect(d.socket);
-		r = raw_call(fd, "{\"method\":\"io.shmd.Status\"}");
-		w = reply_int(r, "waiters");
-		json_object_put(r);
-		close(fd);
-		if (w < n)
-			usleep(1000);
-	}
+	for (i = 0; i < 1000 && (w = testd_status(&d, "waiters")) < n; i++)
+		usleep(1000);
 	ck_assert_int_ge(w, n);
 }
 
@@ -141,29 +133,6 @@ reap(pid_t pid)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
 }
 
-START_TEST(test_either_order_libshmd)
-{
-	struct shmd_conn	*c = conn();
-	pid_t			 a, b;
-
-	/* the consumer first: it waits */
-	a = spawn(consumer, "order.1");
-	wait_waiters(1);	/* it is waiting: the consumer came first */
-	b = spawn(producer, "order.1");
-	ck_assert_int_eq(reap(b), 0);
-	ck_assert_int_eq(reap(a), 0);
-	/* the producer first */
-	b = spawn(producer, "order.2");
-	ck_assert_int_eq(reap(b), 0);
-	a = spawn(consumer, "order.2");
-	ck_assert_int_eq(reap(a), 0);
-	/* and two producers: the second finds it (created false) */
-	ck_assert_int_eq(producer("order.2"), 0);
-	ck_assert_int_eq(shmd_destroy(c, "order.1"), SHMD_OK);
-	ck_assert_int_eq(shmd_destroy(c, "order.2"), SHMD_OK);
-	shmd_disconnect(c);
-}
-END_TEST
 
 /* shmdctl wait, then read until the producer's write shows. */
 static int
@@ -202,24 +171,45 @@ ctl_producer(const char *name)
 	return rc;
 }
 
-START_TEST(test_either_order_shmdctl)
+/*
+ * A producer and a consumer (processes) in both orders: the consumer
+ * first (it waits), then the producer first; then a second producer, who
+ * finds the segment. The names are prefix.1 and prefix.2.
+ */
+static void
+check_both_orders(int (*producer_fn)(const char *),
+    int (*consumer_fn)(const char *), const char *prefix)
 {
 	struct shmd_conn	*c = conn();
+	char			 n1[32], n2[32];
 	pid_t			 a, b;
 
-	a = spawn(ctl_consumer, "ctl.1");
+	snprintf(n1, sizeof n1, "%s.1", prefix);
+	snprintf(n2, sizeof n2, "%s.2", prefix);
+	a = spawn(consumer_fn, n1);
 	wait_waiters(1);	/* it is waiting: the consumer came first */
-	b = spawn(ctl_producer, "ctl.1");
+	b = spawn(producer_fn, n1);
 	ck_assert_int_eq(reap(b), 0);
 	ck_assert_int_eq(reap(a), 0);
-	b = spawn(ctl_producer, "ctl.2");
+	b = spawn(producer_fn, n2);
 	ck_assert_int_eq(reap(b), 0);
-	a = spawn(ctl_consumer, "ctl.2");
+	a = spawn(consumer_fn, n2);
 	ck_assert_int_eq(reap(a), 0);
-	ck_assert_int_eq(ctl_producer("ctl.2"), 0);	/* found: exit 0 */
-	ck_assert_int_eq(shmd_destroy(c, "ctl.1"), SHMD_OK);
-	ck_assert_int_eq(shmd_destroy(c, "ctl.2"), SHMD_OK);
+	ck_assert_int_eq(producer_fn(n2), 0);	/* found, not made */
+	ck_assert_int_eq(shmd_destroy(c, n1), SHMD_OK);
+	ck_assert_int_eq(shmd_destroy(c, n2), SHMD_OK);
 	shmd_disconnect(c);
+}
+
+START_TEST(test_either_order_libshmd)
+{
+	check_both_orders(producer, consumer, "order");
+}
+END_TEST
+
+START_TEST(test_either_order_shmdctl)
+{
+	check_both_orders(ctl_producer, ctl_consumer, "ctl");
 }
 END_TEST
 
@@ -245,19 +235,6 @@ START_TEST(test_wait_times_out)
 }
 END_TEST
 
-static long long
-status_clients(void)
-{
-	struct json_object	*r;
-	long long		 n;
-	int			 fd = raw_connect(d.socket);
-
-	r = raw_call(fd, "{\"method\":\"io.shmd.Status\"}");
-	n = reply_int(r, "clients");
-	json_object_put(r);
-	close(fd);
-	return n;
-}
 
 START_TEST(test_client_leaves_mid_wait)
 {
@@ -268,13 +245,13 @@ START_TEST(test_client_leaves_mid_wait)
 		raw_send_msg(fds[i], "{\"method\":\"io.shmd.Open\",\"parameters\":"
 		    "{\"name\":\"left\",\"wait\":3600}}");
 	}
-	ck_assert_int_eq(status_clients(), 51);
+	ck_assert_int_eq(testd_status(&d, "clients"), 51);
 	for (i = 0; i < 50; i++)
 		close(fds[i]);
 	/* they cost nothing any more: gone without waiting out their hour */
-	for (i = 0; i < 500 && status_clients() != 1; i++)
+	for (i = 0; i < 500 && testd_status(&d, "clients") != 1; i++)
 		usleep(10000);
-	ck_assert_int_eq(status_clients(), 1);
+	ck_assert_int_eq(testd_status(&d, "clients"), 1);
 	testd_assert_serves(&d);
 }
 END_TEST

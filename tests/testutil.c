@@ -399,6 +399,20 @@ testd_conn(struct testd *d)
 	return c;
 }
 
+long long
+testd_status(struct testd *d, const char *member)
+{
+	struct json_object	*r;
+	long long		 n;
+	int			 fd = raw_connect(d->socket);
+
+	r = raw_call(fd, "{\"method\":\"io.shmd.Status\"}");
+	n = reply_int(r, member);
+	json_object_put(r);
+	close(fd);
+	return n;
+}
+
 int
 run_suite(Suite *s)
 {

@@ -82,6 +82,8 @@ int	testutil_set_last_pid(pid_t pid);
 struct shmd_conn;
 /* A libshmd connection to the daemon (asserted). */
 struct shmd_conn *testd_conn(struct testd *);
+/* An integer member of a Status reply, on a connection of its own. */
+long long testd_status(struct testd *, const char *member);
 
 /* Raw connections. */
 int	raw_connect(const char *path);
