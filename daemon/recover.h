@@ -7,7 +7,8 @@
  *   recover_adopt()           those become this run's segments
  *   recover_remove_leftover() the segment of a Create the crashed run
  *                             never finished, when provably its own
- *   state_compact()           a fresh log for this run
+ *   state_resume()            the log goes on with this run's record, or
+ *                             a fresh one is written when it must
  */
 #ifndef SHMD_RECOVER_H
 #define SHMD_RECOVER_H

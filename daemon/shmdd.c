@@ -325,6 +325,7 @@ shmdd_recover(struct server *srv)
 	struct lifecycle	*lc = &srv->life;
 	struct state_loaded	 loaded;
 	size_t			 gone, adopted;
+	int			 rc;
 
 	if (state_load(&lc->state, &loaded) == -1) {
 		log_warn("state: cannot read %s/%s", srv->conf.state_dir,
@@ -335,8 +336,10 @@ shmdd_recover(struct server *srv)
 	lc->vanished += gone;
 	adopted = recover_adopt(lc, &loaded);
 	recover_remove_leftover(lc, &loaded);
+	/* a log that still says what is true goes on; else a new one */
+	rc = state_resume(&lc->state, &loaded, &lc->registry, gone);
 	state_loaded_free(&loaded);
-	if (state_compact(&lc->state, &lc->registry) == -1) {
+	if (rc == -1) {
 		log_warn("state: cannot write %s/%s", srv->conf.state_dir,
 		    STATE_FILE);
 		return -1;

@@ -358,6 +358,45 @@ out:
 	return rc;
 }
 
+/* This run's record, appended to the log. */
+static int
+state_record_run(struct state *st)
+{
+	struct json_object	*o = json_object_new_object();
+
+	if (o != NULL && (json_add_string(o, "op", "run") == -1 ||
+	    json_add_int(o, "pid", st->pid) == -1 ||
+	    json_add_int(o, "uid", st->uid) == -1 ||
+	    json_add_int(o, "start_usec", st->start_usec) == -1)) {
+		json_object_put(o);
+		o = NULL;
+	}
+	return state_append(st, o);
+}
+
+int
+state_resume(struct state *st, const struct state_loaded *l,
+    const struct registry *reg, size_t gone)
+{
+	int	fd;
+
+	if (st->dirfd == -1)
+		return 0;
+	if (l->segments == NULL || gone > 0 ||
+	    l->records > 2 * reg->count + st->slack ||
+	    (fd = openat(st->dirfd, STATE_FILE, O_WRONLY | O_APPEND |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return state_compact(st, reg);
+	if (st->fd != -1)
+		close(st->fd);
+	st->fd = fd;
+	st->records = l->records;
+	st->torn = l->torn;	/* a newline first ends the cut line */
+	if (state_record_run(st) == -1)
+		return state_compact(st, reg);
+	return 0;
+}
+
 int
 state_compact(struct state *st, const struct registry *reg)
 {
@@ -579,6 +618,8 @@ state_parse(const char *text, const char *boot_id, struct state_loaded *out)
 		state_loaded_free(out);
 		return -1;
 	}
+	out->records = (uint64_t)lineno;
+	out->torn = *text != '\0' && line[-1] != '\n';
 	return 0;
 fail:
 	json_tokener_free(tok);

@@ -52,6 +52,8 @@ struct state_loaded {
 	int			 has_pending;	/* a Create it never finished */
 	struct state_pending	 pending;
 	uid_t			 run_uid;	/* the earlier daemon's uid */
+	uint64_t		 records;	/* lines it holds */
+	int			 torn;		/* its last line is cut short */
 };
 
 void	state_init(struct state *, pid_t pid, uid_t uid, int64_t start_usec);
@@ -76,6 +78,15 @@ int	state_record_pending(struct state *, const struct state_pending *);
 int	state_record_aborted(struct state *);
 int	state_record_create(struct state *, const struct segment *);
 int	state_record_destroy(struct state *, const struct segment *);
+
+/*
+ * Go on with the log an earlier run left, when reg holds every segment it
+ * records (nothing was found gone) and it has few dead records: this
+ * run's record is appended. Else, or when it cannot be, the log is
+ * rewritten (state_compact()). 0, or -1 with errno.
+ */
+int	state_resume(struct state *, const struct state_loaded *,
+	    const struct registry *reg, size_t gone);
 
 /* Rewrite the log as the segments of reg (which must agree with it). */
 int	state_compact(struct state *, const struct registry *);
