@@ -148,18 +148,12 @@ peer_ipc_namespace(struct peer *p, uint64_t *ino)
 }
 
 void
-peer_release_pidfd(struct peer *p)
+peer_finish(struct peer *p)
 {
-	/* (0 is a zeroed peer's, never one of ours: stdin stays open) */
+	/* a pidfd pinned and not handed on (0: a zeroed peer's, not ours) */
 	if (p->pidfd > 0)
 		close(p->pidfd);
 	p->pidfd = -1;
-}
-
-void
-peer_finish(struct peer *p)
-{
-	peer_release_pidfd(p);
 	free(p->groups);
 	p->groups = NULL;
 	p->ngroups = 0;

@@ -36,8 +36,6 @@ void	peer_finish(struct peer *);
  * exited (or shmd cannot see it: another pid namespace).
  */
 int	peer_pin(struct peer *, int fd);
-/* Close the pidfd peer_pin() kept, once it was handed on (or not needed). */
-void	peer_release_pidfd(struct peer *);
 /*
  * The inode of the peer's IPC namespace (/proc/PID/ns/ipc), read once and
  * kept: 0, or -1 when shmd cannot read it (not root, another pid

@@ -266,6 +266,22 @@ state_record_destroy(struct state *st, const struct segment *seg)
 	return state_append(st, o);
 }
 
+/* This run's record (who wrote what follows); NULL when out of memory. */
+static struct json_object *
+state_run_json(const struct state *st)
+{
+	struct json_object	*o = json_object_new_object();
+
+	if (o != NULL && (json_add_string(o, "op", "run") == -1 ||
+	    json_add_int(o, "pid", st->pid) == -1 ||
+	    json_add_int(o, "uid", st->uid) == -1 ||
+	    json_add_int(o, "start_usec", st->start_usec) == -1)) {
+		json_object_put(o);
+		o = NULL;
+	}
+	return o;
+}
+
 /* A snapshot's records, gathered and written STATE_CHUNK bytes at a time. */
 #define STATE_CHUNK	(64 * 1024)
 struct state_chunk {
@@ -336,15 +352,7 @@ state_write_snapshot(const struct state *st, const struct registry *reg,
 	}
 	if (state_chunk_add(ch, o) == -1)
 		goto out;
-	o = json_object_new_object();
-	if (o != NULL && (json_add_string(o, "op", "run") == -1 ||
-	    json_add_int(o, "pid", st->pid) == -1 ||
-	    json_add_int(o, "uid", st->uid) == -1 ||
-	    json_add_int(o, "start_usec", st->start_usec) == -1)) {
-		json_object_put(o);
-		o = NULL;
-	}
-	if (state_chunk_add(ch, o) == -1)
+	if (state_chunk_add(ch, state_run_json(st)) == -1)
 		goto out;
 	*records = 2;
 	TAILQ_FOREACH(seg, &reg->segments, entry) {
@@ -362,16 +370,7 @@ out:
 static int
 state_record_run(struct state *st)
 {
-	struct json_object	*o = json_object_new_object();
-
-	if (o != NULL && (json_add_string(o, "op", "run") == -1 ||
-	    json_add_int(o, "pid", st->pid) == -1 ||
-	    json_add_int(o, "uid", st->uid) == -1 ||
-	    json_add_int(o, "start_usec", st->start_usec) == -1)) {
-		json_object_put(o);
-		o = NULL;
-	}
-	return state_append(st, o);
+	return state_append(st, state_run_json(st));
 }
 
 int
