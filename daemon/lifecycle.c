@@ -102,12 +102,6 @@ lifecycle_reconfigure(struct lifecycle *lc)
 	keyalloc_init(&lc->keys, lc->conf->key_base, lc->conf->key_count);
 }
 
-void
-lifecycle_recorded_stat(const struct segment *seg, struct kshm_stat *st)
-{
-	segment_seen_stat(seg, st);
-}
-
 /*
  * Start following a "process" segment's creator. A creator already gone
  * gets its segment reaped at the next sweep; one that cannot be followed
@@ -336,7 +330,8 @@ lifecycle_gone(struct lifecycle *lc, struct segment *seg)
 {
 	struct kshm_stat	st;
 
-	lifecycle_recorded_stat(seg, &st);
+	/* what shmd last saw of it: the kernel holds it no more */
+	segment_seen_stat(seg, &st);
 	if (seg->rmid_marked) {
 		/* shmd marked it: the kernel freed it at its last detach. */
 		lifecycle_reap(lc, seg, &st, "last detach");

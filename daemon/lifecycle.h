@@ -118,9 +118,6 @@ int	lifecycle_look(struct lifecycle *, struct segment *,
 struct segment *lifecycle_find(struct lifecycle *, const char *name,
 	    struct kshm_stat *st);
 
-/* What watchers see of a segment without its kernel state: what was recorded. */
-void	lifecycle_recorded_stat(const struct segment *, struct kshm_stat *);
-
 /*
  * Look at processes followed without pidfds, then apply the lifetimes:
  * of every segment when full (at start, and each REAPER_FULL_EVERY

@@ -91,7 +91,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		event_base_loop(base, EVLOOP_NONBLOCK);
 	/* Leave nothing for the next input. */
 	while ((seg = TAILQ_FIRST(&srv.life.registry.segments)) != NULL) {
-		lifecycle_recorded_stat(seg, &st);
+		segment_seen_stat(seg, &st);
 		if (lifecycle_destroy(&srv.life, seg, &st) == -1)
 			abort();
 	}
