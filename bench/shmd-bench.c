@@ -134,21 +134,19 @@ cli_call(struct cli *c, const char *msg, size_t msglen)
 
 /* ------------------------------------------------------------ the floor */
 
-/* A minimal epoll server: every NUL-terminated message gets reply. */
+/*
+ * A minimal epoll server: every NUL-terminated message gets reply (shmd's
+ * own Open reply, so that a client reads the same bytes from both).
+ */
 static void
-floor_serve(const char *path, size_t replylen)
+floor_serve(const char *path, const char *reply, size_t replylen)
 {
 	struct sockaddr_un	 sun;
 	struct epoll_event	 ev, evs[128];
-	char			*reply, buf[65536];
+	char			 buf[65536];
 	int			 lfd, ep, n, i, fd;
 	ssize_t			 r, k;
 
-	reply = malloc(replylen + 1);
-	memset(reply, 'x', replylen);
-	reply[0] = '{';
-	reply[replylen - 1] = '}';
-	reply[replylen] = '\0';
 	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
@@ -523,7 +521,10 @@ reap_ms(struct cli *w, void *addr, const char *name, int phase_us)
  * A new process's first write: it connects, makes a "process" segment
  * (keyless), attaches it and writes a byte (shmd); or it connects to the
  * bare server, makes one round trip of the same request, then its own
- * shmget, shmat and write (the floor). Timed in the child, from its start
+ * shmget, shmat and write (the floor). Both read the shmid out of the
+ * reply with the same code (the floor's reply is shmd's Open reply), so
+ * that what a forked child pays to run that code the first time (lazy
+ * binding, page faults) is on both sides. Timed in the child, from its start
  * to the write; the median of n, in us. Each child removes, or has shmd
  * reap, what it made.
  */
@@ -550,8 +551,11 @@ first_contact_us(const char *path, int floor, int n)
 			if (cli_connect(c, path) == -1 ||
 			    cli_call(c, msg, strlen(msg) + 1) < 0)
 				_exit(1);
-			shmid = floor ? shmget(IPC_PRIVATE, 4096,
-			    IPC_CREAT | 0600) : reply_shmid(c->buf);
+			/* both read the shmid out of the same reply text */
+			if ((shmid = reply_shmid(c->buf)) < 0)
+				_exit(2);
+			if (floor)
+				shmid = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
 			if (shmid < 0 || (p = shmat(shmid, NULL, 0)) == (void *)-1)
 				_exit(2);
 			p[0] = 1;
@@ -991,9 +995,11 @@ main(int argc, char **argv)
 	msg_name(msg, sizeof msg, "Open", "bench.open", NULL);
 	len = cli_call(c, msg, strlen(msg) + 1);
 
-	/* the floor answers with a reply as long as Open's */
+	/* the floor answers every call with Open's reply, byte for byte */
+	if (reply_shmid(c->buf) < 0)
+		die("Open: no shmid in the reply");
 	if ((fpid = fork()) == 0)
-		floor_serve(B.floor_sock, (size_t)len);
+		floor_serve(B.floor_sock, c->buf, (size_t)len);
 	for (i = 0; i < 1000 && cli_connect(w, B.floor_sock) == -1; i++)
 		usleep(1000);
 	close(w->fd);
