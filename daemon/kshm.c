@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
@@ -16,6 +17,39 @@
 #ifndef SHM_STAT_ANY
 #define SHM_STAT_ANY 15
 #endif
+
+/*
+ * Who creates (this process): the creator's ids and pid the kernel will
+ * show, asked once rather than at every create, and again in a forked
+ * child.
+ */
+static struct {
+	int	known;
+	uid_t	euid;
+	gid_t	egid;
+	pid_t	pid;
+} kshm_self_ids;
+
+static void
+kshm_self_forget(void)
+{
+	kshm_self_ids.known = 0;
+}
+
+static void
+kshm_self(void)
+{
+	static int	atfork;
+
+	if (kshm_self_ids.known)
+		return;
+	if (!atfork)
+		atfork = pthread_atfork(NULL, NULL, kshm_self_forget) == 0;
+	kshm_self_ids.euid = geteuid();
+	kshm_self_ids.egid = getegid();
+	kshm_self_ids.pid = getpid();
+	kshm_self_ids.known = atfork;	/* not kept when a fork would not say */
+}
 
 static void
 kshm_fill(int shmid, const struct shmid_ds *ds, struct kshm_stat *st)
@@ -80,15 +114,16 @@ kshm_create(int32_t key, uint64_t size, uid_t uid, gid_t gid, unsigned mode,
 	 * made, as recovery will compare it. IPC_SET stamps shm_ctime with
 	 * the time it runs: taken just before, a lower bound.
 	 */
+	kshm_self();
 	memset(&ds, 0, sizeof ds);
 	ds.shm_perm.__key = (key_t)key;
 	ds.shm_perm.uid = uid;
 	ds.shm_perm.gid = gid;
-	ds.shm_perm.cuid = geteuid();
-	ds.shm_perm.cgid = getegid();
+	ds.shm_perm.cuid = kshm_self_ids.euid;
+	ds.shm_perm.cgid = kshm_self_ids.egid;
 	ds.shm_perm.mode = mode & 0777;
 	ds.shm_segsz = (size_t)size;
-	ds.shm_cpid = getpid();
+	ds.shm_cpid = kshm_self_ids.pid;
 	ds.shm_ctime = time(NULL);
 	if (shmctl(shmid, IPC_SET, &ds) == -1)
 		goto fail;
