@@ -537,6 +537,12 @@ conn_readcb(evutil_socket_t fd, short what, void *arg)
 }
 
 void
+conn_read_now(struct conn *c)
+{
+	event_active(c->rev, EV_READ, 1);
+}
+
+void
 conn_wait_over(struct conn *c)
 {
 	event_del(c->hup_ev);

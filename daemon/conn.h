@@ -56,6 +56,8 @@ struct conn {
 struct conn *conn_create(struct server *, int fd, struct peer *peer,
 	    struct user *user);
 void	conn_destroy(struct conn *);
+/* Read what the client sent in this turn of the loop, without waiting. */
+void	conn_read_now(struct conn *);
 /* Bytes of replies and events queued, not yet written. */
 size_t	conn_queued(const struct conn *);
 /* Drop the connection now, its queued output with it. */

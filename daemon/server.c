@@ -189,6 +189,23 @@ server_admit(struct server *srv, int fd)
 	return conn_create(srv, fd, &peer, u);
 }
 
+/*
+ * A new client has usually sent its first call by the time it is
+ * admitted: read it in this turn of the loop rather than after another
+ * wait (when it has not, the read finds nothing and the wait follows).
+ * The listener hands over sockets already non-blocking (libevent's
+ * default).
+ */
+static void
+server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct conn	*c;
+
+	if ((c = server_admit(arg, fd)) != NULL)
+		conn_read_now(c);
+}
+
 struct conn *
 server_adopt(struct server *srv, int fd)
 {
@@ -227,13 +244,6 @@ server_shed_output(struct server *srv)
 		malloc_trim(0);
 }
 
-/* The listener hands over sockets already non-blocking (libevent's default). */
-static void
-server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
-{
-	server_admit(arg, fd);
-}
 
 static void
 server_accept_resume(evutil_socket_t fd, short what, void *arg)

@@ -96,6 +96,45 @@ START_TEST(test_errors_keep_connection)
 }
 END_TEST
 
+/*
+ * shmd reads a new connection at once, where the first call usually is
+ * already: a client that sends nothing at first, or half a call, is
+ * read when the rest comes. Another connection's round trip, made after
+ * the first connected, shows the first has been taken in meanwhile.
+ */
+START_TEST(test_first_call_late)
+{
+	const char		 half[] = "{\"method\":\"io.shmd.St";
+	const char		 rest[] = "atus\"}";
+	struct json_object	*r;
+	int			 quiet, partial, other;
+
+	quiet = raw_connect(d.socket);
+	partial = raw_connect(d.socket);
+	ck_assert_int_ge(quiet, 0);
+	ck_assert_int_ge(partial, 0);
+	raw_send(partial, half, strlen(half));
+	other = raw_connect(d.socket);
+	r = raw_call(other, "{\"method\":\"io.shmd.Status\"}");
+	ck_assert_ptr_null(reply_error(r));
+	json_object_put(r);
+	close(other);
+	/* nothing was answered yet, and both are answered now */
+	ck_assert_ptr_null(raw_recv(partial, 0));
+	raw_send(partial, rest, sizeof rest);
+	r = raw_recv(partial, 5000);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_null(reply_error(r));
+	ck_assert_ptr_nonnull(reply_member(r, "limits"));
+	json_object_put(r);
+	r = raw_call(quiet, "{\"method\":\"io.shmd.Status\"}");
+	ck_assert_ptr_null(reply_error(r));
+	json_object_put(r);
+	close(quiet);
+	close(partial);
+}
+END_TEST
+
 START_TEST(test_split_and_batched)
 {
 	const char		*msg = "{\"method\":\"io.shmd.Status\"}";
@@ -518,6 +557,7 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_garbage);
 	tcase_add_test(tc, test_errors_keep_connection);
+	tcase_add_test(tc, test_first_call_late);
 	tcase_add_test(tc, test_split_and_batched);
 	tcase_add_test(tc, test_batch_beyond_buffer_and_mixed_reads);
 	tcase_add_test(tc, test_stalled_client);
