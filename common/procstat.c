@@ -19,7 +19,9 @@ procstat_start(pid_t pid, uint64_t *start)
 
 	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		errno = ESRCH;
+		/* no descriptor (EMFILE) says nothing of the process */
+		if (errno == ENOENT)
+			errno = ESRCH;
 		return -1;
 	}
 	n = read(fd, buf, sizeof buf - 1);

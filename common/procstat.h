@@ -9,7 +9,7 @@
  * A live process's start time (field 22 of /proc/PID/stat, clock ticks
  * after boot). 0, or -1 with errno: ESRCH when there is no such process
  * or it has exited (a zombie), EINVAL when the file cannot be read as
- * expected.
+ * expected, open(2)'s otherwise (EMFILE: nothing known).
  */
 int	procstat_start(pid_t pid, uint64_t *start);
 

@@ -102,5 +102,11 @@ dispatch_message(struct conn *conn, struct json_object *msg)
 	}
 	call_error_str(&call, PROTO_ERR_METHOD_NOT_FOUND, "method", call.method);
 out:
+	/*
+	 * A pidfd the call pinned and did not hand on is not kept: a
+	 * connection holds one descriptor (shmdd_budget_fds() counts so),
+	 * and the pidfd's inode still names the process that connected.
+	 */
+	peer_close_pidfd(&conn->peer);
 	json_object_put(empty);
 }

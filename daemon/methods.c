@@ -100,7 +100,7 @@ static const struct param_spec create_params[] = {
 
 /*
  * Whether the caller is in shmd's IPC namespace, where its shmids mean
- * something: what shmd reads of /proc/PID/ns/ipc (as root) wins over
+ * something: what shmd reads of the caller's (as root) wins over
  * what the caller sent (ipc_namespace); a caller of whom neither is
  * known is served. -1 once WrongNamespace (or InvalidParameter) is answered.
  */
@@ -117,7 +117,7 @@ method_namespace(struct call *call, const struct param_value *sent)
 		}
 		client = (uint64_t)sent->i;
 	}
-	if (peer_ipc_namespace(&call->conn->peer, &read) == 0)
+	if (peer_ipc_namespace(&call->conn->peer, call->conn->fd, &read) == 0)
 		client = read;
 	if (client == 0 || daemon == 0 || client == daemon)
 		return 0;

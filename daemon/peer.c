@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
@@ -23,6 +24,9 @@
 #endif
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
+#endif
+#ifndef PIDFD_GET_IPC_NAMESPACE
+#define PIDFD_GET_IPC_NAMESPACE _IO(0xFF, 2)	/* <linux/pidfd.h>, 6.11 */
 #endif
 
 /*
@@ -70,10 +74,11 @@ peer_pin(struct peer *p, int fd)
 		return -1;
 	}
 	/*
-	 * Its start time too: a creator followed by polling /proc (past the
-	 * descriptor budget, or after a restart) is known by it.
+	 * Its inode is all that names it, here and in the state (no start
+	 * time: the process watcher reads one, while the pidfd shows the
+	 * process alive, only if it must poll /proc for it).
 	 */
-	if (fstat(pidfd, &sb) == -1 || procstat_start(p->pid, &p->start) == -1) {
+	if (fstat(pidfd, &sb) == -1) {
 		close(pidfd);
 		p->exited = 1;
 		return -1;
@@ -130,13 +135,36 @@ peer_from_socket(int fd, struct peer *p)
 	return 0;
 }
 
+/*
+ * The peer's IPC namespace through its pidfd (Linux 6.11+): no lookup in
+ * /proc, where a new process's entries are made for the asking and
+ * dropped after. The same permission as /proc/PID/ns (ptrace read).
+ */
+static int
+peer_ipc_namespace_pidfd(struct peer *p, int fd, uint64_t *ino)
+{
+	struct stat	sb;
+	int		nsfd, r;
+
+	if (!peer_pidfs() || peer_pin(p, fd) == -1 || p->pidfd < 0 ||
+	    (nsfd = ioctl(p->pidfd, PIDFD_GET_IPC_NAMESPACE, 0)) == -1)
+		return -1;
+	r = fstat(nsfd, &sb);
+	close(nsfd);
+	if (r == -1)
+		return -1;
+	*ino = (uint64_t)sb.st_ino;
+	return 0;
+}
+
 int
-peer_ipc_namespace(struct peer *p, uint64_t *ino)
+peer_ipc_namespace(struct peer *p, int fd, uint64_t *ino)
 {
 	struct stat	sb;
 	char		path[64];
 
-	if (p->ipcns == 0 && !p->ipcns_unknown) {
+	if (p->ipcns == 0 && !p->ipcns_unknown &&
+	    peer_ipc_namespace_pidfd(p, fd, &p->ipcns) == -1) {
 		snprintf(path, sizeof path, "/proc/%ld/ns/ipc", (long)p->pid);
 		if (p->pid > 0 && stat(path, &sb) == 0)
 			p->ipcns = (uint64_t)sb.st_ino;
@@ -148,12 +176,18 @@ peer_ipc_namespace(struct peer *p, uint64_t *ino)
 }
 
 void
-peer_finish(struct peer *p)
+peer_close_pidfd(struct peer *p)
 {
 	/* a pidfd pinned and not handed on (0: a zeroed peer's, not ours) */
 	if (p->pidfd > 0)
 		close(p->pidfd);
 	p->pidfd = -1;
+}
+
+void
+peer_finish(struct peer *p)
+{
+	peer_close_pidfd(p);
 	free(p->groups);
 	p->groups = NULL;
 	p->ngroups = 0;

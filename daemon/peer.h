@@ -14,14 +14,15 @@ struct peer {
 	gid_t	*groups;	/* supplementary */
 	size_t	 ngroups;
 	/*
-	 * The process that connected, pinned at connect time by its start
-	 * time: a "process" segment follows that process, not whatever
-	 * process has its pid when the call comes.
+	 * The process that connected, pinned: a "process" segment follows
+	 * that process, not whatever process has its pid when the call
+	 * comes. On pidfs by its pidfd's inode (start is then 0), elsewhere
+	 * by its start time, read at connect time.
 	 */
 	uint64_t start;
 	uint64_t ino;		/* its pidfd's inode (pidfs): 0 when unknown */
-	int	 pinned;	/* start (and ino) are known */
-	int	 pidfd;		/* of it, once pinned on pidfs; else -1 */
+	int	 pinned;	/* start or ino is known */
+	int	 pidfd;		/* of it, pinned on pidfs, for one call; -1 */
 	int	 exited;	/* it has exited (or shmd cannot see it) */
 	uint64_t ipcns;		/* its IPC namespace, once read; 0: not yet */
 	int	 ipcns_unknown;	/* shmd cannot read it */
@@ -30,18 +31,20 @@ struct peer {
 /* Read the credentials of a connected socket. -1 with errno. */
 int	peer_from_socket(int fd, struct peer *);
 void	peer_finish(struct peer *);
+/* Close the pidfd peer_pin() took, if not handed on (its inode is kept). */
+void	peer_close_pidfd(struct peer *);
 /*
  * Pin the process that connected on fd (for a "process" segment): its
- * start time, and its pidfd's inode on pidfs. 0, or -1 when it has
+ * pidfd and that pidfd's inode on pidfs. 0, or -1 when it has
  * exited (or shmd cannot see it: another pid namespace).
  */
 int	peer_pin(struct peer *, int fd);
 /*
- * The inode of the peer's IPC namespace (/proc/PID/ns/ipc), read once and
- * kept: 0, or -1 when shmd cannot read it (not root, another pid
- * namespace).
+ * The inode of the peer's IPC namespace (connected on fd), read once and
+ * kept, through its pidfd where the kernel can, else /proc/PID/ns/ipc: 0,
+ * or -1 when shmd cannot read it (not root, another pid namespace).
  */
-int	peer_ipc_namespace(struct peer *, uint64_t *ino);
+int	peer_ipc_namespace(struct peer *, int fd, uint64_t *ino);
 
 int	peer_in_group(const struct peer *, gid_t);
 

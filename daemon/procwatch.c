@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,19 +69,79 @@ procwatch_pidfd_ino(int pidfd)
 }
 
 /*
- * Is pid (its pidfd fd, or -1) the process started at start whose pidfd
- * has inode ino? On pidfs (ino != 0) the inode alone says so exactly;
- * elsewhere the start time, in clock ticks; alive either way.
+ * Whether w is the watch of that process: on pidfs its pidfd's inode
+ * names it exactly; elsewhere its start time does.
  */
 static int
-procwatch_same(pid_t pid, uint64_t start, uint64_t ino, int fd)
+procwatch_is(const struct procwatch *w, pid_t pid, uint64_t start,
+    uint64_t ino)
+{
+	return w->pid == pid && (ino != 0 ? w->ino == ino : w->start == start);
+}
+
+/* Whether the process of a pidfd has exited (its pidfd is readable). */
+static int
+procwatch_exited(int fd)
+{
+	struct pollfd	pfd = { fd, POLLIN, 0 };
+
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
+}
+
+/*
+ * Is pid, by /proc, the live process started at start? 0, or -1 with
+ * errno: ESRCH when it is not; another when /proc cannot say (EMFILE).
+ */
+static int
+procwatch_check_start(pid_t pid, uint64_t start)
 {
 	uint64_t	now;
 
-	if (ino != 0 && fd != -1)
-		return procwatch_pidfd_ino(fd) == ino &&
-		    procstat_start(pid, &now) == 0;
-	return procstat_start(pid, &now) == 0 && now == start;
+	if (procstat_start(pid, &now) == -1)
+		return -1;
+	if (now != start) {
+		errno = ESRCH;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Is fd, a pidfd just opened for pid, of the process named by ino (on
+ * pidfs) or start, and alive? 0, or -1 with errno as above.
+ */
+static int
+procwatch_check(int fd, pid_t pid, uint64_t start, uint64_t ino)
+{
+	if (ino != 0 && procwatch_pidfd_ino(fd) != ino) {
+		errno = ESRCH;
+		return -1;
+	}
+	if (ino == 0 && procwatch_check_start(pid, start) == -1)
+		return -1;
+	if (procwatch_exited(fd)) {
+		errno = ESRCH;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The start time of the live process of pidfd fd, for polling it in
+ * /proc without its pidfd. A pidfd does not keep a reaped process's pid
+ * from reuse: what /proc said counts only if the process has not exited
+ * since. 0, or -1 with errno (ESRCH: it has).
+ */
+static int
+procwatch_start_of(int fd, pid_t pid, uint64_t *start)
+{
+	if (procstat_start(pid, start) == -1)
+		return -1;
+	if (procwatch_exited(fd)) {
+		errno = ESRCH;
+		return -1;
+	}
+	return 0;
 }
 
 struct procwatch *
@@ -91,7 +152,7 @@ procwatch_get(struct procwatcher *pw, pid_t pid, uint64_t start, uint64_t ino,
 	int			 fd, saved;
 
 	LIST_FOREACH(w, &pw->list, entry) {
-		if (w->pid == pid && w->start == start && w->ino == ino) {
+		if (procwatch_is(w, pid, start, ino)) {
 			if (pinned >= 0)
 				close(pinned);
 			w->refs++;
@@ -99,30 +160,38 @@ procwatch_get(struct procwatcher *pw, pid_t pid, uint64_t start, uint64_t ino,
 		}
 	}
 	/*
-	 * Without a pidfd (Linux < 5.3, valgrind, the budget spent, no
-	 * descriptors left) the reaper polls /proc instead.
+	 * A pidfd of that process: the caller's (taken as it is), or one
+	 * opened and checked. On pidfs one is opened even beyond the budget,
+	 * for a moment: its inode is how the process is known. Elsewhere,
+	 * without a pidfd (Linux < 5.3, valgrind, the budget spent, no
+	 * descriptors left), the start time is checked and /proc polled.
 	 */
-	fd = -1;
-	if (pinned >= 0 && pw->npidfds < pw->max_pidfds) {
-		/* the caller's pidfd of that very process, taken: no check */
-		fd = pinned;
-	} else if (pinned >= 0) {
-		close(pinned);	/* over the budget: polled, as any */
-		pinned = -1;
-	} else if (pw->npidfds < pw->max_pidfds &&
-	    (fd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1 &&
-	    errno != ENOSYS && errno != EMFILE && errno != ENFILE)
-		return NULL;
-	/*
-	 * The pid is pinned now: is it still the same process, and alive?
-	 * Its pidfd's inode says so exactly; the start time, in clock ticks,
-	 * where there is no pidfs.
-	 */
-	if (pinned < 0 && !procwatch_same(pid, start, ino, fd)) {
-		if (fd != -1)
+	fd = pinned;
+	if (fd < 0 && (ino != 0 || pw->npidfds < pw->max_pidfds)) {
+		fd = (int)syscall(SYS_pidfd_open, pid, 0);
+		if (fd == -1 && (ino != 0 || (errno != ENOSYS &&
+		    errno != EMFILE && errno != ENFILE)))
+			return NULL;	/* ESRCH: gone; else try again later */
+		if (fd != -1 && procwatch_check(fd, pid, start, ino) == -1) {
+			saved = errno;
 			close(fd);
-		errno = ESRCH;
+			errno = saved;
+			return NULL;
+		}
+	}
+	/* (no pidfd and no pidfs: ino is 0) */
+	if (fd == -1 && procwatch_check_start(pid, start) == -1)
 		return NULL;
+	/* Beyond the budget: polled in /proc, so known by its start time. */
+	if (fd != -1 && pw->npidfds >= pw->max_pidfds) {
+		if (ino != 0 && procwatch_start_of(fd, pid, &start) == -1) {
+			saved = errno;
+			close(fd);
+			errno = saved;
+			return NULL;
+		}
+		close(fd);
+		fd = -1;
 	}
 	if ((w = calloc(1, sizeof *w)) == NULL) {
 		saved = errno;
@@ -172,13 +241,13 @@ void
 procwatch_poll(struct procwatcher *pw)
 {
 	struct procwatch	*w, *next;
-	uint64_t		 now;
 
 	for (w = LIST_FIRST(&pw->list); w != NULL; w = next) {
 		/* The callback may free w, never another watch. */
 		next = LIST_NEXT(w, entry);
-		if (w->pidfd == -1 && (procstat_start(w->pid, &now) == -1 ||
-		    now != w->start))
+		/* gone, or another process has its pid (not: /proc unread) */
+		if (w->pidfd == -1 && procwatch_check_start(w->pid,
+		    w->start) == -1 && errno == ESRCH)
 			procwatch_cb(-1, 0, w);
 	}
 }

@@ -1,8 +1,9 @@
 /*
  * Following creator processes for the "process" lifetime: a pidfd per
  * process, watched by the event loop, readable once the process has exited
- * (a zombie included). A process is named by its pid and its start time,
- * so a reused pid is never taken for the process that had it.
+ * (a zombie included). A process is named by its pid and its pidfd's
+ * inode on pidfs, elsewhere its pid and start time, so a reused pid is
+ * never taken for the process that had it.
  */
 #ifndef SHMD_PROCWATCH_H
 #define SHMD_PROCWATCH_H
@@ -34,7 +35,8 @@ struct procwatch {
 	LIST_ENTRY(procwatch)	 entry;
 	struct procwatcher	*pw;
 	pid_t			 pid;
-	uint64_t		 start;		/* clock ticks after boot */
+	uint64_t		 start;		/* clock ticks after boot; 0:
+						   by ino, with its pidfd */
 	uint64_t		 ino;		/* its pidfd's inode; 0: unknown */
 	int			 pidfd;
 	struct event		*ev;
@@ -53,12 +55,13 @@ void	procwatch_finish(struct procwatcher *);
 void	procwatch_set_budget(struct procwatcher *, size_t max);
 
 /*
- * A reference to the watch of process pid started at start, whose pidfd
- * has inode ino (when not 0: see procwatch_pidfd_ino()); exited() is
- * called once it exits. pinned, when not -1, is a pidfd of that very
- * process, which this takes (and closes when it has no use for it). NULL
- * with errno ESRCH when that process is already gone, or another errno
- * on failure.
+ * A reference to the watch of process pid whose pidfd has inode ino
+ * (when not 0: see procwatch_pidfd_ino(); start is then not needed),
+ * else started at start; exited() is called once it exits. pinned, when
+ * not -1, is a pidfd of that very process, which this takes (and closes
+ * when it has no use for it). NULL with errno ESRCH when that process is
+ * already gone, or another errno when it cannot be told now (EMFILE: try
+ * again later).
  */
 struct procwatch *procwatch_get(struct procwatcher *, pid_t pid,
 	    uint64_t start, uint64_t ino, int pinned);

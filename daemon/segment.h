@@ -26,7 +26,8 @@ struct segment {
 	unsigned		 mode;
 	uid_t			 creator_uid;
 	pid_t			 creator_pid;
-	uint64_t		 creator_start;	/* its start time, in ticks */
+	uint64_t		 creator_start;	/* its start time, in ticks; 0:
+						   known by creator_ino */
 	uint64_t		 creator_ino;	/* its pidfd's inode; 0: unknown */
 	int64_t			 created_usec;
 	pid_t			 kernel_cpid;	/* shm_cpid: the daemon that made it */

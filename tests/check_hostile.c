@@ -651,8 +651,9 @@ END_TEST
 /*
  * 2. Creators beyond the descriptor budget are followed by polling /proc:
  * with a hard limit of 256 descriptors and max_clients 64, 150 processes
- * each create a "process" segment; a root connection is served meanwhile
- * and every segment is reaped after its creator exits.
+ * each create a "process" segment; a root connection is served meanwhile,
+ * every segment lives on across a restart, and is reaped after its
+ * creator exits.
  */
 START_TEST(test_creators_beyond_descriptors)
 {
@@ -661,14 +662,15 @@ START_TEST(test_creators_beyond_descriptors)
 	struct shmd_segment	*segs;
 	size_t			 n = 1;
 	pid_t			 kids[150], sentinel;
-	int			 go[2], done[2], i, ok = 0, status;
+	int			 go[2], done[2], i, ok = 0, status, round;
 	char			 b;
 
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
 	testd_cleanup(&d);
 	testd_start(&d, "--max-clients=64", "--max-clients-per-uid=0", NULL);
-	ck_assert_int_eq(pipe(go), 0);
-	ck_assert_int_eq(pipe(done), 0);
+	/* close-on-exec: a daemon started later must not hold them open */
+	ck_assert_int_eq(pipe2(go, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(done, O_CLOEXEC), 0);
 	for (i = 0; i < 150; i++) {
 		if ((kids[i] = fork()) == 0) {
 			struct shmd_conn		*cc;
@@ -703,33 +705,43 @@ START_TEST(test_creators_beyond_descriptors)
 	testd_assert_serves(&d);
 	/*
 	 * Every one lives while its creator does, followed by a pidfd or,
-	 * past the budget, through /proc. The wait: a creator that exits has
-	 * its segment reaped by then.
+	 * past the budget, through /proc; and so again after a restart
+	 * (where pidfs names them, each is opened for a moment to be known,
+	 * and those past the budget polled by their start time).
 	 */
-	if ((sentinel = fork()) == 0) {
-		struct shmd_conn		*cc;
-		struct shmd_create_options	 o;
+	for (round = 0; round < 2; round++) {
+		if (round == 1) {
+			testd_kill(&d);
+			testd_restart(&d);
+		}
+		/* The wait: a creator that exits has its segment reaped by then. */
+		if ((sentinel = fork()) == 0) {
+			struct shmd_conn		*cc;
+			struct shmd_create_options	 o;
 
-		shmd_create_options_init(&o);
-		o.lifetime = SHMD_LIFETIME_PROCESS;
-		_exit(shmd_connect(d.socket, &cc) != SHMD_OK ||
-		    shmd_create(cc, "fd.sentinel", 64, &o, NULL) != SHMD_OK);
-	}
-	ck_assert_int_eq(waitpid(sentinel, &status, 0), sentinel);
-	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	ck_assert_int_eq(shmd_connect(d.socket, &c), SHMD_OK);
-	for (i = 0; i < 300; i++) {
-		struct shmd_segment	s;
+			shmd_create_options_init(&o);
+			o.lifetime = SHMD_LIFETIME_PROCESS;
+			_exit(shmd_connect(d.socket, &cc) != SHMD_OK ||
+			    shmd_create(cc, "fd.sentinel", 64, &o, NULL) !=
+			    SHMD_OK);
+		}
+		ck_assert_int_eq(waitpid(sentinel, &status, 0), sentinel);
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		ck_assert_int_eq(shmd_connect(d.socket, &c), SHMD_OK);
+		for (i = 0; i < 300; i++) {
+			struct shmd_segment	s;
 
-		if (shmd_open(c, "fd.sentinel", &s) == SHMD_ERR_NO_SUCH_SEGMENT)
-			break;
-		usleep(10000);
+			if (shmd_open(c, "fd.sentinel", &s) ==
+			    SHMD_ERR_NO_SUCH_SEGMENT)
+				break;
+			usleep(10000);
+		}
+		ck_assert_int_lt(i, 300);
+		ck_assert_int_eq(shmd_list(c, &segs, &n), SHMD_OK);
+		shmd_free(segs);
+		ck_assert_uint_eq(n, 150);
+		shmd_disconnect(c);
 	}
-	ck_assert_int_lt(i, 300);
-	ck_assert_int_eq(shmd_list(c, &segs, &n), SHMD_OK);
-	shmd_free(segs);
-	ck_assert_uint_eq(n, 150);
-	shmd_disconnect(c);
 	close(go[1]);	/* every creator exits */
 	for (i = 0; i < 150; i++)
 		waitpid(kids[i], NULL, 0);

@@ -339,10 +339,21 @@ check_restart(int sig)
 	struct shmd_create_options	 o;
 	struct shmd_segment		 p, a, g, n, x;
 	void				*mem;
-	int				 rd, goner, hold[2];
-	pid_t				 pid;
+	int				 rd, goner, alive, hold[2], live[2];
+	pid_t				 pid, lpid;
 
 	p = create(c, "rs.persist", SHMD_LIFETIME_PERSISTENT, 0);
+	/*
+	 * A process segment whose creator lives on (forked before the
+	 * attach below, which it would inherit): known by its pidfd's inode
+	 * where there is pidfs (no start time recorded), it is followed
+	 * again after the restart.
+	 */
+	ck_assert_int_eq(pipe(live), 0);
+	lpid = child_creates("rs.alive", live[0], &rd);
+	close(live[0]);
+	ck_assert_int_eq(read(rd, &alive, sizeof alive), (ssize_t)sizeof alive);
+	close(rd);
 	a = create(c, "rs.attached", SHMD_LIFETIME_DETACH, 0);
 	mem = shmat(a.shmid, NULL, 0);
 	ck_assert_ptr_ne(mem, (void *)-1);
@@ -396,6 +407,13 @@ check_restart(int sig)
 	/* what happened while it was down takes effect now */
 	ck_assert_int_eq(wait_gone(c, "rs.attached", a.shmid, 1000), 0);
 	ck_assert_int_eq(wait_gone(c, "rs.proc", goner, 1000), 0);
+	ck_assert_int_eq(shmd_open(c, "rs.alive", &x), SHMD_OK);
+	ck_assert_int_eq(x.shmid, alive);
+	ck_assert_int_eq(x.creator_pid, lpid);
+	kill(lpid, SIGKILL);	/* its creator exits now */
+	ck_assert_int_eq(waitpid(lpid, NULL, 0), lpid);
+	close(live[1]);
+	ck_assert_int_eq(wait_gone(c, "rs.alive", alive, 1000), 0);
 	ck_assert_int_eq(shmd_destroy(c, "rs.persist"), SHMD_OK);
 	ck_assert_int_eq(shmd_destroy(c, "rs.given"), SHMD_OK);
 	shmd_disconnect(c);

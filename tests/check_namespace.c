@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
@@ -269,6 +270,75 @@ START_TEST(test_status_and_same_namespace)
 }
 END_TEST
 
+/* How many descriptors a process holds. */
+static int
+count_fds(pid_t pid)
+{
+	struct dirent	*e;
+	char		 path[64];
+	DIR		*dir;
+	int		 n = 0;
+
+	snprintf(path, sizeof path, "/proc/%ld/fd", (long)pid);
+	ck_assert_ptr_nonnull(dir = opendir(path));
+	while ((e = readdir(dir)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(dir);
+	return n;
+}
+
+/*
+ * Reading a caller's namespace through its pidfd leaves no descriptor
+ * behind: a connection holds one (the descriptor budget counts so),
+ * whatever its calls, and a "process" Create after an Open on the same
+ * connection still follows the caller.
+ */
+#define NS_CONNS	16
+START_TEST(test_one_descriptor_a_connection)
+{
+	struct json_object	*r, *v;
+	int			 fds[NS_CONNS], before, i;
+	char			 msg[160];
+
+	r = raw_call(fds[0] = raw_connect(d.socket), "{\"method\":"
+	    "\"io.shmd.Create\",\"parameters\":{\"name\":\"one.fd\",\"size\":64}}");
+	ck_assert_ptr_null(reply_error(r));
+	json_object_put(r);
+	close(fds[0]);
+	before = count_fds(d.pid);
+	for (i = 0; i < NS_CONNS; i++) {
+		ck_assert_int_ge(fds[i] = raw_connect(d.socket), 0);
+		r = raw_call(fds[i], i % 2 ? "{\"method\":\"io.shmd.Open\","
+		    "\"parameters\":{\"name\":\"one.fd\"}}" : "{\"method\":"
+		    "\"io.shmd.Create\",\"parameters\":{\"name\":\"one.fd\","
+		    "\"size\":64,\"exist_ok\":true}}");
+		ck_assert_ptr_null(reply_error(r));
+		json_object_put(r);
+	}
+	ck_assert_int_eq(count_fds(d.pid), before + NS_CONNS);
+	/* after an Open, a process segment of the same connection */
+	snprintf(msg, sizeof msg, "{\"method\":\"io.shmd.Create\",\"parameters\":"
+	    "{\"name\":\"one.proc\",\"size\":64,\"lifetime\":\"process\"}}");
+	r = raw_call(fds[1], msg);
+	ck_assert_ptr_null(reply_error(r));
+	ck_assert(json_object_object_get_ex(reply_member(r, "segment"),
+	    "creator_pid", &v));
+	ck_assert_int_eq(json_object_get_int64(v), getpid());
+	json_object_put(r);
+	for (i = 0; i < NS_CONNS; i++)
+		close(fds[i]);
+	r = raw_call(fds[0] = raw_connect(d.socket), "{\"method\":"
+	    "\"io.shmd.Destroy\",\"parameters\":{\"name\":\"one.fd\"}}");
+	ck_assert_ptr_null(reply_error(r));
+	json_object_put(r);
+	r = raw_call(fds[0], "{\"method\":\"io.shmd.Destroy\",\"parameters\":"
+	    "{\"name\":\"one.proc\"}}");
+	ck_assert_ptr_null(reply_error(r));
+	json_object_put(r);
+	close(fds[0]);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -278,6 +348,7 @@ main(void)
 	tcase_add_checked_fixture(tc, start, stop);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_status_and_same_namespace);
+	tcase_add_test(tc, test_one_descriptor_a_connection);
 	tcase_add_test_when(tc, test_pod_works,
 	    testutil_can_unshare(CLONE_NEWNS | CLONE_NEWPID),
 	    "no mount and pid namespaces may be made here");

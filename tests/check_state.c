@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <check.h>
+#include <errno.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,8 +148,31 @@ START_TEST(test_start_time)
 		_exit(0);
 	ck_assert_int_eq(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
 	ck_assert_int_eq(procstat_start(pid, &a), -1);
+	ck_assert_int_eq(errno, ESRCH);
 	waitpid(pid, NULL, 0);
 	ck_assert_int_eq(procstat_start(pid, &a), -1);
+	ck_assert_int_eq(errno, ESRCH);
+}
+END_TEST
+
+/* No descriptor to read /proc with says nothing of the process. */
+START_TEST(test_start_time_without_descriptors)
+{
+	struct rlimit	 rl, none;
+	uint64_t	 a;
+	int		 fd;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	/* below the lowest free descriptor: open(2) fails with EMFILE */
+	ck_assert_int_ge(fd = dup(0), 0);
+	close(fd);
+	none.rlim_cur = (rlim_t)fd;
+	none.rlim_max = rl.rlim_max;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &none), 0);
+	ck_assert_int_eq(procstat_start(getpid(), &a), -1);
+	ck_assert_int_eq(errno, EMFILE);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	ck_assert_int_eq(procstat_start(getpid(), &a), 0);
 }
 END_TEST
 
@@ -158,6 +183,7 @@ main(void)
 	TCase	*tc = tcase_create("state");
 
 	tcase_add_test(tc, test_parse_log);
+	tcase_add_test(tc, test_start_time_without_descriptors);
 	tcase_add_test(tc, test_parse_pending);
 	tcase_add_test(tc, test_parse_rejects);
 	tcase_add_test(tc, test_boot_id);
