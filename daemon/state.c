@@ -15,6 +15,7 @@
 #include "log.h"
 #include "registry.h"
 #include "state.h"
+#include "textbuf.h"
 
 #define STATE_FORMAT	1
 #define STATE_TMP	STATE_FILE ".new"
@@ -119,68 +120,87 @@ state_write_all(int fd, const char *p, size_t len)
 }
 
 /*
- * One record: the object's text and a newline, in one write; takes the
- * reference to o (NULL: out of memory). After a write that failed part
- * way, a newline first ends the torn line.
+ * Records are written as text straight into a buffer (textbuf.h), as the
+ * hot replies are: every Create writes two and every end one, and
+ * building json-c objects cost more than the write. They are read back
+ * with json-c (state_parse()); names are of the protocol's characters,
+ * which JSON takes as they are.
  */
-static int
-state_write_record(int fd, struct json_object *o, int *torn)
-{
-	const char	*s;
-	char		*line;
-	size_t		 len, lead = *torn ? 1 : 0;
-	int		 rc;
+#define STATE_RECORD_MAX	(512 + PROTO_NAME_MAX)
 
-	if (o == NULL) {
-		errno = ENOMEM;
-		return -1;
-	}
-	s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	if (s == NULL || (line = malloc(lead + len + 1)) == NULL) {
-		json_object_put(o);
-		errno = ENOMEM;
-		return -1;
-	}
-	line[0] = '\n';
-	memcpy(line + lead, s, len);
-	line[lead + len] = '\n';
-	rc = state_write_all(fd, line, lead + len + 1);
-	free(line);
-	json_object_put(o);
-	*torn = rc == -1;
-	return rc;
+static void
+state_int(struct textbuf *tb, const char *key, int64_t v)
+{
+	textbuf_lit(tb, ",\"");
+	textbuf_str(tb, key);
+	textbuf_lit(tb, "\":");
+	textbuf_i64(tb, v);
 }
 
-static struct json_object *
-state_segment_json(const struct segment *seg)
+/* A segment's record (its "create" line), newline included. */
+static void
+state_segment_text(struct textbuf *tb, const struct segment *seg)
 {
-	struct json_object	*o = json_object_new_object();
+	textbuf_lit(tb, "{\"op\":\"create\",\"name\":\"");
+	textbuf_str(tb, seg->name);
+	textbuf_lit(tb, "\"");
+	state_int(tb, "shmid", seg->shmid);
+	state_int(tb, "key", seg->key);
+	state_int(tb, "size", (int64_t)seg->size);
+	textbuf_lit(tb, ",\"lifetime\":\"");
+	textbuf_str(tb, proto_lifetime_name(seg->lifetime));
+	textbuf_lit(tb, "\"");
+	state_int(tb, "attach_timeout", (int64_t)seg->attach_timeout);
+	state_int(tb, "uid", seg->uid);
+	state_int(tb, "gid", seg->gid);
+	state_int(tb, "mode", seg->mode);
+	state_int(tb, "creator_uid", seg->creator_uid);
+	state_int(tb, "creator_pid", seg->creator_pid);
+	state_int(tb, "creator_start", (int64_t)seg->creator_start);
+	state_int(tb, "creator_ino", (int64_t)seg->creator_ino);
+	state_int(tb, "created_usec", seg->created_usec);
+	state_int(tb, "kernel_cpid", seg->kernel_cpid);
+	state_int(tb, "kernel_ctime", seg->kernel_ctime);
+	textbuf_lit(tb, "}\n");
+}
 
-	if (o == NULL ||
-	    json_add_string(o, "op", "create") == -1 ||
-	    json_add_string(o, "name", seg->name) == -1 ||
-	    json_add_int(o, "shmid", seg->shmid) == -1 ||
-	    json_add_int(o, "key", seg->key) == -1 ||
-	    json_add_int(o, "size", (int64_t)seg->size) == -1 ||
-	    json_add_string(o, "lifetime",
-	    proto_lifetime_name(seg->lifetime)) == -1 ||
-	    json_add_int(o, "attach_timeout", (int64_t)seg->attach_timeout) ==
-	    -1 ||
-	    json_add_int(o, "uid", seg->uid) == -1 ||
-	    json_add_int(o, "gid", seg->gid) == -1 ||
-	    json_add_int(o, "mode", seg->mode) == -1 ||
-	    json_add_int(o, "creator_uid", seg->creator_uid) == -1 ||
-	    json_add_int(o, "creator_pid", seg->creator_pid) == -1 ||
-	    json_add_int(o, "creator_start", (int64_t)seg->creator_start) == -1 ||
-	    json_add_int(o, "creator_ino", (int64_t)seg->creator_ino) == -1 ||
-	    json_add_int(o, "created_usec", seg->created_usec) == -1 ||
-	    json_add_int(o, "kernel_cpid", seg->kernel_cpid) == -1 ||
-	    json_add_int(o, "kernel_ctime", seg->kernel_ctime) == -1) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+/* This run's record (who wrote what follows), newline included. */
+static void
+state_run_text(struct textbuf *tb, const struct state *st)
+{
+	textbuf_lit(tb, "{\"op\":\"run\"");
+	state_int(tb, "pid", st->pid);
+	state_int(tb, "uid", st->uid);
+	state_int(tb, "start_usec", st->start_usec);
+	textbuf_lit(tb, "}\n");
+}
+
+/* The first line of a log: its format and the boot it belongs to. */
+static void
+state_header_text(struct textbuf *tb)
+{
+	textbuf_lit(tb, "{\"shmd_state\":");
+	textbuf_i64(tb, STATE_FORMAT);
+	textbuf_lit(tb, ",\"boot_id\":\"");
+	textbuf_str(tb, state_boot_id());
+	textbuf_lit(tb, "\"}\n");
+}
+
+/*
+ * A record's text is written over line + 1, line[0] kept for a newline
+ * that ends a line torn by an earlier write that failed part way.
+ */
+struct state_line {
+	struct textbuf	tb;
+	char		line[STATE_RECORD_MAX];
+};
+
+static struct textbuf *
+state_line_begin(struct state_line *l)
+{
+	l->line[0] = '\n';
+	textbuf_init(&l->tb, l->line + 1, sizeof l->line - 1);
+	return &l->tb;
 }
 
 int
@@ -191,16 +211,25 @@ state_maybe_compact(struct state *st, const struct registry *reg)
 	return 0;
 }
 
-/* Append a record, taking the reference to o. */
+/* Append the record written in l, in one write. */
 static int
-state_append(struct state *st, struct json_object *o)
+state_append(struct state *st, struct state_line *l)
 {
-	if (st->fd == -1) {
-		json_object_put(o);
+	long	len = textbuf_end(&l->tb);
+	int	lead = st->torn ? 1 : 0;
+
+	if (st->fd == -1)
 		return 0;
-	}
-	if (state_write_record(st->fd, o, &st->torn) == -1)
+	if (len == -1) {
+		errno = ENOMEM;
 		return -1;
+	}
+	if (state_write_all(st->fd, l->line + 1 - lead, (size_t)len + lead) ==
+	    -1) {
+		st->torn = 1;
+		return -1;
+	}
+	st->torn = 0;
 	st->records++;
 	return 0;
 }
@@ -208,78 +237,51 @@ state_append(struct state *st, struct json_object *o)
 int
 state_record_pending(struct state *st, const struct state_pending *p)
 {
-	struct json_object	*o;
+	struct state_line	 l;
+	struct textbuf		*tb = state_line_begin(&l);
 
-	if (st->fd == -1)
-		return 0;
-	o = json_object_new_object();
-	if (o != NULL && (json_add_string(o, "op", "pending") == -1 ||
-	    json_add_int(o, "pid", p->pid) == -1 ||
-	    json_add_int(o, "uid", p->uid) == -1 ||
-	    json_add_int(o, "size", (int64_t)p->size) == -1 ||
-	    (p->any_key ? (json_add_int(o, "key_base", p->key_base) == -1 ||
-	    json_add_int(o, "key_count", p->key_count) == -1) :
-	    json_add_int(o, "key", p->key) == -1) ||
-	    json_add_int(o, "usec", p->usec) == -1)) {
-		json_object_put(o);
-		o = NULL;
-	}
-	return state_append(st, o);
+	textbuf_lit(tb, "{\"op\":\"pending\"");
+	state_int(tb, "pid", p->pid);
+	state_int(tb, "uid", p->uid);
+	state_int(tb, "size", (int64_t)p->size);
+	if (p->any_key) {
+		state_int(tb, "key_base", p->key_base);
+		state_int(tb, "key_count", p->key_count);
+	} else
+		state_int(tb, "key", p->key);
+	state_int(tb, "usec", p->usec);
+	textbuf_lit(tb, "}\n");
+	return state_append(st, &l);
 }
 
 int
 state_record_aborted(struct state *st)
 {
-	struct json_object	*o;
+	struct state_line	l;
 
-	if (st->fd == -1)
-		return 0;
-	o = json_object_new_object();
-	if (o != NULL && json_add_string(o, "op", "aborted") == -1) {
-		json_object_put(o);
-		o = NULL;
-	}
-	return state_append(st, o);
+	textbuf_lit(state_line_begin(&l), "{\"op\":\"aborted\"}\n");
+	return state_append(st, &l);
 }
 
 int
 state_record_create(struct state *st, const struct segment *seg)
 {
-	if (st->fd == -1)
-		return 0;
-	return state_append(st, state_segment_json(seg));
+	struct state_line	l;
+
+	state_segment_text(state_line_begin(&l), seg);
+	return state_append(st, &l);
 }
 
 int
 state_record_destroy(struct state *st, const struct segment *seg)
 {
-	struct json_object	*o;
+	struct state_line	 l;
+	struct textbuf		*tb = state_line_begin(&l);
 
-	if (st->fd == -1)
-		return 0;
-	o = json_object_new_object();
-	if (o != NULL && (json_add_string(o, "op", "destroy") == -1 ||
-	    json_add_string(o, "name", seg->name) == -1)) {
-		json_object_put(o);
-		o = NULL;
-	}
-	return state_append(st, o);
-}
-
-/* This run's record (who wrote what follows); NULL when out of memory. */
-static struct json_object *
-state_run_json(const struct state *st)
-{
-	struct json_object	*o = json_object_new_object();
-
-	if (o != NULL && (json_add_string(o, "op", "run") == -1 ||
-	    json_add_int(o, "pid", st->pid) == -1 ||
-	    json_add_int(o, "uid", st->uid) == -1 ||
-	    json_add_int(o, "start_usec", st->start_usec) == -1)) {
-		json_object_put(o);
-		o = NULL;
-	}
-	return o;
+	textbuf_lit(tb, "{\"op\":\"destroy\",\"name\":\"");
+	textbuf_str(tb, seg->name);
+	textbuf_lit(tb, "\"}\n");
+	return state_append(st, &l);
 }
 
 /* A snapshot's records, gathered and written STATE_CHUNK bytes at a time. */
@@ -299,35 +301,31 @@ state_chunk_flush(struct state_chunk *ch)
 	return 0;
 }
 
-/* Add one record (the object's text and a newline), taking o. */
-static int
-state_chunk_add(struct state_chunk *ch, struct json_object *o)
+/*
+ * Room for one record at the chunk's end (flushing it first when less
+ * than a record is left): a textbuf over it, done by state_chunk_end().
+ */
+static struct textbuf *
+state_chunk_begin(struct state_chunk *ch, struct textbuf *tb)
 {
-	const char	*s;
-	size_t		 len;
-	int		 rc = 0;
+	if (STATE_CHUNK - ch->len < STATE_RECORD_MAX &&
+	    state_chunk_flush(ch) == -1)
+		return NULL;
+	textbuf_init(tb, ch->buf + ch->len, STATE_CHUNK - ch->len);
+	return tb;
+}
 
-	if (o == NULL) {
+static int
+state_chunk_end(struct state_chunk *ch, struct textbuf *tb)
+{
+	long	len = textbuf_end(tb);
+
+	if (len == -1) {
 		errno = ENOMEM;
 		return -1;
 	}
-	s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	if (s == NULL)
-		rc = -1;
-	else if (len + 1 > STATE_CHUNK - ch->len &&
-	    state_chunk_flush(ch) == -1)
-		rc = -1;
-	else if (len + 1 > STATE_CHUNK)	/* a record alone above a chunk */
-		rc = state_write_all(ch->fd, s, len) == -1 ||
-		    state_write_all(ch->fd, "\n", 1) == -1 ? -1 : 0;
-	else {
-		memcpy(ch->buf + ch->len, s, len);
-		ch->buf[ch->len + len] = '\n';
-		ch->len += len + 1;
-	}
-	json_object_put(o);
-	return rc;
+	ch->len += (size_t)len;
+	return 0;
 }
 
 /* Header and run records, then every segment: in large writes. */
@@ -336,7 +334,7 @@ state_write_snapshot(const struct state *st, const struct registry *reg,
     int fd, uint64_t *records)
 {
 	struct state_chunk	*ch;
-	struct json_object	*o;
+	struct textbuf		 tb;
 	struct segment		*seg;
 	int			 rc = -1;
 
@@ -344,19 +342,18 @@ state_write_snapshot(const struct state *st, const struct registry *reg,
 		return -1;
 	ch->fd = fd;
 	ch->len = 0;
-	o = json_object_new_object();
-	if (o != NULL && (json_add_int(o, "shmd_state", STATE_FORMAT) == -1 ||
-	    json_add_string(o, "boot_id", state_boot_id()) == -1)) {
-		json_object_put(o);
-		o = NULL;
-	}
-	if (state_chunk_add(ch, o) == -1)
+	if (state_chunk_begin(ch, &tb) == NULL)
 		goto out;
-	if (state_chunk_add(ch, state_run_json(st)) == -1)
+	state_header_text(&tb);
+	state_run_text(&tb, st);
+	if (state_chunk_end(ch, &tb) == -1)
 		goto out;
 	*records = 2;
 	TAILQ_FOREACH(seg, &reg->segments, entry) {
-		if (state_chunk_add(ch, state_segment_json(seg)) == -1)
+		if (state_chunk_begin(ch, &tb) == NULL)
+			goto out;
+		state_segment_text(&tb, seg);
+		if (state_chunk_end(ch, &tb) == -1)
 			goto out;
 		(*records)++;
 	}
@@ -370,7 +367,10 @@ out:
 static int
 state_record_run(struct state *st)
 {
-	return state_append(st, state_run_json(st));
+	struct state_line	l;
+
+	state_run_text(state_line_begin(&l), st);
+	return state_append(st, &l);
 }
 
 int

@@ -14,6 +14,7 @@
 #include "procwatch.h"
 #include "registry.h"
 #include "procstat.h"
+#include "segment.h"
 #include "state.h"
 #include "testutil.h"
 
@@ -60,6 +61,111 @@ START_TEST(test_parse_log)
 	ck_assert_int_eq(s->kernel_cpid, 7);
 	ck_assert_int_eq(s->kernel_ctime, 8);
 	state_loaded_free(&l);
+}
+END_TEST
+
+/* A segment with every field set apart from the others. */
+static struct segment *
+record_segment(const char *name, int shmid)
+{
+	struct segment	*seg = segment_create(name);
+
+	ck_assert_ptr_nonnull(seg);
+	seg->shmid = shmid;
+	seg->key = -5;
+	seg->size = (uint64_t)1 << 33;
+	seg->lifetime = PROTO_LIFETIME_PROCESS;
+	seg->attach_timeout = 61;
+	seg->uid = 1001;
+	seg->gid = 101;
+	seg->mode = 0640;
+	seg->creator_uid = 1002;
+	seg->creator_pid = 4343;
+	seg->creator_start = 0;
+	seg->creator_ino = (uint64_t)1 << 40;
+	seg->created_usec = 1796000000000001;
+	seg->kernel_cpid = 4242;
+	seg->kernel_ctime = 1796000000;
+	return seg;
+}
+
+/*
+ * What shmd writes (records written as text, textbuf.h) reads back as it
+ * was: the snapshot, every kind of record, and the fields' extremes (a
+ * name of every character a name may hold, a negative key, 64-bit
+ * sizes and inodes).
+ */
+START_TEST(test_records_read_back)
+{
+	const char		*odd = "a.Z_9-:@/x";
+	struct state		 st;
+	struct state_loaded	 l;
+	struct state_pending	 p = { .pid = 4242, .uid = 0, .size = 4096,
+				    .any_key = 1, .key_base = 1936195584,
+				    .key_count = 16, .usec = 1000001 };
+	struct registry		 reg;
+	struct segment		*a, *b, *s;
+	char			 dir[] = "/tmp/check-state-XXXXXX", why[128],
+				 cmd[64];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	registry_init(&reg);
+	a = record_segment(odd, 11);
+	ck_assert_int_eq(registry_add(&reg, a), 0);
+	state_init(&st, 4242, 0, 77);
+	ck_assert_int_eq(state_open(&st, dir, why, sizeof why), 0);
+	/* the snapshot (header, run, segments), then appended records */
+	ck_assert_int_eq(state_compact(&st, &reg), 0);
+	ck_assert_int_eq(state_record_pending(&st, &p), 0);
+	ck_assert_int_eq(state_record_aborted(&st), 0);
+	p.any_key = 0;
+	p.key = -5;
+	ck_assert_int_eq(state_record_pending(&st, &p), 0);
+	b = record_segment("b", 12);
+	ck_assert_int_eq(state_record_create(&st, b), 0);
+	ck_assert_int_eq(state_record_destroy(&st, a), 0);
+	p.key = 0;
+	p.size = 8192;
+	ck_assert_int_eq(state_record_pending(&st, &p), 0);
+	ck_assert_int_eq(state_load(&st, &l), 0);
+	ck_assert_uint_eq(l.records, 9);
+	ck_assert_uint_eq(l.segments->count, 1);
+	ck_assert_ptr_null(registry_find_by_name(l.segments, odd));
+	ck_assert_ptr_nonnull(s = registry_find_by_name(l.segments, "b"));
+	ck_assert_int_eq(s->shmid, 12);
+	ck_assert_int_eq(s->key, -5);
+	ck_assert_uint_eq(s->size, (uint64_t)1 << 33);
+	ck_assert_int_eq(s->lifetime, PROTO_LIFETIME_PROCESS);
+	ck_assert_uint_eq(s->attach_timeout, 61);
+	ck_assert_uint_eq(s->uid, 1001);
+	ck_assert_uint_eq(s->gid, 101);
+	ck_assert_uint_eq(s->mode, 0640);
+	ck_assert_uint_eq(s->creator_uid, 1002);
+	ck_assert_int_eq(s->creator_pid, 4343);
+	ck_assert_uint_eq(s->creator_start, 0);
+	ck_assert_uint_eq(s->creator_ino, (uint64_t)1 << 40);
+	ck_assert_int_eq(s->created_usec, 1796000000000001);
+	ck_assert_int_eq(s->kernel_cpid, 4242);
+	ck_assert_int_eq(s->kernel_ctime, 1796000000);
+	/* the last Create was announced and never recorded */
+	ck_assert_int_eq(l.has_pending, 1);
+	ck_assert_int_eq(l.pending.pid, 4242);
+	ck_assert_uint_eq(l.pending.size, 8192);
+	ck_assert_int_eq(l.pending.any_key, 0);
+	ck_assert_int_eq(l.pending.usec, 1000001);
+	state_loaded_free(&l);
+	/* the snapshot alone, read back: the odd name as it was */
+	ck_assert_int_eq(state_compact(&st, &reg), 0);
+	ck_assert_int_eq(state_load(&st, &l), 0);
+	ck_assert_ptr_nonnull(s = registry_find_by_name(l.segments, odd));
+	ck_assert_int_eq(s->key, -5);
+	ck_assert_uint_eq(s->creator_ino, (uint64_t)1 << 40);
+	state_loaded_free(&l);
+	state_close(&st);
+	registry_finish(&reg);
+	segment_destroy(b);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
 }
 END_TEST
 
@@ -183,6 +289,7 @@ main(void)
 	TCase	*tc = tcase_create("state");
 
 	tcase_add_test(tc, test_parse_log);
+	tcase_add_test(tc, test_records_read_back);
 	tcase_add_test(tc, test_start_time_without_descriptors);
 	tcase_add_test(tc, test_parse_pending);
 	tcase_add_test(tc, test_parse_rejects);
