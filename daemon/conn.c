@@ -86,7 +86,6 @@ conn_create(struct server *srv, int fd, struct peer *peer, struct user *user)
 	c->fd = fd;
 	c->peer = *peer;
 	c->user = user;
-	user->conns++;
 	c->in = evbuffer_new();
 	c->out = evbuffer_new();
 	c->rev = event_new(srv->base, fd, EV_READ | EV_PERSIST, conn_readcb, c);
@@ -106,9 +105,27 @@ conn_create(struct server *srv, int fd, struct peer *peer, struct user *user)
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	c->listed = 1;
 	srv->nconns++;
+	user->conns++;
 	log_debug("client pid %ld uid %lu connected", (long)c->peer.pid,
 	    (unsigned long)c->peer.uid);
 	return c;
+}
+
+/*
+ * No longer one of the server's clients (nor of its uid's): counted,
+ * admitted against and sent events only while open.
+ */
+static void
+conn_unlist(struct conn *c)
+{
+	if (!c->listed)
+		return;
+	log_debug("client pid %ld uid %lu gone", (long)c->peer.pid,
+	    (unsigned long)c->peer.uid);
+	TAILQ_REMOVE(&c->srv->conns, c, entry);
+	c->srv->nconns--;
+	c->user->conns--;
+	c->listed = 0;
 }
 
 void
@@ -122,12 +139,7 @@ conn_destroy(struct conn *c)
 	}
 	/* a client that leaves mid-wait costs nothing more */
 	waiters_cancel(c->waiter);
-	if (c->listed) {
-		log_debug("client pid %ld uid %lu gone", (long)c->peer.pid,
-		    (unsigned long)c->peer.uid);
-		TAILQ_REMOVE(&c->srv->conns, c, entry);
-		c->srv->nconns--;
-	}
+	conn_unlist(c);
 	if (c->rev != NULL)
 		event_free(c->rev);
 	if (c->wev != NULL)
@@ -147,10 +159,8 @@ conn_destroy(struct conn *c)
 	}
 	if (c->fd != -1)
 		close(c->fd);
-	if (c->user != NULL) {
-		c->user->conns--;
+	if (c->user != NULL)
 		user_put(c->user);
-	}
 	peer_finish(&c->peer);
 	free(c);
 }
@@ -172,6 +182,12 @@ conn_pending(struct conn *c)
 static void
 conn_close_now(struct conn *c)
 {
+	/*
+	 * Closed for good: no longer counted from now (a call read later in
+	 * this turn, say a new client's first, sees it gone), freed by
+	 * close_ev in this same turn.
+	 */
+	conn_unlist(c);
 	c->closing = 1;
 	if (batch.owner == c)
 		batch.len = 0;		/* its output is dropped */

@@ -297,16 +297,26 @@ count_fds(pid_t pid)
 START_TEST(test_one_descriptor_a_connection)
 {
 	struct json_object	*r, *v;
-	int			 fds[NS_CONNS], before, i;
+	long long		 n = 0;
+	int			 fds[NS_CONNS + 1], before, i;
 	char			 msg[160];
 
 	r = raw_call(fds[0] = raw_connect(d.socket), "{\"method\":"
 	    "\"io.shmd.Create\",\"parameters\":{\"name\":\"one.fd\",\"size\":64}}");
 	ck_assert_ptr_null(reply_error(r));
 	json_object_put(r);
-	close(fds[0]);
+	/* counted once the daemon is down to this one connection */
+	for (i = 0; i < 500; i++) {
+		r = raw_call(fds[0], "{\"method\":\"io.shmd.Status\"}");
+		n = reply_int(r, "clients");
+		json_object_put(r);
+		if (n == 1)
+			break;
+		usleep(10000);
+	}
+	ck_assert_int_eq(n, 1);
 	before = count_fds(d.pid);
-	for (i = 0; i < NS_CONNS; i++) {
+	for (i = 1; i <= NS_CONNS; i++) {
 		ck_assert_int_ge(fds[i] = raw_connect(d.socket), 0);
 		r = raw_call(fds[i], i % 2 ? "{\"method\":\"io.shmd.Open\","
 		    "\"parameters\":{\"name\":\"one.fd\"}}" : "{\"method\":"
@@ -325,9 +335,9 @@ START_TEST(test_one_descriptor_a_connection)
 	    "creator_pid", &v));
 	ck_assert_int_eq(json_object_get_int64(v), getpid());
 	json_object_put(r);
-	for (i = 0; i < NS_CONNS; i++)
+	for (i = 1; i <= NS_CONNS; i++)
 		close(fds[i]);
-	r = raw_call(fds[0] = raw_connect(d.socket), "{\"method\":"
+	r = raw_call(fds[0], "{\"method\":"
 	    "\"io.shmd.Destroy\",\"parameters\":{\"name\":\"one.fd\"}}");
 	ck_assert_ptr_null(reply_error(r));
 	json_object_put(r);
