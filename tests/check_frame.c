@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "frame.h"
+#include "proto.h"
 #include "testutil.h"
 
 static int
@@ -133,6 +134,36 @@ START_TEST(test_utf8)
 }
 END_TEST
 
+/* Names (shmd-protocol(7)): the characters and the length they may have. */
+START_TEST(test_name_rules)
+{
+	const char	*all = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			    "0123456789._-:@/";
+	char		 name[PROTO_NAME_MAX + 2], one[3];
+	int		 c;
+
+	ck_assert_int_eq(proto_name_valid(all), 0);
+	ck_assert_int_eq(proto_name_valid("a"), 0);
+	ck_assert_int_eq(proto_name_valid(""), -1);
+	ck_assert_int_eq(proto_name_valid("-a"), -1);
+	ck_assert_int_eq(proto_name_valid("a-"), 0);
+	/* every other byte, alone and after a good one */
+	for (c = 1; c < 256; c++) {
+		one[0] = 'a';
+		one[1] = (char)c;
+		one[2] = '\0';
+		ck_assert_int_eq(proto_name_valid(one),
+		    strchr(all, c) != NULL ? 0 : -1);
+	}
+	memset(name, 'n', sizeof name);
+	name[PROTO_NAME_MAX] = '\0';
+	ck_assert_int_eq(proto_name_valid(name), 0);
+	name[PROTO_NAME_MAX] = 'n';
+	name[PROTO_NAME_MAX + 1] = '\0';
+	ck_assert_int_eq(proto_name_valid(name), -1);
+}
+END_TEST
+
 static Suite *
 frame_suite(void)
 {
@@ -145,6 +176,7 @@ frame_suite(void)
 	tcase_add_test(tc, test_encode_has_nul);
 	tcase_add_test(tc, test_buf_splits);
 	tcase_add_test(tc, test_utf8);
+	tcase_add_test(tc, test_name_rules);
 	suite_add_tcase(s, tc);
 	return s;
 }
