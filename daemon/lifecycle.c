@@ -52,6 +52,9 @@ lifecycle_finish(struct lifecycle *lc)
 	if (lc->timer != NULL)
 		event_free(lc->timer);
 	lc->timer = NULL;
+	if (lc->first_sweep != NULL)
+		event_free(lc->first_sweep);
+	lc->first_sweep = NULL;
 	/* Watches go before the records that point at them. */
 	TAILQ_FOREACH(seg, &lc->registry.segments, entry)
 		seg->watch = NULL;
@@ -89,9 +92,13 @@ lifecycle_start(struct lifecycle *lc)
 	struct timeval	tv = { 0, REAPER_INTERVAL_MS * 1000 }, now = { 0, 0 };
 
 	lc->timer = event_new(lc->base, -1, EV_PERSIST, lifecycle_timer_cb, lc);
-	if (lc->timer == NULL || event_add(lc->timer, &tv) == -1 ||
-	    event_base_once(lc->base, -1, EV_TIMEOUT, lifecycle_first_sweep, lc,
-	    &now) == -1)
+	lc->first_sweep = evtimer_new(lc->base, lifecycle_first_sweep, lc);
+	if (lc->timer == NULL || lc->first_sweep == NULL ||
+	    event_add(lc->timer, &tv) == -1)
+		return -1;
+	/* (a loop without the priorities runs it at the default one) */
+	event_priority_set(lc->first_sweep, LIFECYCLE_PRIORITY_IDLE);
+	if (event_add(lc->first_sweep, &now) == -1)
 		return -1;
 	return 0;
 }

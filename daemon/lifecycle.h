@@ -44,6 +44,7 @@ struct lifecycle {
 	struct procwatcher	 procs;
 	struct reaper		 reaper;
 	struct event		*timer;
+	struct event		*first_sweep;
 	unsigned		 ticks;
 	uint64_t		 reaped;	/* by lifetime, since start */
 	uint64_t		 vanished;	/* removed behind shmd's back */
@@ -76,9 +77,18 @@ void	lifecycle_init(struct lifecycle *, struct event_base *,
 /* Stop; free every record. Kernel segments and the state stay. */
 void	lifecycle_finish(struct lifecycle *);
 /*
- * Start the reaper's timer (after recovery), and a full sweep as the
- * loop's first event: what happened while shmd was down takes effect at
- * once, and shmd answers without waiting for it. -1 on failure.
+ * The event loop's priorities (event_base_priority_init()): calls are
+ * served at the default, LIFECYCLE_PRIORITY_IDLE runs when nothing
+ * else waits.
+ */
+#define LIFECYCLE_PRIORITIES		3
+#define LIFECYCLE_PRIORITY_IDLE		2
+
+/*
+ * Start the reaper's timer (after recovery), and a full sweep as soon as
+ * no call waits (LIFECYCLE_PRIORITY_IDLE): what happened while shmd was
+ * down takes effect at once, and shmd answers without waiting for it.
+ * -1 on failure.
  */
 int	lifecycle_start(struct lifecycle *);
 /* The key range changed (SIGHUP). */

@@ -382,7 +382,8 @@ shmdd_main(int argc, char **argv)
 	if ((cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0)) != (locale_t)0)
 		uselocale(cloc);
 
-	if ((d.base = event_base_new()) == NULL) {
+	if ((d.base = event_base_new()) == NULL ||
+	    event_base_priority_init(d.base, LIFECYCLE_PRIORITIES) == -1) {
 		log_errx("cannot create the event loop");
 		conf_finish(&cfg);
 		free(d.overrides);
