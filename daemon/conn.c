@@ -104,6 +104,7 @@ conn_create(struct server *srv, int fd, struct peer *peer, struct user *user)
 	}
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	c->listed = 1;
+	c->counted = 1;
 	srv->nconns++;
 	user->conns++;
 	log_debug("client pid %ld uid %lu connected", (long)c->peer.pid,
@@ -112,20 +113,18 @@ conn_create(struct server *srv, int fd, struct peer *peer, struct user *user)
 }
 
 /*
- * No longer one of the server's clients (nor of its uid's): counted,
- * admitted against and sent events only while open.
+ * No longer counted among the server's clients (nor its uid's), nor
+ * admitted against: from when it is closed for good. It stays on the
+ * server's list, skipped as closing, until it is freed.
  */
 static void
-conn_unlist(struct conn *c)
+conn_uncount(struct conn *c)
 {
-	if (!c->listed)
+	if (!c->counted)
 		return;
-	log_debug("client pid %ld uid %lu gone", (long)c->peer.pid,
-	    (unsigned long)c->peer.uid);
-	TAILQ_REMOVE(&c->srv->conns, c, entry);
 	c->srv->nconns--;
 	c->user->conns--;
-	c->listed = 0;
+	c->counted = 0;
 }
 
 void
@@ -139,7 +138,12 @@ conn_destroy(struct conn *c)
 	}
 	/* a client that leaves mid-wait costs nothing more */
 	waiters_cancel(c->waiter);
-	conn_unlist(c);
+	conn_uncount(c);
+	if (c->listed) {
+		log_debug("client pid %ld uid %lu gone", (long)c->peer.pid,
+		    (unsigned long)c->peer.uid);
+		TAILQ_REMOVE(&c->srv->conns, c, entry);
+	}
 	if (c->rev != NULL)
 		event_free(c->rev);
 	if (c->wev != NULL)
@@ -187,7 +191,7 @@ conn_close_now(struct conn *c)
 	 * this turn, say a new client's first, sees it gone), freed by
 	 * close_ev in this same turn.
 	 */
-	conn_unlist(c);
+	conn_uncount(c);
 	c->closing = 1;
 	if (batch.owner == c)
 		batch.len = 0;		/* its output is dropped */

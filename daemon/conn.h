@@ -47,6 +47,7 @@ struct conn {
 	uint64_t		 turn_start;	/* when it began, monotonic usec */
 	int			 writing;	/* wev is pending */
 	int			 listed;	/* in srv->conns */
+	int			 counted;	/* in srv->nconns, user->conns */
 };
 
 /*
