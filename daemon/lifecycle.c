@@ -79,7 +79,7 @@ lifecycle_timer_cb(evutil_socket_t fd, short what, void *arg)
 	lifecycle_sweep(lc, lc->ticks % REAPER_FULL_EVERY == 0);
 }
 
-/* The first full sweep, as the loop's first event. */
+/* The first full sweep after a start (at LIFECYCLE_PRIORITY_IDLE). */
 static void
 lifecycle_first_sweep(evutil_socket_t fd, short what, void *arg)
 {

@@ -146,7 +146,8 @@ peer_ipc_namespace_pidfd(struct peer *p, int fd, uint64_t *ino)
 	struct stat	sb;
 	int		nsfd, r;
 
-	if (!peer_pidfs() || peer_pin(p, fd) == -1 || p->pidfd < 0 ||
+	/* (no pidfd pinned where there is no pidfs: see peer_from_socket) */
+	if (peer_pin(p, fd) == -1 || p->pidfd < 0 ||
 	    (nsfd = ioctl(p->pidfd, PIDFD_GET_IPC_NAMESPACE, 0)) == -1)
 		return -1;
 	r = fstat(nsfd, &sb);

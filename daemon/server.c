@@ -244,7 +244,6 @@ server_shed_output(struct server *srv)
 		malloc_trim(0);
 }
 
-
 static void
 server_accept_resume(evutil_socket_t fd, short what, void *arg)
 {
