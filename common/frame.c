@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "frame.h"
+#include "utf8.h"
 
 struct json_tokener *
 frame_tokener_new(void)
@@ -42,42 +43,7 @@ frame_decode(const char *msg, size_t len, struct json_object **out,
 int
 frame_utf8_valid(const char *text, size_t len)
 {
-	const unsigned char	*s = (const unsigned char *)text;
-	uint32_t		 cp, min;
-	size_t			 i = 0, n, k;
-
-	while (i < len) {
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if (s[i] >= 0xc2 && s[i] <= 0xdf) {
-			n = 1;
-			cp = s[i] & 0x1f;
-			min = 0x80;
-		} else if ((s[i] & 0xf0) == 0xe0) {
-			n = 2;
-			cp = s[i] & 0x0f;
-			min = 0x800;
-		} else if (s[i] >= 0xf0 && s[i] <= 0xf4) {
-			n = 3;
-			cp = s[i] & 0x07;
-			min = 0x10000;
-		} else
-			return 0;	/* a continuation byte, C0, C1, F5..FF */
-		if (len - i <= n)
-			return 0;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		/* overlong forms, surrogates, beyond U+10FFFF */
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += n + 1;
-	}
-	return 1;
+	return utf8_valid(text, len);
 }
 
 int

@@ -2,11 +2,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "utf8.h"
 
 static const char	*log_progname = "shmd";
 static enum log_level	 log_current = LOG_LEVEL_INFO;
@@ -64,24 +66,47 @@ log_level_name(enum log_level level)
 }
 
 /*
- * Control characters as \xNN: text a client sent (a method name, say)
- * can neither end a line nor start a forged one. One event, one line.
+ * Text a client sent (a name, a method) can neither end a line nor start
+ * a forged one, nor carry bytes a log reader takes for a line break:
+ * control characters (C0, DEL, C1) and bytes that are not UTF-8 as
+ * \xNN, U+2028 and U+2029 as \u2028 and \u2029. One event, one line.
  */
-static void
+void
 log_escape(const char *in, char *out, size_t outlen)
 {
 	static const char	 hex[] = "0123456789abcdef";
 	const unsigned char	*s = (const unsigned char *)in;
-	size_t			 o = 0;
+	uint32_t		 cp;
+	size_t			 o = 0, n, left = strlen(in);
 
-	for (; *s != '\0' && o + 5 < outlen; s++) {
-		if (*s < 0x20 || *s == 0x7f) {
+	if (outlen == 0)
+		return;
+	while (left > 0) {
+		n = utf8_char((const char *)s, left, &cp);
+		if (n == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
+			/* the byte, or the control character's number */
+			if (o + 4 >= outlen)
+				break;
+			if (n == 0)
+				cp = *s;
 			out[o++] = '\\';
 			out[o++] = 'x';
-			out[o++] = hex[*s >> 4];
-			out[o++] = hex[*s & 0xf];
-		} else
-			out[o++] = (char)*s;
+			out[o++] = hex[cp >> 4];
+			out[o++] = hex[cp & 0xf];
+			n = n == 0 ? 1 : n;
+		} else if (cp == 0x2028 || cp == 0x2029) {
+			if (o + 6 >= outlen)
+				break;
+			memcpy(out + o, cp == 0x2028 ? "\\u2028" : "\\u2029", 6);
+			o += 6;
+		} else {
+			if (o + n >= outlen)
+				break;
+			memcpy(out + o, s, n);
+			o += n;
+		}
+		s += n;
+		left -= n;
 	}
 	out[o] = '\0';
 }
@@ -90,7 +115,7 @@ static void
 log_vwrite(enum log_level level, const char *suffix, const char *fmt,
     va_list ap)
 {
-	char	raw[1024], line[4 * sizeof raw];
+	char	raw[1024], line[6 * sizeof raw];
 
 	if (level > log_current)
 		return;
@@ -103,6 +128,18 @@ log_vwrite(enum log_level level, const char *suffix, const char *fmt,
 		fprintf(stderr, "%s: %s%s%s\n", log_progname, line,
 		    suffix ? ": " : "", suffix ? suffix : "");
 	fflush(stderr);
+}
+
+int
+log_enabled(enum log_level level)
+{
+	return level <= log_current;
+}
+
+void
+log_vlog(enum log_level level, const char *fmt, va_list ap)
+{
+	log_vwrite(level, NULL, fmt, ap);
 }
 
 #define LOG_FUNCTION(fn, level)					\

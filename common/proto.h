@@ -10,8 +10,13 @@
 #define PROTO_INTERFACE		"io.shmd"
 #define PROTO_SERVICE_INTERFACE	"org.varlink.service"
 #define PROTO_DEFAULT_SOCKET	"/run/shmd/shmd.sock"
+/* root's own socket, beside the main one (shmd.conf(5), admin_socket) */
+#define PROTO_ADMIN_SOCKET_NAME	"admin.sock"
+#define PROTO_DEFAULT_ADMIN_SOCKET "/run/shmd/" PROTO_ADMIN_SOCKET_NAME
 #define PROTO_SOCKET_ENV	"SHMD_SOCKET"
 #define PROTO_NAME_MAX		255
+/* The longest string a reply echoes from a request, in bytes. */
+#define PROTO_ECHO_MAX		255
 
 #define PROTO_METHOD_CREATE	"io.shmd.Create"
 #define PROTO_METHOD_OPEN	"io.shmd.Open"

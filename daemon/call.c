@@ -11,6 +11,8 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "textbuf.h"
+#include "user.h"
+#include "utf8.h"
 
 static void
 call_send(struct call *call, const char *error, struct json_object *params,
@@ -85,9 +87,19 @@ void
 call_error_str(struct call *call, enum proto_error err, const char *key,
     const char *value)
 {
+	call_error_strn(call, err, key, value, strlen(value));
+}
+
+void
+call_error_strn(struct call *call, enum proto_error err, const char *key,
+    const char *value, size_t len)
+{
 	struct json_object	*params = json_object_new_object();
 
-	if (params != NULL && json_add_string(params, key, value) == -1) {
+	/* An echo of the request is cut, if at all, between characters. */
+	len = utf8_cut(value, len, PROTO_ECHO_MAX);
+	if (params != NULL && json_add(params, key,
+	    json_object_new_string_len(value, (int)len)) == -1) {
 		json_object_put(params);
 		params = NULL;
 	}
@@ -118,7 +130,8 @@ call_invalid_why(struct call *call, const char *parameter, const char *reason)
 void
 call_nomem(struct call *call)
 {
-	log_warnx("out of memory answering %s", call->method);
+	user_log(call->conn->user, LOG_LEVEL_WARNING, "out of memory "
+	    "answering %s", call->method);
 	call_error_str(call, PROTO_ERR_SYSTEM_LIMIT, "errno", "ENOMEM");
 }
 

@@ -2,6 +2,7 @@
 #ifndef SHMD_CALL_H
 #define SHMD_CALL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "proto.h"
@@ -36,9 +37,15 @@ void	call_reply_start(struct textbuf *tb);
 void	call_reply_finish(struct call *, struct textbuf *tb);
 void	call_reply_continues(struct call *, struct json_object *params);
 void	call_error(struct call *, enum proto_error, struct json_object *params);
-/* Errors with their one parameter. */
+/*
+ * Errors with their one parameter: a string, which may echo the request
+ * (a name, a method), so cut on a character boundary to PROTO_ECHO_MAX.
+ */
 void	call_error_str(struct call *, enum proto_error, const char *key,
 	    const char *value);
+/* The same with the value's first len bytes. */
+void	call_error_strn(struct call *, enum proto_error, const char *key,
+	    const char *value, size_t len);
 void	call_invalid(struct call *, const char *parameter);
 /* InvalidParameter with a "reason" member that says why. */
 void	call_invalid_why(struct call *, const char *parameter,

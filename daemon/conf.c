@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "number.h"
+#include "proto.h"
 
 #define FIELD(f)	offsetof(struct conf, f), 0
 #define INT_FIELD(f)	offsetof(struct conf, f), \
@@ -20,6 +21,9 @@ const struct conf_key conf_keys[] = {
 	  0, "listening socket (when not socket-activated)" },
 	{ "socket_mode", CONF_OCTAL, INT_FIELD(socket_mode), "0666", 0, 0777,
 	  0, "its permission bits, octal" },
+	{ "admin_socket", CONF_STRING, FIELD(admin_socket), NULL, 0, 0,
+	  CONF_EMPTY, "root's own socket, mode 0600 (default: admin.sock "
+	  "beside socket; empty: none)" },
 	{ "state_dir", CONF_STRING, FIELD(state_dir), "/run/shmd/state", 0, 0,
 	  0, "where state survives a restart (tmpfs, owned by shmd, 0700)" },
 	{ "key_base", CONF_INT, INT_FIELD(key_base), "0x73680000", 1,
@@ -45,6 +49,9 @@ const struct conf_key conf_keys[] = {
 	{ "max_output_bytes", CONF_SIZE, INT_FIELD(max_output_bytes), "64M",
 	  65536, INT64_MAX, CONF_RELOAD,
 	  "replies and events queued for all clients at once" },
+	{ "max_output_bytes_per_uid", CONF_SIZE,
+	  INT_FIELD(max_output_bytes_per_uid), "16M", 65536, INT64_MAX,
+	  CONF_RELOAD, "replies and events queued for one uid but root" },
 	{ "max_message_size", CONF_SIZE, INT_FIELD(max_message_size), "65536",
 	  1024, 64 << 20, CONF_RELOAD | CONF_LIMIT, "largest message accepted" },
 	{ "attach_timeout", CONF_INT, INT_FIELD(attach_timeout), "60", 1,
@@ -92,8 +99,9 @@ void
 conf_finish(struct conf *cfg)
 {
 	free(cfg->socket);
+	free(cfg->admin_socket);
 	free(cfg->state_dir);
-	cfg->socket = cfg->state_dir = NULL;
+	cfg->socket = cfg->admin_socket = cfg->state_dir = NULL;
 }
 
 static const struct conf_key *
@@ -155,10 +163,12 @@ conf_key_text(const struct conf *cfg, const struct conf_key *s, char *buf,
     size_t len)
 {
 	switch (s->type) {
-	case CONF_STRING:
-		snprintf(buf, len, "%s",
-		    *(char *const *)((const char *)cfg + s->offset));
+	case CONF_STRING: {
+		const char *v = *(char *const *)((const char *)cfg + s->offset);
+
+		snprintf(buf, len, "%s", v != NULL ? v : "");
 		break;
+	}
 	case CONF_LOGLEVEL:
 		snprintf(buf, len, "%s", log_level_name(cfg->log_level));
 		break;
@@ -223,7 +233,7 @@ conf_set(struct conf *cfg, const char *key, const char *value,
 	}
 	switch (s->type) {
 	case CONF_STRING:
-		if (*value == '\0') {
+		if (*value == '\0' && !(s->flags & CONF_EMPTY)) {
 			snprintf(why, whylen, "empty value");
 			return -1;
 		}
@@ -334,13 +344,37 @@ conf_load(struct conf *cfg, const char *path, int missing_ok,
 	return rc;
 }
 
+/* admin_socket's default: admin.sock in socket's directory. */
+static int
+conf_admin_default(struct conf *cfg)
+{
+	const char	*slash = strrchr(cfg->socket, '/');
+	int		 dirlen = slash == NULL ? 0 : (int)(slash - cfg->socket + 1);
+
+	if (asprintf(&cfg->admin_socket, "%.*s%s", dirlen, cfg->socket,
+	    PROTO_ADMIN_SOCKET_NAME) == -1) {
+		cfg->admin_socket = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 int
-conf_check(const struct conf *cfg, char *err, size_t errlen)
+conf_check(struct conf *cfg, char *err, size_t errlen)
 {
 	if ((uint64_t)cfg->key_base + cfg->key_count - 1 > UINT32_MAX) {
 		snprintf(err, errlen, "key 'key_count': key_base 0x%x + "
 		    "key_count %u runs past 0xffffffff", cfg->key_base,
 		    cfg->key_count);
+		return -1;
+	}
+	if (cfg->admin_socket == NULL && conf_admin_default(cfg) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (strcmp(cfg->admin_socket, cfg->socket) == 0) {
+		snprintf(err, errlen, "key 'admin_socket': %s is also the "
+		    "main socket", cfg->admin_socket);
 		return -1;
 	}
 	return 0;

@@ -18,6 +18,7 @@
 struct conf {
 	char		*socket;
 	unsigned	 socket_mode;
+	char		*admin_socket;		/* "": none */
 	char		*state_dir;
 	uint32_t	 key_base;
 	uint32_t	 key_count;
@@ -28,6 +29,7 @@ struct conf {
 	uint64_t	 max_clients_per_uid;	/* 0: no cap; root: never */
 	uint64_t	 max_message_size;
 	uint64_t	 max_output_bytes;	/* queued for all clients */
+	uint64_t	 max_output_bytes_per_uid; /* for one uid; root: never */
 	uint64_t	 attach_timeout;	/* seconds */
 	enum log_level	 log_level;
 };
@@ -42,6 +44,7 @@ enum conf_type {
 
 #define CONF_RELOAD	0x1	/* SIGHUP applies a new value */
 #define CONF_LIMIT	0x2	/* reported in Status's limits */
+#define CONF_EMPTY	0x4	/* a string that may be empty */
 
 /* One key of the configuration. */
 struct conf_key {
@@ -76,8 +79,12 @@ int	conf_set(struct conf *, const char *key, const char *value,
 int	conf_load(struct conf *, const char *path, int missing_ok,
 	    char *err, size_t errlen);
 
-/* Check the keys against each other (key range). -1 with a message. */
-int	conf_check(const struct conf *, char *err, size_t errlen);
+/*
+ * Check the keys against each other (key range), and fill in the
+ * defaults that follow from other keys (admin_socket beside socket).
+ * -1 with a message.
+ */
+int	conf_check(struct conf *, char *err, size_t errlen);
 
 /* A key's current value as an integer; -1 for unknown and text keys. */
 int	conf_get_int(const struct conf *, const char *key, uint64_t *out);

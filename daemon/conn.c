@@ -41,6 +41,7 @@ static void	conn_closecb(evutil_socket_t, short, void *);
 static void	conn_resumecb(evutil_socket_t, short, void *);
 static void	conn_hupcb(evutil_socket_t, short, void *);
 static void	conn_process_input(struct conn *);
+static void	conn_yield(struct conn *);
 
 static char	conn_rbuf[CONN_READ_CHUNK];
 
@@ -61,7 +62,10 @@ static struct {
 	char		 buf[CONN_BATCH_MAX];
 } batch;
 
-/* Keeps the server's total of queued output (max_output_bytes). */
+/*
+ * Keeps the server's total of queued output (max_output_bytes) and the
+ * uid's (max_output_bytes_per_uid).
+ */
 static void
 conn_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
     void *arg)
@@ -70,6 +74,18 @@ conn_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 
 	c->srv->output_queued += info->n_added;
 	c->srv->output_queued -= info->n_deleted;
+	user_charge_output(c->user, info->n_added);
+	user_release_output(c->user, info->n_deleted);
+}
+
+/* Whether its uid's unread output, or everyone's, is over its budget. */
+static int
+conn_over_budget(const struct conn *c)
+{
+	const struct conf	*conf = &c->srv->conf;
+
+	return user_output_over(c->user, conf->max_output_bytes_per_uid) ||
+	    c->srv->output_queued > conf->max_output_bytes;
 }
 
 struct conn *
@@ -106,9 +122,9 @@ conn_create(struct server *srv, int fd, struct peer *peer, struct user *user)
 	c->listed = 1;
 	c->counted = 1;
 	srv->nconns++;
-	user->conns++;
-	log_debug("client pid %ld uid %lu connected", (long)c->peer.pid,
-	    (unsigned long)c->peer.uid);
+	user_charge_conn(user);
+	user_log(user, LOG_LEVEL_DEBUG, "client pid %ld uid %lu connected",
+	    (long)c->peer.pid, (unsigned long)c->peer.uid);
 	return c;
 }
 
@@ -123,7 +139,7 @@ conn_uncount(struct conn *c)
 	if (!c->counted)
 		return;
 	c->srv->nconns--;
-	c->user->conns--;
+	user_release_conn(c->user);
 	c->counted = 0;
 }
 
@@ -140,8 +156,8 @@ conn_destroy(struct conn *c)
 	waiters_cancel(c->waiter);
 	conn_uncount(c);
 	if (c->listed) {
-		log_debug("client pid %ld uid %lu gone", (long)c->peer.pid,
-		    (unsigned long)c->peer.uid);
+		user_log(c->user, LOG_LEVEL_DEBUG, "client pid %ld uid %lu gone",
+		    (long)c->peer.pid, (unsigned long)c->peer.uid);
 		TAILQ_REMOVE(&c->srv->conns, c, entry);
 	}
 	if (c->rev != NULL)
@@ -256,8 +272,15 @@ conn_flush(struct conn *c)
 		event_del(c->wev);
 		c->writing = 0;
 	}
-	if (c->closing)
+	if (c->closing) {
 		conn_close_now(c);
+		return;
+	}
+	/* Its client read everything: its calls go on, at the next turn. */
+	if (c->paused) {
+		c->paused = 0;
+		conn_yield(c);
+	}
 }
 
 /* Queue len bytes on the connection's own output. 0, or -1: closed. */
@@ -270,9 +293,14 @@ conn_queue(struct conn *c, const char *text, size_t len)
 		conn_drop(c);
 		return -1;
 	}
-	/* All clients' queued output has one budget. */
+	/*
+	 * Events cannot wait: watchers over their uid's budget, or everyone's,
+	 * are dropped (callers are paused instead: conn_take()).
+	 */
+	if (user_output_over(c->user, c->srv->conf.max_output_bytes_per_uid))
+		server_shed_output(c->srv, c->user);
 	if (c->srv->output_queued > c->srv->conf.max_output_bytes)
-		server_shed_output(c->srv);
+		server_shed_output(c->srv, NULL);
 	return c->closing && evbuffer_get_length(c->out) == 0 ? -1 : 0;
 }
 
@@ -357,8 +385,9 @@ conn_send_text(struct conn *c, const char *text, size_t len)
 	 * and is dropped only when it reads nothing for CONN_STALL_SECS).
 	 */
 	if (c->watching && evbuffer_get_length(c->out) > CONN_WATCH_MAX) {
-		log_warnx("client pid %ld uid %lu does not read its events: "
-		    "dropped", (long)c->peer.pid, (unsigned long)c->peer.uid);
+		user_log(c->user, LOG_LEVEL_WARNING, "client pid %ld uid %lu "
+		    "does not read its events: dropped", (long)c->peer.pid,
+		    (unsigned long)c->peer.uid);
 		conn_drop(c);
 		return;
 	}
@@ -372,8 +401,8 @@ conn_protocol_error(struct conn *c, const char *reason)
 {
 	struct json_object	*msg, *params;
 
-	log_info("client pid %ld uid %lu: protocol error: %s",
-	    (long)c->peer.pid, (unsigned long)c->peer.uid, reason);
+	user_log(c->user, LOG_LEVEL_INFO, "client pid %ld uid %lu: protocol "
+	    "error: %s", (long)c->peer.pid, (unsigned long)c->peer.uid, reason);
 	msg = json_object_new_object();
 	params = json_object_new_object();
 	if (msg != NULL && params != NULL &&
@@ -464,8 +493,13 @@ conn_take(struct conn *c, const char *data, size_t len)
 			event_add(c->hup_ev, NULL);
 			break;
 		}
-		/* Stop reading while the client does not read its replies. */
-		if (!c->closing && conn_pending(c) > CONN_OUTPUT_HIGH) {
+		/*
+		 * Stop reading while the client does not read its replies, or
+		 * while its uid (or everyone) is over the output budget and
+		 * some of its own wait: until its client reads them.
+		 */
+		if (!c->closing && (conn_pending(c) > CONN_OUTPUT_HIGH ||
+		    (conn_pending(c) > 0 && conn_over_budget(c)))) {
 			c->paused = 1;
 			event_del(c->rev);
 		}
@@ -604,15 +638,17 @@ conn_writecb(evutil_socket_t fd, short what, void *arg)
 	/* Writable again (progress) or timed out: wev is no longer pending. */
 	c->writing = 0;
 	if (what & EV_TIMEOUT) {
-		log_warnx("client pid %ld uid %lu has read none of its replies "
-		    "for %d s: dropped", (long)c->peer.pid,
-		    (unsigned long)c->peer.uid, CONN_STALL_SECS);
+		user_log(c->user, LOG_LEVEL_WARNING, "client pid %ld uid %lu "
+		    "has read none of its replies for %d s: dropped",
+		    (long)c->peer.pid, (unsigned long)c->peer.uid,
+		    CONN_STALL_SECS);
 		conn_drop(c);
 		return;
 	}
 	conn_flush(c);
 	if (c->paused && !c->closing &&
-	    evbuffer_get_length(c->out) < CONN_OUTPUT_HIGH / 2) {
+	    evbuffer_get_length(c->out) < CONN_OUTPUT_HIGH / 2 &&
+	    !conn_over_budget(c)) {
 		c->paused = 0;
 		if (!c->yielded)
 			conn_process_input(c);

@@ -12,6 +12,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "server.h"
+#include "user.h"
 
 static const char *const known_interfaces[] = {
 	PROTO_INTERFACE,
@@ -56,7 +57,6 @@ dispatch_message(struct conn *conn, struct json_object *msg)
 	struct json_object	*params = NULL, *empty = NULL;
 	struct call		 call;
 	const char		*dot;
-	char			 iface[256];
 	int			 i;
 
 	memset(&call, 0, sizeof call);
@@ -81,17 +81,18 @@ dispatch_message(struct conn *conn, struct json_object *msg)
 		params = empty;
 	}
 	call.params = params;
-	log_debug("client pid %ld: %s", (long)conn->peer.pid, call.method);
+	user_log(conn->user, LOG_LEVEL_DEBUG, "client pid %ld: %s",
+	    (long)conn->peer.pid, call.method);
 	if (!json_object_is_type(params, json_type_object)) {
 		call_invalid(&call, "parameters");
 		goto out;
 	}
 	if (!dispatch_interface_known(call.method)) {
+		/* the interface is the method up to its last dot */
 		dot = strrchr(call.method, '.');
-		snprintf(iface, sizeof iface, "%.*s",
-		    dot ? (int)(dot - call.method) : 0, call.method);
-		call_error_str(&call, PROTO_ERR_INTERFACE_NOT_FOUND,
-		    "interface", iface);
+		call_error_strn(&call, PROTO_ERR_INTERFACE_NOT_FOUND,
+		    "interface", call.method,
+		    dot != NULL ? (size_t)(dot - call.method) : 0);
 		goto out;
 	}
 	for (i = 0; i < nmethods; i++) {

@@ -3,9 +3,11 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include "kshm.h"
@@ -183,4 +185,124 @@ kshm_limit_message(int err)
 		return "the kernel refused the daemon (permission)";
 	}
 	return "the kernel refused to create the segment";
+}
+
+/* The kernel's SysV limits and use (of this IPC namespace). -1 with errno. */
+static int
+kshm_info(struct shminfo *lim, struct shm_info *use)
+{
+	if (shmctl(0, IPC_INFO, (struct shmid_ds *)(void *)lim) == -1 ||
+	    shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)use) == -1)
+		return -1;
+	return 0;
+}
+
+/* What the system commits at most, in bytes (RAM and swap); 0: unknown. */
+static uint64_t
+kshm_memory(void)
+{
+	struct sysinfo	si;
+
+	if (sysinfo(&si) == -1)
+		return 0;
+	return ((uint64_t)si.totalram + si.totalswap) * si.mem_unit;
+}
+
+/* vm.overcommit_memory (0 heuristic, 1 always, 2 never); 0 when unknown. */
+static int
+kshm_overcommit(void)
+{
+	FILE	*f;
+	int	 mode = 0;
+
+	if ((f = fopen("/proc/sys/vm/overcommit_memory", "re")) == NULL)
+		return 0;
+	if (fscanf(f, "%d", &mode) != 1)
+		mode = 0;
+	fclose(f);
+	return mode;
+}
+
+/* Fill lim: the limit name crossed (max its value), err what shmget says. */
+static void
+kshm_limit_set(struct kshm_limit *lim, int err, const char *name,
+    uint64_t max, int has_max)
+{
+	lim->err = err;
+	lim->name = name;
+	lim->max = max;
+	lim->has_max = has_max;
+	if (name == NULL)
+		snprintf(lim->message, sizeof lim->message, "%s",
+		    kshm_limit_message(err));
+	else if (strcmp(name, "memory") == 0)
+		snprintf(lim->message, sizeof lim->message, "the system will "
+		    "not commit that much memory (%llu bytes of RAM and swap): "
+		    "add memory or swap, or set vm.overcommit_memory",
+		    (unsigned long long)max);
+	else
+		snprintf(lim->message, sizeof lim->message, "the kernel's "
+		    "limit kernel.%s (%llu%s) is reached: raise it with sysctl "
+		    "-w kernel.%s=N", name, (unsigned long long)max,
+		    strcmp(name, "shmmax") == 0 ? " bytes in a segment" :
+		    strcmp(name, "shmall") == 0 ? " pages in all" :
+		    " segments", name);
+}
+
+int
+kshm_check_size(uint64_t size, struct kshm_limit *lim)
+{
+	struct shminfo	k;
+	struct shm_info	use;
+	uint64_t	page = (uint64_t)sysconf(_SC_PAGESIZE), pages, mem;
+
+	if (kshm_info(&k, &use) == 0) {
+		if (size > k.shmmax) {
+			kshm_limit_set(lim, EINVAL, "shmmax", k.shmmax, 1);
+			return -1;
+		}
+		if (use.used_ids >= (int)k.shmmni) {
+			kshm_limit_set(lim, ENOSPC, "shmmni", k.shmmni, 1);
+			return -1;
+		}
+		pages = size / page + (size % page != 0);
+		if (use.shm_tot > k.shmall || pages > k.shmall - use.shm_tot) {
+			kshm_limit_set(lim, ENOSPC, "shmall", k.shmall, 1);
+			return -1;
+		}
+	}
+	/* (vm.overcommit_memory 1 commits anything: the kernel would too) */
+	if ((mem = kshm_memory()) != 0 && size > mem && kshm_overcommit() != 1) {
+		kshm_limit_set(lim, ENOMEM, "memory", mem, 1);
+		return -1;
+	}
+	return 0;
+}
+
+void
+kshm_limit_of(int err, uint64_t size, struct kshm_limit *lim)
+{
+	struct shminfo	k;
+	struct shm_info	use;
+	uint64_t	mem;
+
+	/* The limit that refused it is the one now crossed, when one is. */
+	if (kshm_check_size(size, lim) == -1 && lim->err == err)
+		return;
+	if (err == ENOMEM && (mem = kshm_memory()) != 0) {
+		kshm_limit_set(lim, err, "memory", mem, 1);
+		return;
+	}
+	if (err == ENOSPC && kshm_info(&k, &use) == 0) {
+		if (use.used_ids >= (int)k.shmmni)
+			kshm_limit_set(lim, err, "shmmni", k.shmmni, 1);
+		else
+			kshm_limit_set(lim, err, "shmall", k.shmall, 1);
+		return;
+	}
+	if (err == EINVAL && kshm_info(&k, &use) == 0 && size > k.shmmax) {
+		kshm_limit_set(lim, err, "shmmax", k.shmmax, 1);
+		return;
+	}
+	kshm_limit_set(lim, err, NULL, 0, 0);
 }

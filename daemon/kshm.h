@@ -47,4 +47,26 @@ const char *kshm_errno_name(int err);
 /* A sentence that says which kernel limit refused a create, and how to raise it. */
 const char *kshm_limit_message(int err);
 
+/* A kernel limit a segment crosses (shmd-protocol(7), SystemLimit). */
+struct kshm_limit {
+	int		 err;		/* what shmget says (or would) */
+	const char	*name;		/* "shmmax", "shmall", "shmmni",
+					   "memory"; NULL: cannot tell */
+	uint64_t	 max;		/* its value (bytes, pages for shmall,
+					   segments for shmmni) */
+	int		 has_max;	/* max is known */
+	char		 message[200];	/* which setting to raise, and how */
+};
+
+/*
+ * Whether the kernel could give a segment of size bytes now: 0, or -1
+ * with the limit it crosses: above kernel.shmmax, more pages than
+ * kernel.shmall leaves free, kernel.shmmni segments in use, or more than
+ * the system will commit (RAM and swap, unless vm.overcommit_memory is 1).
+ */
+int	kshm_check_size(uint64_t size, struct kshm_limit *);
+
+/* Which limit refused a create of size bytes with errno err. */
+void	kshm_limit_of(int err, uint64_t size, struct kshm_limit *);
+
 #endif

@@ -18,6 +18,7 @@
 #include "realtime.h"
 #include "server.h"
 #include "textbuf.h"
+#include "user.h"
 
 static void
 method_quota(struct call *call, const char *limit, uint64_t max)
@@ -33,19 +34,33 @@ method_quota(struct call *call, const char *limit, uint64_t max)
 	call_error(call, PROTO_ERR_QUOTA_EXCEEDED, p);
 }
 
+/* SystemLimit: the kernel refused, or would (lim says which limit). */
 static void
-method_system_limit(struct call *call, int err)
+method_kernel_limit(struct call *call, const struct kshm_limit *lim)
 {
 	struct json_object	*p = json_object_new_object();
 
 	if (p == NULL ||
-	    json_add_string(p, "errno", kshm_errno_name(err)) == -1 ||
-	    json_add_string(p, "message", kshm_limit_message(err)) == -1) {
+	    json_add_string(p, "errno", kshm_errno_name(lim->err)) == -1 ||
+	    json_add_string(p, "message", lim->message) == -1 ||
+	    (lim->name != NULL &&
+	    json_add_string(p, "limit", lim->name) == -1) ||
+	    (lim->has_max && json_add_int(p, "max", lim->max > INT64_MAX ?
+	    INT64_MAX : (int64_t)lim->max) == -1)) {
 		json_object_put(p);
 		call_nomem(call);
 		return;
 	}
 	call_error(call, PROTO_ERR_SYSTEM_LIMIT, p);
+}
+
+static void
+method_system_limit(struct call *call, int err)
+{
+	struct kshm_limit	lim;
+
+	kshm_limit_of(err, 0, &lim);
+	method_kernel_limit(call, &lim);
 }
 
 /* Reply {"segment": ...}, and Create's "created" (1 or 0; -1: none). */
@@ -138,6 +153,7 @@ method_create_failed(struct call *call, const struct lifecycle_request *req,
     int err)
 {
 	struct json_object	*p;
+	struct kshm_limit	 lim;
 
 	if (req->any_key && err == EAGAIN)
 		return method_quota(call, "keys", call->srv->conf.key_count);
@@ -149,11 +165,11 @@ method_create_failed(struct call *call, const struct lifecycle_request *req,
 		}
 		return call_error(call, PROTO_ERR_KEY_IN_USE, p);
 	}
-	if (err == ENOMEM)
-		return call_nomem(call);
-	log_warnx("create %s: %s: %s", req->name, kshm_errno_name(err),
-	    strerror(err));
-	method_system_limit(call, err);
+	kshm_limit_of(err, req->size, &lim);
+	user_log(call->conn->user, LOG_LEVEL_WARNING, "create %s for uid %lu: "
+	    "%s: %s", req->name, (unsigned long)call->conn->peer.uid,
+	    kshm_errno_name(err), strerror(err));
+	method_kernel_limit(call, &lim);
 }
 
 /* The per-uid quotas, for a segment of size bytes for uid. -1: answered. */
@@ -189,6 +205,7 @@ method_create(struct call *call)
 	struct lifecycle_request	 req;
 	struct segment			*seg;
 	struct kshm_stat		 st;
+	struct kshm_limit		 lim;
 	int				 rc;
 
 	if (call_params(call, create_params, NCREATE, v) == -1)
@@ -262,6 +279,9 @@ method_create(struct call *call)
 		    srv->conf.max_segment_size);
 	if (method_charge(call, req.uid, req.size) == -1)
 		return;
+	/* A size the kernel could never give is refused before anything. */
+	if (kshm_check_size(req.size, &lim) == -1)
+		return method_kernel_limit(call, &lim);
 	/* a "process" segment follows the process that connected */
 	if (req.lifetime == PROTO_LIFETIME_PROCESS)
 		peer_pin(&call->conn->peer, call->conn->fd);

@@ -21,49 +21,101 @@
 static struct event	*notify_watchdog_ev;
 static struct event	*notify_status_ev;
 
+/* Whether fd is a listening Unix stream socket; else logged. */
+static int
+notify_check_listener(int fd)
+{
+	struct sockaddr_un	sun;
+	socklen_t		len;
+	int			type, listening;
+
+	len = sizeof type;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	    type != SOCK_STREAM) {
+		log_errx("socket activation: fd %d is not a stream socket", fd);
+		return 0;
+	}
+	len = sizeof listening;
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening,
+	    &len) == -1 || !listening) {
+		log_errx("socket activation: fd %d is not listening", fd);
+		return 0;
+	}
+	len = sizeof sun;
+	if (getsockname(fd, (struct sockaddr *)&sun, &len) == -1 ||
+	    sun.sun_family != AF_UNIX) {
+		log_errx("socket activation: fd %d is not a Unix socket", fd);
+		return 0;
+	}
+	return 1;
+}
+
+/* The name $LISTEN_FDNAMES gives the i-th socket ("" when none). */
+static void
+notify_fd_name(const char *names, long i, char *out, size_t outlen)
+{
+	const char	*p = names, *colon;
+
+	*out = '\0';
+	if (names == NULL)
+		return;
+	for (; i > 0 && p != NULL; i--)
+		if ((p = strchr(p, ':')) != NULL)
+			p++;
+	if (p == NULL)
+		return;
+	colon = strchr(p, ':');
+	snprintf(out, outlen, "%.*s", colon != NULL ? (int)(colon - p) :
+	    (int)strlen(p), p);
+}
+
 int
-notify_listen_fd(void)
+notify_listen_fds(int *main_fd, int *admin_fd)
 {
 	const char	*pid_s = getenv("LISTEN_PID"), *fds_s = getenv("LISTEN_FDS");
-	int		 type, listening;
-	socklen_t	 len;
-	struct sockaddr_un sun;
-	char		*end;
-	long		 pid, nfds;
+	char		*end, *names = NULL, name[64];
+	const char	*env_names;
+	long		 pid, nfds, i;
+	int		 fd, rc = 0;
 
+	*main_fd = *admin_fd = -1;
 	if (pid_s == NULL || fds_s == NULL)
-		return -1;
+		return 0;
 	pid = strtol(pid_s, &end, 10);
 	if (*end != '\0' || pid != (long)getpid())
-		return -1;
+		return 0;
 	nfds = strtol(fds_s, &end, 10);
+	if ((env_names = getenv("LISTEN_FDNAMES")) != NULL &&
+	    (names = strdup(env_names)) == NULL) {
+		log_errx("socket activation: out of memory");
+		return -1;
+	}
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
-	if (*end != '\0' || nfds < 1)
-		return -1;
-	if (nfds > 1)
-		log_warnx("socket activation: %ld sockets handed over, serving "
-		    "the first", nfds);
-	len = sizeof type;
-	if (getsockopt(LISTEN_FDS_START, SOL_SOCKET, SO_TYPE, &type,
-	    &len) == -1 || type != SOCK_STREAM) {
-		log_errx("socket activation: fd 3 is not a stream socket");
-		return -2;
+	if (*end != '\0' || nfds < 1 || nfds > 64) {
+		free(names);
+		return 0;
 	}
-	len = sizeof listening;
-	if (getsockopt(LISTEN_FDS_START, SOL_SOCKET, SO_ACCEPTCONN, &listening,
-	    &len) == -1 || !listening) {
-		log_errx("socket activation: fd 3 is not listening");
-		return -2;
+	/* FileDescriptorName=admin (shmd-admin.socket): root's socket. */
+	for (i = 0; i < nfds && rc == 0; i++) {
+		fd = LISTEN_FDS_START + (int)i;
+		notify_fd_name(names, i, name, sizeof name);
+		if (!notify_check_listener(fd))
+			rc = -1;
+		else if (strcmp(name, NOTIFY_ADMIN_FDNAME) == 0 &&
+		    *admin_fd == -1)
+			*admin_fd = fd;
+		else if (strcmp(name, NOTIFY_ADMIN_FDNAME) != 0 &&
+		    *main_fd == -1)
+			*main_fd = fd;
+		else
+			log_warnx("socket activation: fd %d (%s) is one socket "
+			    "too many: not served", fd, *name != '\0' ? name :
+			    "unnamed");
 	}
-	len = sizeof sun;
-	if (getsockname(LISTEN_FDS_START, (struct sockaddr *)&sun,
-	    &len) == -1 || sun.sun_family != AF_UNIX) {
-		log_errx("socket activation: fd 3 is not a Unix socket");
-		return -2;
-	}
-	return LISTEN_FDS_START;
+	free(names);
+	return rc;
 }
 
 void

@@ -9,11 +9,16 @@
 struct event_base;
 struct server;
 
+/* $LISTEN_FDNAMES's name of root's socket (shmd-admin.socket). */
+#define NOTIFY_ADMIN_FDNAME	"admin"
+
 /*
- * The listening socket systemd handed over: its fd, -1 when there is none,
- * -2 (logged) when what was handed over is not a listening Unix stream socket.
+ * The listening sockets systemd handed over: root's (the one named
+ * "admin") and the main one (the first other), each -1 when not handed
+ * over. 0, or -1 (logged) when what was handed over is not a listening
+ * Unix stream socket.
  */
-int	notify_listen_fd(void);
+int	notify_listen_fds(int *main_fd, int *admin_fd);
 
 /* Start the watchdog and status timers when asked for. -1 on failure. */
 int	notify_init(struct event_base *, struct server *);

@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <event2/listener.h>
 #include <json-c/json.h>
 
 #include "conn.h"
@@ -43,9 +42,13 @@ server_init(struct server *srv, struct event_base *base,
 	memset(srv, 0, sizeof *srv);
 	srv->base = base;
 	srv->conf = *conf;
+	srv->main.fd = srv->admin.fd = -1;
 	srv->conf.socket = strdup(conf->socket);
+	srv->conf.admin_socket = conf->admin_socket != NULL ?
+	    strdup(conf->admin_socket) : strdup("");
 	srv->conf.state_dir = strdup(conf->state_dir);
-	if (srv->conf.socket == NULL || srv->conf.state_dir == NULL) {
+	if (srv->conf.socket == NULL || srv->conf.admin_socket == NULL ||
+	    srv->conf.state_dir == NULL) {
 		conf_finish(&srv->conf);
 		return -1;
 	}
@@ -54,7 +57,7 @@ server_init(struct server *srv, struct event_base *base,
 		return -1;
 	}
 	TAILQ_INIT(&srv->conns);
-	user_registry_init(&srv->users);
+	user_registry_init(&srv->users, base);
 	waiters_init(&srv->waiters, base);
 	srv->start_usec = realtime_usec();
 	srv->euid = geteuid();
@@ -73,10 +76,7 @@ server_finish(struct server *srv)
 
 	while ((c = TAILQ_FIRST(&srv->conns)) != NULL)
 		conn_destroy(c);
-	if (srv->listener != NULL)
-		evconnlistener_free(srv->listener);
-	if (srv->accept_timer != NULL)
-		event_free(srv->accept_timer);
+	server_unlisten(srv);
 	waiters_finish(&srv->waiters);
 	lifecycle_finish(&srv->life);
 	user_registry_finish(&srv->users);
@@ -86,31 +86,9 @@ server_finish(struct server *srv)
 	srv->tok = NULL;
 }
 
-/*
- * Log a refusal, at most once a second: a flood of refused connections
- * must not flood the log.
- */
-static void
-server_log_refusal(struct server *srv, const struct peer *peer,
-    const char *limit)
-{
-	int64_t	now = realtime_usec();
-
-	if (now - srv->refused_logged < 1000000) {
-		srv->refused_quiet++;
-		return;
-	}
-	log_notice("refused a connection of pid %ld uid %lu: %s (%zu clients)"
-	    "%s", (long)peer->pid, (unsigned long)peer->uid, limit,
-	    srv->nconns, srv->refused_quiet > 0 ? "; more refused, not logged"
-	    : "");
-	srv->refused_logged = now;
-	srv->refused_quiet = 0;
-}
-
 /* Answer a connection beyond a limit at once, then close it. */
 static void
-server_refuse(struct server *srv, int fd, const char *limit, uint64_t max)
+server_refuse(int fd, const char *limit, uint64_t max)
 {
 	struct json_object	*msg, *p;
 	const char		*s;
@@ -125,9 +103,8 @@ server_refuse(struct server *srv, int fd, const char *limit, uint64_t max)
 	    proto_error_name(PROTO_ERR_QUOTA_EXCEEDED)) == 0) {
 		json_add(msg, "parameters", p);
 		p = NULL;
-		if ((s = frame_encode(msg, &len)) != NULL &&
-		    send(fd, s, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-			log_debug("refused client: %s", strerror(errno));
+		if ((s = frame_encode(msg, &len)) != NULL)
+			(void)send(fd, s, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	}
 	json_object_put(p);
 	json_object_put(msg);
@@ -135,75 +112,69 @@ server_refuse(struct server *srv, int fd, const char *limit, uint64_t max)
 }
 
 /*
- * Which connection limit a new connection of peer (whose user holds u)
+ * Which connection limit a new connection of uid (whose user holds u)
  * would cross: NULL when none. Root is never held to clients_per_uid and
  * has SERVER_ROOT_RESERVE connections beyond max_clients.
  */
 static const char *
-server_admission(struct server *srv, const struct peer *peer,
-    const struct user *u, uint64_t *max)
+server_admission(struct server *srv, uid_t uid, const struct user *u,
+    uint64_t *max)
 {
 	const struct conf	*conf = &srv->conf;
 
 	*max = conf->max_clients;
-	if (peer->uid == 0)
+	if (uid == 0)
 		return srv->nconns >= conf->max_clients + SERVER_ROOT_RESERVE ?
 		    "clients" : NULL;
 	if (srv->nconns >= conf->max_clients)
 		return "clients";
 	*max = conf->max_clients_per_uid;
-	if (conf->max_clients_per_uid != 0 &&
-	    u->conns >= conf->max_clients_per_uid)
+	if (user_conns_full(u, conf->max_clients_per_uid))
 		return "clients_per_uid";
 	return NULL;
 }
 
-/* A new connection on a non-blocking socket: admitted, or refused. */
+/*
+ * A new connection on a non-blocking socket: admitted, or refused. A
+ * connection over a limit costs one getsockopt and its answer: no groups
+ * lookup, no pidfd, no event (a flood of them is cheap to turn away).
+ */
 static struct conn *
 server_admit(struct server *srv, int fd)
 {
+	struct ucred	 cred;
+	socklen_t	 len = sizeof cred;
 	struct peer	 peer;
 	struct user	*u;
 	const char	*limit;
 	uint64_t	 max;
 
-	if (peer_from_socket(fd, &peer) == -1) {
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
 		log_warn("connection: peer credentials");
 		close(fd);
 		return NULL;
 	}
-	if ((u = user_get(&srv->users, peer.uid)) == NULL) {
+	if ((u = user_get(&srv->users, cred.uid)) == NULL) {
 		log_warnx("connection: out of memory");
-		peer_finish(&peer);
 		close(fd);
 		return NULL;
 	}
-	if ((limit = server_admission(srv, &peer, u, &max)) != NULL) {
-		server_log_refusal(srv, &peer, limit);
-		server_refuse(srv, fd, limit, max);
+	if ((limit = server_admission(srv, cred.uid, u, &max)) != NULL) {
+		user_log(u, LOG_LEVEL_NOTICE, "refused a connection of pid %ld "
+		    "uid %lu: %s (%zu clients)", (long)cred.pid,
+		    (unsigned long)cred.uid, limit, srv->nconns);
+		server_refuse(fd, limit, max);
 		user_put(u);
-		peer_finish(&peer);
+		return NULL;
+	}
+	if (peer_from_socket(fd, &peer) == -1) {
+		log_warn("connection: peer credentials");
+		user_put(u);
+		close(fd);
 		return NULL;
 	}
 	/* conn_create takes peer and u, also when it fails */
 	return conn_create(srv, fd, &peer, u);
-}
-
-/*
- * A new client has usually sent its first call by the time it is
- * admitted: read it in this turn of the loop rather than after another
- * wait (when it has not, the read finds nothing and the wait follows).
- * The listener hands over sockets already non-blocking (libevent's
- * default).
- */
-static void
-server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
-{
-	struct conn	*c;
-
-	if ((c = server_admit(arg, fd)) != NULL)
-		conn_read_now(c);
 }
 
 struct conn *
@@ -217,25 +188,37 @@ server_adopt(struct server *srv, int fd)
 	return server_admit(srv, fd);
 }
 
-void
-server_shed_output(struct server *srv)
+/* Whether c is a watcher that server_shed_output() may drop for u. */
+static int
+server_sheddable(const struct conn *c, const struct user *u)
 {
-	struct conn	*c, *worst;
-	size_t		 dropped = 0;
+	return c->watching && !c->closing && conn_queued(c) > 0 &&
+	    (u == NULL || c->user == u);
+}
 
-	while (srv->output_queued > srv->conf.max_output_bytes) {
+void
+server_shed_output(struct server *srv, struct user *u)
+{
+	const struct conf	*conf = &srv->conf;
+	struct conn		*c, *worst;
+	size_t			 dropped = 0;
+
+	while (u != NULL ? user_output_over(u, conf->max_output_bytes_per_uid) :
+	    srv->output_queued > conf->max_output_bytes) {
 		worst = NULL;
 		TAILQ_FOREACH(c, &srv->conns, entry)
-			if (!c->closing && (worst == NULL ||
+			if (server_sheddable(c, u) && (worst == NULL ||
 			    conn_queued(c) > conn_queued(worst)))
 				worst = c;
-		if (worst == NULL || conn_queued(worst) == 0)
+		if (worst == NULL)
 			break;
-		log_warnx("client pid %ld uid %lu holds %zu bytes of unread "
-		    "output, the most of all (max_output_bytes %llu in all): "
-		    "dropped", (long)worst->peer.pid,
+		user_log(worst->user, LOG_LEVEL_WARNING, "watcher pid %ld uid "
+		    "%lu holds %zu bytes of unread events, the most of %s "
+		    "(max_output_bytes%s %llu): dropped", (long)worst->peer.pid,
 		    (unsigned long)worst->peer.uid, conn_queued(worst),
-		    (unsigned long long)srv->conf.max_output_bytes);
+		    u != NULL ? "its uid" : "all", u != NULL ? "_per_uid" : "",
+		    (unsigned long long)(u != NULL ?
+		    conf->max_output_bytes_per_uid : conf->max_output_bytes));
 		conn_drop(worst);
 		dropped++;
 	}
@@ -244,31 +227,59 @@ server_shed_output(struct server *srv)
 		malloc_trim(0);
 }
 
+/*
+ * Accept what waits on a listening socket, up to SERVER_ACCEPT_BATCH:
+ * the rest waits for the next turn of the loop, so that a flood of
+ * connections is drained steadily without holding up the clients
+ * already in. Out of descriptors, accepting pauses for a second rather
+ * than spin.
+ */
+static void
+server_accept_cb(evutil_socket_t lfd, short what, void *arg)
+{
+	struct server_listener	*l = arg;
+	struct server		*srv = l->srv;
+	struct timeval		 sec = { 1, 0 };
+	struct conn		*c;
+	int			 fd, i, err;
+
+	for (i = 0; i < SERVER_ACCEPT_BATCH; i++) {
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			err = errno;
+			if (err == EINTR || err == ECONNABORTED)
+				continue;
+			if (err == EAGAIN || err == EWOULDBLOCK)
+				return;
+			if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
+			    err == ENOMEM) {
+				log_warnx("accept: %s: pausing for a second",
+				    strerror(err));
+				event_del(l->ev);
+				evtimer_add(l->resume, &sec);
+				return;
+			}
+			log_warnx("accept: %s", strerror(err));
+			return;
+		}
+		/*
+		 * A new client has usually sent its first call by the time
+		 * it is admitted: read it in this turn of the loop rather
+		 * than after another wait.
+		 */
+		if ((c = server_admit(srv, fd)) != NULL)
+			conn_read_now(c);
+	}
+}
+
 static void
 server_accept_resume(evutil_socket_t fd, short what, void *arg)
 {
-	struct server	*srv = arg;
+	struct server_listener	*l = arg;
 
-	log_info("accepting connections again");
-	evconnlistener_enable(srv->listener);
-}
-
-/* Out of descriptors: pause accepting for a second rather than spin. */
-static void
-server_accept_error(struct evconnlistener *l, void *arg)
-{
-	struct server	*srv = arg;
-	struct timeval	 tv = { 1, 0 };
-	int		 err = EVUTIL_SOCKET_ERROR();
-
-	if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
-	    err == ENOMEM) {
-		log_warnx("accept: %s: pausing for a second", strerror(err));
-		evconnlistener_disable(l);
-		evtimer_add(srv->accept_timer, &tv);
-		return;
-	}
-	log_warnx("accept: %s", strerror(err));
+	log_info("accepting connections again on %s", l->path != NULL ?
+	    l->path : "an activated socket");
+	event_add(l->ev, NULL);
 }
 
 /* Another daemon answering on path? */
@@ -288,11 +299,11 @@ server_socket_alive(const char *path)
 	return rc == 0;
 }
 
+/* A listening socket at path with mode, made by the daemon; -1 (logged). */
 static int
-server_bind(struct server *srv)
+server_bind(const char *path, unsigned mode)
 {
 	struct sockaddr_un	 sun;
-	const char		*path = srv->conf.socket;
 	struct stat		 sb;
 	mode_t			 old;
 	int			 fd;
@@ -328,7 +339,7 @@ server_bind(struct server *srv)
 	 * The mode comes with the bind, through the umask: no chmod by path,
 	 * which would follow a symlink swapped in meanwhile.
 	 */
-	old = umask(~srv->conf.socket_mode & 0777);
+	old = umask(~mode & 0777);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
 		umask(old);
 		log_warn("bind %s", path);
@@ -336,8 +347,12 @@ server_bind(struct server *srv)
 		return -1;
 	}
 	umask(old);
-	/* As systemd's socket units: bursts of connects do not see EAGAIN. */
-	if (listen(fd, SOMAXCONN) == -1) {
+	/*
+	 * As systemd's socket units: bursts of connects do not see EAGAIN
+	 * (the kernel caps it at net.core.somaxconn). A flood that fills it
+	 * delays only this socket: root has its own.
+	 */
+	if (listen(fd, SERVER_BACKLOG) == -1) {
 		log_warn("listen %s", path);
 		unlink(path);
 		close(fd);
@@ -346,43 +361,104 @@ server_bind(struct server *srv)
 	return fd;
 }
 
-int
-server_listen(struct server *srv, int fd)
+/*
+ * Serve listening socket fd (bound at path by the daemon, or NULL: handed
+ * over), at the event loop's priority prio. -1 (logged), fd closed.
+ */
+static int
+server_listener_start(struct server *srv, struct server_listener *l, int fd,
+    const char *path, int prio)
 {
-	int	backlog = 0;	/* adopt an already-listening socket */
-
-	if (fd < 0) {
-		if ((fd = server_bind(srv)) == -1)
-			return -1;
-		srv->own_socket = 1;
-	} else if (evutil_make_socket_nonblocking(fd) == -1) {
-		log_warn("socket activation: fd %d", fd);
-		return -1;
-	}
-	srv->listener = evconnlistener_new(srv->base, server_accept_cb, srv,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, backlog, fd);
-	if (srv->listener == NULL) {
-		log_warnx("cannot listen on fd %d", fd);
+	l->srv = srv;
+	l->fd = fd;
+	if (path != NULL && (l->path = strdup(path)) == NULL) {
+		log_warnx("out of memory");
 		close(fd);
+		l->fd = -1;
 		return -1;
 	}
-	evconnlistener_set_error_cb(srv->listener, server_accept_error);
-	srv->accept_timer = evtimer_new(srv->base, server_accept_resume, srv);
-	if (srv->accept_timer == NULL)
+	l->ev = event_new(srv->base, fd, EV_READ | EV_PERSIST,
+	    server_accept_cb, l);
+	l->resume = evtimer_new(srv->base, server_accept_resume, l);
+	/* (a base of one priority, as in-process tests make, has no choice) */
+	if (l->ev != NULL && prio < event_base_get_npriorities(srv->base))
+		event_priority_set(l->ev, prio);
+	if (l->ev == NULL || l->resume == NULL ||
+	    event_add(l->ev, NULL) == -1) {
+		log_warnx("cannot listen on fd %d", fd);
 		return -1;
+	}
 	return 0;
 }
 
-/* Stop listening; remove the socket file if we made it. */
+/* Stop listening; remove the socket file if the daemon made it. */
+static void
+server_listener_stop(struct server_listener *l)
+{
+	if (l->ev != NULL)
+		event_free(l->ev);
+	if (l->resume != NULL)
+		event_free(l->resume);
+	if (l->fd != -1) {
+		close(l->fd);
+		if (l->path != NULL)
+			unlink(l->path);
+	}
+	free(l->path);
+	memset(l, 0, sizeof *l);
+	l->fd = -1;
+}
+
+/* A socket handed over: non-blocking, like those the daemon makes. */
+static int
+server_adopt_listener(int fd)
+{
+	if (evutil_make_socket_nonblocking(fd) == -1) {
+		log_warn("socket activation: fd %d", fd);
+		close(fd);
+		return -1;
+	}
+	return 0;
+}
+
+int
+server_listen(struct server *srv, int fd, int admin_fd)
+{
+	const struct conf	*conf = &srv->conf;
+	int			 activated = fd >= 0 || admin_fd >= 0;
+
+	/* Root's socket first: its connections go before the others. */
+	if (admin_fd >= 0) {
+		if (server_adopt_listener(admin_fd) == -1 ||
+		    server_listener_start(srv, &srv->admin, admin_fd, NULL,
+		    SERVER_PRIORITY_ADMIN) == -1)
+			return -1;
+	} else if (!activated && conf->admin_socket != NULL &&
+	    *conf->admin_socket != '\0') {
+		if ((admin_fd = server_bind(conf->admin_socket, 0600)) == -1 ||
+		    server_listener_start(srv, &srv->admin, admin_fd,
+		    conf->admin_socket, SERVER_PRIORITY_ADMIN) == -1)
+			return -1;
+	}
+	if (fd >= 0) {
+		if (server_adopt_listener(fd) == -1 ||
+		    server_listener_start(srv, &srv->main, fd, NULL,
+		    SERVER_PRIORITY_MAIN) == -1)
+			return -1;
+	} else if (!activated) {
+		if ((fd = server_bind(conf->socket, conf->socket_mode)) == -1 ||
+		    server_listener_start(srv, &srv->main, fd, conf->socket,
+		    SERVER_PRIORITY_MAIN) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 void
 server_unlisten(struct server *srv)
 {
-	if (srv->listener != NULL) {
-		evconnlistener_free(srv->listener);
-		srv->listener = NULL;
-		if (srv->own_socket)
-			unlink(srv->conf.socket);
-	}
+	server_listener_stop(&srv->main);
+	server_listener_stop(&srv->admin);
 }
 
 

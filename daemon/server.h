@@ -12,7 +12,6 @@
 #include "waiters.h"
 
 struct event_base;
-struct evconnlistener;
 struct event;
 struct conn;
 struct kshm_stat;
@@ -22,25 +21,39 @@ struct textbuf;
 
 TAILQ_HEAD(conn_list, conn);
 
+/* A listening socket: the main one, or root's (admin_socket). */
+struct server_listener {
+	struct server	*srv;
+	int		 fd;		/* -1: none */
+	char		*path;		/* bound by the daemon: unlinked at exit */
+	struct event	*ev;		/* readable: connections wait */
+	struct event	*resume;	/* accepts again after EMFILE */
+};
+
+/* Connections accepted from one socket in one turn of the event loop. */
+#define SERVER_ACCEPT_BATCH	64
+/* listen(2)'s backlog (the kernel caps it at net.core.somaxconn). */
+#define SERVER_BACKLOG		4096
+/* Event priorities: root's socket before everything else. */
+#define SERVER_PRIORITY_ADMIN	0
+#define SERVER_PRIORITY_MAIN	1
+
 struct server {
 	struct event_base	*base;
 	struct conf		 conf;
 	struct lifecycle	 life;		/* the segments */
-	struct evconnlistener	*listener;
-	struct event		*accept_timer;	/* re-enables accept after EMFILE */
+	struct server_listener	 main;		/* socket */
+	struct server_listener	 admin;		/* admin_socket */
 	struct conn_list	 conns;
 	size_t			 nconns;
 	struct user_registry	 users;		/* what each uid holds */
 	struct waiters		 waiters;	/* Open calls waiting for a name */
 	size_t			 output_queued;	/* all connections' unsent bytes */
-	int64_t			 refused_logged;	/* last refusal logged, usec */
-	uint64_t		 refused_quiet;	/* refusals not logged since */
 	uint64_t		 requests;
 	int64_t			 start_usec;
 	uid_t			 euid;
 	pid_t			 pid;
 	uint64_t		 ipc_namespace;	/* /proc/self/ns/ipc's inode */
-	int			 own_socket;	/* we bound it: unlink at exit */
 	struct json_tokener	*tok;		/* parses every message */
 };
 
@@ -49,9 +62,12 @@ int	server_init(struct server *, struct event_base *, const struct conf *);
 /* Close every connection and free everything; kernel segments stay. */
 void	server_finish(struct server *);
 
-/* Bind the configured socket, or adopt fd when >= 0 (socket activation). */
-int	server_listen(struct server *, int fd);
-/* Stop listening; remove the socket file if the daemon made it. */
+/*
+ * Bind the configured socket and admin_socket; or, socket-activated (fd
+ * or admin_fd >= 0), serve what was handed over and bind nothing.
+ */
+int	server_listen(struct server *, int fd, int admin_fd);
+/* Stop listening; remove the socket files the daemon made. */
 void	server_unlisten(struct server *);
 /* Connections root may open beyond max_clients. */
 #define SERVER_ROOT_RESERVE	16
@@ -63,10 +79,12 @@ void	server_unlisten(struct server *);
 struct conn *server_adopt(struct server *, int fd);
 
 /*
- * All connections' queued output passed max_output_bytes: drop the ones
- * holding the most until it fits, and give the memory back.
+ * Queued output passed u's budget (max_output_bytes_per_uid), or, u
+ * NULL, everyone's (max_output_bytes): drop the watchers (of u) holding
+ * the most unread events until it fits, and give the memory back.
+ * Callers are never dropped for it: they are paused (conn.c).
  */
-void	server_shed_output(struct server *);
+void	server_shed_output(struct server *, struct user *u);
 
 /* Tell every watcher that may see it about a segment event. */
 void	server_notify(struct server *, enum proto_event,

@@ -230,8 +230,8 @@ shmdd_reload(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	if (conf_reload(&d->srv.conf, &cfg, shmdd_reloaded) > 0)
-		log_notice("reload: socket, socket_mode and state_dir take "
-		    "effect at the next start");
+		log_notice("reload: socket, socket_mode, admin_socket and "
+		    "state_dir take effect at the next start");
 	conf_finish(&cfg);
 	log_set_level(d->srv.conf.log_level);
 	lifecycle_reconfigure(&d->srv.life);
@@ -356,7 +356,7 @@ shmdd_main(int argc, char **argv)
 	struct event	*ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
 	locale_t	 cloc = (locale_t)0;
 	char		 err[512];
-	int		 rc, fd;
+	int		 rc, fd, admin_fd;
 
 	memset(&d, 0, sizeof d);
 	d.config_path = CONF_DEFAULT_FILE;
@@ -408,10 +408,8 @@ shmdd_main(int argc, char **argv)
 		log_errx("cannot start the reaper");
 		goto out;
 	}
-	fd = notify_listen_fd();
-	if (fd == -2)
-		goto out;
-	if (server_listen(&d.srv, fd) == -1)
+	if (notify_listen_fds(&fd, &admin_fd) == -1 ||
+	    server_listen(&d.srv, fd, admin_fd) == -1)
 		goto out;
 
 	ev_term = evsignal_new(d.base, SIGTERM, shmdd_stop, &d);
@@ -426,8 +424,12 @@ shmdd_main(int argc, char **argv)
 	}
 	if (notify_init(d.base, &d.srv) == -1)
 		goto out;
-	log_info("shmd %s ready on %s (pid %ld, uid %lu)", PACKAGE_VERSION,
-	    fd >= 0 ? "an activated socket" : d.srv.conf.socket,
+	log_info("shmd %s ready on %s%s%s (pid %ld, uid %lu)",
+	    PACKAGE_VERSION, d.srv.main.path != NULL ? d.srv.main.path :
+	    d.srv.main.fd != -1 ? "an activated socket" : "no main socket",
+	    d.srv.admin.fd == -1 ? "" : ", root's on ",
+	    d.srv.admin.fd == -1 ? "" : d.srv.admin.path != NULL ?
+	    d.srv.admin.path : "an activated socket",
 	    (long)d.srv.pid, (unsigned long)d.srv.euid);
 	notify_ready(&d.srv);
 	if (event_base_dispatch(d.base) == -1) {

@@ -2,7 +2,11 @@
 #include "config.h"
 
 #include <search.h>
+#include <stdarg.h>
 #include <stdlib.h>
+#include <time.h>
+
+#include <event2/event.h>
 
 #include "user.h"
 
@@ -14,16 +18,47 @@ user_compare(const void *a, const void *b)
 	return (ua->uid > ub->uid) - (ua->uid < ub->uid);
 }
 
+static int64_t
+user_second(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
 void
-user_registry_init(struct user_registry *reg)
+user_registry_init(struct user_registry *reg, struct event_base *base)
 {
 	reg->by_uid = NULL;
 	reg->count = 0;
+	reg->base = base;
+	reg->log_tick = NULL;
+	TAILQ_INIT(&reg->logging);
+}
+
+/* Say how many lines of u were not logged, if any. */
+static void
+user_log_quiet(struct user *u)
+{
+	if (u->log_quiet == 0)
+		return;
+	log_notice("suppressed %llu messages from uid %lu",
+	    (unsigned long long)u->log_quiet, (unsigned long)u->uid);
+	u->log_quiet = 0;
 }
 
 void
 user_registry_finish(struct user_registry *reg)
 {
+	struct user	*u;
+
+	TAILQ_FOREACH(u, &reg->logging, log_entry)
+		user_log_quiet(u);
+	TAILQ_INIT(&reg->logging);
+	if (reg->log_tick != NULL)
+		event_free(reg->log_tick);
+	reg->log_tick = NULL;
 	tdestroy(reg->by_uid, free);
 	reg->by_uid = NULL;
 	reg->count = 0;
@@ -62,4 +97,112 @@ user_put(struct user *u)
 	tdelete(u, &u->reg->by_uid, user_compare);
 	u->reg->count--;
 	free(u);
+}
+
+void
+user_charge_conn(struct user *u)
+{
+	u->conns++;
+}
+
+void
+user_release_conn(struct user *u)
+{
+	u->conns--;
+}
+
+int
+user_conns_full(const struct user *u, uint64_t max)
+{
+	return max != 0 && u->conns >= max;
+}
+
+void
+user_charge_output(struct user *u, size_t n)
+{
+	u->output += n;
+}
+
+void
+user_release_output(struct user *u, size_t n)
+{
+	u->output -= n;
+}
+
+int
+user_output_over(const struct user *u, uint64_t max)
+{
+	return u->uid != 0 && u->output > max;
+}
+
+/*
+ * Once a second while some uid logged lately: what each suppressed is
+ * said; a uid quiet for a whole second leaves the list (and may go).
+ */
+static void
+user_log_tickcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct user_registry	*reg = arg;
+	struct user		*u, *next;
+	struct timeval		 sec = { 1, 0 };
+	int64_t			 now = user_second();
+
+	for (u = TAILQ_FIRST(&reg->logging); u != NULL; u = next) {
+		next = TAILQ_NEXT(u, log_entry);
+		if (u->log_quiet > 0) {
+			user_log_quiet(u);
+			continue;
+		}
+		if (u->log_second < now) {
+			TAILQ_REMOVE(&reg->logging, u, log_entry);
+			u->logging = 0;
+			user_put(u);
+		}
+	}
+	if (!TAILQ_EMPTY(&reg->logging))
+		evtimer_add(reg->log_tick, &sec);
+}
+
+/* u logs in this second: kept, and looked at every second, until quiet. */
+static void
+user_log_hold(struct user *u)
+{
+	struct user_registry	*reg = u->reg;
+	struct timeval		 sec = { 1, 0 };
+
+	if (u->logging)
+		return;
+	if (reg->log_tick == NULL && reg->base != NULL)
+		reg->log_tick = evtimer_new(reg->base, user_log_tickcb, reg);
+	if (reg->log_tick == NULL)
+		return;		/* no timer: the budget still holds per second */
+	u->refs++;
+	u->logging = 1;
+	TAILQ_INSERT_TAIL(&reg->logging, u, log_entry);
+	if (!evtimer_pending(reg->log_tick, NULL))
+		evtimer_add(reg->log_tick, &sec);
+}
+
+void
+user_log(struct user *u, enum log_level level, const char *fmt, ...)
+{
+	va_list	ap;
+	int64_t	now;
+
+	if (!log_enabled(level))
+		return;
+	now = user_second();
+	if (u->log_second != now) {
+		u->log_second = now;
+		u->log_lines = 0;
+	}
+	user_log_hold(u);
+	if (u->log_lines >= USER_LOG_PER_SEC) {
+		u->log_quiet++;
+		return;
+	}
+	u->log_lines++;
+	va_start(ap, fmt);
+	log_vlog(level, fmt, ap);
+	va_end(ap);
 }
