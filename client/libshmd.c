@@ -271,6 +271,13 @@ shmd_daemon_error(struct shmd_conn *c, const char *name,
 		;
 	else if (json_get_string(params, "name", &s) == 0)
 		snprintf(detail, sizeof detail, "'%s'", s);
+	/* SystemLimit's message names the setting to raise (and limit) */
+	else if (json_get_string(params, "errno", &s) == 0) {
+		if (json_get_string(params, "message", &s2) == 0)
+			snprintf(detail, sizeof detail, "%s: %s", s, s2);
+		else
+			snprintf(detail, sizeof detail, "%s", s);
+	}
 	else if (json_get_string(params, "limit", &s) == 0) {
 		if (json_get_int(params, "max", &i) == 0)
 			snprintf(detail, sizeof detail, "%s (max %lld)", s,
@@ -284,12 +291,7 @@ shmd_daemon_error(struct shmd_conn *c, const char *name,
 			    (long long)j);
 	} else if (json_get_int(params, "key", &i) == 0)
 		snprintf(detail, sizeof detail, "key 0x%08x", (unsigned)i);
-	else if (json_get_string(params, "errno", &s) == 0) {
-		if (json_get_string(params, "message", &s2) == 0)
-			snprintf(detail, sizeof detail, "%s: %s", s, s2);
-		else
-			snprintf(detail, sizeof detail, "%s", s);
-	} else if (json_get_string(params, "parameter", &s) == 0) {
+	else if (json_get_string(params, "parameter", &s) == 0) {
 		if (json_get_string(params, "reason", &s2) == 0)
 			snprintf(detail, sizeof detail, "'%s': %s", s, s2);
 		else

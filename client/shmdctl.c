@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,6 +56,34 @@ static const struct ctl_cmd ctl_cmds[] = {
 };
 #define NCMDS (sizeof ctl_cmds / sizeof ctl_cmds[0])
 
+/* The socket connected to (or tried), for messages. */
+static const char	*ctl_path = PROTO_DEFAULT_SOCKET;
+
+/*
+ * Connect where DAEMON.md says: --socket, else $SHMD_SOCKET, else, for
+ * root, the admin socket when it exists (a flood on the main socket
+ * never reaches it), else the default. A stale admin socket nobody
+ * answers on falls back to the default.
+ */
+static int
+ctl_connect(const char *given, struct shmd_conn **c)
+{
+	const char	*env = getenv(PROTO_SOCKET_ENV);
+	struct stat	 sb;
+
+	if ((given == NULL || *given == '\0') && (env == NULL ||
+	    *env == '\0') && geteuid() == 0 &&
+	    stat(PROTO_DEFAULT_ADMIN_SOCKET, &sb) == 0 && S_ISSOCK(sb.st_mode)) {
+		ctl_path = PROTO_DEFAULT_ADMIN_SOCKET;
+		if (shmd_connect(ctl_path, c) == SHMD_OK)
+			return SHMD_OK;
+		if (errno != ECONNREFUSED && errno != ENOENT)
+			return SHMD_ERR_CONNECT;
+	}
+	ctl_path = shmd_socket_path(given);
+	return shmd_connect(given, c);
+}
+
 static void
 ctl_usage(FILE *f)
 {
@@ -63,10 +92,11 @@ ctl_usage(FILE *f)
 	fprintf(f, "usage: shmdctl [--socket PATH] COMMAND ...\n\n");
 	for (i = 0; i < NCMDS; i++)
 		fprintf(f, "  shmdctl %s\n", ctl_cmds[i].usage);
-	fprintf(f, "\nThe socket is --socket, else $%s, else %s.\n"
+	fprintf(f, "\nThe socket is --socket, else $%s, else, for root, %s\n"
+	    "when it exists, else %s.\n"
 	    "Sizes accept K, M, G; modes are octal. Exit status: 0 success,\n"
 	    "1 refused by shmd or the system, 2 usage error.\n",
-	    PROTO_SOCKET_ENV, PROTO_DEFAULT_SOCKET);
+	    PROTO_SOCKET_ENV, PROTO_DEFAULT_ADMIN_SOCKET, PROTO_DEFAULT_SOCKET);
 }
 
 int
@@ -368,7 +398,7 @@ ctl_ls_json(struct shmd_conn *c)
 	goto out;
 gone:
 	fprintf(stderr, "shmdctl: ls: shmd at %s closed the connection\n",
-	    shmd_socket_path(NULL));
+	    ctl_path);
 out:
 	json_object_put(reply);
 	frame_buf_finish(&in);
@@ -752,9 +782,9 @@ main(int argc, char **argv)
 		    cmd->name, ctl.args[0]);
 		return EXIT_USAGE;
 	}
-	if (shmd_connect(ctl.socket, &c) != SHMD_OK) {
+	if (ctl_connect(ctl.socket, &c) != SHMD_OK) {
 		fprintf(stderr, "shmdctl: cannot connect to shmd at %s: %s\n",
-		    shmd_socket_path(ctl.socket), strerror(errno));
+		    ctl_path, strerror(errno));
 		return EXIT_REFUSED;
 	}
 	rc = cmd->fn(&ctl, c);

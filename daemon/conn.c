@@ -42,6 +42,8 @@ static void	conn_resumecb(evutil_socket_t, short, void *);
 static void	conn_hupcb(evutil_socket_t, short, void *);
 static void	conn_process_input(struct conn *);
 static void	conn_yield(struct conn *);
+static void	conn_wake_user(struct server *, struct user *);
+static size_t	conn_pending(struct conn *);
 
 static char	conn_rbuf[CONN_READ_CHUNK];
 
@@ -71,21 +73,48 @@ conn_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
     void *arg)
 {
 	struct conn	*c = arg;
+	uint64_t	 max = c->srv->conf.max_output_bytes_per_uid;
+	int		 over = user_output_over(c->user, max);
 
 	c->srv->output_queued += info->n_added;
 	c->srv->output_queued -= info->n_deleted;
 	user_charge_output(c->user, info->n_added);
 	user_release_output(c->user, info->n_deleted);
+	if (over && !user_output_over(c->user, max))
+		conn_wake_user(c->srv, c->user);
 }
 
-/* Whether its uid's unread output, or everyone's, is over its budget. */
+/*
+ * Whether its uid's unread output is over the uid's budget, or, for a
+ * uid but root, everyone's over max_output_bytes.
+ */
 static int
 conn_over_budget(const struct conn *c)
 {
 	const struct conf	*conf = &c->srv->conf;
 
 	return user_output_over(c->user, conf->max_output_bytes_per_uid) ||
-	    c->srv->output_queued > conf->max_output_bytes;
+	    (c->user->uid != 0 &&
+	    c->srv->output_queued > conf->max_output_bytes);
+}
+
+/*
+ * u's unread output is back under its budget: its connections that
+ * waited for that, with nothing of their own unread, go on (at the next
+ * turn of the loop, never under the feet of whoever wrote or dropped).
+ */
+static void
+conn_wake_user(struct server *srv, struct user *u)
+{
+	struct conn	*c;
+
+	TAILQ_FOREACH(c, &srv->conns, entry)
+		if (c->user == u && c->paused && !c->closing &&
+		    conn_pending(c) == 0) {
+			c->paused = 0;
+			event_del(c->hup_ev);
+			conn_yield(c);
+		}
 }
 
 struct conn *
@@ -123,7 +152,7 @@ conn_create(struct server *srv, int fd, struct peer *peer, struct user *user)
 	c->counted = 1;
 	srv->nconns++;
 	user_charge_conn(user);
-	user_log(user, LOG_LEVEL_DEBUG, "client pid %ld uid %lu connected",
+	user_trace(user, "client pid %ld uid %lu connected",
 	    (long)c->peer.pid, (unsigned long)c->peer.uid);
 	return c;
 }
@@ -156,7 +185,7 @@ conn_destroy(struct conn *c)
 	waiters_cancel(c->waiter);
 	conn_uncount(c);
 	if (c->listed) {
-		user_log(c->user, LOG_LEVEL_DEBUG, "client pid %ld uid %lu gone",
+		user_trace(c->user, "client pid %ld uid %lu gone",
 		    (long)c->peer.pid, (unsigned long)c->peer.uid);
 		TAILQ_REMOVE(&c->srv->conns, c, entry);
 	}
@@ -461,6 +490,17 @@ conn_take(struct conn *c, const char *data, size_t len)
 
 	while (off < len && !c->closing && !c->paused && !c->yielded &&
 	    c->waiter == NULL) {
+		/*
+		 * No new call while its uid holds more unread output than its
+		 * budget: it waits (paused) until some of that is read.
+		 */
+		if (user_output_over(c->user,
+		    c->srv->conf.max_output_bytes_per_uid)) {
+			c->paused = 1;
+			event_del(c->rev);
+			event_add(c->hup_ev, NULL);	/* (a client that leaves) */
+			break;
+		}
 		if ((nul = memchr(data + off, '\0', len - off)) == NULL) {
 			if (len - off > max)
 				conn_protocol_error(c, "message too long");

@@ -81,8 +81,8 @@ dispatch_message(struct conn *conn, struct json_object *msg)
 		params = empty;
 	}
 	call.params = params;
-	user_log(conn->user, LOG_LEVEL_DEBUG, "client pid %ld: %s",
-	    (long)conn->peer.pid, call.method);
+	user_trace(conn->user, "client pid %ld uid %lu: %s",
+	    (long)conn->peer.pid, (unsigned long)conn->peer.uid, call.method);
 	if (!json_object_is_type(params, json_type_object)) {
 		call_invalid(&call, "parameters");
 		goto out;

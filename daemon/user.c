@@ -183,10 +183,11 @@ user_log_hold(struct user *u)
 		evtimer_add(reg->log_tick, &sec);
 }
 
-void
-user_log(struct user *u, enum log_level level, const char *fmt, ...)
+/* Log one line of u's if fewer than max were logged in this second. */
+static void
+user_vlog(struct user *u, enum log_level level, unsigned max,
+    const char *fmt, va_list ap)
 {
-	va_list	ap;
 	int64_t	now;
 
 	if (!log_enabled(level))
@@ -197,12 +198,30 @@ user_log(struct user *u, enum log_level level, const char *fmt, ...)
 		u->log_lines = 0;
 	}
 	user_log_hold(u);
-	if (u->log_lines >= USER_LOG_PER_SEC) {
+	if (u->log_lines >= max) {
 		u->log_quiet++;
 		return;
 	}
 	u->log_lines++;
-	va_start(ap, fmt);
 	log_vlog(level, fmt, ap);
+}
+
+void
+user_log(struct user *u, enum log_level level, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	user_vlog(u, level, USER_LOG_PER_SEC, fmt, ap);
+	va_end(ap);
+}
+
+void
+user_trace(struct user *u, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	user_vlog(u, LOG_LEVEL_DEBUG, USER_TRACE_PER_SEC, fmt, ap);
 	va_end(ap);
 }

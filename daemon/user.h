@@ -21,6 +21,11 @@ struct event_base;
 
 /* Lines a uid may cause in a second (shmd(8), LOGGING). */
 #define USER_LOG_PER_SEC	10
+/*
+ * Of those, the debug trace of its connections and calls may take this
+ * many: the rest is kept for what matters more (refusals, errors).
+ */
+#define USER_TRACE_PER_SEC	5
 
 struct user;
 TAILQ_HEAD(user_list, user);
@@ -74,5 +79,8 @@ int	user_output_over(const struct user *, uint64_t max);
  */
 void	user_log(struct user *, enum log_level, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+/* A debug line that traces u's connections and calls, in the same budget. */
+void	user_trace(struct user *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -64,7 +64,7 @@ for f in /usr/sbin/shmd /usr/bin/shmdctl "/usr/lib/$ma/libshmd.so.0" \
     /usr/share/man/man7/shmd-protocol.7.gz /usr/share/varlink/io.shmd.varlink \
     /usr/share/bash-completion/completions/shmdctl \
     /lib/systemd/system/shmd.service /lib/systemd/system/shmd.socket \
-    /etc/shmd/shmd.conf /usr/lib/sysusers.d/shmd.conf /usr/lib/tmpfiles.d/shmd.conf \
+    /lib/systemd/system/shmd-admin.socket /etc/shmd/shmd.conf /usr/lib/sysusers.d/shmd.conf /usr/lib/tmpfiles.d/shmd.conf \
     /usr/lib/python3/dist-packages/shmd/__init__.py \
     /usr/share/gocode/src/github.com/shmd/shmd/go/client.go; do
 	[ -e "$f" ] || fail "$f is not installed"
@@ -73,6 +73,8 @@ getent passwd shmd >/dev/null || fail "no shmd user (sysusers)"
 [ "$(stat -c %U /run/shmd/state)" = shmd ] || fail "/run/shmd/state is not shmd's (tmpfiles)"
 # The socket unit is enabled.
 [ -e /etc/systemd/system/sockets.target.wants/shmd.socket ] || fail "shmd.socket not enabled"
+[ -e /etc/systemd/system/sockets.target.wants/shmd-admin.socket ] ||
+	fail "shmd-admin.socket not enabled"
 
 step "the installed shmd, socket-activated, as the shmd user"
 rm -f /run/shmd/shmd.sock

@@ -18,7 +18,7 @@ cd "$work/build"
 	--with-tmpfilesdir="$prefix/lib/tmpfiles.d"
 make -j"$(nproc)" >/dev/null
 make install >/dev/null
-units="$prefix/lib/systemd/system/shmd.socket $prefix/lib/systemd/system/shmd.service"
+units="$prefix/lib/systemd/system/shmd.socket $prefix/lib/systemd/system/shmd-admin.socket $prefix/lib/systemd/system/shmd.service"
 # Documentation= is checked too: the man pages must be installed.
 out=$(MANPATH="$prefix/share/man" systemd-analyze verify $units 2>&1) || {
 	echo "FAIL: systemd-analyze verify exited non-zero:"; echo "$out"; exit 1; }
@@ -36,6 +36,13 @@ grep -q '^Type=notify' "$prefix/lib/systemd/system/shmd.service"
 grep -q '^User=shmd' "$prefix/lib/systemd/system/shmd.service"
 grep -q "^ExecStart=$prefix/sbin/shmd" "$prefix/lib/systemd/system/shmd.service"
 grep -q '^ListenStream=/run/shmd/shmd.sock' "$prefix/lib/systemd/system/shmd.socket"
+# Root's socket: 0600, named for shmd to tell it apart, for the same service.
+admin="$prefix/lib/systemd/system/shmd-admin.socket"
+grep -q '^ListenStream=/run/shmd/admin.sock' "$admin"
+grep -q '^SocketMode=0600' "$admin"
+grep -q '^FileDescriptorName=admin' "$admin"
+grep -q '^Service=shmd.service' "$admin"
+grep -q '^Sockets=shmd.socket shmd-admin.socket' "$prefix/lib/systemd/system/shmd.service"
 for f in sbin/shmd bin/shmdctl include/shmd.h lib/pkgconfig/libshmd.pc \
     share/man/man8/shmd.8 share/man/man1/shmdctl.1 share/man/man5/shmd.conf.5 \
     share/man/man3/libshmd.3 etc/shmd/shmd.conf lib/sysusers.d/shmd.conf \
