@@ -138,19 +138,12 @@ struct prober {
 	int	fd;		/* its results */
 };
 
-static volatile sig_atomic_t	probing = 1;
-
+/* Probe path as uid for secs seconds, in a child. */
 static void
-probe_stop(int sig)
-{
-	(void)sig;
-	probing = 0;
-}
-
-static void
-prober_start(struct prober *p, const char *path, uid_t uid)
+prober_start(struct prober *p, const char *path, uid_t uid, double secs)
 {
 	int	fds[2];
+	int64_t	end = now_usec() + (int64_t)(secs * 1e6);
 
 	ck_assert_int_eq(pipe(fds), 0);
 	p->pid = fork();
@@ -160,9 +153,8 @@ prober_start(struct prober *p, const char *path, uid_t uid)
 		uint32_t	n = 0;
 
 		close(fds[0]);
-		signal(SIGTERM, probe_stop);
 		become(uid);
-		while (probing && n < PROBES_MAX) {
+		while (now_usec() < end && n < PROBES_MAX) {
 			lat[n++] = probe_once(path);
 			usleep(20000);
 		}
@@ -184,7 +176,7 @@ cmp64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Stop the prober: the p95 of what it measured, in microseconds. */
+/* Once the prober is done: the p95 of what it measured, in microseconds. */
 static int64_t
 prober_p95(struct prober *p, uint32_t *count)
 {
@@ -193,7 +185,6 @@ prober_p95(struct prober *p, uint32_t *count)
 	size_t		got = 0;
 	ssize_t		r;
 
-	kill(p->pid, SIGTERM);
 	ck_assert_int_eq(read(p->fd, &n, sizeof n), sizeof n);
 	ck_assert_uint_le(n, PROBES_MAX);
 	while (got < n * sizeof lat[0] &&
@@ -213,7 +204,7 @@ struct attack {
 	const char	*name;
 	pid_t		 pids[ATTACK_PROCS];
 	int		 n;
-	off_t		 log_start;
+	off_t		 log_start, log_end;	/* the attack's part of the log */
 	int64_t		 t0;
 };
 
@@ -255,6 +246,7 @@ attack_lines(const struct attack *a, int *suppressed)
 	int	 n = 0;
 
 	*suppressed = 0;
+	log[a->log_end] = '\0';
 	for (p = log + a->log_start; *p != '\0'; p = nl + 1) {
 		if ((nl = strchr(p, '\n')) == NULL)
 			break;
@@ -307,9 +299,8 @@ attack_measure(const char *name, int procs, void (*fn)(int i))
 	attack_start(&a, name, procs, fn);
 	/* let the attack build up before measuring */
 	usleep(300000);
-	prober_start(&root, admin_path, 0);
-	prober_start(&other, d.socket, BYSTANDER);
-	sleep(ATTACK_SECS);
+	prober_start(&root, admin_path, 0, ATTACK_SECS);
+	prober_start(&other, d.socket, BYSTANDER, ATTACK_SECS);
 	rp95 = prober_p95(&root, &rn);
 	op95 = prober_p95(&other, &on);
 	for (i = 0; i < a.n; i++) {
@@ -317,6 +308,7 @@ attack_measure(const char *name, int procs, void (*fn)(int i))
 		waitpid(a.pids[i], NULL, 0);
 	}
 	secs = now_usec() - a.t0;
+	a.log_end = log_size();
 	/* once the attacker is gone, nothing of it is left */
 	for (i = 0; i < 500; i++) {
 		if ((clients = clients_now()) == 1)
@@ -459,8 +451,8 @@ START_TEST(test_unread_output)
 	free(s);
 	attack_start(&a, "unread-output", ATTACK_PROCS, flood_unread);
 	usleep(500000);
-	prober_start(&root, admin_path, 0);
-	prober_start(&other, d.socket, BYSTANDER);
+	prober_start(&root, admin_path, 0, 2.5);
+	prober_start(&other, d.socket, BYSTANDER, 2.5);
 	/* events for the silent watchers; root's big List, read whole */
 	for (i = 0; i < 20; i++) {
 		snprintf(msg, sizeof msg, "{\"method\":\"io.shmd.Create\","
@@ -551,16 +543,20 @@ END_TEST
  * characters, lone surrogates as escapes; every reply is valid UTF-8
  * and an echo is at most 255 bytes.
  */
-static const char *const bad_echoes[] = {
-	/* 2-byte characters: 255 falls in the middle of one */
-	"{\"method\":\"io.shmd.Open\",\"parameters\":{\"name\":\"%s\"}}",
-	"{\"method\":\"io.shmd.%s\"}",
-	"{\"method\":\"%s.Foo\"}",
-	"{\"method\":\"io.shmd.Status\",\"parameters\":{\"%s\":1}}",
-	"{\"method\":\"org.varlink.service.GetInterfaceDescription\","
-	"\"parameters\":{\"interface\":\"%s\"}}",
-	"{\"method\":\"io.shmd.Open\",\"parameters\":{\"name\":\"a\\ud800b\"}}",
-	"{\"method\":\"io.shmd.Open\",\"parameters\":{\"name\":\"\\udfff%s\"}}",
+static const struct {
+	const char	*head, *tail;	/* the long string goes between */
+} bad_echoes[] = {
+	{ "{\"method\":\"io.shmd.Open\",\"parameters\":{\"name\":\"", "\"}}" },
+	{ "{\"method\":\"io.shmd.", "\"}" },
+	{ "{\"method\":\"", ".Foo\"}" },
+	{ "{\"method\":\"io.shmd.Status\",\"parameters\":{\"", "\":1}}" },
+	{ "{\"method\":\"org.varlink.service.GetInterfaceDescription\","
+	  "\"parameters\":{\"interface\":\"", "\"}}" },
+	/* lone surrogates as escapes */
+	{ "{\"method\":\"io.shmd.Open\",\"parameters\":{\"name\":\"a\\ud800",
+	  "\"}}" },
+	{ "{\"method\":\"io.shmd.Open\",\"parameters\":{\"name\":\"\\udfff",
+	  "\"}}" },
 };
 
 /* -1 when a reply to fd's calls is not valid UTF-8 or echoes too much. */
@@ -577,7 +573,8 @@ echo_check(int fd)
 		memcpy(big + 2 * k, "\xc3\xa9", 2);
 	big[2 * 600] = '\0';
 	for (i = 0; i < sizeof bad_echoes / sizeof bad_echoes[0]; i++) {
-		snprintf(msg, sizeof msg, bad_echoes[i], big);
+		snprintf(msg, sizeof msg, "%s%s%s", bad_echoes[i].head, big,
+		    bad_echoes[i].tail);
 		if (send_all(fd, msg, strlen(msg) + 1) == -1)
 			return -1;
 		if ((r = raw_recv(fd, PROBE_TIMEOUT_MS)) == NULL)
