@@ -44,16 +44,23 @@
 static struct testd	d;
 static char		admin_path[320];
 
+/* Where the daemon's admin socket is: admin.sock beside d.socket. */
 static void
-start(void)
+find_admin_path(void)
 {
 	char	*slash;
 
-	testd_start(&d, NULL);
 	snprintf(admin_path, sizeof admin_path, "%s", d.socket);
 	slash = strrchr(admin_path, '/');
 	snprintf(slash + 1, sizeof admin_path - (size_t)(slash + 1 -
 	    admin_path), "admin.sock");
+}
+
+static void
+start(void)
+{
+	testd_start(&d, NULL);
+	find_admin_path();
 }
 
 static void
@@ -633,27 +640,40 @@ END_TEST
  * in what gets logged (a method traced at debug level, a name in a
  * refusal): the log keeps one line per event, every line the daemon's.
  */
+static const char *const inject_calls[] = {
+	"{\"method\":\"io.shmd.Open\\n\\u0085\\u2028\\u2029\\u007f"
+	"shmd: forged\\r\"}",
+	"{\"method\":\"io.shmd.Create\",\"parameters\":{\"name\":"
+	"\"x\\u2028y\",\"size\":1}}",
+	"{\"method\":\"io.shmd.\\u009b31mred\\u001b[0m\"}",
+};
+
+/* Send the injections on one connection; 0 when each was answered. */
+static int
+inject(void *arg)
+{
+	struct json_object	*r;
+	size_t			 k;
+	int			 fd, ok = 1;
+
+	(void)arg;
+	if ((fd = dial(d.socket)) == -1)
+		return 1;
+	for (k = 0; k < sizeof inject_calls / sizeof inject_calls[0]; k++) {
+		(void)send_all(fd, inject_calls[k], strlen(inject_calls[k]) + 1);
+		ok &= (r = raw_recv(fd, PROBE_TIMEOUT_MS)) != NULL;
+		json_object_put(r);
+	}
+	close(fd);
+	return ok ? 0 : 1;
+}
+
 static void
 flood_inject(int i)
 {
-	static const char *const calls[] = {
-		"{\"method\":\"io.shmd.Open\\n\\u0085\\u2028\\u2029\\u007f"
-		"shmd: forged\\r\"}",
-		"{\"method\":\"io.shmd.Create\",\"parameters\":{\"name\":"
-		"\"x\\u2028y\",\"size\":1}}",
-		"{\"method\":\"io.shmd.\\u009b31mred\\u001b[0m\"}",
-	};
-	int	fd;
-	size_t	k;
-
 	(void)i;
-	for (;;) {
-		if ((fd = dial(d.socket)) == -1)
-			continue;
-		for (k = 0; k < sizeof calls / sizeof calls[0]; k++)
-			(void)send_all(fd, calls[k], strlen(calls[k]) + 1);
-		close(fd);
-	}
+	for (;;)
+		(void)inject(NULL);
 }
 
 START_TEST(test_log_injection)
@@ -661,6 +681,8 @@ START_TEST(test_log_injection)
 	char	*log, *p, *nl;
 	size_t	 len, k;
 
+	/* once, within its uid's log budget: the lines are there, escaped */
+	ck_assert_int_eq(as_uid(ATTACKER, inject, NULL), 0);
 	attack_measure("log-injection", ATTACK_PROCS, flood_inject);
 	log = read_file(d.log);
 	len = strlen(log);
@@ -739,6 +761,47 @@ START_TEST(test_huge_sizes)
 }
 END_TEST
 
+/* As uid: whether connecting to path is refused for permission. */
+static int
+denied(void *arg)
+{
+	int	fd = raw_connect(arg);
+
+	if (fd != -1) {
+		close(fd);
+		return 1;
+	}
+	return errno == EACCES ? 0 : 2;
+}
+
+/*
+ * Root's socket: mode 0600 and the daemon's, beside the main one; another
+ * uid cannot connect, root can; admin_socket empty: none.
+ */
+START_TEST(test_admin_socket)
+{
+	struct stat	sb;
+
+	ck_assert_int_eq(lstat(admin_path, &sb), 0);
+	ck_assert(S_ISSOCK(sb.st_mode));
+	ck_assert_uint_eq(sb.st_mode & 07777, 0600);
+	ck_assert_uint_eq(sb.st_uid, geteuid());
+	ck_assert_int_eq(as_uid(ATTACKER, denied, admin_path), 0);
+	ck_assert_int_eq(clients_now(), 1);
+	/* gone with the daemon; none when admin_socket is empty */
+	ck_assert_int_eq(kill(d.pid, SIGTERM), 0);
+	ck_assert_int_eq(waitpid(d.pid, NULL, 0), d.pid);
+	d.pid = -1;
+	ck_assert_int_eq(lstat(admin_path, &sb), -1);
+	ck_assert_int_eq(lstat(d.socket, &sb), -1);
+	testd_cleanup(&d);
+	testd_start(&d, "--admin-socket=", NULL);
+	find_admin_path();
+	ck_assert_int_eq(lstat(admin_path, &sb), -1);
+	testd_assert_serves(&d);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -748,6 +811,8 @@ main(void)
 
 	tcase_add_checked_fixture(tc, start, stop);
 	tcase_set_timeout(tc, 120);
+	tcase_add_test_when(tc, test_admin_socket, root,
+	    "needs root to act as other uids");
 	tcase_add_test_when(tc, test_connect_flood, root,
 	    "needs root to act as other uids");
 	tcase_add_test_when(tc, test_unread_output, root,

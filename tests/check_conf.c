@@ -50,6 +50,38 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(conf_get_int(&c, "key_base", &v), 0);
 	ck_assert_uint_eq(v, 0x73680000);
 	ck_assert_int_eq(conf_get_int(&c, "socket", &v), -1);
+	ck_assert_uint_eq(c.max_output_bytes, 64 << 20);
+	ck_assert_uint_eq(c.max_output_bytes_per_uid, 16 << 20);
+	conf_finish(&c);
+}
+END_TEST
+
+/* admin_socket: beside socket unless set; empty: none; never the same. */
+START_TEST(test_admin_socket)
+{
+	struct conf	c;
+	char		why[256];
+
+	ck_assert_int_eq(conf_init(&c), 0);
+	ck_assert_int_eq(conf_check(&c, why, sizeof why), 0);
+	ck_assert_str_eq(c.admin_socket, "/run/shmd/admin.sock");
+	conf_finish(&c);
+	ck_assert_int_eq(conf_init(&c), 0);
+	ck_assert_int_eq(conf_set(&c, "socket", "/tmp/x/y.sock", why,
+	    sizeof why), 0);
+	ck_assert_int_eq(conf_check(&c, why, sizeof why), 0);
+	ck_assert_str_eq(c.admin_socket, "/tmp/x/admin.sock");
+	conf_finish(&c);
+	ck_assert_int_eq(conf_init(&c), 0);
+	ck_assert_int_eq(conf_set(&c, "admin_socket", "", why, sizeof why), 0);
+	ck_assert_int_eq(conf_check(&c, why, sizeof why), 0);
+	ck_assert_str_eq(c.admin_socket, "");
+	/* other strings may not be empty */
+	ck_assert_int_eq(conf_set(&c, "socket", "", why, sizeof why), -1);
+	ck_assert_int_eq(conf_set(&c, "admin_socket", "/run/shmd/shmd.sock",
+	    why, sizeof why), 0);
+	ck_assert_int_eq(conf_check(&c, why, sizeof why), -1);
+	ck_assert_ptr_nonnull(strstr(why, "admin_socket"));
 	conf_finish(&c);
 }
 END_TEST
@@ -218,6 +250,7 @@ main(void)
 	TCase	*tc = tcase_create("conf");
 
 	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_admin_socket);
 	tcase_add_test(tc, test_file);
 	tcase_add_test(tc, test_file_errors);
 	tcase_add_test(tc, test_missing_file);

@@ -145,6 +145,73 @@ START_TEST(test_socket_activation)
 }
 END_TEST
 
+/*
+ * Two sockets handed over, told apart by $LISTEN_FDNAMES (as
+ * shmd.socket and shmd-admin.socket with FileDescriptorName=admin do):
+ * shmd serves both, the one named admin as root's, and binds neither of
+ * its own.
+ */
+START_TEST(test_socket_activation_two)
+{
+	char			 dir[] = "/tmp/shmd-sa-XXXXXX", sock[300], state[300];
+	char			 admin[300], logp[300], *log;
+	struct json_object	*r;
+	struct stat		 sb;
+	pid_t			 pid;
+	int			 fd = -1, status, i, logfd;
+	const char		*paths[2];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sock, sizeof sock, "%s/main.sock", dir);
+	snprintf(admin, sizeof admin, "%s/root.sock", dir);
+	snprintf(state, sizeof state, "%s/state", dir);
+	snprintf(logp, sizeof logp, "%s/log", dir);
+	pid = fork();
+	if (pid == 0) {
+		logfd = open(logp, O_WRONLY | O_CREAT, 0644);
+		dup2(logfd, 2);
+		dup2(logfd, 1);
+		execlp("systemd-socket-activate", "systemd-socket-activate",
+		    "-l", sock, "-l", admin, "--fdname=shmd:admin",
+		    test_program("daemon/shmd"), "--config", "/dev/null",
+		    "--state-dir", state, "--socket",
+		    "/nonexistent/never-bound.sock", (char *)NULL);
+		_exit(127);
+	}
+	paths[0] = sock;
+	paths[1] = admin;
+	for (i = 0; i < 500 && (fd = raw_connect(sock)) < 0; i++)
+		usleep(10000);	/* until systemd-socket-activate listens */
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	for (i = 0; i < 2; i++) {
+		fd = raw_connect(paths[i]);
+		ck_assert_int_ge(fd, 0);
+		r = raw_call(fd, "{\"method\":\"io.shmd.Status\"}");
+		ck_assert_ptr_null(reply_error(r));
+		ck_assert_int_eq(reply_int(r, "pid"), pid);
+		json_object_put(r);
+		close(fd);
+	}
+	kill(pid, SIGTERM);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	log = read_file(logp);
+	ck_assert_msg(strstr(log, "ready on an activated socket, root's on an "
+	    "activated socket") != NULL, "%s", log);
+	free(log);
+	/* neither its own main socket nor the admin one beside it */
+	ck_assert_int_eq(stat("/nonexistent/never-bound.sock", &sb), -1);
+	ck_assert_int_eq(stat("/nonexistent/admin.sock", &sb), -1);
+	ck_assert_int_eq(stat(admin, &sb), 0);
+	unlink(sock);
+	unlink(admin);
+	unlink(logp);
+	rmdir(state);
+	rmdir(dir);
+}
+END_TEST
+
 static long long
 limit(const char *key)
 {
@@ -277,6 +344,10 @@ main(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_notify);
 	tcase_add_test_when(tc, test_socket_activation,
+	    access("/usr/bin/systemd-socket-activate", X_OK) == 0 ||
+	    access("/bin/systemd-socket-activate", X_OK) == 0,
+	    "no systemd-socket-activate");
+	tcase_add_test_when(tc, test_socket_activation_two,
 	    access("/usr/bin/systemd-socket-activate", X_OK) == 0 ||
 	    access("/bin/systemd-socket-activate", X_OK) == 0,
 	    "no systemd-socket-activate");
