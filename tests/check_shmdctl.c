@@ -6,7 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -183,6 +187,65 @@ START_TEST(test_status_and_env)
 }
 END_TEST
 
+/* shmdctl status with no --socket nor $SHMD_SOCKET: its exit status. */
+static int
+ctl_status(void *arg)
+{
+	const char	*argv[] = { test_program("client/shmdctl"), "status",
+	    NULL };
+	char		*out;
+	int		 rc;
+
+	(void)arg;
+	unsetenv("SHMD_SOCKET");
+	rc = run_cmd(&out, NULL, argv);
+	free(out);
+	return rc;
+}
+
+/*
+ * DAEMON.md: for root, the admin socket when it exists, else the main
+ * one; for anyone else the main one. In a mount namespace of the test's
+ * own, with a tmpfs on /run, so the default paths are the test's.
+ */
+START_TEST(test_root_prefers_admin_socket)
+{
+	struct testd		t;
+	struct sockaddr_un	sun;
+	int			fd;
+
+	ck_assert_int_eq(unshare(CLONE_NEWNS), 0);
+	ck_assert_int_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	ck_assert_int_eq(mount("tmpfs", "/run", "tmpfs", 0, "mode=0755"), 0);
+	testd_new(&t, NULL);
+	snprintf(t.socket, sizeof t.socket, "/run/shmd/shmd.sock");
+	testd_restart(&t);
+	ck_assert_int_eq(ctl_status(NULL), 0);
+	/* root gets in with only the admin socket there */
+	ck_assert_int_eq(rename("/run/shmd/shmd.sock", "/run/shmd/hidden"), 0);
+	ck_assert_int_eq(ctl_status(NULL), 0);
+	/* another uid does not try it: the main socket or nothing */
+	if (nobody_can_run("client/shmdctl"))
+		ck_assert_int_eq(as_nobody(ctl_status, NULL), 1);
+	ck_assert_int_eq(rename("/run/shmd/hidden", "/run/shmd/shmd.sock"), 0);
+	if (nobody_can_run("client/shmdctl"))
+		ck_assert_int_eq(as_nobody(ctl_status, NULL), 0);
+	testd_stop(&t);
+	/* a stale admin socket nobody answers on: the main socket */
+	testd_new(&t, "--admin-socket=/run/shmd/elsewhere.sock", NULL);
+	snprintf(t.socket, sizeof t.socket, "/run/shmd/shmd.sock");
+	testd_restart(&t);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "/run/shmd/admin.sock");
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof sun), 0);
+	close(fd);
+	ck_assert_int_eq(ctl_status(NULL), 0);
+	testd_stop(&t);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -195,6 +258,9 @@ main(void)
 	tcase_add_test(tc, test_write_read);
 	tcase_add_test(tc, test_exit_codes);
 	tcase_add_test(tc, test_status_and_env);
+	tcase_add_test_when(tc, test_root_prefers_admin_socket,
+	    getuid() == 0 && testutil_can_unshare(CLONE_NEWNS),
+	    "needs root and a mount namespace");
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
