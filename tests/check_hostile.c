@@ -40,20 +40,6 @@ stop(void)
 	testd_cleanup(&d);
 }
 
-static long
-daemon_rss_kb(void)
-{
-	char	path[64], *s, *p;
-	long	kb = -1;
-
-	snprintf(path, sizeof path, "/proc/%d/status", d.pid);
-	s = read_file(path);
-	if ((p = strstr(s, "VmRSS:")) != NULL)
-		kb = strtol(p + 6, NULL, 10);
-	free(s);
-	return kb;
-}
-
 START_TEST(test_deep_nesting_and_huge_numbers)
 {
 	char			 msg[8192];
@@ -98,7 +84,7 @@ START_TEST(test_client_never_reads)
 	int		 i;
 	char		*log;
 
-	before = daemon_rss_kb();
+	before = testd_rss_kb(&d);
 	/* A child pipelines calls without end and never reads a reply. */
 	pid = fork();
 	if (pid == 0) {
@@ -122,7 +108,7 @@ START_TEST(test_client_never_reads)
 	log = read_file(d.log);
 	ck_assert_ptr_nonnull(strstr(log, "has read none of its replies"));
 	free(log);
-	after = daemon_rss_kb();
+	after = testd_rss_kb(&d);
 	/* AddressSanitizer's quarantine keeps freed memory: no bound there. */
 	if (getenv("SHMD_SANITIZED") == NULL)
 		ck_assert_msg(after - before < 16 * 1024,
@@ -546,7 +532,7 @@ START_TEST(test_silent_watchers)
 
 	testd_cleanup(&d);
 	testd_start(&d, "--max-output-bytes=2M", NULL);
-	before = daemon_rss_kb();
+	before = testd_rss_kb(&d);
 	for (i = 0; i < 40; i++) {
 		silent[i] = raw_connect(d.socket);
 		setsockopt(silent[i], SOL_SOCKET, SO_RCVBUF, &small,
@@ -581,7 +567,7 @@ START_TEST(test_silent_watchers)
 		r = raw_call(c, msg);
 		ck_assert_ptr_null(reply_error(r));
 		json_object_put(r);
-		if (i % 100 == 0 && (rss = daemon_rss_kb()) > peak)
+		if (i % 100 == 0 && (rss = testd_rss_kb(&d)) > peak)
 			peak = rss;
 	}
 	close(c);

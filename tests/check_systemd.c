@@ -92,6 +92,41 @@ START_TEST(test_notify)
 }
 END_TEST
 
+/*
+ * shmd under systemd-socket-activate, listening on the sockets of
+ * listen (its -l and --fdname= arguments, NULL-terminated), logging to
+ * logp: its pid (systemd-socket-activate execs shmd in place).
+ */
+static pid_t
+activate(const char *const *listen, const char *state, const char *logp)
+{
+	const char	*argv[32];
+	pid_t		 pid;
+	int		 n = 0, logfd;
+
+	argv[n++] = "systemd-socket-activate";
+	while (*listen != NULL && n < 20)
+		argv[n++] = *listen++;
+	argv[n++] = test_program("daemon/shmd");
+	argv[n++] = "--config";
+	argv[n++] = "/dev/null";
+	argv[n++] = "--state-dir";
+	argv[n++] = state;
+	argv[n++] = "--socket";
+	argv[n++] = "/nonexistent/never-bound.sock";
+	argv[n] = NULL;
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		logfd = open(logp, O_WRONLY | O_CREAT, 0644);
+		dup2(logfd, 2);
+		dup2(logfd, 1);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
 START_TEST(test_socket_activation)
 {
 	char			 dir[] = "/tmp/shmd-sa-XXXXXX", sock[300], state[300];
@@ -99,23 +134,14 @@ START_TEST(test_socket_activation)
 	struct json_object	*r;
 	struct stat		 sb;
 	pid_t			 pid;
-	int			 fd, status, i, logfd;
+	int			 fd, status, i;
+	const char		*listen[] = { "-l", sock, NULL };
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(sock, sizeof sock, "%s/activated.sock", dir);
 	snprintf(state, sizeof state, "%s/state", dir);
 	snprintf(logp, sizeof logp, "%s/log", dir);
-	pid = fork();
-	if (pid == 0) {
-		logfd = open(logp, O_WRONLY | O_CREAT, 0644);
-		dup2(logfd, 2);
-		dup2(logfd, 1);
-		execlp("systemd-socket-activate", "systemd-socket-activate",
-		    "-l", sock, test_program("daemon/shmd"), "--config",
-		    "/dev/null", "--state-dir", state, "--socket",
-		    "/nonexistent/never-bound.sock", (char *)NULL);
-		_exit(127);
-	}
+	pid = activate(listen, state, logp);
 	for (i = 0; i < 500 && (fd = raw_connect(sock)) < 0; i++)
 		usleep(10000);	/* until systemd-socket-activate listens */
 	ck_assert_int_ge(fd, 0);
@@ -158,26 +184,17 @@ START_TEST(test_socket_activation_two)
 	struct json_object	*r;
 	struct stat		 sb;
 	pid_t			 pid;
-	int			 fd = -1, status, i, logfd;
+	int			 fd = -1, status, i;
 	const char		*paths[2];
+	const char		*listen[] = { "-l", sock, "-l", admin,
+	    "--fdname=shmd:admin", NULL };
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(sock, sizeof sock, "%s/main.sock", dir);
 	snprintf(admin, sizeof admin, "%s/root.sock", dir);
 	snprintf(state, sizeof state, "%s/state", dir);
 	snprintf(logp, sizeof logp, "%s/log", dir);
-	pid = fork();
-	if (pid == 0) {
-		logfd = open(logp, O_WRONLY | O_CREAT, 0644);
-		dup2(logfd, 2);
-		dup2(logfd, 1);
-		execlp("systemd-socket-activate", "systemd-socket-activate",
-		    "-l", sock, "-l", admin, "--fdname=shmd:admin",
-		    test_program("daemon/shmd"), "--config", "/dev/null",
-		    "--state-dir", state, "--socket",
-		    "/nonexistent/never-bound.sock", (char *)NULL);
-		_exit(127);
-	}
+	pid = activate(listen, state, logp);
 	paths[0] = sock;
 	paths[1] = admin;
 	for (i = 0; i < 500 && (fd = raw_connect(sock)) < 0; i++)

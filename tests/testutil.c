@@ -249,6 +249,20 @@ testd_restart(struct testd *d)
 	testd_launch(d);
 }
 
+long
+testd_rss_kb(const struct testd *d)
+{
+	char	path[64], *s, *p;
+	long	kb = -1;
+
+	snprintf(path, sizeof path, "/proc/%d/status", d->pid);
+	s = read_file(path);
+	if (s != NULL && (p = strstr(s, "VmRSS:")) != NULL)
+		kb = strtol(p + 6, NULL, 10);
+	free(s);
+	return kb;
+}
+
 void
 testd_kill(struct testd *d)
 {

@@ -44,6 +44,8 @@ int	testd_wait_ready(struct testd *, int timeout_ms);
 /* The path of a built program (daemon/shmd, client/shmdctl). */
 const char *test_program(const char *relpath);
 
+/* The daemon's resident memory (VmRSS), kB; -1 when unknown. */
+long	testd_rss_kb(const struct testd *);
 /* Another connection is still served: a Status call gets its answer. */
 void	testd_assert_serves(struct testd *);
 /* shmdctl --socket d->socket ARGS... (NULL-terminated); stdout, exit status. */
