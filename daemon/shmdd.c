@@ -66,9 +66,11 @@ shmdd_usage(FILE *f)
 		for (p = opt; *p != '\0'; p++)
 			if (*p == '_')
 				*p = '-';
-		fprintf(f, "  %-28s %s\n  %-28s (default %s%s)\n", opt,
+		/* (a key with no fixed default says its own in its help) */
+		fprintf(f, "  %-28s %s\n  %-28s (%s%s%s)\n", opt,
 		    conf_keys[i].help, "", conf_keys[i].def != NULL ?
-		    conf_keys[i].def : "the kernel's",
+		    "default " : "", conf_keys[i].def != NULL ?
+		    conf_keys[i].def : "default above",
 		    conf_keys[i].flags & CONF_RELOAD ? "" :
 		    "; SIGHUP: at the next start");
 	}
