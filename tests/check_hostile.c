@@ -347,6 +347,31 @@ write_sysctl(const char *path, const char *value)
 	ck_assert_int_eq(fclose(f), 0);
 }
 
+/*
+ * A Create on a raw connection of d is SystemLimit naming limit, with its
+ * value max and a message naming the sysctl to raise.
+ */
+static void
+assert_system_limit(const char *name, long long size, const char *limit,
+    long long max)
+{
+	struct json_object	*r;
+	char			 msg[256], sysctl[64];
+	int			 fd = raw_connect(d.socket);
+
+	snprintf(msg, sizeof msg, "{\"method\":\"io.shmd.Create\",\"parameters\""
+	    ":{\"name\":\"%s\",\"size\":%lld}}", name, size);
+	r = raw_call(fd, msg);
+	close(fd);
+	ck_assert_str_eq(reply_error(r), "io.shmd.SystemLimit");
+	ck_assert_str_eq(reply_str(r, "limit"), limit);
+	ck_assert_int_eq(reply_int(r, "max"), max);
+	snprintf(sysctl, sizeof sysctl, "kernel.%s", limit);
+	ck_assert_msg(strstr(reply_str(r, "message"), sysctl) != NULL, "%s",
+	    reply_str(r, "message"));
+	json_object_put(r);
+}
+
 START_TEST(test_system_limits)
 {
 	struct shmd_conn	*c;
@@ -362,6 +387,7 @@ START_TEST(test_system_limits)
 	ck_assert_int_eq(rc, SHMD_ERR_SYSTEM_LIMIT);
 	ck_assert_ptr_nonnull(strstr(shmd_last_error(c), "EINVAL"));
 	ck_assert_ptr_nonnull(strstr(shmd_last_error(c), "shmmax"));
+	assert_system_limit("sl.big", 16384, "shmmax", 8192);
 	for (i = 0; i < 3; i++) {
 		char name[16];
 
@@ -372,11 +398,18 @@ START_TEST(test_system_limits)
 	ck_assert_int_eq(rc, SHMD_ERR_SYSTEM_LIMIT);
 	ck_assert_ptr_nonnull(strstr(shmd_last_error(c), "ENOSPC"));
 	ck_assert_ptr_nonnull(strstr(shmd_last_error(c), "shmmni"));
+	assert_system_limit("sl.3", 4096, "shmmni", 3);
 	/* nothing left behind: the name is free and works once there is room */
 	ck_assert_int_eq(shmd_open(c, "sl.3", &s), SHMD_ERR_NO_SUCH_SEGMENT);
 	ck_assert_int_eq(kernel_count_by_cpid(d.pid), 3);
 	ck_assert_int_eq(shmd_destroy(c, "sl.0"), SHMD_OK);
 	ck_assert_int_eq(shmd_create(c, "sl.3", 4096, NULL, NULL), SHMD_OK);
+	/* 2 pages in use and kernel.shmall 3: 2 more are refused, 1 is not */
+	ck_assert_int_eq(shmd_destroy(c, "sl.1"), SHMD_OK);
+	write_sysctl("/proc/sys/kernel/shmall", "3");
+	assert_system_limit("sl.all", 8192, "shmall", 3);
+	ck_assert_int_eq(kernel_count_by_cpid(d.pid), 2);
+	ck_assert_int_eq(shmd_create(c, "sl.all", 4096, NULL, NULL), SHMD_OK);
 	shmd_disconnect(c);
 	testd_cleanup(&d);
 }
