@@ -298,12 +298,15 @@ shmdd_mkdir(const char *path, mode_t mode)
 	return -1;
 }
 
+/* The directory of a socket path, made when missing (one level). */
 static int
-shmdd_prepare_socket_dir(const struct conf *cfg)
+shmdd_prepare_socket_dir(const char *path)
 {
 	char	*dir, *slash;
 
-	if ((dir = strdup(cfg->socket)) == NULL)
+	if (*path == '\0')
+		return 0;	/* (admin_socket empty: none) */
+	if ((dir = strdup(path)) == NULL)
 		return -1;
 	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
 		*slash = '\0';
@@ -405,7 +408,8 @@ shmdd_main(int argc, char **argv)
 		d.exit_code = EXIT_USAGE;
 		goto out;
 	}
-	if (shmdd_prepare_socket_dir(&d.srv.conf) == -1 ||
+	if (shmdd_prepare_socket_dir(d.srv.conf.socket) == -1 ||
+	    shmdd_prepare_socket_dir(d.srv.conf.admin_socket) == -1 ||
 	    shmdd_recover(&d.srv) == -1)
 		goto out;
 	if (lifecycle_start(&d.srv.life) == -1) {
