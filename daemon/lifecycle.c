@@ -294,9 +294,6 @@ lifecycle_announce(struct lifecycle *lc, const struct lifecycle_request *req)
 	p.key = req->key;
 	p.key_base = lc->keys.base;
 	p.key_count = lc->keys.count;
-	p.owner_uid = req->uid;
-	p.owner_gid = req->gid;
-	p.mode = req->mode;
 	p.usec = realtime_usec();
 	if (lifecycle_ready(lc) == -1)
 		return -1;
@@ -326,7 +323,6 @@ lifecycle_fill(struct lifecycle *lc, struct segment *seg,
 	seg->created_usec = realtime_usec();
 	seg->created_boot = boottime_usec();
 	seg->kernel_cuid = st->cuid;
-	segment_saw(seg, st);
 	/*
 	 * The creator as it was when it connected: if it has exited since
 	 * (its pid maybe another process's now), following it fails and the
@@ -343,7 +339,7 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
     struct segment **out, struct kshm_stat *st)
 {
 	struct segment	*seg;
-	int		 shmid, saved, orphan, pidfd = req->creator_pidfd;
+	int		 shmid, saved, pidfd = req->creator_pidfd;
 	int		 rc = -1;
 
 	if ((seg = segment_create(req->name)) == NULL)
@@ -353,23 +349,20 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 		rc = LIFECYCLE_STATE_ERROR;
 		goto fail;
 	}
+	/* Made the daemon's, mode 0: nobody's until handed over. */
 	if (req->any_key)
-		shmid = keyalloc_create(&lc->keys, req->size, req->uid,
-		    req->gid, req->mode, st, &orphan);
+		shmid = keyalloc_create(&lc->keys, req->size, st);
 	else
-		shmid = kshm_create(req->key, req->size, req->uid, req->gid,
-		    req->mode, st, &orphan);
+		shmid = kshm_make(req->key, req->size, st);
 	if (shmid == -1) {
 		saved = errno;
-		if (orphan >= 0)
-			lifecycle_unmake(lc, orphan, st->key, req->size);
 		/* Nothing is left: so recovery looks for nothing. */
 		state_record_aborted(&lc->state);
 		errno = saved;
 		goto fail;
 	}
 	lifecycle_fill(lc, seg, req, st);
-	/* Recorded before it is answered: a restart finds it. */
+	/* Recorded before it is handed over and answered: a restart finds it. */
 	if (lifecycle_record(lc, seg, state_record_create) == -1) {
 		saved = errno;
 		lifecycle_unmake(lc, shmid, seg->key, seg->size);
@@ -377,6 +370,16 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 		rc = LIFECYCLE_STATE_ERROR;
 		goto fail;
 	}
+	if (kshm_hand_over(st, seg->uid, seg->gid, seg->mode) == -1) {
+		saved = errno;
+		/* (a log that cannot say so is rewritten before the next) */
+		if (state_record_destroy(&lc->state, seg) == -1)
+			log_warn("create %s: cannot record its undoing", seg->name);
+		lifecycle_unmake(lc, shmid, seg->key, seg->size);
+		errno = saved;
+		goto fail;
+	}
+	segment_saw(seg, st);
 	/* from here on the pidfd is lifecycle_begin()'s */
 	saved = pidfd;
 	pidfd = -1;
@@ -417,6 +420,22 @@ fail:
 static void
 lifecycle_adopted(struct lifecycle *lc, struct segment *seg)
 {
+	struct kshm_stat	st;
+
+	/*
+	 * Recorded and never handed over (a crash in between): it is now,
+	 * as its record says.
+	 */
+	if (seg->unhanded) {
+		segment_seen_stat(seg, &st);
+		st.uid = st.cuid = kshm_cuid();
+		st.gid = st.cgid = kshm_cgid();
+		if (kshm_hand_over(&st, seg->uid, seg->gid, seg->mode) == 0) {
+			segment_saw(seg, &st);
+			seg->unhanded = 0;
+		} else
+			log_warn("recovery: cannot hand %s over", seg->name);
+	}
 	if (seg->lifetime != PROTO_LIFETIME_PROCESS ||
 	    (seg->creator_pid != 0 && seg->creator_pidns == lc->pidns))
 		return;
