@@ -2,6 +2,7 @@
 #ifndef SHMD_KSHM_H
 #define SHMD_KSHM_H
 
+#include <errno.h>
 #include <stdint.h>
 #include <sys/shm.h>	/* SHM_DEST: the mode bit of a segment marked IPC_RMID */
 #include <sys/types.h>
@@ -35,8 +36,14 @@ int	kshm_hand_over(struct kshm_stat *st, uid_t uid, gid_t gid,
 /* Whether st shows a segment made and not handed over yet: 1 or 0. */
 int	kshm_unhanded(const struct kshm_stat *st);
 
-/* Look at a segment, also when its mode denies the daemon read access. */
+/*
+ * Look at a segment, also when its mode denies the daemon read access:
+ * 0; -1 with errno EINVAL or EIDRM when there is no segment of that
+ * shmid; -1 with another errno (KSHM_UNKNOWN()) when the kernel cannot
+ * say now, which never means gone.
+ */
 int	kshm_stat(int shmid, struct kshm_stat *st);
+#define KSHM_UNKNOWN(err)	((err) != EINVAL && (err) != EIDRM)
 
 /*
  * Whether st (looked up by its shmid) is the segment shmd made with that

@@ -549,7 +549,13 @@ lifecycle_state_path(const struct lifecycle *lc, char *buf, size_t len)
 int
 lifecycle_look(struct lifecycle *lc, struct segment *seg, struct kshm_stat *st)
 {
-	if (kshm_stat(seg->shmid, st) == -1 || !kshm_is(st, seg->key,
+	int	rc = kshm_stat(seg->shmid, st);
+
+	if (rc == -1 && KSHM_UNKNOWN(errno)) {
+		segment_seen_stat(seg, st);	/* as last seen */
+		return 0;
+	}
+	if (rc == -1 || !kshm_is(st, seg->key,
 	    seg->kernel_cuid, seg->size, seg->rmid_marked)) {
 		lifecycle_gone(lc, seg);
 		return -1;

@@ -55,9 +55,15 @@ recover_verify(struct state_loaded *l)
 	for (seg = TAILQ_FIRST(&l->segments->segments); seg != NULL;
 	    seg = next) {
 		next = TAILQ_NEXT(seg, entry);
-		if (kshm_stat(seg->shmid, &st) == 0 &&
-		    recover_same(l->segments, seg, &st)) {
-			segment_saw(seg, &st);
+		if (kshm_stat(seg->shmid, &st) == 0) {
+			if (recover_same(l->segments, seg, &st)) {
+				segment_saw(seg, &st);
+				continue;
+			}
+		} else if (KSHM_UNKNOWN(errno)) {
+			/* the kernel cannot say now: kept, and looked at later */
+			log_warn("recovery: cannot look at %s (shmid %d)",
+			    seg->name, seg->shmid);
 			continue;
 		}
 		log_notice("recovery: %s (shmid %d) was removed while shmd "

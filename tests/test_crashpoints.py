@@ -42,7 +42,7 @@ KEY_BASE = 0x7e7c0000
 KEY_COUNT = 64
 KILL_CALLS = ["write", "writev", "shmget", "shmctl", "openat", "renameat",
               "linkat", "unlinkat"]
-FAIL_CALLS = ["write", "openat", "renameat", "linkat"]
+FAIL_CALLS = ["write", "openat", "renameat", "linkat", "shmget", "shmctl"]
 IPC_PRIVATE, IPC_CREAT, IPC_RMID = 0, 0o1000, 0
 SHM_DEST = 0o1000
 
@@ -303,7 +303,7 @@ def workload(run, outcome):
 ENDS = {"d.timeout", "pr.gone"}
 
 
-def check(run, outcome, mode, pidns, outside, pid1):
+def check(run, outcome, mode, pidns, outside, pid1, allowed):
     """The restarted daemon against what the workload was told."""
     problems = []
     proc = run.start(pidns=pidns)
@@ -339,10 +339,10 @@ def check(run, outcome, mode, pidns, outside, pid1):
     for name, err in outcome["errors"].items():
         if mode == "kill":
             problems.append("%s answered %s" % (name, err))
-        elif err != "io.shmd.StateError":
-            problems.append("%s answered %s, not StateError" % (name, err))
+        elif err not in allowed:
+            problems.append("%s answered %s, not %s" % (name, err, " or ".join(allowed)))
         elif not name.startswith("destroy ") and name in listed:
-            problems.append("%s answered StateError but exists" % name)
+            problems.append("%s answered %s but exists" % (name, err))
     k = kernel()
     for shmid, (key, size) in outside.items():
         if shmid not in k or k[shmid]["key"] != key or k[shmid]["size"] != size:
@@ -440,7 +440,8 @@ def one_point(workdir, mode, call, n, pidns):
                 for _ in range(6):
                     r = try_call(run.sock, "Create", name="after", size=4096,
                                  lifetime="persistent")
-                    if r is None or r.get("error") != "io.shmd.StateError":
+                    if r is None or r.get("error") not in ("io.shmd.StateError",
+                                                           "io.shmd.SystemLimit"):
                         break
                 if r is None or "error" in r:
                     problems.append("a Create after the failures: %s" % (r and r.get("error")))
@@ -449,7 +450,12 @@ def one_point(workdir, mode, call, n, pidns):
         if pid1 < 0:
             pid1 = int(open(os.path.join(run.dir, "trace")).readline().split()[0]) if os.path.exists(os.path.join(run.dir, "trace")) else -1
         run.kill()
-        problems += check(run, outcome, mode, pidns, outside, pid1)
+        # a state directory refusing records: StateError; the kernel
+        # refusing (shmget, shmctl): SystemLimit
+        allowed = ["io.shmd.StateError"]
+        if call in ("shmget", "shmctl"):
+            allowed.append("io.shmd.SystemLimit")
+        problems += check(run, outcome, mode, pidns, outside, pid1, allowed)
         if problems:
             run.log.flush()
             with open(os.path.join(run.dir, "shmd.log")) as f:
@@ -463,6 +469,39 @@ def one_point(workdir, mode, call, n, pidns):
                 libc.shmctl(shmid, IPC_RMID, None)
         run.cleanup()
         sweep_range()
+
+
+def start_point(workdir, mode):
+    """A state directory that takes no record from the start: shmd serves
+    reads, refuses changes with StateError, and never exits."""
+    run = Run(workdir)
+    problems = []
+    try:
+        proc = run.start(strace=["-e", "trace=write", "-e",
+                                 "inject=write:error=%s" % mode.upper()])
+        status = wait_ready(run.sock, proc)
+        if status is None:
+            return ["shmd did not serve with a state directory refusing records"]
+        r = try_call(run.sock, "List")
+        if r is None or "error" in r:
+            problems.append("List: %s" % r)
+        for method, params in (("Create", {"name": "s", "size": 4096}),
+                               ("Destroy", {"name": "s"})):
+            r = try_call(run.sock, method, **params)
+            want = "io.shmd.StateError" if method == "Create" else "io.shmd.NoSuchSegment"
+            if r is None or r.get("error") != want:
+                problems.append("%s answered %s, not %s" % (method, r, want))
+            elif method == "Create" and not r["parameters"].get("path", "").startswith(run.state):
+                problems.append("StateError names %s" % r["parameters"].get("path"))
+        if proc.poll() is not None:
+            problems.append("the daemon exited")
+        for shmid, seg in kernel().items():
+            if seg["cpid"] == status["pid"]:
+                problems.append("shmid %d left behind" % shmid)
+                libc.shmctl(shmid, IPC_RMID, None)
+    finally:
+        run.cleanup()
+    return problems
 
 
 def points_of(at_ready, total, mode, long_mode, sample):
@@ -525,6 +564,13 @@ def main():
                     passed += 1
                     if args.long:
                         print("ok %s" % where, flush=True)
+            if mode != "kill" and not args.point:
+                problems = start_point(workdir, mode)
+                if problems:
+                    failed += 1
+                    print("FAIL %s from the start:\n  %s" % (mode, "\n  ".join(problems)))
+                else:
+                    passed += 1
             print("%s: tried %d of %d crash points (%s)" % (mode, tried, npts, ", ".join(
                 "%s %d" % (c, total[c] - (0 if mode == "kill" else at_ready[c])) for c in total)), flush=True)
     finally:
