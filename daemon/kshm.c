@@ -225,14 +225,23 @@ kshm_limit_message(int err)
 	return "the kernel refused to create the segment";
 }
 
-/* The kernel's SysV limits and use (of this IPC namespace). -1 with errno. */
+/* The kernel's SysV limits (of this IPC namespace): cheap. -1 with errno. */
 static int
-kshm_info(struct shminfo *lim, struct shm_info *use)
+kshm_limits(struct shminfo *lim)
 {
-	if (shmctl(0, IPC_INFO, (struct shmid_ds *)(void *)lim) == -1 ||
-	    shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)use) == -1)
-		return -1;
-	return 0;
+	return shmctl(0, IPC_INFO, (struct shmid_ds *)(void *)lim) == -1 ?
+	    -1 : 0;
+}
+
+/*
+ * What this IPC namespace uses: segments and pages. Dear: SHM_INFO
+ * walks every segment (for rss and swap), so only once a create failed.
+ */
+static int
+kshm_use(struct shm_info *use)
+{
+	return shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)use) == -1 ?
+	    -1 : 0;
 }
 
 /* What the system commits at most, in bytes (RAM and swap); 0: unknown. */
@@ -291,20 +300,15 @@ int
 kshm_check_size(uint64_t size, struct kshm_limit *lim)
 {
 	struct shminfo	k;
-	struct shm_info	use;
-	uint64_t	page = (uint64_t)sysconf(_SC_PAGESIZE), pages, mem;
+	uint64_t	page = (uint64_t)sysconf(_SC_PAGESIZE), mem;
 
-	if (kshm_info(&k, &use) == 0) {
+	if (kshm_limits(&k) == 0) {
 		if (size > k.shmmax) {
 			kshm_limit_set(lim, EINVAL, "shmmax", k.shmmax, 1);
 			return -1;
 		}
-		if (use.used_ids >= (int)k.shmmni) {
-			kshm_limit_set(lim, ENOSPC, "shmmni", k.shmmni, 1);
-			return -1;
-		}
-		pages = size / page + (size % page != 0);
-		if (use.shm_tot > k.shmall || pages > k.shmall - use.shm_tot) {
+		/* more pages than there may be in all, used or not */
+		if (size / page + (size % page != 0) > k.shmall) {
 			kshm_limit_set(lim, ENOSPC, "shmall", k.shmall, 1);
 			return -1;
 		}
@@ -331,14 +335,15 @@ kshm_limit_of(int err, uint64_t size, struct kshm_limit *lim)
 		kshm_limit_set(lim, err, "memory", mem, 1);
 		return;
 	}
-	if (err == ENOSPC && kshm_info(&k, &use) == 0) {
+	/* every segment in use, or the pages they may take in all */
+	if (err == ENOSPC && kshm_limits(&k) == 0 && kshm_use(&use) == 0) {
 		if (use.used_ids >= (int)k.shmmni)
 			kshm_limit_set(lim, err, "shmmni", k.shmmni, 1);
 		else
 			kshm_limit_set(lim, err, "shmall", k.shmall, 1);
 		return;
 	}
-	if (err == EINVAL && kshm_info(&k, &use) == 0 && size > k.shmmax) {
+	if (err == EINVAL && kshm_limits(&k) == 0 && size > k.shmmax) {
 		kshm_limit_set(lim, err, "shmmax", k.shmmax, 1);
 		return;
 	}

@@ -79,10 +79,12 @@ struct kshm_limit {
 };
 
 /*
- * Whether the kernel could give a segment of size bytes now: 0, or -1
+ * Whether the kernel could ever give a segment of size bytes: 0, or -1
  * with the limit it crosses: above kernel.shmmax, more pages than
- * kernel.shmall leaves free, kernel.shmmni segments in use, or more than
- * the system will commit (RAM and swap, unless vm.overcommit_memory is 1).
+ * kernel.shmall allows in all, or more than the system will commit (RAM
+ * and swap, unless vm.overcommit_memory is 1). Cheap: what is in use
+ * (kernel.shmmni, shmall's free pages) is for the kernel to refuse, and
+ * kshm_limit_of() to name.
  */
 int	kshm_check_size(uint64_t size, struct kshm_limit *);
 
