@@ -66,6 +66,9 @@ shmd_strerror(int err)
 		return "invalid argument";
 	case SHMD_ERR_BUSY:
 		return "the connection is watching and takes no calls";
+	case SHMD_ERR_AGAIN:
+		return "no complete event is buffered: poll shmd_fd() and call "
+		    "again";
 	case SHMD_ERR_NAME_EXISTS:
 		return "name already exists";
 	case SHMD_ERR_NO_SUCH_SEGMENT:
@@ -224,9 +227,15 @@ shmd_write_all(struct shmd_conn *c, const char *p, size_t len)
 	return SHMD_OK;
 }
 
-/* Block for the next message from the daemon. */
+/*
+ * The next message from the daemon: when none is buffered, read (blocking,
+ * or not when dontwait) until one is. SHMD_ERR_AGAIN when dontwait and the
+ * socket has no more bytes: then everything received has been handed out
+ * but an incomplete message, so a poll(2) that reports the descriptor
+ * readable means more.
+ */
 static int
-shmd_read_message(struct shmd_conn *c, struct json_object **out)
+shmd_next_message(struct shmd_conn *c, int dontwait, struct json_object **out)
 {
 	char	*msg, *space, reason[256];
 	size_t	 len;
@@ -236,9 +245,12 @@ shmd_read_message(struct shmd_conn *c, struct json_object **out)
 	while ((msg = frame_buf_next(&c->in, &len)) == NULL) {
 		if ((space = frame_buf_space(&c->in, 65536)) == NULL)
 			return shmd_fail(c, SHMD_ERR_NOMEM, NULL);
-		n = recv(c->fd, space, 65536, 0);
+		n = recv(c->fd, space, 65536, dontwait ? MSG_DONTWAIT : 0);
 		if (n == -1 && errno == EINTR)
 			continue;
+		if (n == -1 && dontwait &&
+		    (errno == EAGAIN || errno == EWOULDBLOCK))
+			return shmd_fail(c, SHMD_ERR_AGAIN, NULL);
 		if (n <= 0) {
 			c->dead = 1;
 			return n == 0 ? shmd_fail(c, SHMD_ERR_DISCONNECTED, NULL) :
@@ -311,7 +323,7 @@ shmd_daemon_error(struct shmd_conn *c, const char *name,
  * reference, an empty object when absent) and *continues its flag.
  */
 static int
-shmd_read_reply(struct shmd_conn *c, struct json_object **params,
+shmd_read_reply(struct shmd_conn *c, int dontwait, struct json_object **params,
     int *continues)
 {
 	struct json_object	*msg, *p = NULL, *v;
@@ -319,7 +331,7 @@ shmd_read_reply(struct shmd_conn *c, struct json_object **params,
 	int			 rc;
 
 	*params = NULL;
-	if ((rc = shmd_read_message(c, &msg)) != SHMD_OK)
+	if ((rc = shmd_next_message(c, dontwait, &msg)) != SHMD_OK)
 		return rc;
 	if (continues != NULL)
 		*continues = json_object_object_get_ex(msg, "continues", &v) &&
@@ -383,7 +395,7 @@ shmd_invoke(struct shmd_conn *c, const char *method, struct json_object *params,
 	if (rc != SHMD_OK)
 		return rc;
 	/* *reply is set also when the daemon answers an error. */
-	return shmd_read_reply(c, reply, NULL);
+	return shmd_read_reply(c, 0, reply, NULL);
 }
 
 /* Fill a segment from its JSON object. */
@@ -738,8 +750,9 @@ shmd_watch(struct shmd_conn *c)
 	return SHMD_OK;
 }
 
-SHMD_EXPORT int
-shmd_watch_next(struct shmd_conn *c, enum shmd_event *event,
+/* The next event, waiting for it or not (SHMD_ERR_AGAIN). */
+static int
+shmd_watch_read(struct shmd_conn *c, int dontwait, enum shmd_event *event,
     struct shmd_segment *seg, int *has_segment)
 {
 	struct json_object	*reply;
@@ -748,10 +761,26 @@ shmd_watch_next(struct shmd_conn *c, enum shmd_event *event,
 	if (c == NULL || event == NULL || seg == NULL || has_segment == NULL ||
 	    !c->watching)
 		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, NULL);
-	if ((rc = shmd_read_reply(c, &reply, NULL)) == SHMD_OK)
+	if (c->dead)
+		return shmd_fail(c, SHMD_ERR_DISCONNECTED, NULL);
+	if ((rc = shmd_read_reply(c, dontwait, &reply, NULL)) == SHMD_OK)
 		rc = shmd_watch_event(c, reply, event, seg, has_segment);
 	json_object_put(reply);
 	return rc;
+}
+
+SHMD_EXPORT int
+shmd_watch_next(struct shmd_conn *c, enum shmd_event *event,
+    struct shmd_segment *seg, int *has_segment)
+{
+	return shmd_watch_read(c, 0, event, seg, has_segment);
+}
+
+SHMD_EXPORT int
+shmd_watch_poll(struct shmd_conn *c, enum shmd_event *event,
+    struct shmd_segment *seg, int *has_segment)
+{
+	return shmd_watch_read(c, 1, event, seg, has_segment);
 }
 
 SHMD_EXPORT int

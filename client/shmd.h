@@ -46,6 +46,8 @@ enum shmd_error {
 	SHMD_ERR_BAD_REPLY = -5,	/* a reply this library cannot read */
 	SHMD_ERR_INVALID_ARGUMENT = -6,	/* a bad argument to this library */
 	SHMD_ERR_BUSY = -7,		/* the connection is watching */
+	/* shmd_watch_poll(): no complete event is buffered (since 0.3). */
+	SHMD_ERR_AGAIN = -8,
 	/* The daemon's errors (shmd-protocol(7)). */
 	SHMD_ERR_NAME_EXISTS = -20,
 	SHMD_ERR_NO_SUCH_SEGMENT = -21,
@@ -190,11 +192,25 @@ int	shmd_status(struct shmd_conn *, struct shmd_status *out);
 
 /*
  * Start watching: the connection then only reports events, through
- * shmd_watch_next(), which blocks for the next one. *has_segment is 0 for
- * the first (SHMD_EVENT_READY) event.
+ * shmd_watch_next(), which blocks for the next one, or shmd_watch_poll(),
+ * which never blocks. *has_segment is 0 for SHMD_EVENT_READY.
  */
 int	shmd_watch(struct shmd_conn *);
 int	shmd_watch_next(struct shmd_conn *, enum shmd_event *event,
+	    struct shmd_segment *seg, int *has_segment);
+/*
+ * The next event if one is buffered, else SHMD_ERR_AGAIN at once. One
+ * read from the socket can bring several events, and the descriptor is
+ * then quiet while they wait in the library: in an event loop, call this
+ * until SHMD_ERR_AGAIN right after shmd_watch() and each time shmd_fd()
+ * polls readable (POLLIN). Since 0.3.
+ *
+ *     while ((rc = shmd_watch_poll(c, &ev, &seg, &has)) == SHMD_OK)
+ *             handle(ev, has ? &seg : NULL);
+ *     if (rc != SHMD_ERR_AGAIN)
+ *             fail(shmd_last_error(c));
+ */
+int	shmd_watch_poll(struct shmd_conn *, enum shmd_event *event,
 	    struct shmd_segment *seg, int *has_segment);
 
 /*

@@ -3,6 +3,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,6 +188,75 @@ START_TEST(test_watch)
 }
 END_TEST
 
+/*
+ * The event-loop pattern of shmd.h: poll shmd_fd(), then shmd_watch_poll()
+ * until SHMD_ERR_AGAIN. Five quick events arrive in one or two reads; all
+ * five must come out, though the descriptor goes quiet after the first.
+ */
+START_TEST(test_watch_poll_drains)
+{
+	struct shmd_conn	*w = conn(), *c = conn();
+	struct shmd_segment	 s;
+	struct pollfd		 pfd;
+	enum shmd_event		 ev;
+	char			 name[32];
+	int			 has, i, rc, created = 0;
+
+	ck_assert_int_eq(shmd_watch(w), SHMD_OK);
+	/* Nothing yet: it returns at once. */
+	ck_assert_int_eq(shmd_watch_poll(w, &ev, &s, &has), SHMD_ERR_AGAIN);
+	ck_assert_str_eq(shmd_strerror(SHMD_ERR_AGAIN),
+	    "no complete event is buffered: poll shmd_fd() and call again");
+	for (i = 0; i < 5; i++) {
+		snprintf(name, sizeof name, "lib.poll%d", i);
+		ck_assert_int_eq(shmd_create(c, name, 64, NULL, NULL), SHMD_OK);
+	}
+	pfd.fd = shmd_fd(w);
+	pfd.events = POLLIN;
+	while (created < 5) {
+		/* A quiet descriptor for 5 s: events were left unread. */
+		ck_assert_int_eq(poll(&pfd, 1, 5000), 1);
+		while ((rc = shmd_watch_poll(w, &ev, &s, &has)) == SHMD_OK) {
+			ck_assert_int_eq(ev, SHMD_EVENT_CREATED);
+			ck_assert(has);
+			snprintf(name, sizeof name, "lib.poll%d", created++);
+			ck_assert_str_eq(s.name, name);
+		}
+		ck_assert_int_eq(rc, SHMD_ERR_AGAIN);
+	}
+	ck_assert_int_eq(created, 5);
+	destroy_all(c);
+	shmd_disconnect(c);
+	ck_assert_int_eq(shmd_watch_poll(NULL, &ev, &s, &has),
+	    SHMD_ERR_INVALID_ARGUMENT);
+	shmd_disconnect(w);
+}
+END_TEST
+
+/* A daemon that goes away is SHMD_ERR_DISCONNECTED, not another "again". */
+START_TEST(test_watch_poll_disconnected)
+{
+	struct testd		 d2;
+	struct shmd_conn	*w;
+	struct shmd_segment	 s;
+	enum shmd_event		 ev;
+	struct pollfd		 pfd;
+	int			 has, rc;
+
+	testd_start(&d2, NULL);
+	ck_assert_int_eq(shmd_connect(d2.socket, &w), SHMD_OK);
+	ck_assert_int_eq(shmd_watch(w), SHMD_OK);
+	testd_stop(&d2);
+	pfd.fd = shmd_fd(w);
+	pfd.events = POLLIN;
+	ck_assert_int_eq(poll(&pfd, 1, 5000), 1);
+	while ((rc = shmd_watch_poll(w, &ev, &s, &has)) == SHMD_OK)
+		;
+	ck_assert_int_eq(rc, SHMD_ERR_DISCONNECTED);
+	shmd_disconnect(w);
+}
+END_TEST
+
 /* ------------------------------------------------ another uid (65534) */
 
 static const char	*nobody_socket;
@@ -346,6 +416,8 @@ main(void)
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_list_status_call);
 	tcase_add_test(tc, test_watch);
+	tcase_add_test(tc, test_watch_poll_drains);
+	tcase_add_test(tc, test_watch_poll_disconnected);
 	tcase_add_test(tc, test_unreachable);
 	suite_add_tcase(s, tc);
 	tcase_add_unchecked_fixture(tu, start, stop);
