@@ -29,6 +29,12 @@
 	(offsetof(struct shmd_create_options, attach_timeout) + \
 	sizeof(unsigned int))
 
+/*
+ * The largest: a struct_size beyond it is not one a header set (an
+ * uninitialised struct), and is refused rather than read or written.
+ */
+#define SHMD_STRUCT_SIZE_MAX	4096
+
 int	shmd_create_0_3(struct shmd_conn *, const char *, uint64_t,
 	    const struct shmd_create_options *, struct shmd_segment *);
 int	shmd_open_0_3(struct shmd_conn *, const char *, struct shmd_segment *);

@@ -405,14 +405,21 @@ shmd_invoke(struct shmd_conn *c, const char *method, struct json_object *params,
 	return shmd_read_reply(c, 0, reply, NULL);
 }
 
-/* Whether the caller's struct at p has a struct_size of at least min. */
+/* Whether a struct_size is one a header can have set (min: the struct's). */
+static int
+shmd_size_ok(size_t n, size_t min)
+{
+	return n >= min && n <= SHMD_STRUCT_SIZE_MAX;
+}
+
+/* Whether the caller's struct at p has such a struct_size. */
 static int
 shmd_sized_ok(const void *p, size_t min)
 {
 	size_t	n;
 
 	memcpy(&n, p, sizeof n);
-	return n >= min;
+	return shmd_size_ok(n, min);
 }
 
 /*
@@ -445,7 +452,7 @@ shmd_options_get(const struct shmd_create_options *o,
 	size_t		 n = o->struct_size, i;
 
 	shmd_create_options_init(out);
-	if (n < SHMD_CREATE_OPTIONS_MIN_SIZE)
+	if (!shmd_size_ok(n, SHMD_CREATE_OPTIONS_MIN_SIZE))
 		return -1;
 	for (i = sizeof *out; i < n; i++)
 		if (p[i] != 0)
@@ -693,7 +700,8 @@ shmd_list_sized(struct shmd_conn *c, struct shmd_segment **segs, size_t *n,
 	size_t			 i, len;
 	int			 rc;
 
-	if (segs == NULL || n == NULL || seg_size < SHMD_SEGMENT_MIN_SIZE)
+	if (segs == NULL || n == NULL ||
+	    !shmd_size_ok(seg_size, SHMD_SEGMENT_MIN_SIZE))
 		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, NULL);
 	*segs = NULL;
 	*n = 0;

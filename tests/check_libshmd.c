@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -336,6 +337,13 @@ START_TEST(test_struct_size)
 	    SHMD_ERR_INVALID_ARGUMENT);
 	o.struct_size = 0;
 	ck_assert_int_eq(shmd_create(c, "lib.sz4", 64, &o, NULL),
+	    SHMD_ERR_INVALID_ARGUMENT);
+	/* Uninitialised: refused, not read or written past the struct. */
+	o.struct_size = SIZE_MAX;
+	ck_assert_int_eq(shmd_create(c, "lib.sz4", 64, &o, NULL),
+	    SHMD_ERR_INVALID_ARGUMENT);
+	big.s.struct_size = SIZE_MAX;
+	ck_assert_int_eq((shmd_open)(c, "lib.sz", &big.s),
 	    SHMD_ERR_INVALID_ARGUMENT);
 
 	/* A list of later structs: their stride, each its struct_size. */
