@@ -216,9 +216,11 @@ lifecycle_record(struct lifecycle *lc, const struct segment *seg,
  * orphan, removed at a later sweep (or after a restart).
  */
 static void
-lifecycle_unmake(struct lifecycle *lc, int shmid, int32_t key, uint64_t size)
+lifecycle_unmake(struct lifecycle *lc, const struct segment *seg)
 {
-	struct state_orphan	o = { shmid, key, kshm_cuid(), size };
+	struct state_orphan	o = { seg->shmid, seg->key, seg->kernel_cuid,
+				    seg->size };
+	int			shmid = seg->shmid;
 
 	if (kshm_remove(shmid) == 0)
 		return;
@@ -274,7 +276,7 @@ lifecycle_remove(struct lifecycle *lc, struct segment *seg)
 	if (lifecycle_record(lc, seg, state_record_destroy) == -1)
 		return -1;
 	if (!seg->rmid_marked)
-		lifecycle_unmake(lc, seg->shmid, seg->key, seg->size);
+		lifecycle_unmake(lc, seg);
 	return 0;
 }
 
@@ -365,7 +367,7 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 	/* Recorded before it is handed over and answered: a restart finds it. */
 	if (lifecycle_record(lc, seg, state_record_create) == -1) {
 		saved = errno;
-		lifecycle_unmake(lc, shmid, seg->key, seg->size);
+		lifecycle_unmake(lc, seg);
 		errno = saved;
 		rc = LIFECYCLE_STATE_ERROR;
 		goto fail;
@@ -375,7 +377,7 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 		/* (a log that cannot say so is rewritten before the next) */
 		if (state_record_destroy(&lc->state, seg) == -1)
 			log_warn("create %s: cannot record its undoing", seg->name);
-		lifecycle_unmake(lc, shmid, seg->key, seg->size);
+		lifecycle_unmake(lc, seg);
 		errno = saved;
 		goto fail;
 	}
@@ -387,7 +389,7 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 		/* (a log that cannot say so is rewritten before the next) */
 		if (state_record_destroy(&lc->state, seg) == -1)
 			log_warn("create %s: cannot record its undoing", seg->name);
-		lifecycle_unmake(lc, shmid, seg->key, seg->size);
+		lifecycle_unmake(lc, seg);
 		errno = ENOMEM;
 		goto fail;
 	}
