@@ -211,22 +211,25 @@ lifecycle_record(struct lifecycle *lc, const struct segment *seg,
 	return 0;
 }
 
-/*
- * Remove a segment shmd made; one the kernel will not remove becomes an
- * orphan, removed at a later sweep (or after a restart).
- */
+int
+lifecycle_remove_made(struct lifecycle *lc, const struct state_orphan *o)
+{
+	if (kshm_remove(o->shmid) == 0)
+		return 0;
+	log_warn("shmctl(%d, IPC_RMID): will try again", o->shmid);
+	if (state_orphan_add(&lc->state, o) == -1)
+		log_warn("cannot remember shmid %d to remove it", o->shmid);
+	return -1;
+}
+
+/* Remove a segment shmd made and no longer answers for. */
 static void
 lifecycle_unmake(struct lifecycle *lc, const struct segment *seg)
 {
 	struct state_orphan	o = { seg->shmid, seg->key, seg->kernel_cuid,
 				    seg->size };
-	int			shmid = seg->shmid;
 
-	if (kshm_remove(shmid) == 0)
-		return;
-	log_warn("shmctl(%d, IPC_RMID): will try again", shmid);
-	if (state_orphan_add(&lc->state, &o) == -1)
-		log_warn("cannot remember shmid %d to remove it", shmid);
+	lifecycle_remove_made(lc, &o);
 }
 
 /* Try again to remove the orphans (each full sweep). */
