@@ -211,20 +211,25 @@ lifecycle_record(struct lifecycle *lc, const struct segment *seg,
 	return 0;
 }
 
-/*
- * Remove a segment shmd made; one the kernel will not remove becomes an
- * orphan, removed at a later sweep (or after a restart).
- */
-static void
-lifecycle_unmake(struct lifecycle *lc, int shmid, int32_t key, uint64_t size)
+int
+lifecycle_remove_made(struct lifecycle *lc, const struct state_orphan *o)
 {
-	struct state_orphan	o = { shmid, key, kshm_cuid(), size };
+	if (kshm_remove(o->shmid) == 0)
+		return 0;
+	log_warn("shmctl(%d, IPC_RMID): will try again", o->shmid);
+	if (state_orphan_add(&lc->state, o) == -1)
+		log_warn("cannot remember shmid %d to remove it", o->shmid);
+	return -1;
+}
 
-	if (kshm_remove(shmid) == 0)
-		return;
-	log_warn("shmctl(%d, IPC_RMID): will try again", shmid);
-	if (state_orphan_add(&lc->state, &o) == -1)
-		log_warn("cannot remember shmid %d to remove it", shmid);
+/* Remove a segment shmd made and no longer answers for. */
+static void
+lifecycle_unmake(struct lifecycle *lc, const struct segment *seg)
+{
+	struct state_orphan	o = { seg->shmid, seg->key, seg->kernel_cuid,
+				    seg->size };
+
+	lifecycle_remove_made(lc, &o);
 }
 
 /* Try again to remove the orphans (each full sweep). */
@@ -274,7 +279,7 @@ lifecycle_remove(struct lifecycle *lc, struct segment *seg)
 	if (lifecycle_record(lc, seg, state_record_destroy) == -1)
 		return -1;
 	if (!seg->rmid_marked)
-		lifecycle_unmake(lc, seg->shmid, seg->key, seg->size);
+		lifecycle_unmake(lc, seg);
 	return 0;
 }
 
@@ -365,7 +370,7 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 	/* Recorded before it is handed over and answered: a restart finds it. */
 	if (lifecycle_record(lc, seg, state_record_create) == -1) {
 		saved = errno;
-		lifecycle_unmake(lc, shmid, seg->key, seg->size);
+		lifecycle_unmake(lc, seg);
 		errno = saved;
 		rc = LIFECYCLE_STATE_ERROR;
 		goto fail;
@@ -375,7 +380,7 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 		/* (a log that cannot say so is rewritten before the next) */
 		if (state_record_destroy(&lc->state, seg) == -1)
 			log_warn("create %s: cannot record its undoing", seg->name);
-		lifecycle_unmake(lc, shmid, seg->key, seg->size);
+		lifecycle_unmake(lc, seg);
 		errno = saved;
 		goto fail;
 	}
@@ -387,7 +392,7 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 		/* (a log that cannot say so is rewritten before the next) */
 		if (state_record_destroy(&lc->state, seg) == -1)
 			log_warn("create %s: cannot record its undoing", seg->name);
-		lifecycle_unmake(lc, shmid, seg->key, seg->size);
+		lifecycle_unmake(lc, seg);
 		errno = ENOMEM;
 		goto fail;
 	}

@@ -150,9 +150,10 @@ static int
 recover_pending(struct lifecycle *lc, const struct state_pending *p,
     const int *ids, size_t nids)
 {
-	struct shm_info	 info;
-	struct shmid_ds	 ds;
-	int		 maxidx, idx, id, found = -1, fits = 0;
+	struct shm_info		 info;
+	struct shmid_ds		 ds;
+	struct state_orphan	 o;
+	int			 maxidx, idx, id, found = -1, fits = 0;
 	int32_t		 key = 0;
 
 	maxidx = shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&info);
@@ -176,14 +177,11 @@ recover_pending(struct lifecycle *lc, const struct state_pending *p,
 	}
 	log_notice("recovery: removing shmid %d, created by an earlier run "
 	    "(pid %ld) that never answered for it", found, (long)p->pid);
-	if (kshm_remove(found) == -1) {
-		struct state_orphan	o = { found, key, p->uid, p->size };
-
-		if (state_orphan_add(&lc->state, &o) == -1)
-			log_warn("recovery: cannot remember shmid %d", found);
-		return 0;
-	}
-	return 1;
+	o.shmid = found;
+	o.key = key;
+	o.cuid = p->uid;
+	o.size = p->size;
+	return lifecycle_remove_made(lc, &o) == 0;
 }
 
 /*
@@ -206,13 +204,11 @@ recover_orphans(struct lifecycle *lc, const struct state_loaded *l,
 		    !kshm_is(&st, o->key, o->cuid, o->size, 0) ||
 		    recover_known(ids, nids, o->shmid))
 			continue;
-		if (kshm_remove(o->shmid) == 0) {
+		if (lifecycle_remove_made(lc, o) == 0) {
 			log_notice("recovery: removed shmid %d, which an "
 			    "earlier run had ended", o->shmid);
 			removed++;
-		} else if (state_orphan_add(&lc->state, o) == -1)
-			log_warn("recovery: cannot remember shmid %d",
-			    o->shmid);
+		}
 	}
 	return removed;
 }

@@ -525,8 +525,9 @@ def main():
     ap.add_argument("--point", help="only this point: CALL:N[:pidns]")
     args = ap.parse_args()
     if os.geteuid() != 0 or shutil.which("strace") is None or shutil.which("unshare") is None:
-        print("crash points need root, strace and unshare")
-        return 1
+        # (the Debian package build runs the suite unprivileged)
+        print("SKIP: crash points need root, strace and unshare")
+        return 77
     workdir = tempfile.mkdtemp(prefix="shmd-crash-")
     os.chmod(workdir, 0o755)
     start = time.monotonic()
