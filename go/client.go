@@ -253,12 +253,13 @@ func (c *Client) Open(ctx context.Context, name string) (*Segment, error) {
 func (c *Client) OpenWait(ctx context.Context, name string) (*Segment, error) {
 	for {
 		wait, bounded := maxWait, false
-		if d, ok := ctx.Deadline(); ok && time.Until(d) <= maxWait {
-			wait, bounded = time.Until(d), true
+		if d, ok := ctx.Deadline(); ok {
+			if left := time.Until(d); left <= maxWait {
+				wait, bounded = left, true
+			}
 		}
-		if wait <= 0 || ctx.Err() != nil {
-			<-ctx.Done() // a passed deadline: Done is near
-			return nil, waitExpired(ctx, name)
+		if wait <= 0 {
+			return nil, c.expired(ctx, name)
 		}
 		s, err := c.openOwn(ctx, name, seconds(wait))
 		switch {
@@ -266,10 +267,25 @@ func (c *Client) OpenWait(ctx context.Context, name string) (*Segment, error) {
 			return s, nil
 		case ctx.Err() != nil:
 			return nil, waitExpired(ctx, name)
-		case !bounded && isError(err, nameNoSuchSegment):
+		case !isError(err, nameNoSuchSegment):
+			return nil, err
+		case !bounded:
 			continue // an hour is the daemon's most: wait again
 		}
-		return nil, err
+		// The daemon's wait, rounded up, ran out: the deadline is now,
+		// give or take its timer's slack.
+		return nil, c.expired(ctx, name)
+	}
+}
+
+// expired is OpenWait's answer once ctx's deadline has passed, as ctx
+// says very soon.
+func (c *Client) expired(ctx context.Context, name string) error {
+	select {
+	case <-ctx.Done():
+		return waitExpired(ctx, name)
+	case <-c.done:
+		return errClientClosed
 	}
 }
 

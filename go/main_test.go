@@ -285,8 +285,14 @@ func helper(what string) int {
 	return 9
 }
 
+// runHelper runs this test binary again as the helper; under an emulator
+// ($SHMD_GO_EMULATOR, qemu-user for another architecture's build), in it.
 func runHelper(what string) ([]byte, error) {
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	args := []string{os.Args[0], "-test.run=^$"}
+	if emu := os.Getenv("SHMD_GO_EMULATOR"); emu != "" {
+		args = append([]string{emu}, args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = append(os.Environ(), "SHMD_GO_HELPER="+what)
 	return cmd.CombinedOutput()
 }

@@ -7,6 +7,8 @@ packages="build-essential autoconf automake libtool pkg-config \
 libevent-dev libjson-c-dev check python3 procps"
 # The test suite also wants these (sanitizers come with gcc).
 [ "${1:-}" = "--test" ] && packages="$packages valgrind systemd man-db clang libclang-rt-dev python3-numpy python3-yaml golang-go"
+# The Go client's tests run on other architectures under qemu-user (test.sh).
+[ "${1:-}" = "--test" ] && packages="$packages qemu-user-static"
 # The benchmark's comparison with iceoryx's RouDi (BENCHMARKS.md): run
 # configure again afterwards (./test.sh does) to build bench/roudi-first-write.
 [ "${1:-}" = "--bench" ] && packages="$packages iceoryx libiceoryx-binding-c-dev"
