@@ -23,7 +23,8 @@ const maxWait = 3600 * time.Second
 // Client is a connection to the daemon, safe for concurrent use by many
 // goroutines: their calls are pipelined on one connection and each gets
 // its own reply. OpenWait and Watch use connections of their own, so a
-// wait holds up no other call.
+// wait holds up no other call. Once the daemon closes the connection (it
+// stopped or restarted), every call fails: Dial again.
 type Client struct {
 	socket string
 	ns     uint64 // our IPC namespace, sent with Create and Open
