@@ -121,6 +121,7 @@ if command -v go >/dev/null 2>&1; then
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -132,7 +133,7 @@ func main() {
 	if err != nil {
 		os.Exit(1)
 	}
-	s, err := c.Open(os.Args[1])
+	s, err := c.Open(context.Background(), os.Args[1])
 	if err != nil {
 		os.Exit(2)
 	}
