@@ -106,7 +106,7 @@ def try_call(path, method, **params):
         c.close()
 
 
-def wait_ready(path, proc, timeout=10.0):
+def wait_ready(path, proc, timeout=30.0):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if proc is not None and proc.poll() is not None:
