@@ -434,6 +434,25 @@ class PythonClientTest(unittest.TestCase):
         self.assertFalse(waiter.is_alive())
         self.assertEqual([s.shmid for s in got], [seg.shmid])
 
+    def test_abandoned_wait_leaves_client_usable(self):
+        class Abandon(Exception):
+            pass
+
+        def abandon(signum, frame):
+            raise Abandon()
+        old = signal.signal(signal.SIGALRM, abandon)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0.3)
+            with self.assertRaises(Abandon):
+                self.c.open("py.never", wait=30)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+        self.assertIn("version", self.c.status())
+        # its connection is closed: the daemon ends the wait
+        self.assertTrue(wait_until(lambda: self.c.status()["waiters"] == 0,
+                                   timeout=10))
+
     def test_close_ends_a_wait(self):
         c = shmd.Client(self.sock)
         errors = []
