@@ -609,8 +609,14 @@ class PackagingTest(unittest.TestCase):
         self.need(sys.executable, "-m", "pip", "--version")
         with tempfile.TemporaryDirectory() as tmp:
             src = os.path.join(tmp, "src")
+            # a copy the build may write in (distcheck's source is read-only)
             shutil.copytree(os.path.join(TOP_SRCDIR, "python"), src,
-                            ignore=shutil.ignore_patterns("__pycache__"))
+                            ignore=shutil.ignore_patterns("__pycache__"),
+                            copy_function=shutil.copyfile)
+            for top, dirs, _ in os.walk(src):
+                for d in dirs:
+                    os.chmod(os.path.join(top, d), 0o755)
+            os.chmod(src, 0o755)
             env = dict(os.environ, PIP_NO_INDEX="1",
                        PIP_DISABLE_PIP_VERSION_CHECK="1")
             r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
