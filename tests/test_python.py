@@ -596,6 +596,44 @@ class AsyncioClientTest(unittest.IsolatedAsyncioTestCase):
             await c.status()
 
 
+@unittest.skipUnless(ROOT, "needs root to act as another uid")
+class RefusedAtConnectTest(unittest.TestCase):
+    def test_quota_at_connect_is_raised(self):
+        # shmd answers a connection over max_clients_per_uid at once, with
+        # QuotaExceeded, before any call: both clients raise it, not a
+        # bare ConnectionError
+        d = Daemon("--max-clients-per-uid=1")
+        sock = d.socket
+
+        def nobody():
+            with shmd.Client(sock) as first:
+                first.status()
+                try:
+                    shmd.Client(sock).status()
+                    return 2
+                except shmd.QuotaExceeded as e:
+                    if e.limit != "clients_per_uid":
+                        return 3
+
+                async def refused():
+                    c = await shmd.aio.connect(sock)
+                    try:
+                        # most often the refusal is read before any call
+                        # (else the call takes it, the same error)
+                        await asyncio.sleep(0.2)
+                        await c.status()
+                        return 4
+                    except shmd.QuotaExceeded as e:
+                        return 0 if e.limit == "clients_per_uid" else 5
+                    finally:
+                        await c.close()
+                return asyncio.run(refused())
+        try:
+            self.assertEqual(in_child(nobody, uid=65534), 0)
+        finally:
+            d.stop()
+
+
 class PackagingTest(unittest.TestCase):
     def need(self, *command):
         """Skip when a tool is missing, except in CI (scripts/deps.sh --test

@@ -27,7 +27,7 @@ from typing import (Any, Deque, Dict, Generator, List, Optional, Set, Tuple,
 from ._protocol import (Event, create_parameters, decode_reply, encode_call,
                         event_of, name_parameters, open_parameters, segment_of,
                         segments_of, socket_path, waits)
-from .errors import ConnectionError, Error
+from .errors import ConnectionError, Error, again
 from .segment import Segment
 
 __all__ = ["connect", "Client", "Watch"]
@@ -116,7 +116,7 @@ class Client:
         self.socket = socket
         self._reader, self._writer = stream
         self._queue: "Deque[asyncio.Future[Dict[str, Any]]]" = collections.deque()
-        self._broken: Optional[str] = None   # why the connection is unusable
+        self._broken: Optional[Error] = None  # why the connection is unusable
         self._drain = asyncio.Lock()    # one drain() at a time on a writer
         self._own: Set[asyncio.StreamWriter] = set()
         self._replies = asyncio.ensure_future(self._read_replies())
@@ -140,19 +140,19 @@ class Client:
         except OSError:
             pass
 
-    def _fail(self, error: ConnectionError) -> None:
+    def _fail(self, error: Error) -> None:
         """The connection is unusable: every call under way and every later
         one gets error."""
         if self._broken is None:
-            self._broken = str(error)
+            self._broken = error
         while self._queue:
             fut = self._queue.popleft()
             if not fut.done():
                 fut.set_exception(self._gone())
 
-    def _gone(self) -> ConnectionError:
-        """A fresh exception (each raise grows its traceback) for _broken."""
-        return ConnectionError(self._broken or "closed", self.socket)
+    def _gone(self) -> Error:
+        """Why the connection is unusable, to raise."""
+        return again(self._broken or _error(self.socket, "closed"))
 
     async def _read_replies(self) -> None:
         """Hand each reply to the call at the head of the queue."""
@@ -162,7 +162,13 @@ class Client:
             except ConnectionError as exc:
                 self._fail(exc)
                 return
-            if not self._queue:     # an answer before any call (QuotaExceeded)
+            if not self._queue:
+                # an answer before any call: a refusal (QuotaExceeded), then
+                # the daemon closes
+                try:
+                    decode_reply(msg)
+                except Error as exc:
+                    self._fail(exc.with_traceback(None))
                 continue
             fut = self._queue.popleft()
             if fut.done():          # cancelled: its reply goes nowhere

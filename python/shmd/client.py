@@ -16,7 +16,7 @@ from ._protocol import (DEFAULT_SOCKET, Event, create_parameters, decode_reply,
                         encode_call, event_of, name_parameters,
                         open_parameters, segment_of, segments_of, socket_path,
                         waits)
-from .errors import ConnectionError, Error
+from .errors import ConnectionError, Error, again
 from .segment import Segment
 
 __all__ = ["Client", "DEFAULT_SOCKET", "socket_path"]
@@ -44,6 +44,22 @@ class _Connection:
             self.sock.sendall(data)
         except OSError as exc:
             raise self.error(exc) from exc
+
+    def refusal(self) -> Optional[Error]:
+        """After a failed send: the error the daemon answered before it
+        closed, if it did (QuotaExceeded for a connection over a limit)."""
+        try:
+            while b"\0" not in self.buf:
+                chunk = self.sock.recv(65536, _socket.MSG_DONTWAIT)
+                if not chunk:
+                    return None
+                self.buf += chunk
+            decode_reply(self.recv())
+        except Error as exc:
+            return exc
+        except OSError:
+            pass
+        return None
 
     def recv(self) -> bytes:
         """The next message, without its NUL."""
@@ -101,7 +117,7 @@ class Client:
         self._queue: Deque[_Pending] = collections.deque()
         self._reading = False
         self._closed = False
-        self._broken: Optional[str] = None   # why the connection is unusable
+        self._broken: Optional[Error] = None  # why the connection is unusable
         self._own: Set[_Connection] = set()  # waits and watches
 
     def __enter__(self) -> "Client":
@@ -122,19 +138,19 @@ class Client:
             if not self._reading:       # else the reader closes it
                 self._conn.close()
 
-    def _fail(self, error: ConnectionError) -> None:
+    def _fail(self, error: Error) -> None:
         """The connection is unusable: every call under way and every later
         one gets error. Called with _cond held."""
         if self._broken is None:
-            self._broken = str(error)
+            self._broken = error
         while self._queue:
             p = self._queue.popleft()
             p.error, p.done = self._gone(), True
         self._cond.notify_all()
 
-    def _gone(self) -> ConnectionError:
-        """A fresh exception (each raise grows its traceback) for _broken."""
-        return ConnectionError(self._broken or "closed", self.socket)
+    def _gone(self) -> Error:
+        """Why the connection is unusable, to raise."""
+        return again(self._broken or self._conn.error("closed"))
 
     def _send(self, data: bytes) -> _Pending:
         p = _Pending()
@@ -145,11 +161,14 @@ class Client:
                 self._queue.append(p)
             try:
                 self._conn.send(data)
-            except BaseException as exc:
+            except ConnectionError as exc:
+                with self._cond:
+                    self._fail(self._conn.refusal() or exc)
+                    raise self._gone() from None
+            except BaseException:
                 # half a message may have gone: nothing after it can be read
                 with self._cond:
-                    self._fail(exc if isinstance(exc, ConnectionError)
-                               else self._conn.error("a call was interrupted"))
+                    self._fail(self._conn.error("a call was interrupted"))
                 raise
         return p
 
