@@ -634,6 +634,13 @@ class RefusedAtConnectTest(unittest.TestCase):
             d.stop()
 
 
+# The Python whose pip, setuptools, wheel and mypy scripts/deps.sh installs
+# (Debian's), whichever Python runs the tests (distcheck finds pyenv's first
+# in some PATHs).
+TOOLS_PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") \
+    else sys.executable
+
+
 class PackagingTest(unittest.TestCase):
     def need(self, *command):
         """Skip when a tool is missing, except in CI (scripts/deps.sh --test
@@ -644,7 +651,8 @@ class PackagingTest(unittest.TestCase):
             self.skipTest("%s is not installed" % " ".join(command))
 
     def test_wheel_builds_offline(self):
-        self.need(sys.executable, "-m", "pip", "--version")
+        self.need(TOOLS_PYTHON, "-m", "pip", "--version")
+        self.need(TOOLS_PYTHON, "-c", "import setuptools, wheel")
         with tempfile.TemporaryDirectory() as tmp:
             src = os.path.join(tmp, "src")
             # a copy the build may write in (distcheck's source is read-only)
@@ -657,7 +665,7 @@ class PackagingTest(unittest.TestCase):
             os.chmod(src, 0o755)
             env = dict(os.environ, PIP_NO_INDEX="1",
                        PIP_DISABLE_PIP_VERSION_CHECK="1")
-            r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
+            r = subprocess.run([TOOLS_PYTHON, "-m", "pip", "wheel", "--no-deps",
                                 "--no-build-isolation", "-w", tmp, src],
                                env=env, capture_output=True, text=True)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
@@ -678,8 +686,8 @@ class PackagingTest(unittest.TestCase):
             self.assertIn(wheels[0], r.stdout)
 
     def test_mypy_strict(self):
-        self.need(sys.executable, "-m", "mypy", "--version")
-        r = subprocess.run([sys.executable, "-m", "mypy", "--strict",
+        self.need(TOOLS_PYTHON, "-m", "mypy", "--version")
+        r = subprocess.run([TOOLS_PYTHON, "-m", "mypy", "--strict",
                             "--cache-dir", os.devnull,
                             os.path.join(TOP_SRCDIR, "python", "shmd")],
                            capture_output=True, text=True)

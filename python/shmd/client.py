@@ -163,7 +163,9 @@ class Client:
                 self._conn.send(data)
             except ConnectionError as exc:
                 with self._cond:
-                    self._fail(self._conn.refusal() or exc)
+                    # a reader would take the refusal itself: one at a time
+                    refusal = None if self._reading else self._conn.refusal()
+                    self._fail(refusal or exc)
                     raise self._gone() from None
             except BaseException:
                 # half a message may have gone: nothing after it can be read
