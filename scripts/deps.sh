@@ -6,10 +6,17 @@ set -e
 packages="build-essential autoconf automake libtool pkg-config \
 libevent-dev libjson-c-dev check python3 procps"
 # The test suite also wants these (sanitizers come with gcc).
-[ "${1:-}" = "--test" ] && packages="$packages valgrind systemd man-db clang libclang-rt-dev python3-numpy python3-yaml golang-go"
-# The Python client's own checks (tests/test_python.py): mypy --strict, and a
-# wheel built offline from python/pyproject.toml with Debian's setuptools.
-[ "${1:-}" = "--test" ] && packages="$packages mypy python3-pip python3-setuptools python3-wheel"
+if [ "${1:-}" = "--test" ]; then
+	packages="$packages valgrind systemd man-db clang libclang-rt-dev"
+	packages="$packages python3-numpy python3-yaml golang-go"
+	packages="$packages strace faketime"	# crash points, clock steps
+	packages="$packages zsh fish"		# shell completions
+	# the Go client's tests on other architectures (test.sh)
+	packages="$packages qemu-user-static"
+	# the Python client's own checks (tests/test_python.py): mypy --strict,
+	# and a wheel built offline from python/pyproject.toml
+	packages="$packages mypy python3-pip python3-setuptools python3-wheel"
+fi
 # The benchmark's comparison with iceoryx's RouDi (BENCHMARKS.md): run
 # configure again afterwards (./test.sh does) to build bench/roudi-first-write.
 [ "${1:-}" = "--bench" ] && packages="$packages iceoryx libiceoryx-binding-c-dev"
