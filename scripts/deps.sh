@@ -13,6 +13,9 @@ if [ "${1:-}" = "--test" ]; then
 	packages="$packages zsh fish"		# shell completions
 	# the Go client's tests on other architectures (test.sh)
 	packages="$packages qemu-user-static"
+	# the Python client's own checks (tests/test_python.py): mypy --strict,
+	# and a wheel built offline from python/pyproject.toml
+	packages="$packages mypy python3-pip python3-setuptools python3-wheel"
 fi
 # The benchmark's comparison with iceoryx's RouDi (BENCHMARKS.md): run
 # configure again afterwards (./test.sh does) to build bench/roudi-first-write.

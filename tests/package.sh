@@ -69,6 +69,7 @@ for f in /usr/sbin/shmd /usr/bin/shmdctl "/usr/lib/$ma/libshmd.so.0" \
     /lib/systemd/system/shmd.service /lib/systemd/system/shmd.socket \
     /lib/systemd/system/shmd-admin.socket /etc/shmd/shmd.conf /usr/lib/sysusers.d/shmd.conf /usr/lib/tmpfiles.d/shmd.conf \
     /usr/lib/python3/dist-packages/shmd/__init__.py \
+    /usr/lib/python3/dist-packages/shmd/py.typed \
     /usr/share/gocode/src/github.com/shmd/shmd/go/client.go; do
 	[ -e "$f" ] || fail "$f is not installed"
 done
@@ -96,10 +97,14 @@ shmdctl create $name 4K --lifetime persistent >/dev/null
 shmdctl ls | grep -q $name || fail "ls"
 echo hello | shmdctl write $name
 [ "$(shmdctl read $name --size 5)" = hello ] || fail "read"
-/usr/bin/python3 -c 'import shmd
+/usr/bin/python3 -c 'import shmd, shmd.aio, asyncio
 import sys
 with shmd.Client() as c, c.open(sys.argv[1]).attach(readonly=True) as v:
-    assert bytes(v[:5]) == b"hello"' "$name" || fail "the Python module"
+    assert bytes(v[:5]) == b"hello"
+async def main():
+    async with shmd.aio.connect() as c:
+        assert (await c.open(sys.argv[1])).name == sys.argv[1]
+asyncio.run(main())' "$name" || fail "the Python module"
 cat >"$work/t.c" <<'C'
 #include <shmd.h>
 #include <stdio.h>

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Tests of the Python client (python/shmd) against the real daemon."""
 
+import asyncio
 import builtins
 import ctypes
 import json
@@ -11,14 +12,17 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
+import zipfile
 
 TOP_SRCDIR = os.environ.get("TOP_SRCDIR", os.path.join(os.path.dirname(__file__), ".."))
 TOP_BUILDDIR = os.environ.get("TOP_BUILDDIR", "..")
 sys.path.insert(0, os.path.join(TOP_SRCDIR, "python"))
 
 import shmd  # noqa: E402
+import shmd.aio  # noqa: E402
 
 try:
     import numpy
@@ -288,11 +292,13 @@ class PythonClientTest(unittest.TestCase):
         self.assertEqual(cm.exception.parameter, "bogus")
         with self.assertRaises(shmd.MethodNotFound) as cm:
             self.c.call("io.shmd.Frobnicate")
-        with shmd.Client(self.sock) as c2:
-            c2._conn.sock.sendall(b"not json\0")
-            with self.assertRaises(shmd.ProtocolError) as cm:
-                c2._conn.recv()
-            self.assertTrue(cm.exception.reason)
+        with socket.socket(socket.AF_UNIX) as raw:
+            raw.connect(self.sock)
+            raw.sendall(b"not json\0")
+            reply = raw.recv(65536).split(b"\0")[0]
+        with self.assertRaises(shmd.ProtocolError) as cm:
+            shmd._protocol.decode_reply(reply)
+        self.assertTrue(cm.exception.reason)
         if ROOT:
             def nobody():
                 with shmd.Client(self.sock) as c:
@@ -372,6 +378,101 @@ class PythonClientTest(unittest.TestCase):
         self.assertEqual((ev, seg.name), ("destroyed", "py.w"))
         events.close()
 
+    def test_integer_error_parameters_are_int(self):
+        with self.assertRaises(shmd.QuotaExceeded) as cm:
+            self.c.create("py.big", 2 << 20)
+        self.assertIs(type(cm.exception.max), int)
+        k = self.c.create("py.ik", 64, key=0x1e57e002)
+        with self.assertRaises(shmd.KeyInUse) as cm:
+            self.c.create("py.ik2", 64, key=k.key)
+        self.assertIs(type(cm.exception.key), int)
+
+    def test_threads_share_a_client(self):
+        # 4 threads x 100 calls on one Client: each reply reaches its caller
+        names = ["py.th%d" % i for i in range(4)]
+        for i, name in enumerate(names):
+            self.c.create(name, 64 * (i + 1), lifetime="persistent")
+        mixups, answered, failed = [], [], []
+
+        def worker(i):
+            try:
+                for n in range(100):
+                    if n % 2:
+                        seg = self.c.open(names[i])
+                        if (seg.name, seg.size) != (names[i], 64 * (i + 1)):
+                            mixups.append((i, n, seg.name))
+                    else:
+                        st = self.c.status()
+                        if "version" not in st:
+                            mixups.append((i, n, sorted(st)))
+                    answered.append(1)
+            except BaseException as exc:
+                failed.append(repr(exc))
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertFalse(any(t.is_alive() for t in threads), "calls hung")
+        self.assertEqual(failed, [])
+        self.assertEqual(mixups, [])
+        self.assertEqual(len(answered), 400)
+
+    def test_wait_does_not_hold_up_other_threads(self):
+        got = []
+        waiter = threading.Thread(
+            target=lambda: got.append(self.c.open("py.later", wait=10)))
+        waiter.start()
+        with shmd.Client(self.sock) as other:
+            self.assertTrue(wait_until(lambda: other.status()["waiters"] >= 1,
+                                       timeout=10))
+        # the same Client answers while its open(wait=...) waits
+        self.assertIn("version", self.c.status())
+        self.assertTrue(waiter.is_alive())
+        seg = self.c.create("py.later", 64)
+        waiter.join(10)
+        self.assertFalse(waiter.is_alive())
+        self.assertEqual([s.shmid for s in got], [seg.shmid])
+
+    def test_abandoned_wait_leaves_client_usable(self):
+        class Abandon(Exception):
+            pass
+
+        def abandon(signum, frame):
+            raise Abandon()
+        old = signal.signal(signal.SIGALRM, abandon)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0.3)
+            with self.assertRaises(Abandon):
+                self.c.open("py.never", wait=30)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+        self.assertIn("version", self.c.status())
+        # its connection is closed: the daemon ends the wait
+        self.assertTrue(wait_until(lambda: self.c.status()["waiters"] == 0,
+                                   timeout=10))
+
+    def test_close_ends_a_wait(self):
+        c = shmd.Client(self.sock)
+        errors = []
+
+        def wait():
+            try:
+                c.open("py.never", wait=30)
+            except shmd.Error as exc:
+                errors.append(exc)
+        waiter = threading.Thread(target=wait)
+        waiter.start()
+        self.assertTrue(wait_until(lambda: self.c.status()["waiters"] >= 1,
+                                   timeout=10))
+        c.close()
+        waiter.join(10)
+        self.assertFalse(waiter.is_alive())
+        self.assertEqual([type(e) for e in errors], [shmd.ConnectionError])
+        with self.assertRaises(shmd.ConnectionError):
+            c.status()
+
     def test_status_and_list(self):
         st = self.c.status()
         self.assertEqual(st["limits"]["max_segment_size"], 1 << 20)
@@ -394,6 +495,243 @@ class PythonClientTest(unittest.TestCase):
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 1)
         self.assertIn("py.none", r.stderr)
+
+
+class AsyncioClientTest(unittest.IsolatedAsyncioTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon("--max-segment-size=1M")
+        cls.sock = cls.d.socket
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+
+    async def asyncSetUp(self):
+        self.c = await shmd.aio.connect(self.sock)
+
+    async def asyncTearDown(self):
+        for s in await self.c.list():
+            await self.c.destroy(s.name)
+        await self.c.close()
+
+    async def test_fifty_tasks_on_one_client(self):
+        async def task(i):
+            name = "py.a%d" % i
+            seg = await self.c.create(name, 64 + i)
+            again = await self.c.open(name)
+            st = await self.c.status()
+            return (seg.name, seg.size, again.shmid == seg.shmid, "version" in st)
+        got = await asyncio.wait_for(asyncio.gather(*(task(i) for i in range(50))), 60)
+        self.assertEqual(got, [("py.a%d" % i, 64 + i, True, True) for i in range(50)])
+        self.assertEqual(len(await self.c.list()), 50)
+
+    async def test_cancelled_wait_leaves_client_usable(self):
+        with self.assertRaises(asyncio.TimeoutError):
+            await asyncio.wait_for(self.c.open("py.never", wait=30), 0.3)
+        self.assertIn("version", await self.c.status())
+        # the waiting connection is gone: the daemon no longer counts it
+        async def no_waiters():
+            return (await self.c.status())["waiters"] == 0
+        end = time.time() + 10
+        while not await no_waiters() and time.time() < end:
+            await asyncio.sleep(0.01)
+        self.assertTrue(await no_waiters())
+
+    async def test_cancelled_call_drops_its_reply(self):
+        await self.c.create("py.c", 64)
+        for _ in range(20):
+            t = asyncio.ensure_future(self.c.list())
+            await asyncio.sleep(0)       # sent, not answered yet
+            t.cancel()
+            seg = await self.c.open("py.c")
+            self.assertEqual(seg.name, "py.c")
+
+    async def test_open_waits_without_holding_up_others(self):
+        waiter = asyncio.ensure_future(self.c.open("py.alater", wait=10))
+        end = time.time() + 10
+        while (await self.c.status())["waiters"] < 1 and time.time() < end:
+            await asyncio.sleep(0.01)
+        self.assertFalse(waiter.done())
+        seg = await self.c.create("py.alater", 64)
+        self.assertEqual((await asyncio.wait_for(waiter, 10)).shmid, seg.shmid)
+
+    async def test_watch(self):
+        async with self.c.watch() as events:
+            self.assertEqual(await events.__anext__(), ("ready", None))
+            await self.c.create("py.aw", 64, lifetime="persistent")
+            await self.c.destroy("py.aw")
+            seen = []
+            async for ev, seg in events:
+                seen.append((ev, seg.name))
+                if len(seen) == 2:
+                    break
+        self.assertEqual(seen, [("created", "py.aw"), ("destroyed", "py.aw")])
+
+    async def test_same_exceptions(self):
+        await self.c.create("py.ae", 64)
+        with self.assertRaises(shmd.NameExists) as cm:
+            await self.c.create("py.ae", 64)
+        self.assertEqual(cm.exception.name, "py.ae")
+        with self.assertRaises(shmd.NoSuchSegment):
+            await self.c.open("py.none")
+        with self.assertRaises(shmd.QuotaExceeded) as cm:
+            await self.c.create("py.abig", 2 << 20)
+        self.assertIs(type(cm.exception.max), int)
+        self.assertEqual(cm.exception.max, 1 << 20)
+        with self.assertRaises(shmd.InvalidParameter) as cm:
+            await self.c.create("bad name", 1)
+        self.assertEqual(cm.exception.parameter, "name")
+        with self.assertRaises(shmd.ConnectionError):
+            await shmd.aio.connect("/nonexistent/shmd.sock")
+
+    async def test_async_with_and_default_socket(self):
+        os.environ["SHMD_SOCKET"] = self.sock
+        try:
+            async with shmd.aio.connect() as c:
+                self.assertIn("version", await c.status())
+        finally:
+            del os.environ["SHMD_SOCKET"]
+        with self.assertRaises(shmd.ConnectionError):
+            await c.status()
+
+
+@unittest.skipUnless(ROOT, "needs root to act as another uid")
+class RefusedAtConnectTest(unittest.TestCase):
+    def test_quota_at_connect_is_raised(self):
+        # shmd answers a connection over max_clients_per_uid at once, with
+        # QuotaExceeded, before any call: both clients raise it, not a
+        # bare ConnectionError
+        d = Daemon("--max-clients-per-uid=1")
+        sock = d.socket
+
+        def nobody():
+            with shmd.Client(sock) as first:
+                first.status()
+                try:
+                    shmd.Client(sock).status()
+                    return 2
+                except shmd.QuotaExceeded as e:
+                    if e.limit != "clients_per_uid":
+                        return 3
+
+                async def refused():
+                    c = await shmd.aio.connect(sock)
+                    try:
+                        # most often the refusal is read before any call
+                        # (else the call takes it, the same error)
+                        await asyncio.sleep(0.2)
+                        await c.status()
+                        return 4
+                    except shmd.QuotaExceeded as e:
+                        return 0 if e.limit == "clients_per_uid" else 5
+                    finally:
+                        await c.close()
+                return asyncio.run(refused())
+        try:
+            self.assertEqual(in_child(nobody, uid=65534), 0)
+        finally:
+            d.stop()
+
+
+# The Python whose pip, setuptools, wheel and mypy scripts/deps.sh installs
+# (Debian's), whichever Python runs the tests (distcheck finds pyenv's first
+# in some PATHs).
+TOOLS_PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") \
+    else sys.executable
+
+
+class PackagingTest(unittest.TestCase):
+    def need(self, *command):
+        """Skip when a tool is missing, except in CI (scripts/deps.sh --test
+        installs it there)."""
+        if subprocess.run(list(command), capture_output=True).returncode != 0:
+            if os.environ.get("CI"):
+                self.fail("%s is missing (scripts/deps.sh --test)" % " ".join(command))
+            self.skipTest("%s is not installed" % " ".join(command))
+
+    def test_wheel_builds_offline(self):
+        self.need(TOOLS_PYTHON, "-m", "pip", "--version")
+        self.need(TOOLS_PYTHON, "-c", "import setuptools, wheel")
+        with tempfile.TemporaryDirectory() as tmp:
+            src = os.path.join(tmp, "src")
+            # a copy the build may write in (distcheck's source is read-only)
+            shutil.copytree(os.path.join(TOP_SRCDIR, "python"), src,
+                            ignore=shutil.ignore_patterns("__pycache__"),
+                            copy_function=shutil.copyfile)
+            for top, dirs, _ in os.walk(src):
+                for d in dirs:
+                    os.chmod(os.path.join(top, d), 0o755)
+            os.chmod(src, 0o755)
+            env = dict(os.environ, PIP_NO_INDEX="1",
+                       PIP_DISABLE_PIP_VERSION_CHECK="1")
+            r = subprocess.run([TOOLS_PYTHON, "-m", "pip", "wheel", "--no-deps",
+                                "--no-build-isolation", "-w", tmp, src],
+                               env=env, capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            wheels = [f for f in os.listdir(tmp) if f.endswith(".whl")]
+            self.assertEqual(len(wheels), 1)
+            self.assertTrue(wheels[0].startswith("shmd-%s-py3-none-any" % shmd.__version__),
+                            wheels[0])
+            wheel = os.path.join(tmp, wheels[0])
+            names = zipfile.ZipFile(wheel).namelist()
+            for f in ("shmd/__init__.py", "shmd/aio.py", "shmd/py.typed"):
+                self.assertIn(f, names)
+            # the wheel alone is the package
+            r = subprocess.run([sys.executable, "-c",
+                                "import shmd.aio, sys; print(shmd.aio.__file__)"],
+                               env=dict(os.environ, PYTHONPATH=wheel), cwd=tmp,
+                               capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(wheels[0], r.stdout)
+
+    def test_mypy_strict(self):
+        self.need(TOOLS_PYTHON, "-m", "mypy", "--version")
+        r = subprocess.run([TOOLS_PYTHON, "-m", "mypy", "--strict",
+                            "--cache-dir", os.devnull,
+                            os.path.join(TOP_SRCDIR, "python", "shmd")],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("Success", r.stdout)
+
+
+def readme_programs(marker):
+    """The ```python blocks of README.md that follow the line marker."""
+    with open(os.path.join(TOP_SRCDIR, "README.md")) as f:
+        lines = f.read().split("\n")
+    blocks, i = [], 0
+    while i < len(lines):
+        if lines[i].strip() == marker:
+            while lines[i].strip() != "```python":
+                i += 1
+            end = lines.index("```", i + 1)
+            blocks.append("\n".join(lines[i + 1:end]) + "\n")
+            i = end
+        i += 1
+    return blocks
+
+
+class ReadmeTest(unittest.TestCase):
+    def test_shortest_programs_as_written(self):
+        programs = readme_programs("<!-- tests/test_python.py runs this -->")
+        self.assertEqual(len(programs), 2)
+        d = Daemon()
+        try:
+            env = dict(os.environ, SHMD_SOCKET=d.socket,
+                       PYTHONPATH=os.path.join(TOP_SRCDIR, "python"))
+            outs = []
+            for program in programs:
+                r = subprocess.run([sys.executable, "-c", program], env=env,
+                                   capture_output=True, text=True, timeout=60)
+                self.assertEqual(r.returncode, 0, program + r.stderr)
+                outs.append(r.stdout)
+            with shmd.Client(d.socket) as c:
+                seg = c.open("greeting")
+                c.destroy("greeting")
+            self.assertEqual(outs[0], "greeting %d 4096\n" % seg.shmid)
+            self.assertEqual(outs[1], "b'hello'\n")
+        finally:
+            d.stop()
 
 
 @unittest.skipUnless(ROOT, "needs root for an IPC namespace")

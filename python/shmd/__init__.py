@@ -9,6 +9,9 @@ shmat(2) and shmdt(2)::
         seg = c.create("frames", 1 << 20)
         with seg.attach() as view:
             view[:5] = b"hello"
+
+One Client may be shared by threads; ``shmd.aio`` is the same client for
+asyncio.
 """
 
 from .client import Client, DEFAULT_SOCKET, socket_path

@@ -3,11 +3,12 @@
 import argparse
 import json
 import sys
+from typing import Any, List, Optional
 
 from . import Client, Error
 
 
-def main(argv=None) -> int:
+def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m shmd",
         description="Ask shmd about its segments; prints JSON.")
@@ -20,6 +21,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         with Client(args.socket) as client:
+            out: Any
             if args.command == "ls":
                 out = [s.as_dict() for s in client.list()]
             else:

@@ -1,50 +1,29 @@
-"""A client of shmd: its Varlink protocol over a Unix socket (shmd-protocol(7))."""
+"""A client of shmd for threads: its Varlink protocol over a Unix socket.
 
-import json
-import os
-import re
+One connection carries every call of every thread, pipelined: a call is
+sent and queued under one lock, so the queue is in the order of the wire,
+and the daemon answers in that order; whichever waiting thread is free
+reads the next reply and hands it to the head of the queue. A call that
+waits (``open(wait=...)``) and ``watch()`` use connections of their own.
+"""
+
+import collections
 import socket as _socket
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+import threading
+from typing import Any, Deque, Dict, Iterator, List, Optional, Set
 
-from .errors import (ConnectionError, InvalidParameter, PermissionDenied,
-                     error_from_reply)
+from ._protocol import (DEFAULT_SOCKET, Event, create_parameters, decode_reply,
+                        encode_call, event_of, name_parameters,
+                        open_parameters, segment_of, segments_of, socket_path,
+                        waits)
+from .errors import ConnectionError, Error, again
 from .segment import Segment
 
 __all__ = ["Client", "DEFAULT_SOCKET", "socket_path"]
 
-DEFAULT_SOCKET = "/run/shmd/shmd.sock"
-_NAME = re.compile(r"[A-Za-z0-9._:@/-]{1,255}\Z")
-# A first component uid:N or gid:N (N decimal, no leading zeros) is reserved.
-_RESERVED = re.compile(r"(uid|gid):(0|[1-9][0-9]*)(/|\Z)")
-
-
-def ipc_namespace() -> Optional[int]:
-    """This process's IPC namespace (the inode of /proc/self/ns/ipc)."""
-    try:
-        return os.stat("/proc/self/ns/ipc").st_ino
-    except OSError:
-        return None
-
-
-def _may_name(name: str) -> bool:
-    """Whether this process may create name (shmd-protocol(7)'s reserved names)."""
-    m = _RESERVED.match(name)
-    if m is None or os.geteuid() == 0 or int(m.group(2)) > 2 ** 32 - 1:
-        return True
-    n = int(m.group(2))
-    if m.group(1) == "uid":
-        return os.geteuid() == n
-    return os.getegid() == n or n in os.getgroups()
-_LIFETIMES = ("detach", "process", "persistent")
-
-
-def socket_path(socket: Optional[str] = None) -> str:
-    """The socket a client uses: ``socket``, else $SHMD_SOCKET, else the default."""
-    return socket or os.environ.get("SHMD_SOCKET") or DEFAULT_SOCKET
-
 
 class _Connection:
-    """One socket to the daemon: NUL-terminated JSON, both ways."""
+    """One socket to the daemon: whole messages in, bytes out."""
 
     def __init__(self, path: str):
         self.path = path
@@ -57,63 +36,89 @@ class _Connection:
             raise ConnectionError("cannot connect to shmd at %s: %s"
                                   % (path, exc.strerror or exc), path) from exc
 
-    def send(self, method: str, params: Optional[Dict[str, Any]] = None,
-             more: bool = False) -> None:
-        msg: Dict[str, Any] = {"method": method}
-        if params:
-            msg["parameters"] = params
-        if more:
-            msg["more"] = True
-        data = json.dumps(msg, separators=(",", ":")).encode() + b"\0"
+    def error(self, what: object) -> ConnectionError:
+        return ConnectionError("shmd at %s: %s" % (self.path, what), self.path)
+
+    def send(self, data: bytes) -> None:
         try:
             self.sock.sendall(data)
         except OSError as exc:
-            raise ConnectionError("shmd at %s: %s" % (self.path, exc),
-                                  self.path) from exc
+            raise self.error(exc) from exc
 
-    def recv(self) -> Dict[str, Any]:
+    def refusal(self) -> Optional[Error]:
+        """After a failed send: the error the daemon answered before it
+        closed, if it did (QuotaExceeded for a connection over a limit)."""
+        try:
+            while b"\0" not in self.buf:
+                chunk = self.sock.recv(65536, _socket.MSG_DONTWAIT)
+                if not chunk:
+                    return None
+                self.buf += chunk
+            decode_reply(self.recv())
+        except Error as exc:
+            return exc
+        except OSError:
+            pass
+        return None
+
+    def recv(self) -> bytes:
+        """The next message, without its NUL."""
         while b"\0" not in self.buf:
             try:
                 chunk = self.sock.recv(65536)
             except OSError as exc:
-                raise ConnectionError("shmd at %s: %s" % (self.path, exc),
-                                      self.path) from exc
+                raise self.error(exc) from exc
             if not chunk:
-                raise ConnectionError("shmd at %s closed the connection"
-                                      % self.path, self.path)
+                raise self.error("closed the connection")
             self.buf += chunk
         msg, self.buf = self.buf.split(b"\0", 1)
-        reply = json.loads(msg)
-        if "error" in reply:
-            raise error_from_reply(reply["error"], reply.get("parameters"))
-        return reply
+        return msg
 
-    def call(self, method: str, params: Optional[Dict[str, Any]] = None
-             ) -> Dict[str, Any]:
-        self.send(method, params)
-        return self.recv().get("parameters") or {}
+    def call(self, data: bytes) -> Dict[str, Any]:
+        self.send(data)
+        return decode_reply(self.recv())
+
+    def shutdown(self) -> None:
+        """Wake whoever waits on this socket (close() from another thread)."""
+        try:
+            self.sock.shutdown(_socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def close(self) -> None:
         self.sock.close()
 
 
-def _check_int(name: str, value: Any, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or \
-            not low <= value <= high:
-        raise InvalidParameter(parameter=name)
+class _Pending:
+    """A call sent and not yet answered. A caller that stops waiting (an
+    exception in its thread) leaves it in the queue, to take its reply."""
+
+    __slots__ = ("reply", "error", "done")
+
+    def __init__(self) -> None:
+        self.reply: Dict[str, Any] = {}
+        self.error: Optional[BaseException] = None
+        self.done = False
 
 
 class Client:
-    """A connection to shmd.
+    """A connection to shmd, to share between threads.
 
     ``socket`` is the daemon's socket; without it ``$SHMD_SOCKET``, else
-    ``/run/shmd/shmd.sock``. A context manager; ``close()`` ends it.
-    Not for use by two threads at once.
+    ``/run/shmd/shmd.sock``. A context manager; ``close()`` ends it, and
+    ends calls under way in other threads with ConnectionError.
     """
 
     def __init__(self, socket: Optional[str] = None):
         self.socket = socket_path(socket)
         self._conn = _Connection(self.socket)
+        self._send_lock = threading.Lock()   # the queue's order is the wire's
+        self._cond = threading.Condition()   # the fields below
+        self._queue: Deque[_Pending] = collections.deque()
+        self._reading = False
+        self._closed = False
+        self._broken: Optional[Error] = None  # why the connection is unusable
+        self._own: Set[_Connection] = set()  # waits and watches
 
     def __enter__(self) -> "Client":
         return self
@@ -122,14 +127,119 @@ class Client:
         self.close()
 
     def close(self) -> None:
-        """Close the connection."""
-        self._conn.close()
+        """Close the connection and those of waits and watches under way."""
+        self._conn.shutdown()
+        with self._cond:
+            self._closed = True
+            self._fail(self._conn.error("the client was closed"))
+            for conn in self._own:
+                conn.shutdown()
+        with self._send_lock, self._cond:
+            if not self._reading:       # else the reader closes it
+                self._conn.close()
 
-    def _add_namespace(self, params: Dict[str, Any]) -> None:
-        # shmd refuses shmids that would mean nothing here (WrongNamespace)
-        ns = ipc_namespace()
-        if ns is not None:
-            params["ipc_namespace"] = ns
+    def _fail(self, error: Error) -> None:
+        """The connection is unusable: every call under way and every later
+        one gets error. Called with _cond held."""
+        if self._broken is None:
+            self._broken = error
+        while self._queue:
+            p = self._queue.popleft()
+            p.error, p.done = self._gone(), True
+        self._cond.notify_all()
+
+    def _gone(self) -> Error:
+        """Why the connection is unusable, to raise."""
+        return again(self._broken or self._conn.error("closed"))
+
+    def _send(self, data: bytes) -> _Pending:
+        p = _Pending()
+        with self._send_lock:
+            with self._cond:
+                if self._broken is not None:
+                    raise self._gone()
+                self._queue.append(p)
+            try:
+                self._conn.send(data)
+            except ConnectionError as exc:
+                with self._cond:
+                    # a reader would take the refusal itself: one at a time
+                    refusal = None if self._reading else self._conn.refusal()
+                    self._fail(refusal or exc)
+                    raise self._gone() from None
+            except BaseException:
+                # half a message may have gone: nothing after it can be read
+                with self._cond:
+                    self._fail(self._conn.error("a call was interrupted"))
+                raise
+        return p
+
+    def _read_one(self) -> None:
+        """Read one reply for the head of the queue. Called with _cond held
+        and _reading set; drops _cond while it reads."""
+        msg, error = b"", None
+        self._cond.release()
+        try:
+            msg = self._conn.recv()
+        except ConnectionError as exc:
+            error = exc
+        finally:
+            self._cond.acquire()
+            self._reading = False
+            self._cond.notify_all()
+        if error is not None:
+            self._fail(error)
+            if self._closed:    # close() left the socket to its reader
+                self._conn.close()
+            return
+        if not self._queue:     # an answer before any call (QuotaExceeded)
+            return
+        p = self._queue.popleft()
+        try:
+            p.reply = decode_reply(msg)
+        except Error as exc:
+            p.error = exc.with_traceback(None)  # this thread's frames are not its
+        p.done = True
+
+    def _wait(self, p: _Pending) -> Dict[str, Any]:
+        """p's reply: read by this thread, or by another one waiting too."""
+        with self._cond:
+            while not p.done:
+                if self._reading:
+                    self._cond.wait()
+                else:
+                    self._reading = True
+                    self._read_one()
+            if p.error is not None:
+                raise p.error
+            return p.reply
+
+    def _own_connection(self) -> _Connection:
+        """A connection for one wait or watch, closed by close()."""
+        conn = _Connection(self.socket)
+        with self._cond:
+            if self._broken is not None:
+                conn.close()
+                raise self._gone()
+            self._own.add(conn)
+        return conn
+
+    def _release(self, conn: _Connection) -> None:
+        with self._cond:
+            self._own.discard(conn)
+        conn.close()
+
+    def call(self, method: str, parameters: Optional[Dict[str, Any]] = None
+             ) -> Dict[str, Any]:
+        """Any call; the reply's parameters."""
+        data = encode_call(method, parameters)
+        if waits(method, parameters):
+            conn = self._own_connection()
+            try:
+                return conn.call(data)
+            finally:
+                self._release(conn)
+        return self._wait(self._send(data))
 
     def create(self, name: str, size: int, *, mode: int = 0o600,
                lifetime: str = "detach", key: Optional[int] = None,
@@ -143,82 +253,36 @@ class Client:
         root: anyone else gets PermissionDenied, without asking.
         ``exist_ok``: a segment of that name and size this caller may open
         is returned as it is; the Segment's ``created`` says which."""
-        if not isinstance(name, str) or not _NAME.match(name) or \
-                name.startswith("-"):
-            raise InvalidParameter(parameter="name")
-        if not _may_name(name):
-            raise PermissionDenied("name %r is reserved to another user or "
-                                   "group" % name)
-        _check_int("size", size, 1, 2 ** 63 - 1)
-        _check_int("mode", mode, 0, 0o777)
-        if lifetime not in _LIFETIMES:
-            raise InvalidParameter(parameter="lifetime")
-        params: Dict[str, Any] = {"name": name, "size": size, "mode": mode,
-                                  "lifetime": lifetime}
-        self._add_namespace(params)
-        if key is not None:
-            _check_int("key", key, -2 ** 31, 2 ** 31 - 1)
-            params["key"] = key
-        if uid is not None:
-            _check_int("uid", uid, 0, 2 ** 32 - 2)
-            params["uid"] = uid
-        if gid is not None:
-            _check_int("gid", gid, 0, 2 ** 32 - 2)
-            params["gid"] = gid
-        if attach_timeout is not None:
-            _check_int("attach_timeout", attach_timeout, 1, 2 ** 31 - 1)
-            params["attach_timeout"] = attach_timeout
-        if not isinstance(exist_ok, bool):
-            raise InvalidParameter(parameter="exist_ok")
-        if exist_ok:
-            params["exist_ok"] = True
-        reply = self._conn.call("io.shmd.Create", params)
-        return Segment(reply["segment"], created=reply.get("created", True))
+        params = create_parameters(name, size, mode, lifetime, key, uid, gid,
+                                   attach_timeout, exist_ok)
+        return segment_of(self.call("io.shmd.Create", params), create=True)
 
     def open(self, name: str, wait: Optional[float] = None) -> Segment:
         """Look a segment up by name. ``wait``: seconds (up to 3600) to
-        wait for it to be created; NoSuchSegment when they run out."""
-        if not isinstance(name, str):
-            raise InvalidParameter(parameter="name")
-        params: Dict[str, Any] = {"name": name}
-        if wait is not None:
-            if isinstance(wait, bool) or not isinstance(wait, (int, float)) \
-                    or not 0 <= wait <= 3600:
-                raise InvalidParameter(parameter="wait")
-            # whole seconds on the wire: round up, so a wait is never shorter
-            params["wait"] = int(-(-wait // 1))
-        self._add_namespace(params)
-        return Segment(self._conn.call("io.shmd.Open", params)["segment"])
+        wait for it to be created, on a connection of its own, so other
+        threads' calls go on; NoSuchSegment when they run out."""
+        return segment_of(self.call("io.shmd.Open", open_parameters(name, wait)))
 
     def destroy(self, name: str) -> None:
         """Destroy a segment now (its owner, its creator or root)."""
-        if not isinstance(name, str):
-            raise InvalidParameter(parameter="name")
-        self._conn.call("io.shmd.Destroy", {"name": name})
+        self.call("io.shmd.Destroy", name_parameters(name))
 
     def list(self) -> List[Segment]:
         """The segments this caller may open."""
-        return [Segment(s) for s in self._conn.call("io.shmd.List")["segments"]]
+        return segments_of(self.call("io.shmd.List"))
 
     def status(self) -> Dict[str, Any]:
         """The daemon's status: version, counters, limits (and usage for root)."""
-        return self._conn.call("io.shmd.Status")
+        return self.call("io.shmd.Status")
 
-    def call(self, method: str, parameters: Optional[Dict[str, Any]] = None
-             ) -> Dict[str, Any]:
-        """Any call; the reply's parameters."""
-        return self._conn.call(method, parameters)
-
-    def watch(self) -> Iterator[Tuple[str, Optional[Segment]]]:
+    def watch(self) -> Iterator[Event]:
         """Events, on a connection of their own: ``("ready", None)`` first,
         then ``(event, segment)`` for every created, destroyed, reaped and
         vanished segment this caller could list. Blocks for the next one."""
-        conn = _Connection(self.socket)
+        conn = self._own_connection()
         try:
-            conn.send("io.shmd.Watch", more=True)
+            conn.send(encode_call("io.shmd.Watch", more=True))
             while True:
-                params = conn.recv().get("parameters") or {}
-                seg = params.get("segment")
-                yield params.get("event", ""), Segment(seg) if seg else None
+                yield event_of(decode_reply(conn.recv()))
         finally:
-            conn.close()
+            self._release(conn)

@@ -8,7 +8,7 @@ __all__ = [
     "PermissionDenied", "QuotaExceeded", "KeyInUse", "WrongNamespace",
     "SystemLimit",
     "ProtocolError", "InvalidParameter", "MethodNotFound",
-    "InterfaceNotFound", "ExpectedMore", "error_from_reply",
+    "InterfaceNotFound", "ExpectedMore", "error_from_reply", "again",
 ]
 
 
@@ -116,3 +116,11 @@ def error_from_reply(name: str, parameters: Optional[Dict[str, Any]]) -> Error:
         err.error = name
         return err
     return cls(**params)
+
+
+def again(error: Error) -> Error:
+    """error anew, without a traceback, to raise once more: each raise of
+    one instance adds to its traceback, and threads would share it."""
+    fresh = type(error).__new__(type(error), *error.args)
+    fresh.__dict__.update(error.__dict__)
+    return fresh

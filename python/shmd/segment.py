@@ -27,13 +27,14 @@ class _Mapping:
         if addr is None or addr == ctypes.c_void_p(-1).value:
             err = ctypes.get_errno()
             raise OSError(err, "shmat(%d): %s" % (shmid, _strerror(err)))
-        self.addr = addr
-        self.array = (ctypes.c_char * size).from_address(addr)
+        self.addr: Optional[int] = addr
+        self.array: Optional["ctypes.Array[ctypes.c_char]"] = \
+            (ctypes.c_char * size).from_address(addr)
         # What holds the array with no view made yet: our attribute,
         # getrefcount's argument. Every live view adds to it.
         self.baseline = sys.getrefcount(self.array)
         first = memoryview(self.array).cast("B")
-        self.view = first.toreadonly() if readonly else first
+        self.view: Optional[memoryview] = first.toreadonly() if readonly else first
         if readonly:
             first.release()
 
@@ -67,10 +68,13 @@ class _Attachment:
         self._mapping: Optional[_Mapping] = None
 
     def __enter__(self) -> memoryview:
-        self._mapping = _Mapping(self._segment.shmid, self._segment.size,
-                                 self._readonly)
-        self._segment._mappings.append(self._mapping)
-        return self._mapping.view
+        mapping = _Mapping(self._segment.shmid, self._segment.size,
+                           self._readonly)
+        view = mapping.view
+        assert view is not None         # released only by detach()
+        self._mapping = mapping
+        self._segment._mappings.append(mapping)
+        return view
 
     def __exit__(self, *exc: Any) -> None:
         mapping, self._mapping = self._mapping, None
