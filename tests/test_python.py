@@ -308,8 +308,15 @@ class PythonClientTest(unittest.TestCase):
                         return 0
                 return 6
             self.assertEqual(in_child(nobody, uid=65534), 0)
-        for e in (shmd.NameExists, shmd.SystemLimit, shmd.ProtocolError):
+        for e in (shmd.NameExists, shmd.SystemLimit, shmd.StateError,
+                  shmd.ProtocolError):
             self.assertTrue(issubclass(e, shmd.Error))
+        # a change the daemon could not record (PROTOCOL.md)
+        e = shmd.errors.error_from_reply("io.shmd.StateError", {
+            "errno": "ENOSPC", "path": "/run/shmd/state/segments.log",
+            "message": "full"})
+        self.assertIsInstance(e, shmd.StateError)
+        self.assertEqual((e.errno, e.path), ("ENOSPC", "/run/shmd/state/segments.log"))
 
     @unittest.skipUnless(ROOT, "needs root to act as another uid")
     def test_reserved_names(self):

@@ -18,7 +18,7 @@ from .client import Client, DEFAULT_SOCKET, socket_path
 from .errors import (ConnectionError, Error, ExpectedMore, InterfaceNotFound,
                      InvalidParameter, KeyInUse, MethodNotFound, NameExists,
                      NoSuchSegment, PermissionDenied, ProtocolError,
-                     QuotaExceeded, SystemLimit, WrongNamespace)
+                     QuotaExceeded, StateError, SystemLimit, WrongNamespace)
 from .segment import Segment
 
 __version__ = "0.2.0"
@@ -26,7 +26,7 @@ __version__ = "0.2.0"
 __all__ = [
     "Client", "Segment", "DEFAULT_SOCKET", "socket_path", "Error",
     "ConnectionError", "NameExists", "NoSuchSegment", "PermissionDenied",
-    "QuotaExceeded", "KeyInUse", "SystemLimit", "ProtocolError",
+    "QuotaExceeded", "KeyInUse", "SystemLimit", "StateError", "ProtocolError",
     "InvalidParameter", "MethodNotFound", "InterfaceNotFound", "ExpectedMore",
     "WrongNamespace",
 ]

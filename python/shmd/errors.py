@@ -6,7 +6,7 @@ from typing import Any, Dict, Optional
 __all__ = [
     "Error", "ConnectionError", "NameExists", "NoSuchSegment",
     "PermissionDenied", "QuotaExceeded", "KeyInUse", "WrongNamespace",
-    "SystemLimit",
+    "SystemLimit", "StateError",
     "ProtocolError", "InvalidParameter", "MethodNotFound",
     "InterfaceNotFound", "ExpectedMore", "error_from_reply", "again",
 ]
@@ -81,6 +81,13 @@ class SystemLimit(Error):
     error = "io.shmd.SystemLimit"
 
 
+class StateError(Error):
+    """shmd could not record the change in its state directory (``path``,
+    ``errno``): nothing changed; the same call works once it can."""
+
+    error = "io.shmd.StateError"
+
+
 class ProtocolError(Error):
     error = "io.shmd.ProtocolError"
 
@@ -103,7 +110,8 @@ class ExpectedMore(Error):
 
 _BY_NAME = {cls.error: cls for cls in (
     NameExists, NoSuchSegment, PermissionDenied, QuotaExceeded, KeyInUse,
-    WrongNamespace, SystemLimit, ProtocolError, InvalidParameter, MethodNotFound,
+    WrongNamespace, SystemLimit, StateError, ProtocolError, InvalidParameter,
+    MethodNotFound,
     InterfaceNotFound, ExpectedMore)}
 
 
