@@ -44,6 +44,7 @@ static const enum shmd_error shmd_proto_errors[PROTO_ERR_COUNT] = {
 	[PROTO_ERR_INTERFACE_NOT_FOUND] = SHMD_ERR_INTERFACE_NOT_FOUND,
 	[PROTO_ERR_INVALID_PARAMETER] = SHMD_ERR_INVALID_PARAMETER,
 	[PROTO_ERR_EXPECTED_MORE] = SHMD_ERR_EXPECTED_MORE,
+	[PROTO_ERR_STATE_ERROR] = SHMD_ERR_STATE,
 };
 
 SHMD_EXPORT const char *
@@ -90,6 +91,9 @@ shmd_strerror(int err)
 		return "the call needs 'more'";
 	case SHMD_ERR_UNKNOWN_ERROR:
 		return "unknown error from shmd";
+	case SHMD_ERR_STATE:
+		return "shmd cannot record changes in its state directory "
+		    "(full or failing); nothing changed";
 	case SHMD_ERR_WRONG_NAMESPACE:
 		return "this process is in another IPC namespace than shmd, where "
 		    "its shmids mean nothing: run it in shmd's (--ipc=host, "

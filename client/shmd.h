@@ -62,6 +62,9 @@ enum shmd_error {
 	/* The caller is in another IPC namespace than shmd: its shmids
 	 * would name nothing, or another segment (since 0.2). */
 	SHMD_ERR_WRONG_NAMESPACE = -32,
+	/* shmd could not record the change in its state directory (full,
+	 * read-only): nothing changed; try again later (since 0.3). */
+	SHMD_ERR_STATE = -33,
 };
 
 /* When a segment is destroyed. */

@@ -14,6 +14,7 @@ static const char *const proto_errors[PROTO_ERR_COUNT] = {
 	[PROTO_ERR_WRONG_NAMESPACE] = "io.shmd.WrongNamespace",
 	[PROTO_ERR_KEY_IN_USE] = "io.shmd.KeyInUse",
 	[PROTO_ERR_SYSTEM_LIMIT] = "io.shmd.SystemLimit",
+	[PROTO_ERR_STATE_ERROR] = "io.shmd.StateError",
 	[PROTO_ERR_PROTOCOL_ERROR] = "io.shmd.ProtocolError",
 	[PROTO_ERR_METHOD_NOT_FOUND] = "org.varlink.service.MethodNotFound",
 	[PROTO_ERR_INTERFACE_NOT_FOUND] =

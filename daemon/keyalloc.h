@@ -22,6 +22,6 @@ void	keyalloc_init(struct keyalloc *, uint32_t base, uint32_t count);
  * EAGAIN when every key of the range is taken, else shmget's errno.
  */
 int	keyalloc_create(struct keyalloc *, uint64_t size, uid_t uid,
-	    gid_t gid, unsigned mode, struct kshm_stat *st);
+	    gid_t gid, unsigned mode, struct kshm_stat *st, int *orphan);
 
 #endif

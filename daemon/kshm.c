@@ -98,14 +98,35 @@ kshm_stat(int shmid, struct kshm_stat *st)
 	return 0;
 }
 
+uid_t
+kshm_cuid(void)
+{
+	kshm_self();
+	return kshm_self_ids.euid;
+}
+
+gid_t
+kshm_cgid(void)
+{
+	kshm_self();
+	return kshm_self_ids.egid;
+}
+
 int
 kshm_create(int32_t key, uint64_t size, uid_t uid, gid_t gid, unsigned mode,
-    struct kshm_stat *st)
+    struct kshm_stat *st, int *orphan)
 {
 	struct shmid_ds	ds;
 	int		shmid, saved;
 
-	shmid = shmget((key_t)key, (size_t)size, IPC_CREAT | IPC_EXCL | 0600);
+	*orphan = -1;
+	/*
+	 * Mode 0 until IPC_SET: nobody can attach it before it is handed
+	 * over, and a crash in between leaves a segment recovery can tell
+	 * (recover.c).
+	 */
+	shmid = shmget((key_t)key, (size_t)size,
+	    IPC_CREAT | IPC_EXCL | KSHM_UNSET_MODE);
 	if (shmid == -1)
 		return -1;
 	/*
@@ -131,21 +152,28 @@ kshm_create(int32_t key, uint64_t size, uid_t uid, gid_t gid, unsigned mode,
 	return shmid;
 fail:
 	saved = errno;
-	shmctl(shmid, IPC_RMID, NULL);
+	if (kshm_remove(shmid) == -1) {
+		/* what identifies it, for removing it later */
+		*orphan = st->shmid = shmid;
+		st->key = key;
+		st->size = size;
+		st->cuid = kshm_self_ids.euid;
+	}
 	errno = saved;
 	return -1;
 }
 
 int
-kshm_is(const struct kshm_stat *st, pid_t cpid, uint64_t size, int marked)
+kshm_is(const struct kshm_stat *st, int32_t key, uid_t cuid, uint64_t size,
+    int marked)
 {
 	/* The shmid was reused by someone else's segment. */
-	if (st->cpid != cpid || st->size != size)
+	if (st->cuid != cuid || st->size != size)
 		return 0;
-	/* Marked for removal by someone else (ipcrm): gone for us too. */
-	if ((st->mode & SHM_DEST) && !marked)
-		return 0;
-	return 1;
+	/* Marked for removal: by shmd (its key is gone), or by an ipcrm. */
+	if (st->mode & SHM_DEST)
+		return marked;
+	return st->key == key;
 }
 
 int

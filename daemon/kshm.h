@@ -21,22 +21,31 @@ struct kshm_stat {
 };
 
 /*
- * Create a segment with IPC_CREAT|IPC_EXCL, then give it its owner and
- * mode with IPC_SET. key 0 is IPC_PRIVATE. Returns the shmid, or -1 with
- * errno (EEXIST: the key is taken); nothing is left behind on failure.
+ * Create a segment with IPC_CREAT|IPC_EXCL and mode 0 (KSHM_UNSET_MODE:
+ * not handed over yet), then give it its owner and mode with IPC_SET.
+ * key 0 is IPC_PRIVATE. Returns the shmid, or -1 with errno (EEXIST: the
+ * key is taken). On failure nothing is left behind, unless *orphan is
+ * set to a shmid the kernel made and then refused to remove.
  */
+#define KSHM_UNSET_MODE	0
 int	kshm_create(int32_t key, uint64_t size, uid_t uid, gid_t gid,
-	    unsigned mode, struct kshm_stat *st);
+	    unsigned mode, struct kshm_stat *st, int *orphan);
 
 /* Look at a segment, also when its mode denies the daemon read access. */
 int	kshm_stat(int shmid, struct kshm_stat *st);
 
 /*
- * Whether st still shows the segment made by (daemon) pid cpid with size,
- * not marked for removal unless marked says shmd marked it: 1 or 0.
+ * Whether st (looked up by its shmid) is the segment shmd made with that
+ * key and size as uid cuid: the whole of a segment's identity
+ * (PROTOCOL.md, "Identity"). Process ids never decide it. A segment
+ * marked for removal is the same only when marked says shmd marked it
+ * (its key then reads 0): else someone's ipcrm ended it. 1 or 0.
  */
-int	kshm_is(const struct kshm_stat *st, pid_t cpid, uint64_t size,
-	    int marked);
+int	kshm_is(const struct kshm_stat *st, int32_t key, uid_t cuid,
+	    uint64_t size, int marked);
+/* The daemon's euid and egid: the cuid and cgid of every segment it makes. */
+uid_t	kshm_cuid(void);
+gid_t	kshm_cgid(void);
 
 /* Mark for removal; a segment already gone is not an error. */
 int	kshm_remove(int shmid);

@@ -20,11 +20,15 @@ static void	lifecycle_expired(void *, struct segment *,
 		    const struct kshm_stat *, const char *);
 static void	lifecycle_gone_cb(void *, struct segment *);
 static void	lifecycle_process_exited(void *, struct procwatch *);
+static void	lifecycle_mark(void *, struct segment *);
+static void	lifecycle_unrecorded(struct lifecycle *, const char *);
+static void	lifecycle_orphans(struct lifecycle *);
 
 static const struct reaper_ops lifecycle_reaper_ops = {
 	.expired = lifecycle_expired,
 	.gone = lifecycle_gone_cb,
 	.follow = lifecycle_follow,
+	.mark = lifecycle_mark,
 };
 
 void
@@ -40,6 +44,7 @@ lifecycle_init(struct lifecycle *lc, struct event_base *base,
 	state_init(&lc->state, pid, uid, start_usec);
 	procwatch_init(&lc->procs, base, lifecycle_process_exited, lc);
 	reaper_init(&lc->reaper, &lc->registry, &lifecycle_reaper_ops, lc);
+	lc->pidns = state_pidns();
 	lc->notify = notify;
 	lc->notify_arg = notify_arg;
 }
@@ -67,7 +72,9 @@ void
 lifecycle_sweep(struct lifecycle *lc, int full)
 {
 	procwatch_poll(&lc->procs);
-	reaper_sweep(&lc->reaper, full, realtime_usec());
+	reaper_sweep(&lc->reaper, full, boottime_usec());
+	if (full && lc->state.norphans > 0)
+		lifecycle_orphans(lc);
 }
 
 static void
@@ -124,7 +131,8 @@ lifecycle_follow(void *arg, struct segment *seg)
 static void
 lifecycle_follow_pinned(struct lifecycle *lc, struct segment *seg, int pidfd)
 {
-	if (seg->lifetime != PROTO_LIFETIME_PROCESS || seg->watch != NULL) {
+	if (seg->lifetime != PROTO_LIFETIME_PROCESS || seg->watch != NULL ||
+	    seg->creator_lost) {
 		if (pidfd >= 0)
 			close(pidfd);
 		return;
@@ -158,16 +166,97 @@ lifecycle_begin(struct lifecycle *lc, struct segment *seg, int pidfd)
 }
 
 /*
- * The end of every segment's life, in this order: the record of its end,
- * out of the registry, no longer followed, watchers told, freed. Only
- * then may the log be compacted: it and the registry agree again.
+ * Records can be written now (the log rewritten whole first, after a
+ * failure): 0, or -1 with errno, logged once until records go through.
+ */
+static int
+lifecycle_ready(struct lifecycle *lc)
+{
+	if (state_ready(&lc->state, &lc->registry) == -1) {
+		lifecycle_unrecorded(lc, "the log");
+		return -1;
+	}
+	return 0;
+}
+
+/* A record failed (errno): said once, until one goes through again. */
+static void
+lifecycle_unrecorded(struct lifecycle *lc, const char *what)
+{
+	char	path[512];
+	int	saved = errno;
+
+	if (!lc->unrecorded)
+		log_warnx("state: cannot record %s in %s: %s; changes are "
+		    "refused until it can", what, state_failed_path(&lc->state,
+		    path, sizeof path), strerror(saved));
+	lc->unrecorded = 1;
+	errno = saved;
+}
+
+/* Record with fn(state, seg) first; -1 (logged) when it cannot be. */
+static int
+lifecycle_record(struct lifecycle *lc, const struct segment *seg,
+    int (*fn)(struct state *, const struct segment *))
+{
+	if (lifecycle_ready(lc) == -1)
+		return -1;
+	if (fn(&lc->state, seg) == -1) {
+		lifecycle_unrecorded(lc, seg->name);
+		return -1;
+	}
+	if (lc->unrecorded)
+		log_notice("state: records are written again");
+	lc->unrecorded = 0;
+	return 0;
+}
+
+/*
+ * Remove a segment shmd made; one the kernel will not remove becomes an
+ * orphan, removed at a later sweep (or after a restart).
+ */
+static void
+lifecycle_unmake(struct lifecycle *lc, int shmid, int32_t key, uint64_t size)
+{
+	struct state_orphan	o = { shmid, key, kshm_cuid(), size };
+
+	if (kshm_remove(shmid) == 0)
+		return;
+	log_warn("shmctl(%d, IPC_RMID): will try again", shmid);
+	if (state_orphan_add(&lc->state, &o) == -1)
+		log_warn("cannot remember shmid %d to remove it", shmid);
+}
+
+/* Try again to remove the orphans (each full sweep). */
+static void
+lifecycle_orphans(struct lifecycle *lc)
+{
+	struct state_orphan	*o;
+	struct kshm_stat	 st;
+	size_t			 i;
+
+	for (i = lc->state.norphans; i-- > 0;) {
+		o = &lc->state.orphans[i];
+		if (kshm_stat(o->shmid, &st) == 0 &&
+		    kshm_is(&st, o->key, o->cuid, o->size, 0) &&
+		    kshm_remove(o->shmid) == -1)
+			continue;
+		log_info("removed shmid %d, which the kernel refused to "
+		    "remove before", o->shmid);
+		state_orphan_removed(&lc->state, i);
+	}
+}
+
+/*
+ * The end of every segment's life, once recorded (or, when the kernel
+ * freed it already, told to the log as it may be): out of the registry,
+ * no longer followed, watchers told, freed. Only then may the log be
+ * compacted: it and the registry agree again.
  */
 static void
 lifecycle_end(struct lifecycle *lc, struct segment *seg, enum proto_event ev,
     const struct kshm_stat *st)
 {
-	if (state_record_destroy(&lc->state, seg) == -1)
-		log_warn("state: cannot record the end of %s", seg->name);
 	registry_remove(&lc->registry, seg);
 	procwatch_put(seg->watch);
 	seg->watch = NULL;
@@ -178,42 +267,52 @@ lifecycle_end(struct lifecycle *lc, struct segment *seg, enum proto_event ev,
 		log_warn("state: cannot compact the log");
 }
 
-int
-lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
-    struct segment **out, struct kshm_stat *st)
+/* Recorded as ended, then removed from the kernel: Destroy and reaps. */
+static int
+lifecycle_remove(struct lifecycle *lc, struct segment *seg)
 {
-	struct state_pending	 p;
-	struct segment		*seg;
-	int			 shmid, saved, pidfd = req->creator_pidfd;
-
-	if ((seg = segment_create(req->name)) == NULL)
+	if (lifecycle_record(lc, seg, state_record_destroy) == -1)
 		return -1;
-	/* Announced first: a crash after shmget leaves a provable leftover. */
+	if (!seg->rmid_marked)
+		lifecycle_unmake(lc, seg->shmid, seg->key, seg->size);
+	return 0;
+}
+
+/* The Create announced: what a crash after shmget would leave. */
+static int
+lifecycle_announce(struct lifecycle *lc, const struct lifecycle_request *req)
+{
+	struct state_pending	p;
+
 	memset(&p, 0, sizeof p);
 	p.pid = lc->state.pid;
-	p.uid = lc->state.uid;
+	p.pidns = lc->pidns;
+	p.uid = kshm_cuid();
+	p.gid = kshm_cgid();
 	p.size = req->size;
 	p.any_key = req->any_key;
 	p.key = req->key;
 	p.key_base = lc->keys.base;
 	p.key_count = lc->keys.count;
+	p.owner_uid = req->uid;
+	p.owner_gid = req->gid;
+	p.mode = req->mode;
 	p.usec = realtime_usec();
-	if (state_record_pending(&lc->state, &p) == -1)
-		goto fail;
-	if (req->any_key)
-		shmid = keyalloc_create(&lc->keys, req->size, req->uid,
-		    req->gid, req->mode, st);
-	else
-		shmid = kshm_create(req->key, req->size, req->uid, req->gid,
-		    req->mode, st);
-	if (shmid == -1) {
-		saved = errno;
-		/* Nothing was made: say so, so that recovery looks for nothing. */
-		state_record_aborted(&lc->state);
-		errno = saved;
-		goto fail;
+	if (lifecycle_ready(lc) == -1)
+		return -1;
+	if (state_record_pending(&lc->state, &p) == -1) {
+		lifecycle_unrecorded(lc, req->name);
+		return -1;
 	}
-	seg->shmid = shmid;
+	return 0;
+}
+
+/* A new segment's record, from the request and what the kernel made. */
+static void
+lifecycle_fill(struct lifecycle *lc, struct segment *seg,
+    const struct lifecycle_request *req, const struct kshm_stat *st)
+{
+	seg->shmid = st->shmid;
 	seg->key = st->key;
 	seg->size = req->size;
 	seg->lifetime = req->lifetime;
@@ -223,9 +322,10 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 	seg->mode = req->mode;
 	seg->creator_uid = req->creator_uid;
 	seg->creator_pid = req->creator_pid;
+	seg->creator_pidns = lc->pidns;
 	seg->created_usec = realtime_usec();
-	seg->kernel_cpid = st->cpid;
-	seg->kernel_ctime = st->ctime;
+	seg->created_boot = boottime_usec();
+	seg->kernel_cuid = st->cuid;
 	segment_saw(seg, st);
 	/*
 	 * The creator as it was when it connected: if it has exited since
@@ -236,20 +336,55 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 	seg->creator_ino = req->creator_ino;
 	if (req->lifetime == PROTO_LIFETIME_PROCESS && req->creator_exited)
 		seg->creator_gone = 1;
-	/* Recorded before it is answered: a restart finds it. */
-	if (state_record_create(&lc->state, seg) == -1) {
+}
+
+int
+lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
+    struct segment **out, struct kshm_stat *st)
+{
+	struct segment	*seg;
+	int		 shmid, saved, orphan, pidfd = req->creator_pidfd;
+	int		 rc = -1;
+
+	if ((seg = segment_create(req->name)) == NULL)
+		goto fail;
+	/* Announced first: a crash after shmget leaves a provable leftover. */
+	if (lifecycle_announce(lc, req) == -1) {
+		rc = LIFECYCLE_STATE_ERROR;
+		goto fail;
+	}
+	if (req->any_key)
+		shmid = keyalloc_create(&lc->keys, req->size, req->uid,
+		    req->gid, req->mode, st, &orphan);
+	else
+		shmid = kshm_create(req->key, req->size, req->uid, req->gid,
+		    req->mode, st, &orphan);
+	if (shmid == -1) {
 		saved = errno;
-		log_warn("create %s: cannot record it", seg->name);
-		kshm_remove(shmid);
+		if (orphan >= 0)
+			lifecycle_unmake(lc, orphan, st->key, req->size);
+		/* Nothing is left: so recovery looks for nothing. */
+		state_record_aborted(&lc->state);
 		errno = saved;
+		goto fail;
+	}
+	lifecycle_fill(lc, seg, req, st);
+	/* Recorded before it is answered: a restart finds it. */
+	if (lifecycle_record(lc, seg, state_record_create) == -1) {
+		saved = errno;
+		lifecycle_unmake(lc, shmid, seg->key, seg->size);
+		errno = saved;
+		rc = LIFECYCLE_STATE_ERROR;
 		goto fail;
 	}
 	/* from here on the pidfd is lifecycle_begin()'s */
 	saved = pidfd;
 	pidfd = -1;
 	if (lifecycle_begin(lc, seg, saved) == -1) {
-		state_record_destroy(&lc->state, seg);
-		kshm_remove(shmid);
+		/* (a log that cannot say so is rewritten before the next) */
+		if (state_record_destroy(&lc->state, seg) == -1)
+			log_warn("create %s: cannot record its undoing", seg->name);
+		lifecycle_unmake(lc, shmid, seg->key, seg->size);
 		errno = ENOMEM;
 		goto fail;
 	}
@@ -271,12 +406,28 @@ fail:
 		close(pidfd);
 	segment_destroy(seg);
 	errno = saved;
-	return -1;
+	return rc;
+}
+
+/*
+ * A "process" segment adopted at start whose creator this run cannot see
+ * (it had no pid here, or its pid is of another pid namespace): it ends
+ * at its next last detach, or attach_timeout from now.
+ */
+static void
+lifecycle_adopted(struct lifecycle *lc, struct segment *seg)
+{
+	if (seg->lifetime != PROTO_LIFETIME_PROCESS ||
+	    (seg->creator_pid != 0 && seg->creator_pidns == lc->pidns))
+		return;
+	seg->creator_lost = 1;
+	seg->lost_boot = boottime_usec();
 }
 
 int
 lifecycle_adopt(struct lifecycle *lc, struct segment *seg)
 {
+	lifecycle_adopted(lc, seg);
 	return lifecycle_begin(lc, seg, -1);
 }
 
@@ -288,8 +439,10 @@ lifecycle_adopt_all(struct lifecycle *lc, struct registry *loaded)
 
 	if (lc->registry.count == 0) {
 		registry_move(&lc->registry, loaded);
-		TAILQ_FOREACH(seg, &lc->registry.segments, entry)
+		TAILQ_FOREACH(seg, &lc->registry.segments, entry) {
+			lifecycle_adopted(lc, seg);
 			lifecycle_follow(lc, seg);
+		}
 		return lc->registry.count;
 	}
 	while ((seg = TAILQ_FIRST(&loaded->segments)) != NULL) {
@@ -308,11 +461,8 @@ int
 lifecycle_destroy(struct lifecycle *lc, struct segment *seg,
     const struct kshm_stat *st)
 {
-	if (!seg->rmid_marked && kshm_remove(seg->shmid) == -1) {
-		log_warn("destroy %s: shmctl(%d, IPC_RMID)", seg->name,
-		    seg->shmid);
-		return -1;
-	}
+	if (lifecycle_remove(lc, seg) == -1)
+		return LIFECYCLE_STATE_ERROR;
 	log_info("destroyed %s (shmid %d)", seg->name, seg->shmid);
 	lifecycle_end(lc, seg, PROTO_EVENT_DESTROYED, st);
 	return 0;
@@ -322,14 +472,28 @@ void
 lifecycle_reap(struct lifecycle *lc, struct segment *seg,
     const struct kshm_stat *st, const char *why)
 {
-	if (!seg->rmid_marked && kshm_remove(seg->shmid) == -1) {
-		log_warn("reap %s: shmctl(%d, IPC_RMID)", seg->name,
-		    seg->shmid);
-		return;	/* tried again at the next sweep */
-	}
+	if (lifecycle_remove(lc, seg) == -1)
+		return;	/* tried again at the next look */
 	log_info("reaped %s (shmid %d): %s", seg->name, seg->shmid, why);
 	lc->reaped++;
 	lifecycle_end(lc, seg, PROTO_EVENT_REAPED, st);
+}
+
+/*
+ * Mark an attached keyless detach segment IPC_RMID, recorded first, so
+ * that the kernel frees it at its exact last detach even with shmd down
+ * (Linux still lets processes shmat it by shmid). Tried again at the
+ * next look when either step fails.
+ */
+static void
+lifecycle_mark(void *arg, struct segment *seg)
+{
+	struct lifecycle	*lc = arg;
+
+	if (lifecycle_record(lc, seg, state_record_mark) == -1 ||
+	    kshm_remove(seg->shmid) == -1)
+		return;
+	registry_set_marked(&lc->registry, seg, 1);
 }
 
 void
@@ -339,9 +503,16 @@ lifecycle_gone(struct lifecycle *lc, struct segment *seg)
 
 	/* what shmd last saw of it: the kernel holds it no more */
 	segment_seen_stat(seg, &st);
+	/* the kernel has acted: a log that cannot say so is rewritten */
+	if (lifecycle_record(lc, seg, state_record_destroy) == -1)
+		log_warnx("state: the end of %s is not recorded; the next "
+		    "start finds it gone", seg->name);
 	if (seg->rmid_marked) {
 		/* shmd marked it: the kernel freed it at its last detach. */
-		lifecycle_reap(lc, seg, &st, "last detach");
+		log_info("reaped %s (shmid %d): last detach", seg->name,
+		    seg->shmid);
+		lc->reaped++;
+		lifecycle_end(lc, seg, PROTO_EVENT_REAPED, &st);
 		return;
 	}
 	log_notice("segment %s (shmid %d) was removed behind shmd's back",
@@ -350,11 +521,17 @@ lifecycle_gone(struct lifecycle *lc, struct segment *seg)
 	lifecycle_end(lc, seg, PROTO_EVENT_VANISHED, &st);
 }
 
+const char *
+lifecycle_state_path(const struct lifecycle *lc, char *buf, size_t len)
+{
+	return state_failed_path(&lc->state, buf, len);
+}
+
 int
 lifecycle_look(struct lifecycle *lc, struct segment *seg, struct kshm_stat *st)
 {
-	if (kshm_stat(seg->shmid, st) == -1 ||
-	    !kshm_is(st, seg->kernel_cpid, seg->size, seg->rmid_marked)) {
+	if (kshm_stat(seg->shmid, st) == -1 || !kshm_is(st, seg->key,
+	    seg->kernel_cuid, seg->size, seg->rmid_marked)) {
 		lifecycle_gone(lc, seg);
 		return -1;
 	}

@@ -1,13 +1,34 @@
 /*
- * A segment's life, owned here and only here: created, adopted at start,
- * destroyed, reaped, noticed gone. Each transition is one function doing
- * its steps in one fixed order:
+ * A segment's life, owned here and only here: no other file changes a
+ * segment's state or writes the state log. Every transition records
+ * first, acts on the kernel second, and answers (or tells watchers)
+ * third; a change whose record cannot be written is not made.
  *
- *   begin: state record (pending, then create), registry, follow its
- *          creator, tell watchers;
- *   end:   state record (destroy), registry, stop following, tell
- *          watchers, free; then the log may be compacted, since the
- *          registry and the log agree again.
+ * state     event                record        kernel           then
+ * --------  -------------------  ------------  ---------------  -----------------
+ * -         Create               pending,      shmget (mode 0), Segment, created;
+ *                                create        IPC_SET          watchers: created
+ *   (a record refused: the segment removed, or an orphan; StateError)
+ * live      Destroy              destroy       IPC_RMID *       (); destroyed
+ *   (the record refused: nothing changes; StateError)
+ * live      lifetime over        destroy       IPC_RMID *       reaped
+ *   (the record refused: tried again at the next look)
+ * live      keyless, attached    mark          IPC_RMID         (marked: the kernel
+ *           (detach lifetime)                                    frees it at its
+ *                                                                last detach)
+ * marked    gone from the kernel destroy       -                reaped
+ * live      gone, or a stranger  destroy       -                vanished
+ * recorded  start (adopt)        run record or -                followed again; a
+ *                                a new log                       creator it cannot
+ *                                                                see: "lost"
+ * orphan    each full sweep      -             IPC_RMID         forgotten once gone
+ *
+ * (*) an IPC_RMID the kernel refuses leaves an orphan: the segment's
+ * name is free, and its removal is tried again at every full sweep and
+ * after a restart (its record is kept until then).
+ *
+ * Identity (kshm_is()): the kernel segment with the recorded shmid, key,
+ * size and creator uid; never a pid. Deadlines run on the boot clock.
  *
  * The server calls in (Create, Open, Destroy, List); the reaper and the
  * process watcher report in through callbacks; watchers are told through
@@ -46,7 +67,9 @@ struct lifecycle {
 	struct event		*timer;
 	struct event		*first_sweep;
 	unsigned		 ticks;
+	uint64_t		 pidns;		/* shmd's pid namespace (inode) */
 	uint64_t		 reaped;	/* by lifetime, since start */
+	int			 unrecorded;	/* the last record failed (logged) */
 	uint64_t		 vanished;	/* removed behind shmd's back */
 	lifecycle_notify_fn	*notify;
 	void			*notify_arg;
@@ -94,11 +117,14 @@ int	lifecycle_start(struct lifecycle *);
 /* The key range changed (SIGHUP). */
 void	lifecycle_reconfigure(struct lifecycle *);
 
+/* A change the state directory refused to record (errno says why). */
+#define LIFECYCLE_STATE_ERROR	(-2)
+
 /*
  * Make a segment (taking req->creator_pidfd, used or closed). 0 with *out
- * and its kernel state, or -1 with errno:
+ * and its kernel state; LIFECYCLE_STATE_ERROR; or -1 with errno:
  * EAGAIN no free key in the range, EEXIST the key is taken, else the
- * kernel's or the state log's errno. Nothing is left behind on failure.
+ * kernel's. Nothing is left behind on failure.
  */
 int	lifecycle_create(struct lifecycle *, const struct lifecycle_request *,
 	    struct segment **out, struct kshm_stat *st);
@@ -109,12 +135,15 @@ int	lifecycle_adopt(struct lifecycle *, struct segment *);
  * registry whole when this one is still empty, as at start. How many.
  */
 size_t	lifecycle_adopt_all(struct lifecycle *, struct registry *loaded);
-/* Destroy (the Destroy call): -1 with errno when IPC_RMID fails. */
+/* Destroy (the Destroy call): 0, or LIFECYCLE_STATE_ERROR. */
 int	lifecycle_destroy(struct lifecycle *, struct segment *,
 	    const struct kshm_stat *st);
-/* The segment's lifetime is over. */
+/* The segment's lifetime is over (unless its end cannot be recorded). */
 void	lifecycle_reap(struct lifecycle *, struct segment *,
 	    const struct kshm_stat *st, const char *why);
+/* Path of what refused the last record, for io.shmd.StateError. */
+const char *lifecycle_state_path(const struct lifecycle *, char *buf,
+	    size_t len);
 /* The kernel no longer holds it: reaped (if shmd marked it) or vanished. */
 void	lifecycle_gone(struct lifecycle *, struct segment *);
 

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,6 +47,31 @@ method_system_limit(struct call *call, int err)
 		return;
 	}
 	call_error(call, PROTO_ERR_SYSTEM_LIMIT, p);
+}
+
+/*
+ * io.shmd.StateError: the change could not be recorded (errno err), so
+ * it was not made (lifecycle.h).
+ */
+static void
+method_state_error(struct call *call, int err)
+{
+	struct json_object	*p = json_object_new_object();
+	char			 path[512], msg[768];
+
+	lifecycle_state_path(&call->srv->life, path, sizeof path);
+	snprintf(msg, sizeof msg, "shmd cannot record the change in %s (%s), "
+	    "so it made none; it is served again as soon as the state "
+	    "directory takes records", path, strerror(err));
+	if (p == NULL ||
+	    json_add_string(p, "errno", kshm_errno_name(err)) == -1 ||
+	    json_add_string(p, "path", path) == -1 ||
+	    json_add_string(p, "message", msg) == -1) {
+		json_object_put(p);
+		call_nomem(call);
+		return;
+	}
+	call_error(call, PROTO_ERR_STATE_ERROR, p);
 }
 
 /* Reply {"segment": ...}, and Create's "created" (1 or 0; -1: none). */
@@ -231,12 +257,6 @@ method_create(struct call *call)
 	}
 	if (method_namespace(call, &v[C_NS]) == -1)
 		return;
-	/* A creator in another pid namespace has no pid here to follow. */
-	if (req.lifetime == PROTO_LIFETIME_PROCESS && peer->pid == 0)
-		return call_invalid_why(call, "lifetime", "shmd cannot see the "
-		    "caller's process (it is in another pid namespace), so it "
-		    "cannot follow it: use detach or persistent, or run in "
-		    "shmd's pid namespace");
 	req.uid = v[C_UID].present ? (uid_t)v[C_UID].i : peer->uid;
 	req.gid = v[C_GID].present ? (gid_t)v[C_GID].i : peer->gid;
 	req.creator_uid = peer->uid;
@@ -262,9 +282,19 @@ method_create(struct call *call)
 		    srv->conf.max_segment_size);
 	if (method_charge(call, req.uid, req.size) == -1)
 		return;
-	/* a "process" segment follows the process that connected */
-	if (req.lifetime == PROTO_LIFETIME_PROCESS)
-		peer_pin(&call->conn->peer, call->conn->fd);
+	/*
+	 * A "process" segment follows the process that connected, in any
+	 * pid namespace, by the pidfd of its connection (SO_PEERPIDFD).
+	 * Without pidfds on pidfs one that shmd cannot see has nothing to
+	 * follow it by.
+	 */
+	if (req.lifetime == PROTO_LIFETIME_PROCESS &&
+	    peer_pin(&call->conn->peer, call->conn->fd) == -1 &&
+	    peer->pid == 0)
+		return call_invalid_why(call, "lifetime", "shmd cannot see the "
+		    "caller's process (another pid namespace, and this kernel "
+		    "gives no pidfd for it), so it cannot follow it: use "
+		    "detach or persistent");
 	req.creator_start = peer->start;
 	req.creator_ino = peer->ino;
 	req.creator_pidfd = peer->pidfd;
@@ -272,6 +302,8 @@ method_create(struct call *call)
 	rc = lifecycle_create(&srv->life, &req, &seg, &st);
 	/* the pidfd was the lifecycle's; a later Create finds the watch */
 	call->conn->peer.pidfd = -1;
+	if (rc == LIFECYCLE_STATE_ERROR)
+		return method_state_error(call, errno);
 	if (rc == -1)
 		return method_create_failed(call, &req, errno);
 	method_reply_segment(call, seg, &st, 1);
@@ -377,8 +409,8 @@ method_destroy(struct call *call)
 		return;
 	log_debug("destroy %s for pid %ld uid %lu", seg->name,
 	    (long)call->conn->peer.pid, (unsigned long)call->conn->peer.uid);
-	if (lifecycle_destroy(&srv->life, seg, &st) == -1)
-		return method_system_limit(call, errno);
+	if (lifecycle_destroy(&srv->life, seg, &st) == LIFECYCLE_STATE_ERROR)
+		return method_state_error(call, errno);
 	call_reply(call, NULL);
 }
 

@@ -59,12 +59,9 @@ peer_pin(struct peer *p, int fd)
 	if (p->pinned)
 		return p->exited ? -1 : 0;
 	p->pinned = 1;
-	if (p->pid == 0) {
-		p->exited = 1;
-		return -1;
-	}
 	/*
-	 * The process that connected, though its pid may be another's now:
+	 * The process that connected, in any pid namespace (one shmd
+	 * cannot see has pid 0 here), though its pid may be another's now:
 	 * on pidfs its pidfd's inode is all it takes to know it (and the
 	 * watch on that pidfd tells of its exit, at once if it has exited).
 	 */

@@ -35,8 +35,9 @@ void	peer_finish(struct peer *);
 void	peer_close_pidfd(struct peer *);
 /*
  * Pin the process that connected on fd (for a "process" segment): its
- * pidfd and that pidfd's inode on pidfs. 0, or -1 when it has
- * exited (or shmd cannot see it: another pid namespace).
+ * pidfd (SO_PEERPIDFD: in any pid namespace, one shmd cannot see
+ * included) and that pidfd's inode on pidfs. 0, or -1 when it has
+ * exited, or the kernel gives no pidfd for it.
  */
 int	peer_pin(struct peer *, int fd);
 /*

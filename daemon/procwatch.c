@@ -182,8 +182,11 @@ procwatch_get(struct procwatcher *pw, pid_t pid, uint64_t start, uint64_t ino,
 	/* (no pidfd and no pidfs: ino is 0) */
 	if (fd == -1 && procwatch_check_start(pid, start) == -1)
 		return NULL;
-	/* Beyond the budget: polled in /proc, so known by its start time. */
-	if (fd != -1 && pw->npidfds >= pw->max_pidfds) {
+	/*
+	 * Beyond the budget: polled in /proc, so known by its start time;
+	 * but a process of another pid namespace (pid 0) has no entry there.
+	 */
+	if (fd != -1 && pw->npidfds >= pw->max_pidfds && pid != 0) {
 		if (ino != 0 && procwatch_start_of(fd, pid, &start) == -1) {
 			saved = errno;
 			close(fd);

@@ -17,6 +17,31 @@ reaper_init(struct reaper *r, struct registry *reg,
 	r->arg = arg;
 }
 
+/* Whether a deadline of seconds after since (boot clock) has passed. */
+static int
+reaper_due(int64_t now, int64_t since, uint64_t seconds)
+{
+	return now - since >= (int64_t)seconds * 1000000;
+}
+
+/*
+ * A "process" segment whose creator is lost (see segment.h): the detach
+ * rule, counting only attaches and detaches since the creator was lost.
+ */
+static void
+reaper_apply_lost(struct reaper *r, struct segment *seg,
+    const struct kshm_stat *st, int64_t now)
+{
+	if (st->nattch > 0)
+		return;
+	if (st->atime != seg->lost_atime || st->dtime != seg->lost_dtime)
+		r->ops->expired(r->arg, seg, st, "last detach (its creator "
+		    "cannot be seen since a restart)");
+	else if (reaper_due(now, seg->lost_boot, seg->attach_timeout))
+		r->ops->expired(r->arg, seg, st, "not attached since a "
+		    "restart, and its creator cannot be seen");
+}
+
 void
 reaper_apply(struct reaper *r, struct segment *seg, const struct kshm_stat *st,
     int64_t now)
@@ -25,22 +50,17 @@ reaper_apply(struct reaper *r, struct segment *seg, const struct kshm_stat *st,
 	case PROTO_LIFETIME_DETACH:
 		if (st->nattch == 0 && st->atime != 0)
 			r->ops->expired(r->arg, seg, st, "last detach");
-		else if (st->nattch == 0 && now - seg->created_usec >=
-		    (int64_t)seg->attach_timeout * 1000000)
+		else if (st->nattch == 0 &&
+		    reaper_due(now, seg->created_boot, seg->attach_timeout))
 			r->ops->expired(r->arg, seg, st, "never attached");
-		else if (st->nattch > 0 && seg->key == 0 && !seg->rmid_marked) {
-			/*
-			 * Keyless and attached: mark it now, so that the kernel
-			 * frees it at the exact last detach, even with shmd down.
-			 * Linux still lets processes shmat it by shmid.
-			 */
-			if (kshm_remove(seg->shmid) == 0) {
-				seg->rmid_marked = 1;
-				registry_unpoll(r->reg, seg);
-			}
-		}
+		else if (st->nattch > 0 && seg->key == 0 && !seg->rmid_marked)
+			r->ops->mark(r->arg, seg);
 		break;
 	case PROTO_LIFETIME_PROCESS:
+		if (seg->creator_lost) {
+			reaper_apply_lost(r, seg, st, now);
+			break;
+		}
 		if (seg->watch == NULL) {
 			r->ops->follow(r->arg, seg);	/* try again */
 			if (seg->watch == NULL)
@@ -60,8 +80,8 @@ reaper_check(struct reaper *r, struct segment *seg, int64_t now)
 {
 	struct kshm_stat	st;
 
-	if (kshm_stat(seg->shmid, &st) == -1 ||
-	    !kshm_is(&st, seg->kernel_cpid, seg->size, seg->rmid_marked))
+	if (kshm_stat(seg->shmid, &st) == -1 || !kshm_is(&st, seg->key,
+	    seg->kernel_cuid, seg->size, seg->rmid_marked))
 		r->ops->gone(r->arg, seg);
 	else {
 		segment_saw(seg, &st);
@@ -87,7 +107,7 @@ reaper_poll(struct reaper *r, int full, int64_t now)
 	for (i = reg->npolls; i-- > 0;) {
 		p = &reg->polls[i];
 		if (kshm_stat(p->shmid, &st) == -1 ||
-		    !kshm_is(&st, p->cpid, p->size, 0))
+		    !kshm_is(&st, p->key, p->cuid, p->size, 0))
 			r->ops->gone(r->arg, p->seg);
 		else {
 			if (full)
@@ -112,7 +132,7 @@ reaper_sweep(struct reaper *r, int full, int64_t now)
 		next = TAILQ_NEXT(seg, entry);
 		if (seg->poll == 0 && (full ||
 		    (seg->lifetime == PROTO_LIFETIME_PROCESS &&
-		    seg->watch == NULL)))
+		    seg->watch == NULL && !seg->creator_lost)))
 			reaper_check(r, seg, now);
 	}
 }

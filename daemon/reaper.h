@@ -31,6 +31,8 @@ struct reaper_ops {
 	void	(*gone)(void *arg, struct segment *);
 	/* Follow a "process" segment's creator again (seg->watch). */
 	void	(*follow)(void *arg, struct segment *);
+	/* An attached keyless detach segment: mark it IPC_RMID. */
+	void	(*mark)(void *arg, struct segment *);
 };
 
 struct reaper {
@@ -45,12 +47,13 @@ void	reaper_init(struct reaper *, struct registry *,
 
 /*
  * Look at the segments (all of them when full, else the polled detach
- * ones and the unfollowed process ones) and report those whose time is up.
+ * ones and the unfollowed process ones) and report those whose time is
+ * up. now_boot: the boot clock (realtime.h), which deadlines run on.
  */
-void	reaper_sweep(struct reaper *, int full, int64_t now_usec);
+void	reaper_sweep(struct reaper *, int full, int64_t now_boot);
 
 /* Apply seg's lifetime to what the kernel shows of it now (st). */
 void	reaper_apply(struct reaper *, struct segment *,
-	    const struct kshm_stat *st, int64_t now_usec);
+	    const struct kshm_stat *st, int64_t now_boot);
 
 #endif

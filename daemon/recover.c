@@ -17,22 +17,29 @@
 #define SHM_STAT_ANY 15
 #endif
 
-/* Is the kernel's segment at seg->shmid the one that was recorded? */
+/*
+ * Is the kernel's segment at seg->shmid the one that was recorded, by
+ * the identity of PROTOCOL.md (kshm_is())? Set what shmd's own mark is
+ * now by what the kernel shows: a mark recorded but not made (a crash or
+ * a refusal in between) is no mark; one the record does not show is
+ * someone else's ipcrm.
+ */
 static int
-recover_same(struct segment *seg, const struct kshm_stat *st)
+recover_same(struct registry *reg, struct segment *seg,
+    const struct kshm_stat *st)
 {
-	if (st->cpid != seg->kernel_cpid || st->size != seg->size ||
-	    (int64_t)st->ctime < seg->kernel_ctime)
+	int	marked = (st->mode & SHM_DEST) != 0;
+
+	if (!kshm_is(st, seg->key, seg->kernel_cuid, seg->size,
+	    seg->rmid_marked))
 		return 0;
-	if (st->mode & SHM_DEST) {
-		/* shmd marks attached keyless detach segments itself. */
-		if (seg->key == 0 && seg->lifetime == PROTO_LIFETIME_DETACH) {
-			seg->rmid_marked = 1;
-			return 1;
-		}
-		return 0;	/* someone else's ipcrm */
-	}
-	return st->key == seg->key;
+	if (marked != seg->rmid_marked &&
+	    registry_set_marked(reg, seg, marked) == -1)
+		return 0;
+	/* what the reaper of a creator lost since counts from (segment.h) */
+	seg->lost_atime = st->atime;
+	seg->lost_dtime = st->dtime;
+	return 1;
 }
 
 size_t
@@ -47,7 +54,8 @@ recover_verify(struct state_loaded *l)
 	for (seg = TAILQ_FIRST(&l->segments->segments); seg != NULL;
 	    seg = next) {
 		next = TAILQ_NEXT(seg, entry);
-		if (kshm_stat(seg->shmid, &st) == 0 && recover_same(seg, &st)) {
+		if (kshm_stat(seg->shmid, &st) == 0 &&
+		    recover_same(l->segments, seg, &st)) {
 			segment_saw(seg, &st);
 			continue;
 		}
@@ -68,15 +76,33 @@ recover_adopt(struct lifecycle *lc, struct state_loaded *l)
 	return lifecycle_adopt_all(lc, l->segments);
 }
 
-/* Could this kernel segment be the one the pending Create made? */
+/*
+ * Could this kernel segment be the one the pending Create made? Only
+ * what that Create leaves fits: made by the daemon's uid and gid, of
+ * that size and key, not before the announcement, never attached, and
+ * either not handed over yet (the daemon's, mode 0) or exactly as
+ * IPC_SET hands it over. Its creator's pid is the announcing daemon's
+ * where this run shares its pid namespace, else one this run cannot see
+ * (0): a segment made by a process that got the daemon's old pid is
+ * not the daemon's.
+ */
 static int
-recover_fits(const struct state_pending *p, const struct shmid_ds *ds)
+recover_fits(const struct state_pending *p, const struct shmid_ds *ds,
+    uint64_t pidns)
 {
 	uint32_t	key = (uint32_t)ds->shm_perm.__key;
+	unsigned	mode = ds->shm_perm.mode & 0777;
+	pid_t		cpid = p->pidns == pidns ? p->pid : 0;
 
-	if (ds->shm_cpid != p->pid || ds->shm_perm.cuid != p->uid ||
-	    ds->shm_segsz != p->size ||
+	if (ds->shm_cpid != cpid || ds->shm_perm.cuid != p->uid ||
+	    ds->shm_perm.cgid != p->gid || ds->shm_segsz != p->size ||
+	    ds->shm_nattch != 0 || ds->shm_atime != 0 ||
+	    (ds->shm_perm.mode & SHM_DEST) ||
 	    (int64_t)ds->shm_ctime < p->usec / 1000000)
+		return 0;
+	if (!((ds->shm_perm.uid == p->uid && ds->shm_perm.gid == p->gid &&
+	    mode == KSHM_UNSET_MODE) || (ds->shm_perm.uid == p->owner_uid &&
+	    ds->shm_perm.gid == p->owner_gid && mode == p->mode)))
 		return 0;
 	if (!p->any_key)
 		return (int32_t)key == p->key;
@@ -95,23 +121,24 @@ recover_known(const struct registry *reg, int shmid)
 	return 0;
 }
 
-int
-recover_remove_leftover(struct lifecycle *lc, const struct state_loaded *l)
+/* The one leftover of pending Create p, removed when it fits: 1, else 0. */
+static int
+recover_pending(struct lifecycle *lc, const struct state_pending *p)
 {
 	struct shm_info	 info;
 	struct shmid_ds	 ds;
 	int		 maxidx, idx, id, found = -1, fits = 0;
+	int32_t		 key = 0;
 
-	if (!l->has_pending)
-		return 0;
 	maxidx = shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&info);
 	for (idx = 0; idx <= maxidx; idx++) {
 		memset(&ds, 0, sizeof ds);	/* for valgrind */
 		if ((id = shmctl(idx, SHM_STAT_ANY, &ds)) == -1 ||
-		    !recover_fits(&l->pending, &ds) ||
+		    !recover_fits(p, &ds, lc->pidns) ||
 		    recover_known(&lc->registry, id))
 			continue;
 		found = id;
+		key = (int32_t)ds.shm_perm.__key;
 		fits++;
 	}
 	if (fits == 0)
@@ -119,12 +146,54 @@ recover_remove_leftover(struct lifecycle *lc, const struct state_loaded *l)
 	if (fits > 1) {
 		log_warnx("recovery: %d segments could be the one an earlier "
 		    "run (pid %ld) made but never answered for; leaving them "
-		    "all alone", fits, (long)l->pending.pid);
+		    "all alone", fits, (long)p->pid);
 		return 0;
 	}
 	log_notice("recovery: removing shmid %d, created by an earlier run "
-	    "(pid %ld) that never answered for it", found,
-	    (long)l->pending.pid);
-	kshm_remove(found);
+	    "(pid %ld) that never answered for it", found, (long)p->pid);
+	if (kshm_remove(found) == -1) {
+		struct state_orphan	o = { found, key, p->uid, p->size };
+
+		if (state_orphan_add(&lc->state, &o) == -1)
+			log_warn("recovery: cannot remember shmid %d", found);
+		return 0;
+	}
 	return 1;
+}
+
+/* The orphans an earlier run could not remove: removed, or kept as such. */
+static int
+recover_orphans(struct lifecycle *lc, const struct state_loaded *l)
+{
+	const struct state_orphan	*o;
+	struct kshm_stat		 st;
+	size_t				 i;
+	int				 removed = 0;
+
+	for (i = 0; i < l->norphans; i++) {
+		o = &l->orphans[i];
+		if (kshm_stat(o->shmid, &st) == -1 ||
+		    !kshm_is(&st, o->key, o->cuid, o->size, 0) ||
+		    recover_known(&lc->registry, o->shmid))
+			continue;
+		if (kshm_remove(o->shmid) == 0) {
+			log_notice("recovery: removed shmid %d, which an "
+			    "earlier run could not", o->shmid);
+			removed++;
+		} else if (state_orphan_add(&lc->state, o) == -1)
+			log_warn("recovery: cannot remember shmid %d",
+			    o->shmid);
+	}
+	return removed;
+}
+
+int
+recover_remove_leftover(struct lifecycle *lc, const struct state_loaded *l)
+{
+	size_t	i;
+	int	removed = recover_orphans(lc, l);
+
+	for (i = 0; i < l->npending; i++)
+		removed += recover_pending(lc, &l->pending[i]);
+	return removed;
 }

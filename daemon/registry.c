@@ -92,6 +92,36 @@ registry_unpoll(struct registry *reg, struct segment *seg)
 	seg->poll = 0;
 }
 
+/* Poll seg (room reserved). */
+static void
+registry_poll_add(struct registry *reg, struct segment *seg)
+{
+	struct registry_poll	*p = &reg->polls[reg->npolls];
+
+	p->seg = seg;
+	p->shmid = seg->shmid;
+	p->key = seg->key;
+	p->cuid = seg->kernel_cuid;
+	p->size = seg->size;
+	seg->poll = ++reg->npolls;
+}
+
+int
+registry_set_marked(struct registry *reg, struct segment *seg, int marked)
+{
+	seg->rmid_marked = marked;
+	if (!registry_polled(seg)) {
+		registry_unpoll(reg, seg);
+		return 0;
+	}
+	if (seg->poll != 0)
+		return 0;
+	if (registry_poll_reserve(reg) == -1)
+		return -1;
+	registry_poll_add(reg, seg);
+	return 0;
+}
+
 static struct registry_owner *
 registry_owner(const struct registry *reg, uid_t uid)
 {
@@ -144,11 +174,7 @@ registry_add(struct registry *reg, struct segment *seg)
 	o->segments++;
 	o->bytes += seg->size;
 	if (registry_polled(seg)) {
-		reg->polls[reg->npolls].seg = seg;
-		reg->polls[reg->npolls].shmid = seg->shmid;
-		reg->polls[reg->npolls].cpid = seg->kernel_cpid;
-		reg->polls[reg->npolls].size = seg->size;
-		seg->poll = ++reg->npolls;
+		registry_poll_add(reg, seg);
 	}
 	TAILQ_INSERT_TAIL(&reg->segments, seg, entry);
 	reg->count++;

@@ -25,7 +25,8 @@ struct registry_owner {
 struct registry_poll {
 	struct segment		*seg;
 	int			 shmid;
-	pid_t			 cpid;		/* seg->kernel_cpid */
+	int32_t			 key;		/* seg's identity (kshm_is()) */
+	uid_t			 cuid;
 	uint64_t		 size;
 };
 
@@ -55,6 +56,11 @@ int	registry_add(struct registry *, struct segment *);
 void	registry_remove(struct registry *, struct segment *);
 /* seg was marked IPC_RMID: the reaper no longer polls it. */
 void	registry_unpoll(struct registry *, struct segment *);
+/*
+ * Set whether shmd marked seg IPC_RMID (recovery: the kernel says), and
+ * poll it or not accordingly. -1 when out of memory.
+ */
+int	registry_set_marked(struct registry *, struct segment *, int marked);
 struct segment *registry_find_by_name(const struct registry *,
 	    const char *);
 /* Segments and bytes held by an owner uid. */

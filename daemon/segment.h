@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "proto.h"
 
@@ -25,17 +26,30 @@ struct segment {
 	gid_t			 gid;
 	unsigned		 mode;
 	uid_t			 creator_uid;
-	pid_t			 creator_pid;
+	pid_t			 creator_pid;	/* 0: in a pid namespace shmd
+						   could not see */
 	uint64_t		 creator_start;	/* its start time, in ticks; 0:
 						   known by creator_ino */
 	uint64_t		 creator_ino;	/* its pidfd's inode; 0: unknown */
-	int64_t			 created_usec;
-	pid_t			 kernel_cpid;	/* shm_cpid: the daemon that made it */
-	int64_t			 kernel_ctime;	/* as of our IPC_SET */
+	uint64_t		 creator_pidns;	/* the pid namespace creator_pid
+						   is a number of (shmd's) */
+	int64_t			 created_usec;	/* wall clock: shown only */
+	int64_t			 created_boot;	/* boot clock: deadlines */
+	/* Identity (PROTOCOL.md): shmid, key, size and this, never a pid. */
+	uid_t			 kernel_cuid;	/* the daemon's euid that made it */
 	int			 rmid_marked;	/* we marked it IPC_RMID (keyless) */
 	size_t			 poll;		/* its index in polls, plus 1; 0: none */
 	struct procwatch	*watch;		/* the creator, for "process" */
 	int			 creator_gone;	/* it exited: reap */
+	/*
+	 * A "process" segment whose creator this run cannot see (another
+	 * pid namespace, after a restart): it ends at its next last detach,
+	 * or attach_timeout after lost_boot if nobody attaches it. The
+	 * kernel's atime and dtime then tell whether anyone has since.
+	 */
+	int			 creator_lost;
+	int64_t			 lost_boot;
+	time_t			 lost_atime, lost_dtime;
 	/* What shmd last saw the kernel hold (IPC_SET may change it). */
 	uid_t			 seen_uid;
 	gid_t			 seen_gid;

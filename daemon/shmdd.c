@@ -336,14 +336,16 @@ shmdd_recover(struct server *srv)
 	lc->vanished += gone;
 	adopted = recover_adopt(lc, &loaded);
 	recover_remove_leftover(lc, &loaded);
-	/* a log that still says what is true goes on; else a new one */
+	/*
+	 * A log that still says what is true goes on; else a new one. One
+	 * that cannot be written now is not fatal: shmd serves, refuses
+	 * changes with StateError, and writes it once it can (state.h).
+	 */
 	rc = state_resume(&lc->state, &loaded, &lc->registry, gone);
 	state_loaded_free(&loaded);
-	if (rc == -1) {
-		log_warn("state: cannot write %s/%s", srv->conf.state_dir,
-		    STATE_FILE);
-		return -1;
-	}
+	if (rc == -1)
+		log_warn("state: cannot write %s/%s; changes are refused until "
+		    "it can be", srv->conf.state_dir, STATE_FILE);
 	log_info("recovery: %zu segments taken back, %zu gone", adopted, gone);
 	return 0;
 }

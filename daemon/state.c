@@ -13,7 +13,9 @@
 #include <json-c/json.h>
 
 #include "jsonutil.h"
+#include "kshm.h"
 #include "log.h"
+#include "realtime.h"
 #include "registry.h"
 #include "state.h"
 #include "textbuf.h"
@@ -38,6 +40,14 @@ state_boot_id(void)
 	}
 	id[strcspn(id, "\n")] = '\0';
 	return id;
+}
+
+uint64_t
+state_pidns(void)
+{
+	struct stat	sb;
+
+	return stat("/proc/self/ns/pid", &sb) == 0 ? (uint64_t)sb.st_ino : 0;
 }
 
 void
@@ -99,8 +109,22 @@ state_open(struct state *st, const char *dir, char *why, size_t whylen)
 		close(fd);
 		return -1;
 	}
+	if ((st->dir = strdup(dir)) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		close(fd);
+		return -1;
+	}
 	st->dirfd = fd;
 	return 0;
+}
+
+const char *
+state_failed_path(const struct state *st, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s", st->dir != NULL ? st->dir : "",
+	    st->failed != NULL ? "/" : "", st->failed != NULL ? st->failed :
+	    "");
+	return buf;
 }
 
 static int
@@ -159,9 +183,12 @@ state_segment_text(struct textbuf *tb, const struct segment *seg)
 	state_int(tb, "creator_pid", seg->creator_pid);
 	state_int(tb, "creator_start", (int64_t)seg->creator_start);
 	state_int(tb, "creator_ino", (int64_t)seg->creator_ino);
+	state_int(tb, "creator_pidns", (int64_t)seg->creator_pidns);
 	state_int(tb, "created_usec", seg->created_usec);
-	state_int(tb, "kernel_cpid", seg->kernel_cpid);
-	state_int(tb, "kernel_ctime", seg->kernel_ctime);
+	state_int(tb, "created_boot", seg->created_boot);
+	state_int(tb, "cuid", seg->kernel_cuid);
+	if (seg->rmid_marked)
+		textbuf_lit(tb, ",\"marked\":true");
 	textbuf_lit(tb, "}\n");
 }
 
@@ -212,22 +239,42 @@ state_maybe_compact(struct state *st, const struct registry *reg)
 	return 0;
 }
 
-/* Append the record written in l, in one write. */
+int
+state_ready(struct state *st, const struct registry *reg)
+{
+	if (st->dirfd == -1 || st->fd != -1)
+		return 0;
+	return state_compact(st, reg);
+}
+
+/*
+ * Append the record written in l, in one write. A write that fails may
+ * have left part of a line: the log is then rewritten whole before the
+ * next record (state_ready()).
+ */
 static int
 state_append(struct state *st, struct state_line *l)
 {
 	long	len = textbuf_end(&l->tb);
-	int	lead = st->torn ? 1 : 0;
+	int	lead = st->torn ? 1 : 0, saved;
 
-	if (st->fd == -1)
+	if (st->dirfd == -1)
 		return 0;
+	if (st->fd == -1) {
+		errno = EAGAIN;	/* state_ready() first */
+		return -1;
+	}
 	if (len == -1) {
 		errno = ENOMEM;
 		return -1;
 	}
 	if (state_write_all(st->fd, l->line + 1 - lead, (size_t)len + lead) ==
 	    -1) {
-		st->torn = 1;
+		saved = errno;
+		st->failed = STATE_FILE;
+		close(st->fd);
+		st->fd = -1;
+		errno = saved;
 		return -1;
 	}
 	st->torn = 0;
@@ -243,7 +290,12 @@ state_record_pending(struct state *st, const struct state_pending *p)
 
 	textbuf_lit(tb, "{\"op\":\"pending\"");
 	state_int(tb, "pid", p->pid);
+	state_int(tb, "pidns", (int64_t)p->pidns);
 	state_int(tb, "uid", p->uid);
+	state_int(tb, "gid", p->gid);
+	state_int(tb, "owner_uid", p->owner_uid);
+	state_int(tb, "owner_gid", p->owner_gid);
+	state_int(tb, "mode", p->mode);
 	state_int(tb, "size", (int64_t)p->size);
 	if (p->any_key) {
 		state_int(tb, "key_base", p->key_base);
@@ -273,16 +325,67 @@ state_record_create(struct state *st, const struct segment *seg)
 	return state_append(st, &l);
 }
 
-int
-state_record_destroy(struct state *st, const struct segment *seg)
+/* A record that names a segment: {"op":"OP","name":"..."}. */
+static int
+state_record_named(struct state *st, const char *op, const struct segment *seg)
 {
 	struct state_line	 l;
 	struct textbuf		*tb = state_line_begin(&l);
 
-	textbuf_lit(tb, "{\"op\":\"destroy\",\"name\":\"");
+	textbuf_lit(tb, "{\"op\":\"");
+	textbuf_str(tb, op);
+	textbuf_lit(tb, "\",\"name\":\"");
 	textbuf_str(tb, seg->name);
 	textbuf_lit(tb, "\"}\n");
 	return state_append(st, &l);
+}
+
+int
+state_record_destroy(struct state *st, const struct segment *seg)
+{
+	return state_record_named(st, "destroy", seg);
+}
+
+int
+state_record_mark(struct state *st, const struct segment *seg)
+{
+	return state_record_named(st, "mark", seg);
+}
+
+/* An orphan's record, newline included. */
+static void
+state_orphan_text(struct textbuf *tb, const struct state_orphan *o)
+{
+	textbuf_lit(tb, "{\"op\":\"orphan\"");
+	state_int(tb, "shmid", o->shmid);
+	state_int(tb, "key", o->key);
+	state_int(tb, "cuid", o->cuid);
+	state_int(tb, "size", (int64_t)o->size);
+	textbuf_lit(tb, "}\n");
+}
+
+int
+state_orphan_add(struct state *st, const struct state_orphan *o)
+{
+	struct state_orphan	*tmp;
+	struct state_line	 l;
+
+	tmp = reallocarray(st->orphans, st->norphans + 1, sizeof *tmp);
+	if (tmp == NULL)
+		return -1;
+	st->orphans = tmp;
+	st->orphans[st->norphans++] = *o;
+	/* In the log too when it takes it; else the next rewrite has it. */
+	state_orphan_text(state_line_begin(&l), o);
+	if (st->fd != -1)
+		state_append(st, &l);
+	return 0;
+}
+
+void
+state_orphan_removed(struct state *st, size_t i)
+{
+	st->orphans[i] = st->orphans[--st->norphans];
 }
 
 /* A snapshot's records, gathered and written STATE_CHUNK bytes at a time. */
@@ -337,6 +440,7 @@ state_write_snapshot(const struct state *st, const struct registry *reg,
 	struct state_chunk	*ch;
 	struct textbuf		 tb;
 	struct segment		*seg;
+	size_t			 i;
 	int			 rc = -1;
 
 	if ((ch = malloc(sizeof *ch)) == NULL)
@@ -350,6 +454,14 @@ state_write_snapshot(const struct state *st, const struct registry *reg,
 	if (state_chunk_end(ch, &tb) == -1)
 		goto out;
 	*records = 2;
+	for (i = 0; i < st->norphans; i++) {
+		if (state_chunk_begin(ch, &tb) == NULL)
+			goto out;
+		state_orphan_text(&tb, &st->orphans[i]);
+		if (state_chunk_end(ch, &tb) == -1)
+			goto out;
+		(*records)++;
+	}
 	TAILQ_FOREACH(seg, &reg->segments, entry) {
 		if (state_chunk_begin(ch, &tb) == NULL)
 			goto out;
@@ -382,7 +494,9 @@ state_resume(struct state *st, const struct state_loaded *l,
 
 	if (st->dirfd == -1)
 		return 0;
-	if (l->segments == NULL || gone > 0 ||
+	/* (what recovery undid or set aside must leave the log too) */
+	if (l->segments == NULL || gone > 0 || l->npending > 0 ||
+	    l->norphans > 0 || l->damaged > 0 ||
 	    l->records > 2 * reg->count + st->slack ||
 	    (fd = openat(st->dirfd, STATE_FILE, O_WRONLY | O_APPEND |
 	    O_NOFOLLOW | O_CLOEXEC)) == -1)
@@ -397,6 +511,25 @@ state_resume(struct state *st, const struct state_loaded *l,
 	return 0;
 }
 
+/*
+ * A log with unreadable lines is kept aside (one, the latest) before the
+ * new one replaces it: a link, so that the log is never missing.
+ */
+static int
+state_set_aside(struct state *st)
+{
+	if (!st->damaged)
+		return 0;
+	if ((unlinkat(st->dirfd, STATE_DAMAGED, 0) == -1 && errno != ENOENT) ||
+	    (linkat(st->dirfd, STATE_FILE, st->dirfd, STATE_DAMAGED, 0) == -1 &&
+	    errno != ENOENT))
+		return -1;
+	log_notice("state: the damaged log was kept as %s/%s", st->dir,
+	    STATE_DAMAGED);
+	st->damaged = 0;
+	return 0;
+}
+
 int
 state_compact(struct state *st, const struct registry *reg)
 {
@@ -405,6 +538,7 @@ state_compact(struct state *st, const struct registry *reg)
 
 	if (st->dirfd == -1)
 		return 0;
+	st->failed = STATE_TMP;
 	/* A file left by a run that died while compacting goes first. */
 	if (unlinkat(st->dirfd, STATE_TMP, 0) == -1 && errno != ENOENT)
 		return -1;
@@ -413,6 +547,7 @@ state_compact(struct state *st, const struct registry *reg)
 	if (fd == -1)
 		return -1;
 	if (state_write_snapshot(st, reg, fd, &records) == -1 ||
+	    state_set_aside(st) == -1 ||
 	    renameat(st->dirfd, STATE_TMP, st->dirfd, STATE_FILE) == -1) {
 		saved = errno;
 		close(fd);
@@ -420,6 +555,7 @@ state_compact(struct state *st, const struct registry *reg)
 		errno = saved;
 		return -1;
 	}
+	st->failed = NULL;
 	if (st->fd != -1)
 		close(st->fd);
 	st->fd = fd;
@@ -436,21 +572,23 @@ state_loaded_free(struct state_loaded *l)
 		registry_finish(l->segments);
 		free(l->segments);
 	}
+	free(l->pending);
+	free(l->orphans);
 	memset(l, 0, sizeof *l);
 }
 
 /* A create record into a segment; NULL when it is not one. */
 static struct segment *
-state_parse_segment(struct json_object *o)
+state_parse_segment(struct json_object *o, uid_t run_uid, int64_t boot_skew)
 {
 	struct segment		*seg;
+	struct json_object	*m;
 	const char		*name, *lifetime;
 	enum proto_lifetime	 lt;
-	int64_t			 v[14], ino;
-	static const char *const keys[14] = { "shmid", "key", "size",
+	int64_t			 v[11], opt;
+	static const char *const keys[11] = { "shmid", "key", "size",
 	    "attach_timeout", "uid", "gid", "mode", "creator_uid",
-	    "creator_pid", "creator_start", "created_usec", "kernel_cpid",
-	    "kernel_ctime", "shmid" };
+	    "creator_pid", "creator_start", "created_usec" };
 	int			 i;
 
 	if (json_get_string(o, "name", &name) == -1 ||
@@ -458,10 +596,11 @@ state_parse_segment(struct json_object *o)
 	    json_get_string(o, "lifetime", &lifetime) == -1 ||
 	    proto_lifetime_parse(lifetime, &lt) == -1)
 		return NULL;
-	for (i = 0; i < 13; i++)
+	for (i = 0; i < 11; i++)
 		if (json_get_int(o, keys[i], &v[i]) == -1)
 			return NULL;
-	if (v[0] < 0 || v[2] < 1 || v[3] < 1)
+	if (v[0] < 0 || v[1] < INT32_MIN || v[1] > INT32_MAX || v[2] < 1 ||
+	    v[3] < 1 || v[8] < 0)
 		return NULL;
 	if ((seg = segment_create(name)) == NULL)
 		return NULL;
@@ -477,11 +616,21 @@ state_parse_segment(struct json_object *o)
 	seg->creator_pid = (pid_t)v[8];
 	seg->creator_start = (uint64_t)v[9];
 	seg->created_usec = v[10];
-	seg->kernel_cpid = (pid_t)v[11];
-	seg->kernel_ctime = v[12];
-	/* written since the pidfd pinning; absent in older logs */
-	if (json_get_int(o, "creator_ino", &ino) == 0 && ino > 0)
-		seg->creator_ino = (uint64_t)ino;
+	/* Written since later versions; absent in older logs. */
+	if (json_get_int(o, "creator_ino", &opt) == 0 && opt > 0)
+		seg->creator_ino = (uint64_t)opt;
+	if (json_get_int(o, "creator_pidns", &opt) == 0 && opt > 0)
+		seg->creator_pidns = (uint64_t)opt;
+	else
+		seg->creator_pidns = state_pidns();	/* older: this one */
+	if (json_get_int(o, "created_boot", &opt) == 0)
+		seg->created_boot = opt;
+	else
+		seg->created_boot = seg->created_usec + boot_skew;
+	seg->kernel_cuid = json_get_int(o, "cuid", &opt) == 0 && opt >= 0 ?
+	    (uid_t)opt : run_uid;
+	seg->rmid_marked = json_object_object_get_ex(o, "marked", &m) &&
+	    json_object_get_boolean(m);
 	seg->seen_uid = seg->uid;
 	seg->seen_gid = seg->gid;
 	seg->seen_mode = seg->mode;
@@ -492,7 +641,7 @@ state_parse_segment(struct json_object *o)
 static int
 state_parse_pending(struct json_object *o, struct state_pending *p)
 {
-	int64_t	pid, uid, size, key, base, count, usec;
+	int64_t	pid, uid, size, key, base, count, usec, v;
 
 	memset(p, 0, sizeof *p);
 	if (json_get_int(o, "pid", &pid) == -1 || pid < 1 ||
@@ -516,6 +665,122 @@ state_parse_pending(struct json_object *o, struct state_pending *p)
 	p->uid = (uid_t)uid;
 	p->size = (uint64_t)size;
 	p->usec = usec;
+	/* What older logs did not say cannot prove a segment is shmd's. */
+	p->gid = json_get_int(o, "gid", &v) == 0 ? (gid_t)v : (gid_t)-1;
+	p->owner_uid = json_get_int(o, "owner_uid", &v) == 0 ? (uid_t)v :
+	    (uid_t)-1;
+	p->owner_gid = json_get_int(o, "owner_gid", &v) == 0 ? (gid_t)v :
+	    (gid_t)-1;
+	p->mode = json_get_int(o, "mode", &v) == 0 ? (unsigned)v : ~0u;
+	p->pidns = json_get_int(o, "pidns", &v) == 0 ? (uint64_t)v : 0;
+	return 0;
+}
+
+/* An orphan record; -1 when it is not one. */
+static int
+state_parse_orphan(struct json_object *o, struct state_orphan *or)
+{
+	int64_t	shmid, key, cuid, size;
+
+	if (json_get_int(o, "shmid", &shmid) == -1 || shmid < 0 ||
+	    shmid > INT32_MAX || json_get_int(o, "key", &key) == -1 ||
+	    key < INT32_MIN || key > INT32_MAX ||
+	    json_get_int(o, "cuid", &cuid) == -1 || cuid < 0 ||
+	    json_get_int(o, "size", &size) == -1 || size < 1)
+		return -1;
+	or->shmid = (int)shmid;
+	or->key = (int32_t)key;
+	or->cuid = (uid_t)cuid;
+	or->size = (uint64_t)size;
+	return 0;
+}
+
+/* Append one element of size to *arr of *n (reallocarray). */
+static void *
+state_grow(void *arr, size_t *n, size_t size)
+{
+	void	*tmp = reallocarray(arr, *n + 1, size);
+
+	if (tmp != NULL)
+		(*n)++;
+	return tmp;
+}
+
+/* One record of the log (not its first line) into out. -1: no memory. */
+static int
+state_parse_record(struct json_object *o, const char *op, int lineno,
+    int64_t boot_skew, size_t *unresolved, struct state_loaded *out)
+{
+	struct segment		*seg, *old;
+	struct state_pending	 p;
+	struct state_orphan	 orphan;
+	const char		*name;
+	void			*tmp;
+	int64_t			 uid;
+
+	/*
+	 * The daemon does one Create at a time: whatever record follows a
+	 * pending one says that Create is over (recorded, or failed and
+	 * undone). A pending one that nothing followed stays unresolved,
+	 * however many come after it: its Create was cut short.
+	 */
+	if (strcmp(op, "pending") == 0) {
+		if (state_parse_pending(o, &p) == -1) {
+			out->damaged++;
+			log_warnx("state: line %d not understood, skipped",
+			    lineno);
+			return 0;
+		}
+		if ((tmp = state_grow(out->pending, &out->npending,
+		    sizeof p)) == NULL)
+			return -1;
+		out->pending = tmp;
+		out->pending[out->npending - 1] = p;
+		*unresolved = out->npending;
+		return 0;
+	}
+	if (*unresolved > 0 && (strcmp(op, "create") == 0 ||
+	    strcmp(op, "aborted") == 0)) {
+		out->pending[*unresolved - 1] =
+		    out->pending[--out->npending];
+		*unresolved = 0;
+	}
+	if (strcmp(op, "run") == 0) {
+		if (json_get_int(o, "uid", &uid) == 0)
+			out->run_uid = (uid_t)uid;
+	} else if (strcmp(op, "aborted") == 0) {
+		/* nothing: it only ends a pending Create */
+	} else if (strcmp(op, "create") == 0 &&
+	    (seg = state_parse_segment(o, out->run_uid, boot_skew)) != NULL) {
+		if ((old = registry_find_by_name(out->segments,
+		    seg->name)) != NULL) {
+			registry_remove(out->segments, old);
+			segment_destroy(old);
+		}
+		if (registry_add(out->segments, seg) == -1) {
+			segment_destroy(seg);
+			return -1;
+		}
+	} else if ((strcmp(op, "destroy") == 0 || strcmp(op, "mark") == 0) &&
+	    json_get_string(o, "name", &name) == 0) {
+		if ((old = registry_find_by_name(out->segments,
+		    name)) == NULL)
+			return 0;
+		if (op[0] == 'm')
+			return registry_set_marked(out->segments, old, 1);
+		registry_remove(out->segments, old);
+		segment_destroy(old);
+	} else if (strcmp(op, "orphan") == 0 &&
+	    state_parse_orphan(o, &orphan) == 0) {
+		if ((tmp = state_grow(out->orphans, &out->norphans,
+		    sizeof orphan)) == NULL)
+			return -1;
+		out->orphans = tmp;
+		out->orphans[out->norphans - 1] = orphan;
+	} else {
+		out->damaged++;
+		log_warnx("state: line %d not understood, skipped", lineno);
+	}
 	return 0;
 }
 
@@ -523,13 +788,15 @@ int
 state_parse(const char *text, const char *boot_id, struct state_loaded *out)
 {
 	struct json_object	*o;
-	struct segment		*seg, *old;
 	const char		*line = text, *end, *op, *boot;
 	struct json_tokener	*tok;
-	int64_t			 format, pid, uid;
-	int			 lineno = 0;
+	int64_t			 format, boot_skew;
+	int			 lineno = 0, rc;
+	size_t			 unresolved = 0;
 
 	memset(out, 0, sizeof *out);
+	/* What older records lack: their boot clock, from their wall clock. */
+	boot_skew = boottime_usec() - realtime_usec();
 	if ((tok = json_tokener_new()) == NULL)
 		return -1;
 	if ((out->segments = calloc(1, sizeof *out->segments)) == NULL) {
@@ -548,17 +815,26 @@ state_parse(const char *text, const char *boot_id, struct state_loaded *out)
 			json_object_put(o);	/* more after the object */
 			o = NULL;
 		}
-		if (lineno == 1) {
-			if (o == NULL ||
-			    json_get_int(o, "shmd_state", &format) == -1 ||
-			    format != STATE_FORMAT ||
-			    json_get_string(o, "boot_id", &boot) == -1 ||
-			    strcmp(boot, boot_id) != 0) {
-				json_object_put(o);
-				goto fail;
-			}
+		/*
+		 * The first line says which boot the log is of: another
+		 * boot's is discarded whole. One that cannot be read is a
+		 * damaged line like any other: the records after it are
+		 * still checked against the kernel one by one.
+		 */
+		if (lineno == 1 && o != NULL &&
+		    json_get_int(o, "shmd_state", &format) == 0) {
+			rc = format == STATE_FORMAT &&
+			    json_get_string(o, "boot_id", &boot) == 0 &&
+			    strcmp(boot, boot_id) == 0;
 			json_object_put(o);
+			if (!rc)
+				goto fail;
 			continue;
+		}
+		if (lineno == 1 && o != NULL) {
+			out->damaged++;
+			log_warnx("state: line 1 is no header; reading the "
+			    "records as this boot's");
 		}
 		if (o == NULL || json_get_string(o, "op", &op) == -1) {
 			/*
@@ -566,52 +842,19 @@ state_parse(const char *text, const char *boot_id, struct state_loaded *out)
 			 * resolves no pending Create: a torn create record is
 			 * a segment never answered for.
 			 */
-			if (*end != '\0' && end[1] != '\0')
+			if (*end != '\0' && end[1] != '\0') {
+				out->damaged++;
 				log_warnx("state: line %d unreadable, skipped",
 				    lineno);
+			}
 			json_object_put(o);
 			continue;
 		}
-		/*
-		 * The daemon does one Create at a time: whatever record
-		 * follows a pending one says that Create is over (recorded,
-		 * or failed and undone).
-		 */
-		out->has_pending = 0;
-		if (strcmp(op, "run") == 0 && json_get_int(o, "pid", &pid) == 0) {
-			if (json_get_int(o, "uid", &uid) == 0)
-				out->run_uid = (uid_t)uid;
-		} else if (strcmp(op, "aborted") == 0) {
-			/* nothing: it only ends a pending Create */
-		} else if (strcmp(op, "pending") == 0) {
-			if (state_parse_pending(o, &out->pending) == 0)
-				out->has_pending = 1;
-			else
-				log_warnx("state: line %d not understood, "
-				    "skipped", lineno);
-		} else if (strcmp(op, "create") == 0 &&
-		    (seg = state_parse_segment(o)) != NULL) {
-			if ((old = registry_find_by_name(out->segments,
-			    seg->name)) != NULL) {
-				registry_remove(out->segments, old);
-				segment_destroy(old);
-			}
-			if (registry_add(out->segments, seg) == -1) {
-				segment_destroy(seg);
-				json_object_put(o);
-				goto fail;
-			}
-		} else if (strcmp(op, "destroy") == 0 &&
-		    json_get_string(o, "name", &op) == 0) {
-			if ((old = registry_find_by_name(out->segments,
-			    op)) != NULL) {
-				registry_remove(out->segments, old);
-				segment_destroy(old);
-			}
-		} else
-			log_warnx("state: line %d not understood, skipped",
-			    lineno);
+		rc = state_parse_record(o, op, lineno, boot_skew, &unresolved,
+		    out);
 		json_object_put(o);
+		if (rc == -1)
+			goto fail;
 	}
 	json_tokener_free(tok);
 	if (lineno == 0) {
@@ -679,8 +922,13 @@ state_load(struct state *st, struct state_loaded *out)
 	if ((text = state_read_file(st->dirfd, &size)) == NULL)
 		return errno == ENOENT ? 0 : -1;
 	if (state_parse(text, state_boot_id(), out) == -1)
-		log_notice("state: %s is from another boot or unreadable: "
-		    "starting afresh", STATE_FILE);
+		log_notice("state: %s is from another boot: starting afresh",
+		    STATE_FILE);
+	else if (out->damaged > 0) {
+		log_warnx("state: %zu unreadable lines of %s skipped; every "
+		    "readable record kept", out->damaged, STATE_FILE);
+		st->damaged = 1;	/* kept aside at the next rewrite */
+	}
 	munmap(text, size);
 	return 0;
 }
@@ -693,4 +941,9 @@ state_close(struct state *st)
 	if (st->dirfd != -1)
 		close(st->dirfd);
 	st->fd = st->dirfd = -1;
+	free(st->dir);
+	st->dir = NULL;
+	free(st->orphans);
+	st->orphans = NULL;
+	st->norphans = 0;
 }

@@ -1,11 +1,20 @@
 /*
  * What survives a restart: an append-only log in state_dir, one JSON
  * object per line. A Create is announced ("pending") before its shmget,
- * recorded ("create") before it is answered, and its end ("destroy")
- * before a Destroy is answered. The log is rewritten whole (a new file
- * renamed over the old) only when the caller says the registry and the
- * log agree (lifecycle.c). State written under another boot is
- * discarded: segments do not survive a reboot.
+ * recorded ("create") before it is answered; a Destroy's or a reap's end
+ * ("destroy"), and shmd's IPC_RMID mark on an attached keyless segment
+ * ("mark"), are recorded before shmd acts. A segment shmd made and could
+ * not remove is an "orphan" until it can. The log is rewritten whole (a
+ * new file renamed over the old) only when the caller says the registry
+ * and the log agree (lifecycle.c). State written under another boot is
+ * discarded: segments do not survive a reboot. A line that cannot be read
+ * is skipped, and the damaged log kept aside as segments.log.damaged
+ * when the log is next rewritten.
+ *
+ * When a record cannot be written (ENOSPC, EIO, ...) the caller is told
+ * (-1 with errno) and changes nothing; the next record first rewrites the
+ * log whole (state_ready()), so a torn or missing log heals as soon as
+ * the directory takes records again, without a restart.
  *
  * The directory must be the daemon's own: not a symlink, owned by its
  * uid, not writable by group or others. Files in it are reached through
@@ -23,24 +32,46 @@ struct registry;
 struct segment;
 
 #define STATE_FILE	"segments.log"
+#define STATE_DAMAGED	STATE_FILE ".damaged"
 
-/* A Create under way: what the segment it makes will look like. */
+/*
+ * A Create under way: what the segment it makes will look like, before
+ * its IPC_SET (owned by the daemon, mode KSHM_UNSET_MODE) and after it.
+ */
 struct state_pending {
 	pid_t		pid;		/* the daemon: the segment's cpid */
+	uint64_t	pidns;		/* in this pid namespace (inode) */
 	uid_t		uid;		/* the daemon's: its cuid */
+	gid_t		gid;		/* and its cgid */
 	uint64_t	size;
 	int		any_key;	/* a key of [key_base, +key_count) */
 	int32_t		key;		/* else exactly this one (0: none) */
 	uint32_t	key_base, key_count;
+	uid_t		owner_uid;	/* what IPC_SET gives it */
+	gid_t		owner_gid;
+	unsigned	mode;
 	int64_t		usec;		/* when it was announced */
+};
+
+/* A segment shmd made and could not remove yet (IPC_RMID refused). */
+struct state_orphan {
+	int		shmid;
+	int32_t		key;
+	uid_t		cuid;
+	uint64_t	size;
 };
 
 struct state {
 	int		dirfd;		/* the state directory, or -1: none */
-	int		fd;		/* the log, or -1 */
+	int		fd;		/* the log, or -1: rewrite it first */
+	char		*dir;		/* its path, for errors */
 	uint64_t	records;	/* records in it */
 	uint64_t	slack;		/* records beyond 2 per segment */
 	int		torn;		/* a record was cut short */
+	int		damaged;	/* the log read had unreadable lines */
+	const char	*failed;	/* the file that refused the last write */
+	struct state_orphan *orphans;
+	size_t		norphans;
 	pid_t		pid;		/* this run */
 	uid_t		uid;
 	int64_t		start_usec;
@@ -49,11 +80,14 @@ struct state {
 /* What an earlier run left. */
 struct state_loaded {
 	struct registry		*segments;
-	int			 has_pending;	/* a Create it never finished */
-	struct state_pending	 pending;
+	struct state_pending	*pending;	/* Creates it never finished */
+	size_t			 npending;
+	struct state_orphan	*orphans;
+	size_t			 norphans;
 	uid_t			 run_uid;	/* the earlier daemon's uid */
 	uint64_t		 records;	/* lines it holds */
 	int			 torn;		/* its last line is cut short */
+	size_t			 damaged;	/* lines skipped, unreadable */
 };
 
 void	state_init(struct state *, pid_t pid, uid_t uid, int64_t start_usec);
@@ -72,12 +106,30 @@ void	state_close(struct state *);
  */
 int	state_load(struct state *, struct state_loaded *out);
 
+/*
+ * Whether records can be appended now: after a failed write or a failed
+ * start the log is first rewritten as reg. 0, or -1 with errno.
+ */
+int	state_ready(struct state *, const struct registry *reg);
+/* The path that refused the last record ("DIR/segments.log"), in buf. */
+const char *state_failed_path(const struct state *, char *buf, size_t len);
+
 /* Append one record; -1 with errno. No-ops without a state directory. */
 int	state_record_pending(struct state *, const struct state_pending *);
 /* The pending Create made nothing (shmget failed). */
 int	state_record_aborted(struct state *);
 int	state_record_create(struct state *, const struct segment *);
 int	state_record_destroy(struct state *, const struct segment *);
+/* shmd is about to mark seg IPC_RMID (an attached keyless segment). */
+int	state_record_mark(struct state *, const struct segment *);
+
+/*
+ * Orphans: kept here and in every rewritten log until removed, so that a
+ * restart removes them too. -1 when out of memory (then only this run
+ * tries again).
+ */
+int	state_orphan_add(struct state *, const struct state_orphan *);
+void	state_orphan_removed(struct state *, size_t index);
 
 /*
  * Go on with the log an earlier run left, when reg holds every segment it
@@ -100,5 +152,7 @@ void	state_loaded_free(struct state_loaded *);
 
 /* This boot's id (/proc/sys/kernel/random/boot_id); "" when unknown. */
 const char *state_boot_id(void);
+/* The inode of this process's pid namespace; 0 when unknown. */
+uint64_t state_pidns(void);
 
 #endif

@@ -96,7 +96,7 @@ assert_agree(void)
 	TAILQ_FOREACH(seg, &lc.registry.segments, entry)
 		ck_assert_ptr_nonnull(registry_find_by_name(l.segments,
 		    seg->name));
-	ck_assert_int_eq(l.has_pending, 0);
+	ck_assert_uint_eq(l.npending, 0);
 	state_loaded_free(&l);
 	state_close(&st);
 }

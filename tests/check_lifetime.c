@@ -776,28 +776,53 @@ boot_id(void)
 	return id;
 }
 
+/* A keyless segment of 4096 bytes made by the calling uid; its shmid on *arg's pipe. */
+static int
+make_stranger(void *arg)
+{
+	int	id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+
+	return write(*(int *)arg, &id, sizeof id) == sizeof id && id >= 0 ?
+	    0 : 1;
+}
+
+/* A record of a persistent segment at shmid, key 0, 4096 bytes, made by cuid. */
+static void
+forged_record(char *text, size_t len, const char *boot, const char *name,
+    int shmid, uid_t cuid)
+{
+	snprintf(text, len,
+	    "{\"shmd_state\":1,\"boot_id\":\"%s\"}\n"
+	    "{\"op\":\"run\",\"pid\":1,\"uid\":0,\"start_usec\":1}\n"
+	    "{\"op\":\"create\",\"name\":\"%s\",\"shmid\":%d,\"key\":0,"
+	    "\"size\":4096,\"lifetime\":\"persistent\",\"attach_timeout\":60,"
+	    "\"uid\":0,\"gid\":0,\"mode\":384,\"creator_uid\":0,\"creator_pid\":1,"
+	    "\"creator_start\":0,\"created_usec\":1,\"cuid\":%lu}\n"
+	    "{\"op\":\"crea", boot, name, shmid, (unsigned long)cuid);
+}
+
 START_TEST(test_foreign_state_is_not_trusted)
 {
 	struct shmd_conn	*c;
 	struct shmd_segment	 x;
-	struct sysv_seg		 k;
 	char			 text[2048];
-	int			 mine;
+	int			 mine, stranger, fds[2];
 
 	/* A segment of the test's own, that a forged record points at. */
 	mine = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
 	ck_assert_int_ge(mine, 0);
-	ck_assert_int_eq(kernel_segment(mine, &k), 0);
+	ck_assert_int_eq(kernel_segment(mine, NULL), 0);
+	/* and one another uid made */
+	ck_assert_int_eq(pipe(fds), 0);
+	ck_assert_int_eq(as_nobody(make_stranger, &fds[1]), 0);
+	ck_assert_int_eq(read(fds[0], &stranger, sizeof stranger),
+	    sizeof stranger);
+	close(fds[0]);
+	close(fds[1]);
 	testd_kill(&d);
 	/* another boot: discarded */
-	snprintf(text, sizeof text,
-	    "{\"shmd_state\":1,\"boot_id\":\"00000000-0000-0000-0000-000000000000\"}\n"
-	    "{\"op\":\"run\",\"pid\":%d,\"uid\":0,\"start_usec\":1}\n"
-	    "{\"op\":\"create\",\"name\":\"forged.boot\",\"shmid\":%d,\"key\":0,"
-	    "\"size\":4096,\"lifetime\":\"persistent\",\"attach_timeout\":60,"
-	    "\"uid\":0,\"gid\":0,\"mode\":384,\"creator_uid\":0,\"creator_pid\":1,"
-	    "\"creator_start\":0,\"created_usec\":1,\"kernel_cpid\":%d,"
-	    "\"kernel_ctime\":0}\n", getpid(), mine, getpid());
+	forged_record(text, sizeof text, "00000000-0000-0000-0000-000000000000",
+	    "forged.boot", mine, 0);
 	write_state(text);
 	testd_restart(&d);
 	c = conn();
@@ -805,40 +830,67 @@ START_TEST(test_foreign_state_is_not_trusted)
 	shmd_disconnect(c);
 	ck_assert_int_eq(kernel_segment(mine, NULL), 0);
 	testd_kill(&d);
-	/* this boot, but the shmid is another's segment (creator differs) */
-	snprintf(text, sizeof text,
-	    "{\"shmd_state\":1,\"boot_id\":\"%s\"}\n"
-	    "{\"op\":\"run\",\"pid\":1,\"uid\":0,\"start_usec\":1}\n"
-	    "{\"op\":\"create\",\"name\":\"forged.id\",\"shmid\":%d,\"key\":0,"
-	    "\"size\":4096,\"lifetime\":\"persistent\",\"attach_timeout\":60,"
-	    "\"uid\":0,\"gid\":0,\"mode\":384,\"creator_uid\":0,\"creator_pid\":1,"
-	    "\"creator_start\":0,\"created_usec\":1,\"kernel_cpid\":%d,"
-	    "\"kernel_ctime\":0}\n"
-	    "{\"op\":\"crea", boot_id(), mine, getpid() + 1);
+	/*
+	 * This boot, but the shmid is a segment another uid made (whatever
+	 * the record says): a stranger, neither adopted nor removed.
+	 */
+	forged_record(text, sizeof text, boot_id(), "forged.id", stranger, 0);
 	write_state(text);
 	testd_restart(&d);
 	c = conn();
 	ck_assert_int_eq(shmd_open(c, "forged.id", &x), SHMD_ERR_NO_SUCH_SEGMENT);
 	shmd_disconnect(c);
-	/* never destroyed: shmd did not create it */
-	ck_assert_int_eq(kernel_segment(mine, NULL), 0);
+	ck_assert_int_eq(kernel_segment(stranger, NULL), 0);
 	shmctl(mine, IPC_RMID, NULL);
+	shmctl(stranger, IPC_RMID, NULL);
 }
 END_TEST
 
+/* A "process" creator in another pid namespace: its shmd's Create, then exit on a byte. */
+struct ns_creator {
+	const char	*socket;
+	int		 go[2], done[2];
+};
+
+static void
+ns_creator_main(struct ns_creator *nc)
+{
+	struct shmd_conn		*c;
+	struct shmd_create_options	 o;
+	struct shmd_segment		 s;
+	char				 b;
+	int				 rc = 1;
+
+	shmd_create_options_init(&o);
+	o.lifetime = SHMD_LIFETIME_PROCESS;
+	if (shmd_connect(nc->socket, &c) == SHMD_OK) {
+		rc = shmd_create(c, "ns.proc", 64, &o, &s) == SHMD_OK &&
+		    s.creator_pid == 0 ? 0 : 2;
+		shmd_disconnect(c);
+	}
+	if (write(nc->done[1], &rc, sizeof rc) != sizeof rc ||
+	    read(nc->go[0], &b, 1) != 1)
+		_exit(3);
+	_exit(0);
+}
+
 /*
- * A daemon in a pid namespace of its own sees its clients' pid as 0: it
- * cannot follow them, so it refuses the "process" lifetime.
+ * A daemon in a pid namespace of its own sees its clients' pid as 0, yet
+ * follows a "process" creator by the pidfd of its connection
+ * (SO_PEERPIDFD): accepted, creator_pid 0, kept while it lives, reaped
+ * once it exits.
  */
 START_TEST(test_process_lifetime_without_pid)
 {
 	struct testd			 nd;
 	struct shmd_conn		*c;
 	struct shmd_create_options	 o;
-	pid_t				 helper, dpid;
-	int				 fds[2], status;
+	struct shmd_segment		 s;
+	struct ns_creator		 nc;
+	pid_t				 helper, dpid, creator;
+	int				 fds[2], status, rc, i;
 
-	testd_new(&nd, NULL);
+	testd_new(&nd, "--attach-timeout=1", NULL);
 	/*
 	 * A helper enters the new pid namespace, so that the test itself can
 	 * still fork afterwards (and the sanitizers' leak check can run).
@@ -865,14 +917,29 @@ START_TEST(test_process_lifetime_without_pid)
 	close(fds[0]);
 	nd.pid = dpid;
 	ck_assert_int_eq(testd_wait_ready(&nd, 10000), 0);
+	nc.socket = nd.socket;
+	ck_assert_int_eq(pipe(nc.go), 0);
+	ck_assert_int_eq(pipe(nc.done), 0);
+	if ((creator = fork()) == 0)
+		ns_creator_main(&nc);
+	ck_assert_int_eq(read(nc.done[0], &rc, sizeof rc), sizeof rc);
+	ck_assert_msg(rc == 0, "the creator's Create: %d", rc);
 	ck_assert_int_eq(shmd_connect(nd.socket, &c), SHMD_OK);
+	/* alive: kept through several full sweeps (no event to wait for) */
+	for (i = 0; i < 6; i++) {
+		ck_assert_int_eq(shmd_open(c, "ns.proc", &s), SHMD_OK);
+		usleep(250000);
+	}
+	ck_assert_int_eq(s.creator_pid, 0);
+	ck_assert_str_eq(shmd_lifetime_name(s.lifetime), "process");
+	/* it exits: reaped within a second or so */
+	ck_assert_int_eq(write(nc.go[1], "x", 1), 1);
+	ck_assert_int_eq(waitpid(creator, &status, 0), creator);
+	for (i = 0; i < 40 && shmd_open(c, "ns.proc", &s) == SHMD_OK; i++)
+		usleep(50000);
+	ck_assert_int_eq(shmd_open(c, "ns.proc", &s), SHMD_ERR_NO_SUCH_SEGMENT);
+	ck_assert_int_le(i, 25);
 	shmd_create_options_init(&o);
-	o.lifetime = SHMD_LIFETIME_PROCESS;
-	ck_assert_int_eq(shmd_create(c, "ns.proc", 64, &o, NULL),
-	    SHMD_ERR_INVALID_PARAMETER);
-	ck_assert_ptr_nonnull(strstr(shmd_last_error(c), "lifetime"));
-	/* and says why */
-	ck_assert_ptr_nonnull(strstr(shmd_last_error(c), "pid namespace"));
 	o.lifetime = SHMD_LIFETIME_PERSISTENT;
 	ck_assert_int_eq(shmd_create(c, "ns.keep", 64, &o, NULL), SHMD_OK);
 	ck_assert_int_eq(shmd_destroy(c, "ns.keep"), SHMD_OK);

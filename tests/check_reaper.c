@@ -54,7 +54,15 @@ follow(void *arg, struct segment *seg)
 	nfollow++;	/* and fails: seg->watch stays NULL */
 }
 
-static const struct reaper_ops ops = { expired, gone, follow };
+/* As the lifecycle does (less the record): mark it IPC_RMID. */
+static void
+mark(void *arg, struct segment *seg)
+{
+	if (kshm_remove(seg->shmid) == 0)
+		registry_set_marked(&reg, seg, 1);
+}
+
+static const struct reaper_ops ops = { expired, gone, follow, mark };
 
 static void
 setup(void)
@@ -81,16 +89,17 @@ add(const char *name, enum proto_lifetime lt, int64_t now, int age_s)
 {
 	struct segment		*seg = segment_create(name);
 	struct kshm_stat	 st;
+	int			 orphan;
 
 	ck_assert_ptr_nonnull(seg);
-	seg->shmid = kshm_create(0, 4096, getuid(), getgid(), 0600, &st);
+	seg->shmid = kshm_create(0, 4096, getuid(), getgid(), 0600, &st,
+	    &orphan);
 	ck_assert_int_ge(seg->shmid, 0);
 	seg->size = 4096;
 	seg->lifetime = lt;
 	seg->attach_timeout = 10;
-	seg->created_usec = now - (int64_t)age_s * 1000000;
-	seg->kernel_cpid = st.cpid;
-	seg->kernel_ctime = st.ctime;
+	seg->created_boot = now - (int64_t)age_s * 1000000;
+	seg->kernel_cuid = st.cuid;
 	ck_assert_int_eq(registry_add(&reg, seg), 0);
 	return seg;
 }
@@ -145,7 +154,7 @@ START_TEST(test_keyless_attached_is_marked)
 	ck_assert_uint_eq(seg->poll, 0);
 	ck_assert_int_eq(kshm_stat(shmid, &st), 0);
 	ck_assert(st.mode & SHM_DEST);
-	ck_assert(kshm_is(&st, seg->kernel_cpid, seg->size, 1));
+	ck_assert(kshm_is(&st, seg->key, seg->kernel_cuid, seg->size, 1));
 	ck_assert_int_eq(shmdt(p), 0);
 	/* freed by the kernel: the next full look reports it gone */
 	reaper_sweep(&reaper, 0, now);

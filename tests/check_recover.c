@@ -64,16 +64,17 @@ recorded(const char *name, int *shmid)
 {
 	struct segment		*seg = segment_create(name);
 	struct kshm_stat	 st;
+	int			 orphan;
 
 	ck_assert_ptr_nonnull(seg);
-	*shmid = kshm_create(0, 4096, 0, 0, 0600, &st);
+	*shmid = kshm_create(0, 4096, 0, 0, 0600, &st, &orphan);
 	ck_assert_int_ge(*shmid, 0);
 	seg->shmid = *shmid;
+	seg->key = st.key;
 	seg->size = 4096;
 	seg->lifetime = PROTO_LIFETIME_PERSISTENT;
 	seg->attach_timeout = 60;
-	seg->kernel_cpid = st.cpid;
-	seg->kernel_ctime = st.ctime;
+	seg->kernel_cuid = st.cuid;
 	ck_assert_int_eq(registry_add(loaded.segments, seg), 0);
 	return seg;
 }
@@ -87,7 +88,8 @@ START_TEST(test_verify_and_adopt)
 	recorded("removed", &removed);
 	other = recorded("reused", &reused);
 	ck_assert_int_eq(shmctl(removed, IPC_RMID, NULL), 0);
-	other->kernel_cpid = getpid() + 1;	/* the shmid is someone else's now */
+	/* the shmid is a segment of another creator uid now */
+	other->kernel_cuid = 65534;
 	ck_assert_uint_eq(recover_verify(&loaded), 2);
 	ck_assert_uint_eq(loaded.segments->count, 1);
 	ck_assert_uint_eq(recover_adopt(&lc, &loaded), 1);
@@ -109,15 +111,39 @@ made(uint64_t size)
 	return id;
 }
 
+/* The one Create an earlier run (this process) announced; what made() fits. */
+static struct state_pending	 one_pending;
+
 static void
 pending(uint64_t size, int64_t usec)
 {
-	loaded.has_pending = 1;
-	loaded.pending.pid = getpid();
-	loaded.pending.uid = geteuid();
-	loaded.pending.size = size;
-	loaded.pending.key = 0;
-	loaded.pending.usec = usec;
+	struct state_pending	*p = &one_pending;
+
+	memset(p, 0, sizeof *p);
+	p->pid = getpid();
+	p->pidns = lc.pidns;
+	p->uid = geteuid();
+	p->gid = getegid();
+	p->size = size;
+	p->key = 0;
+	p->owner_uid = geteuid();
+	p->owner_gid = getegid();
+	p->mode = 0600;
+	p->usec = usec;
+	loaded.pending = NULL;	/* (not the loaded one's to free) */
+	loaded.npending = 1;
+}
+
+/* recover_remove_leftover() on the one pending Create. */
+static int
+remove_leftover(void)
+{
+	int	rc;
+
+	loaded.pending = &one_pending;
+	rc = recover_remove_leftover(&lc, &loaded);
+	loaded.pending = NULL;
+	return rc;
 }
 
 static int
@@ -134,7 +160,7 @@ START_TEST(test_leftover_removed)
 
 	pending(ODD_SIZE, realtime_usec() - 1000000);
 	id = made(ODD_SIZE);
-	ck_assert_int_eq(recover_remove_leftover(&lc, &loaded), 1);
+	ck_assert_int_eq(remove_leftover(), 1);
 	ck_assert(!exists(id));
 }
 END_TEST
@@ -144,22 +170,97 @@ START_TEST(test_leftover_needs_an_announcement)
 	int	id = made(ODD_SIZE);
 
 	/* no pending Create: a segment with the run's pid is not proof */
-	ck_assert_int_eq(recover_remove_leftover(&lc, &loaded), 0);
+	ck_assert_int_eq(remove_leftover(), 0);
 	ck_assert(exists(id));
 	/* another size, another key, another pid: not it */
 	pending(ODD_SIZE + 1, realtime_usec() - 1000000);
-	ck_assert_int_eq(recover_remove_leftover(&lc, &loaded), 0);
+	ck_assert_int_eq(remove_leftover(), 0);
 	pending(ODD_SIZE, realtime_usec() - 1000000);
-	loaded.pending.key = 1234;
-	ck_assert_int_eq(recover_remove_leftover(&lc, &loaded), 0);
+	one_pending.key = 1234;
+	ck_assert_int_eq(remove_leftover(), 0);
 	pending(ODD_SIZE, realtime_usec() - 1000000);
-	loaded.pending.pid = getpid() + 1;
-	ck_assert_int_eq(recover_remove_leftover(&lc, &loaded), 0);
+	one_pending.pid = getpid() + 1;
+	ck_assert_int_eq(remove_leftover(), 0);
 	/* made before the announcement: not it */
 	pending(ODD_SIZE, realtime_usec() + 10 * 1000000);
-	ck_assert_int_eq(recover_remove_leftover(&lc, &loaded), 0);
+	ck_assert_int_eq(remove_leftover(), 0);
+	/* neither as shmd hands it over, nor as it makes it (mode 0) */
+	pending(ODD_SIZE, realtime_usec() - 1000000);
+	one_pending.mode = 0640;
+	ck_assert_int_eq(remove_leftover(), 0);
+	/* the announcing run was in another pid namespace: its segments
+	   show no creator pid here, and this one shows a live process's */
+	pending(ODD_SIZE, realtime_usec() - 1000000);
+	one_pending.pidns = lc.pidns + 1;
+	ck_assert_int_eq(remove_leftover(), 0);
 	ck_assert(exists(id));
 	shmctl(id, IPC_RMID, NULL);
+}
+END_TEST
+
+/* A segment someone attached was handed over: never a leftover. */
+START_TEST(test_leftover_never_attached)
+{
+	void	*p;
+	int	 id = made(ODD_SIZE);
+
+	pending(ODD_SIZE, realtime_usec() - 1000000);
+	p = shmat(id, NULL, 0);
+	ck_assert_ptr_ne(p, (void *)-1);
+	shmdt(p);
+	ck_assert_int_eq(remove_leftover(), 0);
+	ck_assert(exists(id));
+	shmctl(id, IPC_RMID, NULL);
+}
+END_TEST
+
+/* A Create cut short before its IPC_SET left the daemon's, mode 0. */
+START_TEST(test_leftover_not_handed_over)
+{
+	int	id = shmget(IPC_PRIVATE, ODD_SIZE, IPC_CREAT | KSHM_UNSET_MODE);
+
+	ck_assert_int_ge(id, 0);
+	pending(ODD_SIZE, realtime_usec() - 1000000);
+	one_pending.owner_uid = 4321;	/* IPC_SET never ran */
+	ck_assert_int_eq(remove_leftover(), 1);
+	ck_assert(!exists(id));
+}
+END_TEST
+
+/*
+ * shmd's mark on an attached keyless segment is the record's, checked
+ * against the kernel: recorded and made, kept (and not polled: it is
+ * attached); recorded and not made, no mark (polled again); made and not
+ * recorded, someone's ipcrm: not shmd's any more.
+ */
+START_TEST(test_marks)
+{
+	struct segment	*mine, *unmade, *theirs;
+	void		*p1, *p2;
+	int		 a, b, c;
+
+	mine = recorded("marked", &a);
+	unmade = recorded("unmade", &b);
+	theirs = recorded("theirs", &c);
+	mine->lifetime = unmade->lifetime = theirs->lifetime =
+	    PROTO_LIFETIME_DETACH;
+	ck_assert_int_eq(registry_set_marked(loaded.segments, mine, 1), 0);
+	ck_assert_int_eq(registry_set_marked(loaded.segments, unmade, 1), 0);
+	ck_assert_int_eq(registry_set_marked(loaded.segments, theirs, 0), 0);
+	p1 = shmat(a, NULL, 0);
+	p2 = shmat(c, NULL, 0);
+	ck_assert_ptr_ne(p1, (void *)-1);
+	ck_assert_ptr_ne(p2, (void *)-1);
+	ck_assert_int_eq(shmctl(a, IPC_RMID, NULL), 0);
+	ck_assert_int_eq(shmctl(c, IPC_RMID, NULL), 0);
+	ck_assert_uint_eq(recover_verify(&loaded), 1);
+	ck_assert_ptr_null(registry_find_by_name(loaded.segments, "theirs"));
+	ck_assert_int_eq(mine->rmid_marked, 1);
+	ck_assert_uint_eq(mine->poll, 0);
+	ck_assert_int_eq(unmade->rmid_marked, 0);
+	ck_assert_uint_gt(unmade->poll, 0);
+	shmdt(p1);
+	shmdt(p2);
 }
 END_TEST
 
@@ -171,7 +272,7 @@ START_TEST(test_leftover_ambiguous)
 	a = made(ODD_SIZE);
 	b = made(ODD_SIZE);
 	/* two could be it: shmd cannot prove which, so neither goes */
-	ck_assert_int_eq(recover_remove_leftover(&lc, &loaded), 0);
+	ck_assert_int_eq(remove_leftover(), 0);
 	ck_assert(exists(a));
 	ck_assert(exists(b));
 	shmctl(a, IPC_RMID, NULL);
@@ -189,7 +290,7 @@ START_TEST(test_leftover_not_an_adopted_one)
 	seg = recorded("adopted", &id);
 	(void)seg;
 	ck_assert_uint_eq(recover_adopt(&lc, &loaded), 1);
-	ck_assert_int_eq(recover_remove_leftover(&lc, &loaded), 0);
+	ck_assert_int_eq(remove_leftover(), 0);
 	ck_assert(exists(id));
 }
 END_TEST
@@ -199,15 +300,15 @@ START_TEST(test_leftover_in_key_range)
 	int	in, out;
 
 	pending(ODD_SIZE, realtime_usec() - 1000000);
-	loaded.pending.any_key = 1;
-	loaded.pending.key_base = 0x7e5e0000;
-	loaded.pending.key_count = 4;
+	one_pending.any_key = 1;
+	one_pending.key_base = 0x7e5e0000;
+	one_pending.key_count = 4;
 	kernel_sweep_keys(0x7e5e0000, 8);
 	in = shmget(0x7e5e0002, ODD_SIZE, IPC_CREAT | IPC_EXCL | 0600);
 	out = shmget(0x7e5e0004, ODD_SIZE, IPC_CREAT | IPC_EXCL | 0600);
 	ck_assert_int_ge(in, 0);
 	ck_assert_int_ge(out, 0);
-	ck_assert_int_eq(recover_remove_leftover(&lc, &loaded), 1);
+	ck_assert_int_eq(remove_leftover(), 1);
 	ck_assert(!exists(in));
 	ck_assert(exists(out));
 	shmctl(out, IPC_RMID, NULL);
@@ -224,6 +325,9 @@ main(void)
 	tcase_add_test(tc, test_verify_and_adopt);
 	tcase_add_test(tc, test_leftover_removed);
 	tcase_add_test(tc, test_leftover_needs_an_announcement);
+	tcase_add_test(tc, test_leftover_never_attached);
+	tcase_add_test(tc, test_leftover_not_handed_over);
+	tcase_add_test(tc, test_marks);
 	tcase_add_test(tc, test_leftover_ambiguous);
 	tcase_add_test(tc, test_leftover_not_an_adopted_one);
 	tcase_add_test(tc, test_leftover_in_key_range);

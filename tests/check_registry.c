@@ -101,7 +101,8 @@ check_polls(const struct registry *reg)
 		ck_assert_uint_lt(i, reg->npolls);
 		ck_assert_ptr_eq(reg->polls[i].seg, seg);
 		ck_assert_int_eq(reg->polls[i].shmid, seg->shmid);
-		ck_assert_int_eq(reg->polls[i].cpid, seg->kernel_cpid);
+		ck_assert_int_eq(reg->polls[i].key, seg->key);
+		ck_assert_uint_eq(reg->polls[i].cuid, seg->kernel_cuid);
 		ck_assert_uint_eq(reg->polls[i].size, seg->size);
 	}
 	ck_assert_uint_eq(polled, reg->npolls);
@@ -123,7 +124,8 @@ START_TEST(test_polls)
 		snprintf(name, sizeof name, "p.%d", i);
 		seg = make(name, 1, 100 + (uint64_t)i);
 		seg->shmid = i;
-		seg->kernel_cpid = 4000 + i;
+		seg->kernel_cuid = 4000 + (uid_t)i;
+		seg->key = 0x100 + i;
 		seg->lifetime = lifetimes[i % 4];
 		seg->rmid_marked = i % 10 == 0;	/* recovered marked */
 		ck_assert_int_eq(registry_add(&reg, seg), 0);
@@ -164,7 +166,7 @@ START_TEST(test_keyalloc_skips_taken_keys)
 {
 	struct keyalloc		ka = { 0, 0, 0 };
 	struct kshm_stat	st;
-	int			blockers[3], ids[3], i;
+	int			blockers[3], ids[3], i, orphan;
 
 	kernel_sweep_keys(KA_BASE, 6);
 	/* Someone else holds the first three keys of the range. */
@@ -174,19 +176,19 @@ START_TEST(test_keyalloc_skips_taken_keys)
 	}
 	keyalloc_init(&ka, KA_BASE, 6);
 	for (i = 0; i < 3; i++) {
-		ids[i] = keyalloc_create(&ka, 64, getuid(), getgid(), 0640, &st);
+		ids[i] = keyalloc_create(&ka, 64, getuid(), getgid(), 0640, &st, &orphan);
 		ck_assert_int_ge(ids[i], 0);
 		ck_assert_int_eq(st.key, KA_BASE + 3 + i);
 		ck_assert_uint_eq(st.mode & 0777, 0640);
 		ck_assert_int_eq(shmget(st.key, 0, 0), ids[i]);
 	}
 	/* The range is full now. */
-	ck_assert_int_eq(keyalloc_create(&ka, 64, getuid(), getgid(), 0600, &st),
-	    -1);
+	ck_assert_int_eq(keyalloc_create(&ka, 64, getuid(), getgid(), 0600, &st,
+	    &orphan), -1);
 	ck_assert_int_eq(errno, EAGAIN);
 	/* A freed key is found again, wrapping around. */
 	ck_assert_int_eq(kshm_remove(ids[1]), 0);
-	i = keyalloc_create(&ka, 64, getuid(), getgid(), 0600, &st);
+	i = keyalloc_create(&ka, 64, getuid(), getgid(), 0600, &st, &orphan);
 	ck_assert_int_ge(i, 0);
 	ck_assert_int_eq(st.key, KA_BASE + 4);
 	kshm_remove(i);
@@ -200,9 +202,10 @@ END_TEST
 START_TEST(test_kshm_errors)
 {
 	struct kshm_stat	st;
-	int			id;
+	int			id, orphan;
 
-	id = kshm_create(0, 100, getuid(), getgid(), 0, &st);
+	id = kshm_create(0, 100, getuid(), getgid(), 0, &st, &orphan);
+	ck_assert_int_eq(orphan, -1);
 	ck_assert_int_ge(id, 0);
 	ck_assert_int_eq(st.key, 0);
 	ck_assert_uint_eq(st.size, 100);

@@ -45,7 +45,8 @@ START_TEST(test_parse_log)
 	ck_assert_uint_eq(l.segments->count, 3);
 	ck_assert_uint_eq(l.run_uid, 5);
 	/* the pending Create was recorded: nothing is left pending */
-	ck_assert_int_eq(l.has_pending, 0);
+	ck_assert_uint_eq(l.npending, 0);
+	ck_assert_uint_eq(l.damaged, 0);
 	s = registry_find_by_name(l.segments, "b");
 	ck_assert_ptr_nonnull(s);
 	ck_assert_int_eq(s->shmid, 4);
@@ -58,8 +59,11 @@ START_TEST(test_parse_log)
 	ck_assert_uint_eq(s->mode, 0640);
 	ck_assert_int_eq(s->creator_pid, 42);
 	ck_assert_uint_eq(s->creator_start, 99);
-	ck_assert_int_eq(s->kernel_cpid, 7);
-	ck_assert_int_eq(s->kernel_ctime, 8);
+	/* older records: the daemon's uid from the run record before them */
+	ck_assert_uint_eq(s->kernel_cuid, 0);
+	ck_assert_uint_eq(registry_find_by_name(l.segments, "b")->kernel_cuid,
+	    5);
+	ck_assert_int_eq(s->rmid_marked, 0);
 	state_loaded_free(&l);
 }
 END_TEST
@@ -84,8 +88,10 @@ record_segment(const char *name, int shmid)
 	seg->creator_start = 0;
 	seg->creator_ino = (uint64_t)1 << 40;
 	seg->created_usec = 1796000000000001;
-	seg->kernel_cpid = 4242;
-	seg->kernel_ctime = 1796000000;
+	seg->created_boot = 123456789;
+	seg->kernel_cuid = 4242;
+	seg->creator_pidns = (uint64_t)1 << 32;
+	seg->rmid_marked = 1;
 	return seg;
 }
 
@@ -107,8 +113,10 @@ assert_same_record(const struct segment *got, const struct segment *want)
 	ck_assert_uint_eq(got->creator_start, want->creator_start);
 	ck_assert_uint_eq(got->creator_ino, want->creator_ino);
 	ck_assert_int_eq(got->created_usec, want->created_usec);
-	ck_assert_int_eq(got->kernel_cpid, want->kernel_cpid);
-	ck_assert_int_eq(got->kernel_ctime, want->kernel_ctime);
+	ck_assert_int_eq(got->created_boot, want->created_boot);
+	ck_assert_uint_eq(got->kernel_cuid, want->kernel_cuid);
+	ck_assert_uint_eq(got->creator_pidns, want->creator_pidns);
+	ck_assert_int_eq(got->rmid_marked, want->rmid_marked);
 }
 
 /*
@@ -122,9 +130,12 @@ START_TEST(test_records_read_back)
 	const char		*odd = "a.Z_9-:@/x";
 	struct state		 st;
 	struct state_loaded	 l;
-	struct state_pending	 p = { .pid = 4242, .uid = 0, .size = 4096,
-				    .any_key = 1, .key_base = 1936195584,
-				    .key_count = 16, .usec = 1000001 };
+	struct state_pending	 p = { .pid = 4242, .pidns = 99, .uid = 0,
+				    .gid = 3, .size = 4096, .any_key = 1,
+				    .key_base = 1936195584, .key_count = 16,
+				    .owner_uid = 1000, .owner_gid = 100,
+				    .mode = 0640, .usec = 1000001 };
+	struct state_orphan	 o = { 77, 0x1234, 0, 4096 };
 	struct registry		 reg;
 	struct segment		*a, *b, *s;
 	char			 dir[] = "/tmp/check-state-XXXXXX", why[128],
@@ -145,28 +156,47 @@ START_TEST(test_records_read_back)
 	ck_assert_int_eq(state_record_pending(&st, &p), 0);
 	b = record_segment("b", 12);
 	ck_assert_int_eq(state_record_create(&st, b), 0);
+	ck_assert_int_eq(state_record_mark(&st, b), 0);
 	ck_assert_int_eq(state_record_destroy(&st, a), 0);
 	p.key = 0;
 	p.size = 8192;
 	ck_assert_int_eq(state_record_pending(&st, &p), 0);
+	ck_assert_int_eq(state_orphan_add(&st, &o), 0);
 	ck_assert_int_eq(state_load(&st, &l), 0);
-	ck_assert_uint_eq(l.records, 9);
+	ck_assert_uint_eq(l.records, 11);
+	ck_assert_uint_eq(l.damaged, 0);
 	ck_assert_uint_eq(l.segments->count, 1);
 	ck_assert_ptr_null(registry_find_by_name(l.segments, odd));
 	ck_assert_ptr_nonnull(s = registry_find_by_name(l.segments, "b"));
 	assert_same_record(s, b);
 	/* the last Create was announced and never recorded */
-	ck_assert_int_eq(l.has_pending, 1);
-	ck_assert_int_eq(l.pending.pid, 4242);
-	ck_assert_uint_eq(l.pending.size, 8192);
-	ck_assert_int_eq(l.pending.any_key, 0);
-	ck_assert_int_eq(l.pending.usec, 1000001);
+	ck_assert_uint_eq(l.npending, 1);
+	ck_assert_int_eq(l.pending[0].pid, 4242);
+	ck_assert_uint_eq(l.pending[0].pidns, 99);
+	ck_assert_uint_eq(l.pending[0].gid, 3);
+	ck_assert_uint_eq(l.pending[0].size, 8192);
+	ck_assert_int_eq(l.pending[0].any_key, 0);
+	ck_assert_uint_eq(l.pending[0].owner_uid, 1000);
+	ck_assert_uint_eq(l.pending[0].owner_gid, 100);
+	ck_assert_uint_eq(l.pending[0].mode, 0640);
+	ck_assert_int_eq(l.pending[0].usec, 1000001);
+	ck_assert_uint_eq(l.norphans, 1);
+	ck_assert_int_eq(l.orphans[0].shmid, 77);
+	ck_assert_int_eq(l.orphans[0].key, 0x1234);
+	ck_assert_uint_eq(l.orphans[0].size, 4096);
 	state_loaded_free(&l);
-	/* the snapshot alone, read back: the odd name as it was */
+	/* the snapshot alone, read back: the odd name as it was; orphans */
+	a->rmid_marked = 0;
 	ck_assert_int_eq(state_compact(&st, &reg), 0);
 	ck_assert_int_eq(state_load(&st, &l), 0);
 	ck_assert_ptr_nonnull(s = registry_find_by_name(l.segments, odd));
 	assert_same_record(s, a);
+	ck_assert_uint_eq(l.norphans, 1);
+	state_loaded_free(&l);
+	state_orphan_removed(&st, 0);
+	ck_assert_int_eq(state_compact(&st, &reg), 0);
+	ck_assert_int_eq(state_load(&st, &l), 0);
+	ck_assert_uint_eq(l.norphans, 0);
 	state_loaded_free(&l);
 	state_close(&st);
 	registry_finish(&reg);
@@ -184,37 +214,50 @@ START_TEST(test_parse_pending)
 	/* announced last, then a torn record: still pending */
 	ck_assert_int_eq(state_parse(HEADER SEG("a", 1) PENDING
 	    "{\"op\":\"cre", BOOT, &l), 0);
-	ck_assert_int_eq(l.has_pending, 1);
-	ck_assert_int_eq(l.pending.pid, 7);
-	ck_assert_uint_eq(l.pending.uid, 0);
-	ck_assert_uint_eq(l.pending.size, 4096);
-	ck_assert_int_eq(l.pending.any_key, 1);
-	ck_assert_uint_eq(l.pending.key_base, 0x73680000);
-	ck_assert_uint_eq(l.pending.key_count, 16);
-	ck_assert_int_eq(l.pending.usec, 1000000);
+	ck_assert_uint_eq(l.npending, 1);
+	ck_assert_int_eq(l.pending[0].pid, 7);
+	ck_assert_uint_eq(l.pending[0].uid, 0);
+	ck_assert_uint_eq(l.pending[0].size, 4096);
+	ck_assert_int_eq(l.pending[0].any_key, 1);
+	ck_assert_uint_eq(l.pending[0].key_base, 0x73680000);
+	ck_assert_uint_eq(l.pending[0].key_count, 16);
+	ck_assert_int_eq(l.pending[0].usec, 1000000);
+	/* what an older record does not say proves nothing */
+	ck_assert_uint_eq(l.pending[0].mode, ~0u);
 	state_loaded_free(&l);
 	/* an exact key */
 	ck_assert_int_eq(state_parse(HEADER "{\"op\":\"pending\",\"pid\":7,"
 	    "\"uid\":0,\"size\":64,\"key\":0,\"usec\":1}\n", BOOT, &l), 0);
-	ck_assert_int_eq(l.has_pending, 1);
-	ck_assert_int_eq(l.pending.any_key, 0);
-	ck_assert_int_eq(l.pending.key, 0);
+	ck_assert_uint_eq(l.npending, 1);
+	ck_assert_int_eq(l.pending[0].any_key, 0);
+	ck_assert_int_eq(l.pending[0].key, 0);
 	state_loaded_free(&l);
 	/* shmget failed: aborted */
 	ck_assert_int_eq(state_parse(HEADER PENDING
 	    "{\"op\":\"aborted\"}\n", BOOT, &l), 0);
-	ck_assert_int_eq(l.has_pending, 0);
+	ck_assert_uint_eq(l.npending, 0);
 	state_loaded_free(&l);
-	/* any later record ends it (one Create at a time) */
+	/*
+	 * Only its own create or aborted record ends it: a create record
+	 * that was refused (ENOSPC) leaves it pending, whatever follows.
+	 */
 	ck_assert_int_eq(state_parse(HEADER SEG("a", 1) PENDING
-	    "{\"op\":\"destroy\",\"name\":\"a\"}\n", BOOT, &l), 0);
-	ck_assert_int_eq(l.has_pending, 0);
-	ck_assert_uint_eq(l.segments->count, 0);
+	    "{\"op\":\"destroy\",\"name\":\"a\"}\n" PENDING SEG("b", 2),
+	    BOOT, &l), 0);
+	ck_assert_uint_eq(l.npending, 1);
+	ck_assert_uint_eq(l.segments->count, 1);
 	state_loaded_free(&l);
 	/* a malformed pending record is no pending Create */
 	ck_assert_int_eq(state_parse(HEADER "{\"op\":\"pending\",\"pid\":0,"
 	    "\"uid\":0,\"size\":64,\"key\":0,\"usec\":1}\n", BOOT, &l), 0);
-	ck_assert_int_eq(l.has_pending, 0);
+	ck_assert_uint_eq(l.npending, 0);
+	ck_assert_uint_eq(l.damaged, 1);
+	state_loaded_free(&l);
+	/* shmd's mark, recorded */
+	ck_assert_int_eq(state_parse(HEADER SEG("a", 1)
+	    "{\"op\":\"mark\",\"name\":\"a\"}\n", BOOT, &l), 0);
+	ck_assert_int_eq(registry_find_by_name(l.segments, "a")->rmid_marked,
+	    1);
 	state_loaded_free(&l);
 }
 END_TEST
@@ -223,18 +266,31 @@ START_TEST(test_parse_rejects)
 {
 	struct state_loaded	l;
 
-	/* another boot, another format, no header, nothing */
+	/* another boot, another format, nothing */
 	ck_assert_int_eq(state_parse(HEADER SEG("a", 1), "other-boot", &l), -1);
 	ck_assert_int_eq(state_parse("{\"shmd_state\":2,\"boot_id\":\"" BOOT
 	    "\"}\n", BOOT, &l), -1);
-	ck_assert_int_eq(state_parse(SEG("a", 1), BOOT, &l), -1);
 	ck_assert_int_eq(state_parse("", BOOT, &l), -1);
-	/* a bad record is skipped, the rest kept */
+	/* a bad record is skipped, the rest kept, the damage counted */
 	ck_assert_int_eq(state_parse(HEADER
 	    "{\"op\":\"create\",\"name\":\"bad name\",\"shmid\":1}\n"
 	    "garbage\n" SEG("ok", 2), BOOT, &l), 0);
 	ck_assert_uint_eq(l.segments->count, 1);
 	ck_assert_ptr_nonnull(registry_find_by_name(l.segments, "ok"));
+	ck_assert_uint_eq(l.damaged, 2);
+	state_loaded_free(&l);
+	/*
+	 * A corrupt first line forgets nothing: every readable record is
+	 * kept (and checked against the kernel one by one at recovery).
+	 */
+	ck_assert_int_eq(state_parse("{\"shmd_sta\x01\n" SEG("a", 1)
+	    SEG("b", 2), BOOT, &l), 0);
+	ck_assert_uint_eq(l.segments->count, 2);
+	ck_assert_uint_eq(l.damaged, 1);
+	state_loaded_free(&l);
+	ck_assert_int_eq(state_parse(SEG("a", 1), BOOT, &l), 0);
+	ck_assert_uint_eq(l.segments->count, 1);
+	ck_assert_uint_eq(l.damaged, 1);
 	state_loaded_free(&l);
 }
 END_TEST

@@ -125,7 +125,7 @@ class VarlinkFileTest(unittest.TestCase):
             ["Create", "Open", "Destroy", "List", "Status", "Watch"]))
         self.assertEqual(sorted(members["error"]), sorted(
             ["NameExists", "NoSuchSegment", "PermissionDenied",
-             "QuotaExceeded", "WrongNamespace", "KeyInUse", "SystemLimit",
+             "QuotaExceeded", "WrongNamespace", "KeyInUse", "SystemLimit", "StateError",
              "ProtocolError"]))
 
     def test_the_validator_refuses(self):
