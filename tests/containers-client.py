@@ -7,6 +7,7 @@ its own (or an unshare stand-in), through the Python client.
   read NAME N       open, attach, print the first N bytes
   hold NAME SIZE    create a `process` segment, print it as JSON, then live
                     (attached) until killed
+  once NAME SIZE    create a `process` segment, print it as JSON, and exit
 """
 
 import json
@@ -34,6 +35,8 @@ def main(argv):
             seg = c.open(name)
             with seg.attach(readonly=True) as view:
                 sys.stdout.write(bytes(view[:int(argv[3])]).decode() + "\n")
+        elif cmd == "once":
+            show(c.create(name, int(argv[3]), lifetime="process"))
         elif cmd == "hold":
             seg = c.create(name, int(argv[3]), lifetime="process")
             # as a container's pid 1, SIGTERM does nothing unless handled
@@ -43,7 +46,7 @@ def main(argv):
                 while True:
                     signal.pause()
         else:
-            sys.exit("usage: containers-client.py write|read|hold NAME ...")
+            sys.exit("usage: containers-client.py write|read|hold|once NAME ...")
 
 
 if __name__ == "__main__":
