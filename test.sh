@@ -70,6 +70,12 @@ if [ -n "${CI:-}" ] || [ -n "${SHMD_FULL:-}" ]; then
 	step "fuzzing for 60 s (tests/fuzz.sh)"
 	sh "$top/tests/fuzz.sh" 60
 
+	step "crash points: every one the workload reaches, in all three modes (tests/test_crashpoints.py --long)"
+	TOP_BUILDDIR="$top/build" python3 "$top/tests/test_crashpoints.py" --long \
+		--budget 1500 >"$top/build/crashpoints.out" 2>&1 ||
+		{ cat "$top/build/crashpoints.out"; exit 1; }
+	grep -E '^(FAIL|crash points|kill|enospc|eio)' "$top/build/crashpoints.out"
+
 	step "integration tests with the daemon under valgrind"
 	SHMD_VALGRIND=1 make -C "$top/build" check \
 		TESTS="tests/check_libshmd tests/check_protocol tests/check_lifetime" \

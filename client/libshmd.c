@@ -14,10 +14,8 @@
 
 #include "frame.h"
 #include "jsonutil.h"
+#include "libshmd-int.h"
 #include "proto.h"
-#include "shmd.h"
-
-#define SHMD_EXPORT __attribute__((visibility("default")))
 
 struct shmd_conn {
 	int			 fd;
@@ -28,6 +26,11 @@ struct shmd_conn {
 	int			 created;	/* the last Create made it */
 	char			 last_error[512];
 };
+
+_Static_assert(offsetof(struct shmd_segment, struct_size) == 0 &&
+    offsetof(struct shmd_status, struct_size) == 0 &&
+    offsetof(struct shmd_create_options, struct_size) == 0,
+    "struct_size leads every struct a caller allocates");
 
 /* The daemon's error names in the order of enum proto_error. */
 static const enum shmd_error shmd_proto_errors[PROTO_ERR_COUNT] = {
@@ -67,6 +70,9 @@ shmd_strerror(int err)
 		return "invalid argument";
 	case SHMD_ERR_BUSY:
 		return "the connection is watching and takes no calls";
+	case SHMD_ERR_AGAIN:
+		return "no complete event is buffered: poll shmd_fd() and call "
+		    "again";
 	case SHMD_ERR_NAME_EXISTS:
 		return "name already exists";
 	case SHMD_ERR_NO_SUCH_SEGMENT:
@@ -228,9 +234,15 @@ shmd_write_all(struct shmd_conn *c, const char *p, size_t len)
 	return SHMD_OK;
 }
 
-/* Block for the next message from the daemon. */
+/*
+ * The next message from the daemon: when none is buffered, read (blocking,
+ * or not when dontwait) until one is. SHMD_ERR_AGAIN when dontwait and the
+ * socket has no more bytes: then everything received has been handed out
+ * but an incomplete message, so a poll(2) that reports the descriptor
+ * readable means more.
+ */
 static int
-shmd_read_message(struct shmd_conn *c, struct json_object **out)
+shmd_next_message(struct shmd_conn *c, int dontwait, struct json_object **out)
 {
 	char	*msg, *space, reason[256];
 	size_t	 len;
@@ -240,9 +252,12 @@ shmd_read_message(struct shmd_conn *c, struct json_object **out)
 	while ((msg = frame_buf_next(&c->in, &len)) == NULL) {
 		if ((space = frame_buf_space(&c->in, 65536)) == NULL)
 			return shmd_fail(c, SHMD_ERR_NOMEM, NULL);
-		n = recv(c->fd, space, 65536, 0);
+		n = recv(c->fd, space, 65536, dontwait ? MSG_DONTWAIT : 0);
 		if (n == -1 && errno == EINTR)
 			continue;
+		if (n == -1 && dontwait &&
+		    (errno == EAGAIN || errno == EWOULDBLOCK))
+			return shmd_fail(c, SHMD_ERR_AGAIN, NULL);
 		if (n <= 0) {
 			c->dead = 1;
 			return n == 0 ? shmd_fail(c, SHMD_ERR_DISCONNECTED, NULL) :
@@ -315,7 +330,7 @@ shmd_daemon_error(struct shmd_conn *c, const char *name,
  * reference, an empty object when absent) and *continues its flag.
  */
 static int
-shmd_read_reply(struct shmd_conn *c, struct json_object **params,
+shmd_read_reply(struct shmd_conn *c, int dontwait, struct json_object **params,
     int *continues)
 {
 	struct json_object	*msg, *p = NULL, *v;
@@ -323,7 +338,7 @@ shmd_read_reply(struct shmd_conn *c, struct json_object **params,
 	int			 rc;
 
 	*params = NULL;
-	if ((rc = shmd_read_message(c, &msg)) != SHMD_OK)
+	if ((rc = shmd_next_message(c, dontwait, &msg)) != SHMD_OK)
 		return rc;
 	if (continues != NULL)
 		*continues = json_object_object_get_ex(msg, "continues", &v) &&
@@ -387,14 +402,72 @@ shmd_invoke(struct shmd_conn *c, const char *method, struct json_object *params,
 	if (rc != SHMD_OK)
 		return rc;
 	/* *reply is set also when the daemon answers an error. */
-	return shmd_read_reply(c, reply, NULL);
+	return shmd_read_reply(c, 0, reply, NULL);
 }
 
-/* Fill a segment from its JSON object. */
+/* Whether a struct_size is one a header can have set (min: the struct's). */
+static int
+shmd_size_ok(size_t n, size_t min)
+{
+	return n >= min && n <= SHMD_STRUCT_SIZE_MAX;
+}
+
+/* Whether the caller's struct at p has such a struct_size. */
+static int
+shmd_sized_ok(const void *p, size_t min)
+{
+	size_t	n;
+
+	memcpy(&n, p, sizeof n);
+	return shmd_size_ok(n, min);
+}
+
+/*
+ * Copy a struct this library filled (ours bytes) into the caller's, as
+ * much of it as the caller's struct_size holds; members the caller has and
+ * this library does not know read 0. struct_size stays the caller's.
+ */
+static void
+shmd_sized_put(void *dst, const void *src, size_t ours)
+{
+	size_t	n;
+
+	memcpy(&n, dst, sizeof n);
+	memcpy((char *)dst + sizeof n, (const char *)src + sizeof n,
+	    (n < ours ? n : ours) - sizeof n);
+	if (n > ours)
+		memset((char *)dst + ours, 0, n - ours);
+}
+
+/*
+ * The caller's options as this library's struct: what its struct_size
+ * holds, defaults for the rest. A member set beyond what this library
+ * knows is an option it cannot honour: -1.
+ */
+static int
+shmd_options_get(const struct shmd_create_options *o,
+    struct shmd_create_options *out)
+{
+	const char	*p = (const char *)o;
+	size_t		 n = o->struct_size, i;
+
+	shmd_create_options_init(out);
+	if (!shmd_size_ok(n, SHMD_CREATE_OPTIONS_MIN_SIZE))
+		return -1;
+	for (i = sizeof *out; i < n; i++)
+		if (p[i] != 0)
+			return -1;
+	memcpy((char *)out + sizeof n, p + sizeof n,
+	    (n < sizeof *out ? n : sizeof *out) - sizeof n);
+	return 0;
+}
+
+/* Fill the caller's segment (its struct_size checked) from its JSON object. */
 static int
 shmd_segment_from_json(struct shmd_conn *c, struct json_object *o,
-    struct shmd_segment *seg)
+    struct shmd_segment *out)
 {
+	struct shmd_segment	 full, *seg = &full;
 	enum proto_lifetime	 lt;
 	const char		*name, *lifetime;
 	int64_t			 shmid, key, size, mode, uid, gid, nattch;
@@ -416,7 +489,7 @@ shmd_segment_from_json(struct shmd_conn *c, struct json_object *o,
 	    json_get_int(o, "creator_pid", &cpid) == -1 ||
 	    json_get_int(o, "created_usec", &created) == -1)
 		return shmd_fail(c, SHMD_ERR_BAD_REPLY, "segment");
-	memset(seg, 0, sizeof *seg);
+	shmd_segment_init(seg);
 	memcpy(seg->name, name, strlen(name) + 1);
 	seg->shmid = (int)shmid;
 	seg->key = (int32_t)key;
@@ -429,6 +502,7 @@ shmd_segment_from_json(struct shmd_conn *c, struct json_object *o,
 	seg->creator_uid = (uid_t)cuid;
 	seg->creator_pid = (pid_t)cpid;
 	seg->created_usec = created;
+	shmd_sized_put(out, seg, sizeof *seg);
 	return SHMD_OK;
 }
 
@@ -441,12 +515,20 @@ shmd_segment_call(struct shmd_conn *c, const char *method,
 	struct shmd_segment	 tmp;
 	int			 rc;
 
+	if (out == NULL) {
+		shmd_segment_init(&tmp);
+		out = &tmp;
+	} else if (!shmd_sized_ok(out, SHMD_SEGMENT_MIN_SIZE)) {
+		json_object_put(params);
+		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT,
+		    "struct shmd_segment's struct_size");
+	}
 	if ((rc = shmd_invoke(c, method, params, 0, &reply)) != SHMD_OK) {
 		json_object_put(reply);
 		return rc;
 	}
 	json_object_object_get_ex(reply, "segment", &o);
-	rc = shmd_segment_from_json(c, o, out != NULL ? out : &tmp);
+	rc = shmd_segment_from_json(c, o, out);
 	/* Create's "created"; a daemon before 0.2 always created */
 	if (rc == SHMD_OK && strcmp(method, PROTO_METHOD_CREATE) == 0)
 		c->created = !json_object_object_get_ex(reply, "created",
@@ -474,16 +556,6 @@ shmd_add_namespace(struct shmd_conn *c, struct json_object *p)
 	if (c->ipc_namespace == 0)
 		return 0;
 	return json_add_int(p, "ipc_namespace", (int64_t)c->ipc_namespace);
-}
-
-SHMD_EXPORT void
-shmd_create_options_init(struct shmd_create_options *o)
-{
-	if (o == NULL)
-		return;
-	memset(o, 0, sizeof *o);
-	o->lifetime = SHMD_LIFETIME_DETACH;
-	o->mode = 0600;
 }
 
 /* Whether this process may create name (shmd-protocol(7)'s reserved names). */
@@ -516,13 +588,21 @@ shmd_may_name(const char *name)
 }
 
 SHMD_EXPORT int
-shmd_create(struct shmd_conn *c, const char *name, uint64_t size,
-    const struct shmd_create_options *o, struct shmd_segment *out)
+shmd_create_0_3(struct shmd_conn *c, const char *name, uint64_t size,
+    const struct shmd_create_options *given, struct shmd_segment *out)
 {
-	struct json_object	*p;
+	struct shmd_create_options	 opts, *o = NULL;
+	struct json_object		*p;
 
 	if (c == NULL || name == NULL || size > INT64_MAX)
 		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, NULL);
+	if (given != NULL) {
+		o = &opts;
+		if (shmd_options_get(given, o) == -1)
+			return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT,
+			    "struct shmd_create_options: struct_size, or an "
+			    "option this libshmd does not know");
+	}
 	if (o != NULL && (o->lifetime < SHMD_LIFETIME_DETACH ||
 	    o->lifetime > SHMD_LIFETIME_PERSISTENT))
 		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, "lifetime");
@@ -553,8 +633,10 @@ shmd_create(struct shmd_conn *c, const char *name, uint64_t size,
 	return shmd_segment_call(c, PROTO_METHOD_CREATE, p, out);
 }
 
+SHMD_SYMVER(shmd_create_0_3, "shmd_create@@LIBSHMD_0.3");
+
 SHMD_EXPORT int
-shmd_open(struct shmd_conn *c, const char *name, struct shmd_segment *out)
+shmd_open_0_3(struct shmd_conn *c, const char *name, struct shmd_segment *out)
 {
 	struct json_object	*p;
 
@@ -567,6 +649,7 @@ shmd_open(struct shmd_conn *c, const char *name, struct shmd_segment *out)
 	}
 	return shmd_segment_call(c, PROTO_METHOD_OPEN, p, out);
 }
+SHMD_SYMVER(shmd_open_0_3, "shmd_open@@LIBSHMD_0.3");
 
 SHMD_EXPORT int
 shmd_created(const struct shmd_conn *c)
@@ -575,7 +658,7 @@ shmd_created(const struct shmd_conn *c)
 }
 
 SHMD_EXPORT int
-shmd_open_wait(struct shmd_conn *c, const char *name, unsigned int seconds,
+shmd_open_wait_0_3(struct shmd_conn *c, const char *name, unsigned int seconds,
     struct shmd_segment *out)
 {
 	struct json_object	*p;
@@ -590,6 +673,7 @@ shmd_open_wait(struct shmd_conn *c, const char *name, unsigned int seconds,
 	}
 	return shmd_segment_call(c, PROTO_METHOD_OPEN, p, out);
 }
+SHMD_SYMVER(shmd_open_wait_0_3, "shmd_open_wait@@LIBSHMD_0.3");
 
 SHMD_EXPORT int
 shmd_destroy(struct shmd_conn *c, const char *name)
@@ -607,14 +691,17 @@ shmd_destroy(struct shmd_conn *c, const char *name)
 }
 
 SHMD_EXPORT int
-shmd_list(struct shmd_conn *c, struct shmd_segment **segs, size_t *n)
+shmd_list_sized(struct shmd_conn *c, struct shmd_segment **segs, size_t *n,
+    size_t seg_size)
 {
 	struct json_object	*reply, *arr;
-	struct shmd_segment	*out;
+	char			*out;
+	struct shmd_segment	*seg;
 	size_t			 i, len;
 	int			 rc;
 
-	if (segs == NULL || n == NULL)
+	if (segs == NULL || n == NULL ||
+	    !shmd_size_ok(seg_size, SHMD_SEGMENT_MIN_SIZE))
 		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, NULL);
 	*segs = NULL;
 	*n = 0;
@@ -629,13 +716,15 @@ shmd_list(struct shmd_conn *c, struct shmd_segment **segs, size_t *n)
 		return shmd_fail(c, SHMD_ERR_BAD_REPLY, "segments");
 	}
 	len = json_object_array_length(arr);
-	if ((out = calloc(len ? len : 1, sizeof *out)) == NULL) {
+	if ((out = calloc(len ? len : 1, seg_size)) == NULL) {
 		json_object_put(reply);
 		return shmd_fail(c, SHMD_ERR_NOMEM, NULL);
 	}
 	for (i = 0; i < len; i++) {
+		seg = (struct shmd_segment *)(void *)(out + i * seg_size);
+		seg->struct_size = seg_size;
 		rc = shmd_segment_from_json(c,
-		    json_object_array_get_idx(arr, i), &out[i]);
+		    json_object_array_get_idx(arr, i), seg);
 		if (rc != SHMD_OK) {
 			free(out);
 			json_object_put(reply);
@@ -643,7 +732,7 @@ shmd_list(struct shmd_conn *c, struct shmd_segment **segs, size_t *n)
 		}
 	}
 	json_object_put(reply);
-	*segs = out;
+	*segs = (struct shmd_segment *)(void *)out;
 	*n = len;
 	return SHMD_OK;
 }
@@ -657,20 +746,21 @@ shmd_get_u64(struct json_object *o, const char *key)
 }
 
 SHMD_EXPORT int
-shmd_status(struct shmd_conn *c, struct shmd_status *st)
+shmd_status_0_3(struct shmd_conn *c, struct shmd_status *out)
 {
 	struct json_object	*reply, *limits = NULL;
+	struct shmd_status	 full, *st = &full;
 	const char		*version;
 	int			 rc;
 
-	if (st == NULL)
+	if (out == NULL || !shmd_sized_ok(out, SHMD_STATUS_MIN_SIZE))
 		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, NULL);
 	if ((rc = shmd_invoke(c, PROTO_METHOD_STATUS, NULL, 0,
 	    &reply)) != SHMD_OK) {
 		json_object_put(reply);
 		return rc;
 	}
-	memset(st, 0, sizeof *st);
+	shmd_status_init(st);
 	if (json_get_string(reply, "version", &version) == -1 ||
 	    !json_object_object_get_ex(reply, "limits", &limits) ||
 	    !json_object_is_type(limits, json_type_object)) {
@@ -696,8 +786,10 @@ shmd_status(struct shmd_conn *c, struct shmd_status *st)
 	st->limits.max_message_size = shmd_get_u64(limits, "max_message_size");
 	st->limits.attach_timeout = shmd_get_u64(limits, "attach_timeout");
 	json_object_put(reply);
+	shmd_sized_put(out, st, sizeof *st);
 	return SHMD_OK;
 }
+SHMD_SYMVER(shmd_status_0_3, "shmd_status@@LIBSHMD_0.3");
 
 static int
 shmd_watch_event(struct shmd_conn *c, struct json_object *reply,
@@ -742,20 +834,38 @@ shmd_watch(struct shmd_conn *c)
 	return SHMD_OK;
 }
 
-SHMD_EXPORT int
-shmd_watch_next(struct shmd_conn *c, enum shmd_event *event,
+/* The next event, waiting for it or not (SHMD_ERR_AGAIN). */
+static int
+shmd_watch_read(struct shmd_conn *c, int dontwait, enum shmd_event *event,
     struct shmd_segment *seg, int *has_segment)
 {
 	struct json_object	*reply;
 	int			 rc;
 
 	if (c == NULL || event == NULL || seg == NULL || has_segment == NULL ||
-	    !c->watching)
+	    !c->watching || !shmd_sized_ok(seg, SHMD_SEGMENT_MIN_SIZE))
 		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, NULL);
-	if ((rc = shmd_read_reply(c, &reply, NULL)) == SHMD_OK)
+	if (c->dead)
+		return shmd_fail(c, SHMD_ERR_DISCONNECTED, NULL);
+	if ((rc = shmd_read_reply(c, dontwait, &reply, NULL)) == SHMD_OK)
 		rc = shmd_watch_event(c, reply, event, seg, has_segment);
 	json_object_put(reply);
 	return rc;
+}
+
+SHMD_EXPORT int
+shmd_watch_next_0_3(struct shmd_conn *c, enum shmd_event *event,
+    struct shmd_segment *seg, int *has_segment)
+{
+	return shmd_watch_read(c, 0, event, seg, has_segment);
+}
+SHMD_SYMVER(shmd_watch_next_0_3, "shmd_watch_next@@LIBSHMD_0.3");
+
+SHMD_EXPORT int
+(shmd_watch_poll)(struct shmd_conn *c, enum shmd_event *event,
+    struct shmd_segment *seg, int *has_segment)
+{
+	return shmd_watch_read(c, 1, event, seg, has_segment);
 }
 
 SHMD_EXPORT int

@@ -17,6 +17,19 @@
  * own details. The library never prints, never exits and never raises
  * a signal (SIGPIPE included).
  *
+ * Room to grow (since 0.3): every struct a caller allocates begins with
+ * size_t struct_size, its sizeof in the caller's build, which its _init()
+ * sets (shmd_segment_init(), shmd_status_init(),
+ * shmd_create_options_init()). The library reads and writes only that
+ * much, so a later libshmd can add members at the end without breaking
+ * programs built against an earlier one. The functions that fill a struct
+ * are macros here that set struct_size from this header before calling the
+ * library, so shmd_open(c, name, &seg) needs no _init(); a caller that does
+ * not use this header (through a function pointer, or from another
+ * language) sets struct_size itself. Programs built against 0.1 or 0.2,
+ * whose structs have no struct_size, keep their own entry points (symbol
+ * versions LIBSHMD_0 and LIBSHMD_0.2); libshmd(3) has the details.
+ *
  * Threads: a struct shmd_conn is not safe to use from two threads at
  * once; give each thread its own connection or serialise calls with a
  * lock. Different connections are independent. shmd_strerror() and
@@ -27,6 +40,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -46,6 +60,8 @@ enum shmd_error {
 	SHMD_ERR_BAD_REPLY = -5,	/* a reply this library cannot read */
 	SHMD_ERR_INVALID_ARGUMENT = -6,	/* a bad argument to this library */
 	SHMD_ERR_BUSY = -7,		/* the connection is watching */
+	/* shmd_watch_poll(): no complete event is buffered (since 0.3). */
+	SHMD_ERR_AGAIN = -8,
 	/* The daemon's errors (shmd-protocol(7)). */
 	SHMD_ERR_NAME_EXISTS = -20,
 	SHMD_ERR_NO_SUCH_SEGMENT = -21,
@@ -74,8 +90,12 @@ enum shmd_lifetime {
 	SHMD_LIFETIME_PERSISTENT = 2,	/* only by shmd_destroy() */
 };
 
-/* A managed segment, as the daemon reports it. */
+/*
+ * A managed segment, as the daemon reports it. New members will come at
+ * the end.
+ */
 struct shmd_segment {
+	size_t			struct_size;	/* sizeof, from shmd_segment_init() */
 	char			name[SHMD_NAME_MAX + 1];
 	int			shmid;		/* for shmat(2) */
 	int32_t			key;		/* 0: IPC_PRIVATE */
@@ -102,8 +122,13 @@ struct shmd_segment {
  */
 #define SHMD_CREATE_EXIST_OK		0x20
 
-/* Optional parameters of shmd_create(); start from shmd_create_options_init(). */
+/*
+ * Optional parameters of shmd_create(); start from
+ * shmd_create_options_init(). New members will come at the end, each with
+ * its SHMD_CREATE_* flag.
+ */
 struct shmd_create_options {
+	size_t			struct_size;	/* sizeof, from the _init() */
 	unsigned int		flags;		/* SHMD_CREATE_* set below */
 	enum shmd_lifetime	lifetime;
 	unsigned int		mode;		/* default 0600 */
@@ -113,7 +138,11 @@ struct shmd_create_options {
 	unsigned int		attach_timeout;	/* seconds, detach lifetime */
 };
 
-/* The daemon's configured limits. */
+/*
+ * The daemon's configured limits: only ever a member of struct
+ * shmd_status, whose struct_size covers it. It stays as it is; new limits
+ * will be new members at the end of struct shmd_status.
+ */
 struct shmd_limits {
 	uint64_t	max_segment_size;
 	uint64_t	max_segments_per_uid;	/* 0: unlimited */
@@ -123,8 +152,9 @@ struct shmd_limits {
 	uint64_t	attach_timeout;
 };
 
-/* What Status reports. */
+/* What Status reports. New members will come at the end. */
 struct shmd_status {
+	size_t			struct_size;	/* sizeof, from shmd_status_init() */
 	char			version[32];
 	pid_t			pid;
 	uid_t			uid;		/* the daemon's effective uid */
@@ -162,12 +192,56 @@ void	shmd_disconnect(struct shmd_conn *);
 /* The socket's descriptor, to poll for watch events. */
 int	shmd_fd(const struct shmd_conn *);
 
-/* Set every option to "not given". */
-void	shmd_create_options_init(struct shmd_create_options *);
+/* Zero a struct and set its struct_size: inline, so it is this header's. */
+static inline void
+shmd_segment_init(struct shmd_segment *s)
+{
+	memset(s, 0, sizeof *s);
+	s->struct_size = sizeof *s;
+}
 
-/* Create a segment; opts may be NULL. out may be NULL. */
+static inline void
+shmd_status_init(struct shmd_status *st)
+{
+	memset(st, 0, sizeof *st);
+	st->struct_size = sizeof *st;
+}
+
+/* Set every option to "not given" (mode 0600, detach lifetime). */
+static inline void
+shmd_create_options_init(struct shmd_create_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->struct_size = sizeof *o;
+	o->lifetime = SHMD_LIFETIME_DETACH;
+	o->mode = 0600;
+}
+
+/* s with its struct_size set (NULL stays NULL): for the macros below. */
+static inline struct shmd_segment *
+shmd_segment_sized(struct shmd_segment *s)
+{
+	if (s != NULL)
+		s->struct_size = sizeof *s;
+	return s;
+}
+
+static inline struct shmd_status *
+shmd_status_sized(struct shmd_status *st)
+{
+	if (st != NULL)
+		st->struct_size = sizeof *st;
+	return st;
+}
+
+/*
+ * Create a segment; opts may be NULL (else its struct_size must be set).
+ * out may be NULL.
+ */
 int	shmd_create(struct shmd_conn *, const char *name, uint64_t size,
 	    const struct shmd_create_options *opts, struct shmd_segment *out);
+#define shmd_create(c, name, size, opts, out) \
+	shmd_create((c), (name), (size), (opts), shmd_segment_sized(out))
 /*
  * Whether the last successful shmd_create() on the connection made the
  * segment (1), or found it there with SHMD_CREATE_EXIST_OK (0). Since 0.2.
@@ -176,6 +250,7 @@ int	shmd_created(const struct shmd_conn *);
 /* Look a segment up by name. */
 int	shmd_open(struct shmd_conn *, const char *name,
 	    struct shmd_segment *out);
+#define shmd_open(c, name, out) shmd_open((c), (name), shmd_segment_sized(out))
 /*
  * The same, waiting up to seconds (at most 3600) for the name to be
  * created: SHMD_ERR_NO_SUCH_SEGMENT when the time runs out,
@@ -184,21 +259,49 @@ int	shmd_open(struct shmd_conn *, const char *name,
  */
 int	shmd_open_wait(struct shmd_conn *, const char *name,
 	    unsigned int seconds, struct shmd_segment *out);
+#define shmd_open_wait(c, name, seconds, out) \
+	shmd_open_wait((c), (name), (seconds), shmd_segment_sized(out))
 /* Destroy a segment now (its owner, its creator or root). */
 int	shmd_destroy(struct shmd_conn *, const char *name);
-/* The segments the caller may open; free *segs with shmd_free(). */
-int	shmd_list(struct shmd_conn *, struct shmd_segment **segs, size_t *n);
+/*
+ * The segments the caller may open, an array of *n elements of seg_size
+ * bytes each (the struct_size of each); free *segs with shmd_free().
+ * shmd_list() passes this header's sizeof. Since 0.3.
+ */
+int	shmd_list_sized(struct shmd_conn *, struct shmd_segment **segs,
+	    size_t *n, size_t seg_size);
+#define shmd_list(c, segs, n) \
+	shmd_list_sized((c), (segs), (n), sizeof **(segs))
 /* The daemon's status. */
 int	shmd_status(struct shmd_conn *, struct shmd_status *out);
+#define shmd_status(c, out) shmd_status((c), shmd_status_sized(out))
 
 /*
  * Start watching: the connection then only reports events, through
- * shmd_watch_next(), which blocks for the next one. *has_segment is 0 for
- * the first (SHMD_EVENT_READY) event.
+ * shmd_watch_next(), which blocks for the next one, or shmd_watch_poll(),
+ * which never blocks. *has_segment is 0 for SHMD_EVENT_READY.
  */
 int	shmd_watch(struct shmd_conn *);
 int	shmd_watch_next(struct shmd_conn *, enum shmd_event *event,
 	    struct shmd_segment *seg, int *has_segment);
+#define shmd_watch_next(c, event, seg, has) \
+	shmd_watch_next((c), (event), shmd_segment_sized(seg), (has))
+/*
+ * The next event if one is buffered, else SHMD_ERR_AGAIN at once. One
+ * read from the socket can bring several events, and the descriptor is
+ * then quiet while they wait in the library: in an event loop, call this
+ * until SHMD_ERR_AGAIN right after shmd_watch() and each time shmd_fd()
+ * polls readable (POLLIN). Since 0.3.
+ *
+ *     while ((rc = shmd_watch_poll(c, &ev, &seg, &has)) == SHMD_OK)
+ *             handle(ev, has ? &seg : NULL);
+ *     if (rc != SHMD_ERR_AGAIN)
+ *             fail(shmd_last_error(c));
+ */
+int	shmd_watch_poll(struct shmd_conn *, enum shmd_event *event,
+	    struct shmd_segment *seg, int *has_segment);
+#define shmd_watch_poll(c, event, seg, has) \
+	shmd_watch_poll((c), (event), shmd_segment_sized(seg), (has))
 
 /*
  * Any call, in JSON: params_json is an object's text or NULL. On success

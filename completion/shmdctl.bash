@@ -11,51 +11,73 @@ _shmdctl_names()
 
 _shmdctl()
 {
-	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
+	# bash splits COMP_WORDS at COMP_WORDBREAKS too, ':' and '=' among
+	# them, but a name may hold a ':' (uid:1000/cam0): take the words
+	# from the line, split at blanks only (names have none).
+	local line=${COMP_LINE:0:COMP_POINT} words=() cur prev
+	read -ra words <<<"$line"
+	[[ -z $line || $line == *[[:space:]] ]] && words+=("")
+	cur=${words[${#words[@]} - 1]}
+	prev=${words[${#words[@]} - 2]}
 	local commands="create wait ls info rm status orphans watch write read"
 	local i cmd= sock= operands=0 opts=
 
-	for ((i = 1; i < COMP_CWORD; i++)); do
-		case ${COMP_WORDS[i]} in
-		--socket) sock=${COMP_WORDS[i+1]}; ((i++)) ;;
-		--socket=*) sock=${COMP_WORDS[i]#--socket=} ;;
+	for ((i = 1; i < ${#words[@]} - 1; i++)); do
+		case ${words[i]} in
+		--socket) sock=${words[i+1]}; ((i++)) ;;
+		--socket=*) sock=${words[i]#--socket=} ;;
 		--mode|--lifetime|--key|--owner|--offset|--size|--older-than|--timeout)
 			((i++)) ;;
 		-*) ;;
-		*) if [[ -z $cmd ]]; then cmd=${COMP_WORDS[i]}; else ((operands++)); fi ;;
+		*) if [[ -z $cmd ]]; then cmd=${words[i]}; else ((operands++)); fi ;;
 		esac
 	done
+	COMPREPLY=()
 	case $prev in
 	--socket)
-		COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		COMPREPLY=($(compgen -f -- "$cur")) ;;
 	--lifetime)
-		COMPREPLY=($(compgen -W "detach process persistent" -- "$cur")); return ;;
+		COMPREPLY=($(compgen -W "detach process persistent" -- "$cur")) ;;
 	--mode|--key|--owner|--offset|--size|--older-than|--timeout)
-		return ;;
+		;;
+	*)
+		if [[ $cur == --socket=* ]]; then
+			COMPREPLY=($(compgen -f -- "${cur#--socket=}"))
+		elif [[ -z $cmd ]]; then
+			COMPREPLY=($(compgen -W "$commands --socket --help --version" -- "$cur"))
+		else
+			case $cmd in
+			create) opts="--mode --lifetime --key --owner --exist-ok" ;;
+			wait) opts="--timeout" ;;
+			ls) opts="--json --attachers" ;;
+			info) opts="--json" ;;
+			status) opts="--json --prometheus" ;;
+			orphans) opts="--json --older-than --remove" ;;
+			watch) opts="--json" ;;
+			read) opts="--offset --size" ;;
+			esac
+			if [[ $cur == -* ]]; then
+				COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+			else
+				# the NAME of the commands that take an existing segment
+				case $cmd in
+				info|rm|read|write)
+					((operands == 0)) &&
+						COMPREPLY=($(compgen -W "$(_shmdctl_names "$sock")" -- "$cur")) ;;
+				esac
+			fi
+		fi ;;
 	esac
-	if [[ -z $cmd ]]; then
-		COMPREPLY=($(compgen -W "$commands --socket --help --version" -- "$cur"))
-		return
-	fi
-	case $cmd in
-	create) opts="--mode --lifetime --key --owner --exist-ok" ;;
-	wait) opts="--timeout" ;;
-	ls) opts="--json --attachers" ;;
-	info) opts="--json" ;;
-	status) opts="--json --prometheus" ;;
-	orphans) opts="--json --older-than --remove" ;;
-	watch) opts="--json" ;;
-	read) opts="--offset --size" ;;
-	esac
-	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
-		return
-	fi
-	# the NAME operand of the commands that take an existing segment
-	case $cmd in
-	info|rm|read|write)
-		((operands == 0)) &&
-			COMPREPLY=($(compgen -W "$(_shmdctl_names "$sock")" -- "$cur")) ;;
-	esac
+	# Readline replaces only what follows the last word break of the word
+	# (the "1000/c" of "uid:1000/c"): give it just that part.
+	local wb=${COMP_WORDBREAKS//[[:space:]]/} pre=
+	for ((i = ${#cur} - 1; i >= 0; i--)); do
+		if [[ $wb == *"${cur:i:1}"* ]]; then
+			pre=${cur:0:i+1}
+			break
+		fi
+	done
+	[[ -n $pre ]] && COMPREPLY=("${COMPREPLY[@]#"$pre"}")
+	return 0
 }
 complete -F _shmdctl shmdctl

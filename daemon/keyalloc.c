@@ -16,8 +16,7 @@ keyalloc_init(struct keyalloc *ka, uint32_t base, uint32_t count)
 }
 
 int
-keyalloc_create(struct keyalloc *ka, uint64_t size, uid_t uid, gid_t gid,
-    unsigned mode, struct kshm_stat *st, int *orphan)
+keyalloc_create(struct keyalloc *ka, uint64_t size, struct kshm_stat *st)
 {
 	uint32_t	tries, key;
 	int		shmid;
@@ -27,8 +26,7 @@ keyalloc_create(struct keyalloc *ka, uint64_t size, uid_t uid, gid_t gid,
 		ka->next = ka->next + 1 >= ka->count ? 0 : ka->next + 1;
 		if (key == 0)	/* IPC_PRIVATE is no key */
 			continue;
-		shmid = kshm_create((int32_t)key, size, uid, gid, mode, st,
-		    orphan);
+		shmid = kshm_make((int32_t)key, size, st);
 		if (shmid >= 0)
 			return shmid;
 		if (errno != EEXIST)

@@ -16,12 +16,12 @@ struct keyalloc {
 void	keyalloc_init(struct keyalloc *, uint32_t base, uint32_t count);
 
 /*
- * Create a segment under the first key of the range, from the cursor on,
- * that nobody on the system uses (IPC_CREAT|IPC_EXCL decides, so a key
+ * Make a segment (kshm_make()) under the first key of the range, from
+ * the cursor on, that nobody on the system uses (IPC_CREAT|IPC_EXCL decides, so a key
  * taken by anyone is skipped). Returns the shmid, or -1 with errno:
  * EAGAIN when every key of the range is taken, else shmget's errno.
  */
-int	keyalloc_create(struct keyalloc *, uint64_t size, uid_t uid,
-	    gid_t gid, unsigned mode, struct kshm_stat *st, int *orphan);
+int	keyalloc_create(struct keyalloc *, uint64_t size,
+	    struct kshm_stat *st);
 
 #endif

@@ -112,55 +112,65 @@ kshm_cgid(void)
 	return kshm_self_ids.egid;
 }
 
+/* What the kernel holds for a segment shmd made: ds filled as IPC_SET reads it. */
+static void
+kshm_made(struct shmid_ds *ds, int32_t key, uint64_t size, uid_t uid,
+    gid_t gid, unsigned mode)
+{
+	kshm_self();
+	memset(ds, 0, sizeof *ds);
+	ds->shm_perm.__key = (key_t)key;
+	ds->shm_perm.uid = uid;
+	ds->shm_perm.gid = gid;
+	ds->shm_perm.cuid = kshm_self_ids.euid;
+	ds->shm_perm.cgid = kshm_self_ids.egid;
+	ds->shm_perm.mode = mode & 0777;
+	ds->shm_segsz = (size_t)size;
+	ds->shm_cpid = kshm_self_ids.pid;
+	ds->shm_ctime = time(NULL);
+}
+
 int
-kshm_create(int32_t key, uint64_t size, uid_t uid, gid_t gid, unsigned mode,
-    struct kshm_stat *st, int *orphan)
+kshm_make(int32_t key, uint64_t size, struct kshm_stat *st)
 {
 	struct shmid_ds	ds;
-	int		shmid, saved;
+	int		shmid;
 
-	*orphan = -1;
-	/*
-	 * Mode 0 until IPC_SET: nobody can attach it before it is handed
-	 * over, and a crash in between leaves a segment recovery can tell
-	 * (recover.c).
-	 */
 	shmid = shmget((key_t)key, (size_t)size,
 	    IPC_CREAT | IPC_EXCL | KSHM_UNSET_MODE);
 	if (shmid == -1)
 		return -1;
-	/*
-	 * IPC_SET reads only the owner and mode of ds, so it is filled here
-	 * rather than asked for (no IPC_STAT): the rest is what shmget just
-	 * made, as recovery will compare it. IPC_SET stamps shm_ctime with
-	 * the time it runs: taken just before, a lower bound.
-	 */
-	kshm_self();
-	memset(&ds, 0, sizeof ds);
-	ds.shm_perm.__key = (key_t)key;
-	ds.shm_perm.uid = uid;
-	ds.shm_perm.gid = gid;
-	ds.shm_perm.cuid = kshm_self_ids.euid;
-	ds.shm_perm.cgid = kshm_self_ids.egid;
-	ds.shm_perm.mode = mode & 0777;
-	ds.shm_segsz = (size_t)size;
-	ds.shm_cpid = kshm_self_ids.pid;
-	ds.shm_ctime = time(NULL);
-	if (shmctl(shmid, IPC_SET, &ds) == -1)
-		goto fail;
+	/* what shmget made: no IPC_STAT needed */
+	kshm_made(&ds, key, size, kshm_self_ids.euid, kshm_self_ids.egid,
+	    KSHM_UNSET_MODE);
 	kshm_fill(shmid, &ds, st);
 	return shmid;
-fail:
-	saved = errno;
-	if (kshm_remove(shmid) == -1) {
-		/* what identifies it, for removing it later */
-		*orphan = st->shmid = shmid;
-		st->key = key;
-		st->size = size;
-		st->cuid = kshm_self_ids.euid;
-	}
-	errno = saved;
-	return -1;
+}
+
+int
+kshm_hand_over(struct kshm_stat *st, uid_t uid, gid_t gid, unsigned mode)
+{
+	struct shmid_ds	ds;
+
+	/*
+	 * IPC_SET reads only the owner and mode of ds, so it is filled here
+	 * rather than asked for (no IPC_STAT): the rest is what shmget made.
+	 */
+	kshm_made(&ds, st->key, st->size, uid, gid, mode);
+	if (shmctl(st->shmid, IPC_SET, &ds) == -1)
+		return -1;
+	st->uid = uid;
+	st->gid = gid;
+	st->mode = (st->mode & ~0777u) | (mode & 0777);
+	st->ctime = ds.shm_ctime;
+	return 0;
+}
+
+int
+kshm_unhanded(const struct kshm_stat *st)
+{
+	return st->uid == st->cuid && st->gid == st->cgid &&
+	    (st->mode & 0777) == KSHM_UNSET_MODE;
 }
 
 int

@@ -2,6 +2,7 @@
 #ifndef SHMD_KSHM_H
 #define SHMD_KSHM_H
 
+#include <errno.h>
 #include <stdint.h>
 #include <sys/shm.h>	/* SHM_DEST: the mode bit of a segment marked IPC_RMID */
 #include <sys/types.h>
@@ -21,18 +22,28 @@ struct kshm_stat {
 };
 
 /*
- * Create a segment with IPC_CREAT|IPC_EXCL and mode 0 (KSHM_UNSET_MODE:
- * not handed over yet), then give it its owner and mode with IPC_SET.
- * key 0 is IPC_PRIVATE. Returns the shmid, or -1 with errno (EEXIST: the
- * key is taken). On failure nothing is left behind, unless *orphan is
- * set to a shmid the kernel made and then refused to remove.
+ * Make a segment (IPC_CREAT|IPC_EXCL) with mode 0 and the daemon as its
+ * owner (KSHM_UNSET_MODE): nobody may attach it until it is handed over,
+ * and a crash before its record leaves a segment recovery can tell as
+ * the daemon's. key 0 is IPC_PRIVATE. The shmid with *st, or -1 with
+ * errno (EEXIST: the key is taken).
  */
 #define KSHM_UNSET_MODE	0
-int	kshm_create(int32_t key, uint64_t size, uid_t uid, gid_t gid,
-	    unsigned mode, struct kshm_stat *st, int *orphan);
+int	kshm_make(int32_t key, uint64_t size, struct kshm_stat *st);
+/* Give a segment kshm_make() made its owner and mode (IPC_SET); st follows. */
+int	kshm_hand_over(struct kshm_stat *st, uid_t uid, gid_t gid,
+	    unsigned mode);
+/* Whether st shows a segment made and not handed over yet: 1 or 0. */
+int	kshm_unhanded(const struct kshm_stat *st);
 
-/* Look at a segment, also when its mode denies the daemon read access. */
+/*
+ * Look at a segment, also when its mode denies the daemon read access:
+ * 0; -1 with errno EINVAL or EIDRM when there is no segment of that
+ * shmid; -1 with another errno (KSHM_UNKNOWN()) when the kernel cannot
+ * say now, which never means gone.
+ */
 int	kshm_stat(int shmid, struct kshm_stat *st);
+#define KSHM_UNKNOWN(err)	((err) != EINVAL && (err) != EIDRM)
 
 /*
  * Whether st (looked up by its shmid) is the segment shmd made with that

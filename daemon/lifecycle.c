@@ -211,20 +211,25 @@ lifecycle_record(struct lifecycle *lc, const struct segment *seg,
 	return 0;
 }
 
-/*
- * Remove a segment shmd made; one the kernel will not remove becomes an
- * orphan, removed at a later sweep (or after a restart).
- */
-static void
-lifecycle_unmake(struct lifecycle *lc, int shmid, int32_t key, uint64_t size)
+int
+lifecycle_remove_made(struct lifecycle *lc, const struct state_orphan *o)
 {
-	struct state_orphan	o = { shmid, key, kshm_cuid(), size };
+	if (kshm_remove(o->shmid) == 0)
+		return 0;
+	log_warn("shmctl(%d, IPC_RMID): will try again", o->shmid);
+	if (state_orphan_add(&lc->state, o) == -1)
+		log_warn("cannot remember shmid %d to remove it", o->shmid);
+	return -1;
+}
 
-	if (kshm_remove(shmid) == 0)
-		return;
-	log_warn("shmctl(%d, IPC_RMID): will try again", shmid);
-	if (state_orphan_add(&lc->state, &o) == -1)
-		log_warn("cannot remember shmid %d to remove it", shmid);
+/* Remove a segment shmd made and no longer answers for. */
+static void
+lifecycle_unmake(struct lifecycle *lc, const struct segment *seg)
+{
+	struct state_orphan	o = { seg->shmid, seg->key, seg->kernel_cuid,
+				    seg->size };
+
+	lifecycle_remove_made(lc, &o);
 }
 
 /* Try again to remove the orphans (each full sweep). */
@@ -274,7 +279,7 @@ lifecycle_remove(struct lifecycle *lc, struct segment *seg)
 	if (lifecycle_record(lc, seg, state_record_destroy) == -1)
 		return -1;
 	if (!seg->rmid_marked)
-		lifecycle_unmake(lc, seg->shmid, seg->key, seg->size);
+		lifecycle_unmake(lc, seg);
 	return 0;
 }
 
@@ -294,9 +299,6 @@ lifecycle_announce(struct lifecycle *lc, const struct lifecycle_request *req)
 	p.key = req->key;
 	p.key_base = lc->keys.base;
 	p.key_count = lc->keys.count;
-	p.owner_uid = req->uid;
-	p.owner_gid = req->gid;
-	p.mode = req->mode;
 	p.usec = realtime_usec();
 	if (lifecycle_ready(lc) == -1)
 		return -1;
@@ -326,7 +328,6 @@ lifecycle_fill(struct lifecycle *lc, struct segment *seg,
 	seg->created_usec = realtime_usec();
 	seg->created_boot = boottime_usec();
 	seg->kernel_cuid = st->cuid;
-	segment_saw(seg, st);
 	/*
 	 * The creator as it was when it connected: if it has exited since
 	 * (its pid maybe another process's now), following it fails and the
@@ -343,7 +344,7 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
     struct segment **out, struct kshm_stat *st)
 {
 	struct segment	*seg;
-	int		 shmid, saved, orphan, pidfd = req->creator_pidfd;
+	int		 shmid, saved, pidfd = req->creator_pidfd;
 	int		 rc = -1;
 
 	if ((seg = segment_create(req->name)) == NULL)
@@ -353,30 +354,37 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 		rc = LIFECYCLE_STATE_ERROR;
 		goto fail;
 	}
+	/* Made the daemon's, mode 0: nobody's until handed over. */
 	if (req->any_key)
-		shmid = keyalloc_create(&lc->keys, req->size, req->uid,
-		    req->gid, req->mode, st, &orphan);
+		shmid = keyalloc_create(&lc->keys, req->size, st);
 	else
-		shmid = kshm_create(req->key, req->size, req->uid, req->gid,
-		    req->mode, st, &orphan);
+		shmid = kshm_make(req->key, req->size, st);
 	if (shmid == -1) {
 		saved = errno;
-		if (orphan >= 0)
-			lifecycle_unmake(lc, orphan, st->key, req->size);
 		/* Nothing is left: so recovery looks for nothing. */
 		state_record_aborted(&lc->state);
 		errno = saved;
 		goto fail;
 	}
 	lifecycle_fill(lc, seg, req, st);
-	/* Recorded before it is answered: a restart finds it. */
+	/* Recorded before it is handed over and answered: a restart finds it. */
 	if (lifecycle_record(lc, seg, state_record_create) == -1) {
 		saved = errno;
-		lifecycle_unmake(lc, shmid, seg->key, seg->size);
+		lifecycle_unmake(lc, seg);
 		errno = saved;
 		rc = LIFECYCLE_STATE_ERROR;
 		goto fail;
 	}
+	if (kshm_hand_over(st, seg->uid, seg->gid, seg->mode) == -1) {
+		saved = errno;
+		/* (a log that cannot say so is rewritten before the next) */
+		if (state_record_destroy(&lc->state, seg) == -1)
+			log_warn("create %s: cannot record its undoing", seg->name);
+		lifecycle_unmake(lc, seg);
+		errno = saved;
+		goto fail;
+	}
+	segment_saw(seg, st);
 	/* from here on the pidfd is lifecycle_begin()'s */
 	saved = pidfd;
 	pidfd = -1;
@@ -384,7 +392,7 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 		/* (a log that cannot say so is rewritten before the next) */
 		if (state_record_destroy(&lc->state, seg) == -1)
 			log_warn("create %s: cannot record its undoing", seg->name);
-		lifecycle_unmake(lc, shmid, seg->key, seg->size);
+		lifecycle_unmake(lc, seg);
 		errno = ENOMEM;
 		goto fail;
 	}
@@ -417,6 +425,22 @@ fail:
 static void
 lifecycle_adopted(struct lifecycle *lc, struct segment *seg)
 {
+	struct kshm_stat	st;
+
+	/*
+	 * Recorded and never handed over (a crash in between): it is now,
+	 * as its record says.
+	 */
+	if (seg->unhanded) {
+		segment_seen_stat(seg, &st);
+		st.uid = st.cuid = kshm_cuid();
+		st.gid = st.cgid = kshm_cgid();
+		if (kshm_hand_over(&st, seg->uid, seg->gid, seg->mode) == 0) {
+			segment_saw(seg, &st);
+			seg->unhanded = 0;
+		} else
+			log_warn("recovery: cannot hand %s over", seg->name);
+	}
 	if (seg->lifetime != PROTO_LIFETIME_PROCESS ||
 	    (seg->creator_pid != 0 && seg->creator_pidns == lc->pidns))
 		return;
@@ -530,7 +554,13 @@ lifecycle_state_path(const struct lifecycle *lc, char *buf, size_t len)
 int
 lifecycle_look(struct lifecycle *lc, struct segment *seg, struct kshm_stat *st)
 {
-	if (kshm_stat(seg->shmid, st) == -1 || !kshm_is(st, seg->key,
+	int	rc = kshm_stat(seg->shmid, st);
+
+	if (rc == -1 && KSHM_UNKNOWN(errno)) {
+		segment_seen_stat(seg, st);	/* as last seen */
+		return 0;
+	}
+	if (rc == -1 || !kshm_is(st, seg->key,
 	    seg->kernel_cuid, seg->size, seg->rmid_marked)) {
 		lifecycle_gone(lc, seg);
 		return -1;

@@ -141,6 +141,12 @@ int	lifecycle_destroy(struct lifecycle *, struct segment *,
 /* The segment's lifetime is over (unless its end cannot be recorded). */
 void	lifecycle_reap(struct lifecycle *, struct segment *,
 	    const struct kshm_stat *st, const char *why);
+/*
+ * Remove a kernel segment shmd made and answers for no more (recovery's
+ * leftovers too); one the kernel will not remove becomes an orphan,
+ * removed at a later full sweep or after a restart. 0, or -1 then.
+ */
+int	lifecycle_remove_made(struct lifecycle *, const struct state_orphan *);
 /* Path of what refused the last record, for io.shmd.StateError. */
 const char *lifecycle_state_path(const struct lifecycle *, char *buf,
 	    size_t len);

@@ -79,8 +79,11 @@ static void
 reaper_check(struct reaper *r, struct segment *seg, int64_t now)
 {
 	struct kshm_stat	st;
+	int			rc = kshm_stat(seg->shmid, &st);
 
-	if (kshm_stat(seg->shmid, &st) == -1 || !kshm_is(&st, seg->key,
+	if (rc == -1 && KSHM_UNKNOWN(errno))
+		return;	/* looked at again next time */
+	if (rc == -1 || !kshm_is(&st, seg->key,
 	    seg->kernel_cuid, seg->size, seg->rmid_marked))
 		r->ops->gone(r->arg, seg);
 	else {
@@ -106,8 +109,10 @@ reaper_poll(struct reaper *r, int full, int64_t now)
 	/* Downwards: a reap moves the last entry into the one it frees. */
 	for (i = reg->npolls; i-- > 0;) {
 		p = &reg->polls[i];
-		if (kshm_stat(p->shmid, &st) == -1 ||
-		    !kshm_is(&st, p->key, p->cuid, p->size, 0))
+		if (kshm_stat(p->shmid, &st) == -1) {
+			if (!KSHM_UNKNOWN(errno))
+				r->ops->gone(r->arg, p->seg);
+		} else if (!kshm_is(&st, p->key, p->cuid, p->size, 0))
 			r->ops->gone(r->arg, p->seg);
 		else {
 			if (full)

@@ -39,6 +39,7 @@ recover_same(struct registry *reg, struct segment *seg,
 	/* what the reaper of a creator lost since counts from (segment.h) */
 	seg->lost_atime = st->atime;
 	seg->lost_dtime = st->dtime;
+	seg->unhanded = kshm_unhanded(st);
 	return 1;
 }
 
@@ -54,9 +55,15 @@ recover_verify(struct state_loaded *l)
 	for (seg = TAILQ_FIRST(&l->segments->segments); seg != NULL;
 	    seg = next) {
 		next = TAILQ_NEXT(seg, entry);
-		if (kshm_stat(seg->shmid, &st) == 0 &&
-		    recover_same(l->segments, seg, &st)) {
-			segment_saw(seg, &st);
+		if (kshm_stat(seg->shmid, &st) == 0) {
+			if (recover_same(l->segments, seg, &st)) {
+				segment_saw(seg, &st);
+				continue;
+			}
+		} else if (KSHM_UNKNOWN(errno)) {
+			/* the kernel cannot say now: kept, and looked at later */
+			log_warn("recovery: cannot look at %s (shmid %d)",
+			    seg->name, seg->shmid);
 			continue;
 		}
 		log_notice("recovery: %s (shmid %d) was removed while shmd "
@@ -78,56 +85,75 @@ recover_adopt(struct lifecycle *lc, struct state_loaded *l)
 
 /*
  * Could this kernel segment be the one the pending Create made? Only
- * what that Create leaves fits: made by the daemon's uid and gid, of
- * that size and key, not before the announcement, never attached, and
- * either not handed over yet (the daemon's, mode 0) or exactly as
- * IPC_SET hands it over. Its creator's pid is the announcing daemon's
- * where this run shares its pid namespace, else one this run cannot see
- * (0): a segment made by a process that got the daemon's old pid is
- * not the daemon's.
+ * what that Create leaves before its record fits: made by the daemon's
+ * uid and gid and still theirs with mode 0 (not handed over: see
+ * kshm_make()), of that size and key, not before the announcement, never
+ * attached. Its creator's pid is the announcing daemon's where this run
+ * shares its pid namespace, else one this run cannot see (0): a segment
+ * made by a process that got the daemon's old pid is not the daemon's.
  */
 static int
 recover_fits(const struct state_pending *p, const struct shmid_ds *ds,
     uint64_t pidns)
 {
 	uint32_t	key = (uint32_t)ds->shm_perm.__key;
-	unsigned	mode = ds->shm_perm.mode & 0777;
 	pid_t		cpid = p->pidns == pidns ? p->pid : 0;
 
 	if (ds->shm_cpid != cpid || ds->shm_perm.cuid != p->uid ||
-	    ds->shm_perm.cgid != p->gid || ds->shm_segsz != p->size ||
-	    ds->shm_nattch != 0 || ds->shm_atime != 0 ||
-	    (ds->shm_perm.mode & SHM_DEST) ||
-	    (int64_t)ds->shm_ctime < p->usec / 1000000)
-		return 0;
-	if (!((ds->shm_perm.uid == p->uid && ds->shm_perm.gid == p->gid &&
-	    mode == KSHM_UNSET_MODE) || (ds->shm_perm.uid == p->owner_uid &&
-	    ds->shm_perm.gid == p->owner_gid && mode == p->mode)))
+	    ds->shm_perm.cgid != p->gid || ds->shm_perm.uid != p->uid ||
+	    ds->shm_perm.gid != p->gid ||
+	    (ds->shm_perm.mode & 07777) != KSHM_UNSET_MODE ||
+	    ds->shm_segsz != p->size || ds->shm_nattch != 0 ||
+	    ds->shm_atime != 0 || (int64_t)ds->shm_ctime < p->usec / 1000000)
 		return 0;
 	if (!p->any_key)
 		return (int32_t)key == p->key;
 	return key != 0 && key - p->key_base < p->key_count;
 }
 
-/* Is shmid one of the registry's? */
 static int
-recover_known(const struct registry *reg, int shmid)
+recover_cmp_int(const void *a, const void *b)
+{
+	int	x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The registry's shmids, sorted, to tell the segments shmd manages from
+ * what it may remove (a reused shmid is a live segment's). NULL with
+ * *n 0 when out of memory: then nothing is removed.
+ */
+static int *
+recover_known_ids(const struct registry *reg, size_t *n)
 {
 	const struct segment	*seg;
+	int			*ids;
 
+	*n = 0;
+	if ((ids = calloc(reg->count + 1, sizeof *ids)) == NULL)
+		return NULL;
 	TAILQ_FOREACH(seg, &reg->segments, entry)
-		if (seg->shmid == shmid)
-			return 1;
-	return 0;
+		ids[(*n)++] = seg->shmid;
+	qsort(ids, *n, sizeof *ids, recover_cmp_int);
+	return ids;
+}
+
+static int
+recover_known(const int *ids, size_t n, int shmid)
+{
+	return bsearch(&shmid, ids, n, sizeof *ids, recover_cmp_int) != NULL;
 }
 
 /* The one leftover of pending Create p, removed when it fits: 1, else 0. */
 static int
-recover_pending(struct lifecycle *lc, const struct state_pending *p)
+recover_pending(struct lifecycle *lc, const struct state_pending *p,
+    const int *ids, size_t nids)
 {
-	struct shm_info	 info;
-	struct shmid_ds	 ds;
-	int		 maxidx, idx, id, found = -1, fits = 0;
+	struct shm_info		 info;
+	struct shmid_ds		 ds;
+	struct state_orphan	 o;
+	int			 maxidx, idx, id, found = -1, fits = 0;
 	int32_t		 key = 0;
 
 	maxidx = shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&info);
@@ -135,7 +161,7 @@ recover_pending(struct lifecycle *lc, const struct state_pending *p)
 		memset(&ds, 0, sizeof ds);	/* for valgrind */
 		if ((id = shmctl(idx, SHM_STAT_ANY, &ds)) == -1 ||
 		    !recover_fits(p, &ds, lc->pidns) ||
-		    recover_known(&lc->registry, id))
+		    recover_known(ids, nids, id))
 			continue;
 		found = id;
 		key = (int32_t)ds.shm_perm.__key;
@@ -151,19 +177,21 @@ recover_pending(struct lifecycle *lc, const struct state_pending *p)
 	}
 	log_notice("recovery: removing shmid %d, created by an earlier run "
 	    "(pid %ld) that never answered for it", found, (long)p->pid);
-	if (kshm_remove(found) == -1) {
-		struct state_orphan	o = { found, key, p->uid, p->size };
-
-		if (state_orphan_add(&lc->state, &o) == -1)
-			log_warn("recovery: cannot remember shmid %d", found);
-		return 0;
-	}
-	return 1;
+	o.shmid = found;
+	o.key = key;
+	o.cuid = p->uid;
+	o.size = p->size;
+	return lifecycle_remove_made(lc, &o) == 0;
 }
 
-/* The orphans an earlier run could not remove: removed, or kept as such. */
+/*
+ * The orphans an earlier run could not remove, and the segments whose
+ * end it recorded (it may have died before telling the kernel): those
+ * still in the kernel as they were made are removed, or kept as orphans.
+ */
 static int
-recover_orphans(struct lifecycle *lc, const struct state_loaded *l)
+recover_orphans(struct lifecycle *lc, const struct state_loaded *l,
+    const int *ids, size_t nids)
 {
 	const struct state_orphan	*o;
 	struct kshm_stat		 st;
@@ -174,15 +202,13 @@ recover_orphans(struct lifecycle *lc, const struct state_loaded *l)
 		o = &l->orphans[i];
 		if (kshm_stat(o->shmid, &st) == -1 ||
 		    !kshm_is(&st, o->key, o->cuid, o->size, 0) ||
-		    recover_known(&lc->registry, o->shmid))
+		    recover_known(ids, nids, o->shmid))
 			continue;
-		if (kshm_remove(o->shmid) == 0) {
+		if (lifecycle_remove_made(lc, o) == 0) {
 			log_notice("recovery: removed shmid %d, which an "
-			    "earlier run could not", o->shmid);
+			    "earlier run had ended", o->shmid);
 			removed++;
-		} else if (state_orphan_add(&lc->state, o) == -1)
-			log_warn("recovery: cannot remember shmid %d",
-			    o->shmid);
+		}
 	}
 	return removed;
 }
@@ -190,10 +216,18 @@ recover_orphans(struct lifecycle *lc, const struct state_loaded *l)
 int
 recover_remove_leftover(struct lifecycle *lc, const struct state_loaded *l)
 {
-	size_t	i;
-	int	removed = recover_orphans(lc, l);
+	size_t	 i, nids;
+	int	*ids, removed;
 
+	if (l->norphans == 0 && l->npending == 0)
+		return 0;
+	if ((ids = recover_known_ids(&lc->registry, &nids)) == NULL) {
+		log_warn("recovery: leftovers left for the next start");
+		return 0;
+	}
+	removed = recover_orphans(lc, l, ids, nids);
 	for (i = 0; i < l->npending; i++)
-		removed += recover_pending(lc, &l->pending[i]);
+		removed += recover_pending(lc, &l->pending[i], ids, nids);
+	free(ids);
 	return removed;
 }

@@ -38,6 +38,7 @@ struct segment {
 	/* Identity (PROTOCOL.md): shmid, key, size and this, never a pid. */
 	uid_t			 kernel_cuid;	/* the daemon's euid that made it */
 	int			 rmid_marked;	/* we marked it IPC_RMID (keyless) */
+	int			 unhanded;	/* recovery: not handed over yet */
 	size_t			 poll;		/* its index in polls, plus 1; 0: none */
 	struct procwatch	*watch;		/* the creator, for "process" */
 	int			 creator_gone;	/* it exited: reap */

@@ -293,9 +293,6 @@ state_record_pending(struct state *st, const struct state_pending *p)
 	state_int(tb, "pidns", (int64_t)p->pidns);
 	state_int(tb, "uid", p->uid);
 	state_int(tb, "gid", p->gid);
-	state_int(tb, "owner_uid", p->owner_uid);
-	state_int(tb, "owner_gid", p->owner_gid);
-	state_int(tb, "mode", p->mode);
 	state_int(tb, "size", (int64_t)p->size);
 	if (p->any_key) {
 		state_int(tb, "key_base", p->key_base);
@@ -496,7 +493,7 @@ state_resume(struct state *st, const struct state_loaded *l,
 		return 0;
 	/* (what recovery undid or set aside must leave the log too) */
 	if (l->segments == NULL || gone > 0 || l->npending > 0 ||
-	    l->norphans > 0 || l->damaged > 0 ||
+	    st->norphans > 0 || l->damaged > 0 ||
 	    l->records > 2 * reg->count + st->slack ||
 	    (fd = openat(st->dirfd, STATE_FILE, O_WRONLY | O_APPEND |
 	    O_NOFOLLOW | O_CLOEXEC)) == -1)
@@ -667,11 +664,6 @@ state_parse_pending(struct json_object *o, struct state_pending *p)
 	p->usec = usec;
 	/* What older logs did not say cannot prove a segment is shmd's. */
 	p->gid = json_get_int(o, "gid", &v) == 0 ? (gid_t)v : (gid_t)-1;
-	p->owner_uid = json_get_int(o, "owner_uid", &v) == 0 ? (uid_t)v :
-	    (uid_t)-1;
-	p->owner_gid = json_get_int(o, "owner_gid", &v) == 0 ? (gid_t)v :
-	    (gid_t)-1;
-	p->mode = json_get_int(o, "mode", &v) == 0 ? (unsigned)v : ~0u;
 	p->pidns = json_get_int(o, "pidns", &v) == 0 ? (uint64_t)v : 0;
 	return 0;
 }
@@ -768,10 +760,24 @@ state_parse_record(struct json_object *o, const char *op, int lineno,
 			return 0;
 		if (op[0] == 'm')
 			return registry_set_marked(out->segments, old, 1);
+		/*
+		 * Its end is recorded before the kernel is told: a crash in
+		 * between leaves it in the kernel, to remove as an orphan.
+		 */
+		orphan.shmid = old->shmid;
+		orphan.key = old->key;
+		orphan.cuid = old->kernel_cuid;
+		orphan.size = old->size;
 		registry_remove(out->segments, old);
 		segment_destroy(old);
+		if ((tmp = state_grow(out->orphans, &out->norphans,
+		    sizeof orphan)) == NULL)
+			return -1;
+		out->orphans = tmp;
+		out->orphans[out->norphans - 1] = orphan;
 	} else if (strcmp(op, "orphan") == 0 &&
 	    state_parse_orphan(o, &orphan) == 0) {
+		/* (as above) */
 		if ((tmp = state_grow(out->orphans, &out->norphans,
 		    sizeof orphan)) == NULL)
 			return -1;

@@ -35,8 +35,8 @@ struct segment;
 #define STATE_DAMAGED	STATE_FILE ".damaged"
 
 /*
- * A Create under way: what the segment it makes will look like, before
- * its IPC_SET (owned by the daemon, mode KSHM_UNSET_MODE) and after it.
+ * A Create under way: what the segment it makes looks like until its
+ * record is written (owned by the daemon, mode KSHM_UNSET_MODE).
  */
 struct state_pending {
 	pid_t		pid;		/* the daemon: the segment's cpid */
@@ -47,9 +47,6 @@ struct state_pending {
 	int		any_key;	/* a key of [key_base, +key_count) */
 	int32_t		key;		/* else exactly this one (0: none) */
 	uint32_t	key_base, key_count;
-	uid_t		owner_uid;	/* what IPC_SET gives it */
-	gid_t		owner_gid;
-	unsigned	mode;
 	int64_t		usec;		/* when it was announced */
 };
 
@@ -82,8 +79,8 @@ struct state_loaded {
 	struct registry		*segments;
 	struct state_pending	*pending;	/* Creates it never finished */
 	size_t			 npending;
-	struct state_orphan	*orphans;
-	size_t			 norphans;
+	struct state_orphan	*orphans;	/* and segments whose end */
+	size_t			 norphans;	/* was recorded */
 	uid_t			 run_uid;	/* the earlier daemon's uid */
 	uint64_t		 records;	/* lines it holds */
 	int			 torn;		/* its last line is cut short */

@@ -6,7 +6,12 @@ set -e
 packages="build-essential autoconf automake libtool pkg-config \
 libevent-dev libjson-c-dev check python3 procps"
 # The test suite also wants these (sanitizers come with gcc).
-[ "${1:-}" = "--test" ] && packages="$packages valgrind systemd man-db clang libclang-rt-dev python3-numpy python3-yaml golang-go"
+if [ "${1:-}" = "--test" ]; then
+	packages="$packages valgrind systemd man-db clang libclang-rt-dev"
+	packages="$packages python3-numpy python3-yaml golang-go"
+	packages="$packages strace faketime"	# crash points, clock steps
+	packages="$packages zsh fish"		# shell completions
+fi
 # The benchmark's comparison with iceoryx's RouDi (BENCHMARKS.md): run
 # configure again afterwards (./test.sh does) to build bench/roudi-first-write.
 [ "${1:-}" = "--bench" ] && packages="$packages iceoryx libiceoryx-binding-c-dev"

@@ -3,7 +3,10 @@
 
 #include <check.h>
 #include <errno.h>
+#include <poll.h>
 #include <pwd.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +190,180 @@ START_TEST(test_watch)
 }
 END_TEST
 
+/*
+ * The event-loop pattern of shmd.h: poll shmd_fd(), then shmd_watch_poll()
+ * until SHMD_ERR_AGAIN. Five quick events arrive in one or two reads; all
+ * five must come out, though the descriptor goes quiet after the first.
+ */
+START_TEST(test_watch_poll_drains)
+{
+	struct shmd_conn	*w = conn(), *c = conn();
+	struct shmd_segment	 s;
+	struct pollfd		 pfd;
+	enum shmd_event		 ev;
+	char			 name[32];
+	int			 has, i, rc, created = 0;
+
+	ck_assert_int_eq(shmd_watch(w), SHMD_OK);
+	/* Nothing yet: it returns at once. */
+	ck_assert_int_eq(shmd_watch_poll(w, &ev, &s, &has), SHMD_ERR_AGAIN);
+	ck_assert_str_eq(shmd_strerror(SHMD_ERR_AGAIN),
+	    "no complete event is buffered: poll shmd_fd() and call again");
+	for (i = 0; i < 5; i++) {
+		snprintf(name, sizeof name, "lib.poll%d", i);
+		ck_assert_int_eq(shmd_create(c, name, 64, NULL, NULL), SHMD_OK);
+	}
+	pfd.fd = shmd_fd(w);
+	pfd.events = POLLIN;
+	while (created < 5) {
+		/* A quiet descriptor for 5 s: events were left unread. */
+		ck_assert_int_eq(poll(&pfd, 1, 5000), 1);
+		while ((rc = shmd_watch_poll(w, &ev, &s, &has)) == SHMD_OK) {
+			ck_assert_int_eq(ev, SHMD_EVENT_CREATED);
+			ck_assert(has);
+			snprintf(name, sizeof name, "lib.poll%d", created++);
+			ck_assert_str_eq(s.name, name);
+		}
+		ck_assert_int_eq(rc, SHMD_ERR_AGAIN);
+	}
+	ck_assert_int_eq(created, 5);
+	destroy_all(c);
+	shmd_disconnect(c);
+	ck_assert_int_eq(shmd_watch_poll(NULL, &ev, &s, &has),
+	    SHMD_ERR_INVALID_ARGUMENT);
+	shmd_disconnect(w);
+}
+END_TEST
+
+/* A daemon that goes away is SHMD_ERR_DISCONNECTED, not another "again". */
+START_TEST(test_watch_poll_disconnected)
+{
+	struct testd		 d2;
+	struct shmd_conn	*w;
+	struct shmd_segment	 s;
+	enum shmd_event		 ev;
+	struct pollfd		 pfd;
+	int			 has, rc;
+
+	testd_start(&d2, NULL);
+	ck_assert_int_eq(shmd_connect(d2.socket, &w), SHMD_OK);
+	ck_assert_int_eq(shmd_watch(w), SHMD_OK);
+	testd_stop(&d2);
+	pfd.fd = shmd_fd(w);
+	pfd.events = POLLIN;
+	ck_assert_int_eq(poll(&pfd, 1, 5000), 1);
+	while ((rc = shmd_watch_poll(w, &ev, &s, &has)) == SHMD_OK)
+		;
+	ck_assert_int_eq(rc, SHMD_ERR_DISCONNECTED);
+	shmd_disconnect(w);
+}
+END_TEST
+
+/* A program built against 0.2 (tests/abi-0.2.c) runs as it did. */
+START_TEST(test_abi_0_2)
+{
+	const char	*argv[] = { test_program("tests/abi-0.2"), d.socket,
+			    NULL };
+	char		*out = NULL, *err = NULL;
+	int		 status;
+
+	status = run_cmd2(&out, &err, NULL, argv);
+	ck_assert_msg(status == 0, "abi-0.2 exited %d: %s", status,
+	    err != NULL ? err : "");
+	free(out);
+	free(err);
+}
+END_TEST
+
+/* A caller's struct from a later header: a 0.3 member or more (guard). */
+struct later_segment {
+	struct shmd_segment	s;
+	unsigned char		later[40];
+};
+
+/*
+ * The library honours struct_size: it writes only that much, zeroes what
+ * it does not know of a larger struct, and refuses one smaller than 0.3's
+ * before it asks the daemon anything. Called through parentheses, as a
+ * function pointer would: the header's macros would set struct_size.
+ */
+START_TEST(test_struct_size)
+{
+	struct shmd_conn		*c = conn();
+	struct later_segment		 big, small;
+	struct shmd_create_options	 o;
+	struct {
+		struct shmd_create_options	o;
+		unsigned char			later[16];
+	} bigo;
+	struct shmd_status		 st;
+	struct shmd_segment		*segs, *e;
+	size_t				 n, i, stride;
+	int				 found = 0;
+
+	memset(&big, 0xa5, sizeof big);
+	big.s.struct_size = sizeof big;
+	ck_assert_int_eq((shmd_create)(c, "lib.sz", 64, NULL, &big.s), SHMD_OK);
+	ck_assert_str_eq(big.s.name, "lib.sz");
+	ck_assert_uint_eq(big.s.size, 64);
+	ck_assert_uint_eq(big.s.struct_size, sizeof big);
+	for (i = 0; i < sizeof big.later; i++)
+		ck_assert_uint_eq(big.later[i], 0);
+
+	/* One member short of 0.3's: refused, untouched, nothing made. */
+	memset(&small, 0xa5, sizeof small);
+	small.s.struct_size = offsetof(struct shmd_segment, created_usec);
+	ck_assert_int_eq((shmd_open)(c, "lib.sz", &small.s),
+	    SHMD_ERR_INVALID_ARGUMENT);
+	ck_assert_uint_eq((unsigned char)small.s.name[0], 0xa5);
+	ck_assert_int_eq((shmd_create)(c, "lib.sz2", 64, NULL, &small.s),
+	    SHMD_ERR_INVALID_ARGUMENT);
+	ck_assert_int_eq(shmd_open(c, "lib.sz2", NULL),
+	    SHMD_ERR_NO_SUCH_SEGMENT);
+	st.struct_size = 8;
+	ck_assert_int_eq((shmd_status)(c, &st), SHMD_ERR_INVALID_ARGUMENT);
+
+	/* Options from a later header: unknown members must be 0. */
+	memset(&bigo, 0, sizeof bigo);
+	shmd_create_options_init(&bigo.o);
+	bigo.o.struct_size = sizeof bigo;
+	bigo.o.flags = SHMD_CREATE_MODE;
+	bigo.o.mode = 0604;
+	ck_assert_int_eq(shmd_create(c, "lib.sz3", 64, &bigo.o, &big.s),
+	    SHMD_OK);
+	ck_assert_uint_eq(big.s.mode, 0604);
+	bigo.later[3] = 1;
+	ck_assert_int_eq(shmd_create(c, "lib.sz4", 64, &bigo.o, NULL),
+	    SHMD_ERR_INVALID_ARGUMENT);
+	o.struct_size = 0;
+	ck_assert_int_eq(shmd_create(c, "lib.sz4", 64, &o, NULL),
+	    SHMD_ERR_INVALID_ARGUMENT);
+	/* Uninitialised: refused, not read or written past the struct. */
+	o.struct_size = SIZE_MAX;
+	ck_assert_int_eq(shmd_create(c, "lib.sz4", 64, &o, NULL),
+	    SHMD_ERR_INVALID_ARGUMENT);
+	big.s.struct_size = SIZE_MAX;
+	ck_assert_int_eq((shmd_open)(c, "lib.sz", &big.s),
+	    SHMD_ERR_INVALID_ARGUMENT);
+
+	/* A list of later structs: their stride, each its struct_size. */
+	stride = sizeof big;
+	ck_assert_int_eq(shmd_list_sized(c, &segs, &n, stride), SHMD_OK);
+	for (i = 0; i < n; i++) {
+		e = (struct shmd_segment *)(void *)((char *)segs + i * stride);
+		ck_assert_uint_eq(e->struct_size, stride);
+		found += strcmp(e->name, "lib.sz") == 0 ||
+		    strcmp(e->name, "lib.sz3") == 0;
+	}
+	shmd_free(segs);
+	ck_assert_int_eq(found, 2);
+	ck_assert_int_eq(shmd_list_sized(c, &segs, &n, 8),
+	    SHMD_ERR_INVALID_ARGUMENT);
+	destroy_all(c);
+	shmd_disconnect(c);
+}
+END_TEST
+
 /* ------------------------------------------------ another uid (65534) */
 
 static const char	*nobody_socket;
@@ -346,6 +523,10 @@ main(void)
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_list_status_call);
 	tcase_add_test(tc, test_watch);
+	tcase_add_test(tc, test_watch_poll_drains);
+	tcase_add_test(tc, test_watch_poll_disconnected);
+	tcase_add_test(tc, test_abi_0_2);
+	tcase_add_test(tc, test_struct_size);
 	tcase_add_test(tc, test_unreachable);
 	suite_add_tcase(s, tc);
 	tcase_add_unchecked_fixture(tu, start, stop);

@@ -337,8 +337,10 @@ check_restart(int sig)
 {
 	struct shmd_conn		*c = conn();
 	struct shmd_create_options	 o;
-	struct shmd_segment		 p, a, g, n, x;
-	void				*mem;
+	struct shmd_segment		 p, a, g, n, x, k;
+	struct sysv_seg			 ks;
+	void				*mem, *held;
+	int64_t				 end;
 	int				 rd, goner, alive, hold[2], live[2];
 	pid_t				 pid, lpid;
 
@@ -365,6 +367,19 @@ check_restart(int sig)
 	o.mode = 0640;
 	ck_assert_int_eq(shmd_create(c, "rs.given", 100, &o, &g), SHMD_OK);
 	n = create(c, "rs.removed", SHMD_LIFETIME_PERSISTENT, 0);
+	/*
+	 * A keyless detach segment held attached through the restart: shmd
+	 * marks it IPC_RMID (at its next look) and must know the mark as its
+	 * own afterwards, not take it for an ipcrm or a last detach.
+	 */
+	k = create(c, "rs.keyless", SHMD_LIFETIME_DETACH, 1);
+	held = shmat(k.shmid, NULL, 0);
+	ck_assert_ptr_ne(held, (void *)-1);
+	end = ms_now() + 2000;
+	while (kernel_segment(k.shmid, &ks) == 0 && !(ks.perms & 01000) &&
+	    ms_now() < end)
+		usleep(10000);
+	ck_assert_msg(ks.perms & 01000, "shmd did not mark rs.keyless");
 	/* a process segment whose creator will die while shmd is down */
 	ck_assert_int_eq(pipe(hold), 0);
 	pid = child_creates("rs.proc", hold[0], &rd);
@@ -414,10 +429,148 @@ check_restart(int sig)
 	ck_assert_int_eq(waitpid(lpid, NULL, 0), lpid);
 	close(live[1]);
 	ck_assert_int_eq(wait_gone(c, "rs.alive", alive, 1000), 0);
+	/* the held keyless segment stays through several full looks */
+	end = ms_now() + 1500;
+	while (ms_now() < end) {
+		ck_assert_int_eq(shmd_open(c, "rs.keyless", &x), SHMD_OK);
+		ck_assert_int_eq(x.shmid, k.shmid);
+		usleep(100000);
+	}
+	shmdt(held);
+	ck_assert_int_eq(wait_gone(c, "rs.keyless", k.shmid, 2000), 0);
 	ck_assert_int_eq(shmd_destroy(c, "rs.persist"), SHMD_OK);
 	ck_assert_int_eq(shmd_destroy(c, "rs.given"), SHMD_OK);
 	shmd_disconnect(c);
 }
+
+/*
+ * A log whose first line (or any) is damaged forgets nothing readable:
+ * every record after it is kept, the damaged log kept aside.
+ */
+START_TEST(test_damaged_log_keeps_records)
+{
+	struct shmd_conn	*c = conn();
+	struct shmd_segment	 a, b, x;
+	char			 path[400], aside[420];
+	struct stat		 sb;
+	FILE			*f;
+
+	a = create(c, "dm.a", SHMD_LIFETIME_PERSISTENT, 0);
+	b = create(c, "dm.b", SHMD_LIFETIME_PERSISTENT, 1);
+	shmd_disconnect(c);
+	testd_kill(&d);
+	snprintf(path, sizeof path, "%s/segments.log", d.state);
+	snprintf(aside, sizeof aside, "%s.damaged", path);
+	f = fopen(path, "r+");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_ge(fputs("\x01garbage", f), 0);	/* the header, torn */
+	fclose(f);
+	testd_restart(&d);
+	c = conn();
+	ck_assert_int_eq(shmd_open(c, "dm.a", &x), SHMD_OK);
+	ck_assert_int_eq(x.shmid, a.shmid);
+	ck_assert_int_eq(shmd_open(c, "dm.b", &x), SHMD_OK);
+	ck_assert_int_eq(x.shmid, b.shmid);
+	ck_assert_int_eq(stat(aside, &sb), 0);
+	/* and the log written anew says so too */
+	testd_kill(&d);
+	testd_restart(&d);
+	shmd_disconnect(c);
+	c = conn();
+	ck_assert_int_eq(shmd_open(c, "dm.a", &x), SHMD_OK);
+	ck_assert_int_eq(shmd_destroy(c, "dm.a"), SHMD_OK);
+	ck_assert_int_eq(shmd_destroy(c, "dm.b"), SHMD_OK);
+	shmd_disconnect(c);
+}
+END_TEST
+
+/* libfaketime, where installed: the wall clock moved, nothing else. */
+static const char *
+faketime_lib(void)
+{
+	static const char *const paths[] = {
+		"/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+		"/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+		"/usr/lib/faketime/libfaketime.so.1",
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof paths / sizeof paths[0]; i++)
+		if (access(paths[i], R_OK) == 0)
+			return paths[i];
+	return NULL;
+}
+
+static void
+set_clock(const char *file, const char *offset)
+{
+	FILE	*f = fopen(file, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_ge(fprintf(f, "%s\n", offset), 0);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/*
+ * Deadlines run on the boot clock: a step of the wall clock a day forward
+ * reaps nothing early, a day back delays nothing, and a restart after a
+ * step keeps everything.
+ */
+START_TEST(test_clock_steps)
+{
+	struct testd			 nd;
+	struct shmd_conn		*c;
+	struct shmd_create_options	 o;
+	struct shmd_segment		 w, k, x;
+	char				 pre[300], file[300], fenv[340];
+	int64_t				 made, end;
+
+	testd_new(&nd, NULL);
+	snprintf(pre, sizeof pre, "LD_PRELOAD=%s", faketime_lib());
+	snprintf(file, sizeof file, "%s/faketime", nd.dir);
+	snprintf(fenv, sizeof fenv, "FAKETIME_TIMESTAMP_FILE=%s", file);
+	set_clock(file, "+0");
+	nd.env[0] = pre;
+	nd.env[1] = fenv;
+	nd.env[2] = "FAKETIME_NO_CACHE=1";
+	nd.env[3] = "FAKETIME_DONT_FAKE_MONOTONIC=1";
+	/* (the sanitizers' runtime would insist on coming first) */
+	nd.env[4] = "ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1";
+	nd.env[5] = NULL;
+	testd_restart(&nd);
+	ck_assert_int_eq(shmd_connect(nd.socket, &c), SHMD_OK);
+	shmd_create_options_init(&o);
+	o.flags |= SHMD_CREATE_ATTACH_TIMEOUT;
+	o.attach_timeout = 3;
+	ck_assert_int_eq(shmd_create(c, "ck.wait", 64, &o, &w), SHMD_OK);
+	made = ms_now();
+	shmd_create_options_init(&o);
+	o.lifetime = SHMD_LIFETIME_PERSISTENT;
+	ck_assert_int_eq(shmd_create(c, "ck.keep", 64, &o, &k), SHMD_OK);
+	/* a day forward: its 3 s are not over */
+	set_clock(file, "+1d");
+	end = ms_now() + 1500;
+	while (ms_now() < end) {
+		ck_assert_int_eq(shmd_open(c, "ck.wait", &x), SHMD_OK);
+		usleep(100000);
+	}
+	/* a day back: they still end on time */
+	set_clock(file, "-1d");
+	ck_assert_int_eq(wait_gone(c, "ck.wait", w.shmid, 3000), 0);
+	ck_assert_int_ge(ms_now() - made, 2900);
+	/* a restart after a step keeps everything */
+	set_clock(file, "+2d");
+	shmd_disconnect(c);
+	testd_kill(&nd);
+	testd_restart(&nd);
+	ck_assert_int_eq(shmd_connect(nd.socket, &c), SHMD_OK);
+	ck_assert_int_eq(shmd_open(c, "ck.keep", &x), SHMD_OK);
+	ck_assert_int_eq(x.shmid, k.shmid);
+	ck_assert_int_eq(shmd_destroy(c, "ck.keep"), SHMD_OK);
+	shmd_disconnect(c);
+	testd_stop(&nd);
+}
+END_TEST
 
 START_TEST(test_restart_after_sigterm)
 {
@@ -1036,6 +1189,9 @@ main(void)
 	tcase_add_test(tr, test_restart_after_sigkill);
 	tcase_add_test(tr, test_kill_while_creating);
 	tcase_add_test(tr, test_foreign_state_is_not_trusted);
+	tcase_add_test(tr, test_damaged_log_keeps_records);
+	tcase_add_test_when(tr, test_clock_steps, faketime_lib() != NULL,
+	    "needs libfaketime (scripts/deps.sh --test installs it)");
 	tcase_add_loop_test(tr, test_ends_survive_compaction_and_kill, 0, 5);
 	suite_add_tcase(s, tr);
 	tcase_set_timeout(tn, 60);

@@ -166,7 +166,7 @@ START_TEST(test_keyalloc_skips_taken_keys)
 {
 	struct keyalloc		ka = { 0, 0, 0 };
 	struct kshm_stat	st;
-	int			blockers[3], ids[3], i, orphan;
+	int			blockers[3], ids[3], i;
 
 	kernel_sweep_keys(KA_BASE, 6);
 	/* Someone else holds the first three keys of the range. */
@@ -176,19 +176,23 @@ START_TEST(test_keyalloc_skips_taken_keys)
 	}
 	keyalloc_init(&ka, KA_BASE, 6);
 	for (i = 0; i < 3; i++) {
-		ids[i] = keyalloc_create(&ka, 64, getuid(), getgid(), 0640, &st, &orphan);
+		ids[i] = keyalloc_create(&ka, 64, &st);
 		ck_assert_int_ge(ids[i], 0);
 		ck_assert_int_eq(st.key, KA_BASE + 3 + i);
+		/* the daemon's, mode 0, until handed over */
+		ck_assert_uint_eq(st.mode & 0777, KSHM_UNSET_MODE);
+		ck_assert_uint_eq(st.uid, geteuid());
+		ck_assert_int_eq(kshm_hand_over(&st, getuid(), getgid(), 0640),
+		    0);
 		ck_assert_uint_eq(st.mode & 0777, 0640);
 		ck_assert_int_eq(shmget(st.key, 0, 0), ids[i]);
 	}
 	/* The range is full now. */
-	ck_assert_int_eq(keyalloc_create(&ka, 64, getuid(), getgid(), 0600, &st,
-	    &orphan), -1);
+	ck_assert_int_eq(keyalloc_create(&ka, 64, &st), -1);
 	ck_assert_int_eq(errno, EAGAIN);
 	/* A freed key is found again, wrapping around. */
 	ck_assert_int_eq(kshm_remove(ids[1]), 0);
-	i = keyalloc_create(&ka, 64, getuid(), getgid(), 0600, &st, &orphan);
+	i = keyalloc_create(&ka, 64, &st);
 	ck_assert_int_ge(i, 0);
 	ck_assert_int_eq(st.key, KA_BASE + 4);
 	kshm_remove(i);
@@ -202,10 +206,9 @@ END_TEST
 START_TEST(test_kshm_errors)
 {
 	struct kshm_stat	st;
-	int			id, orphan;
+	int			id;
 
-	id = kshm_create(0, 100, getuid(), getgid(), 0, &st, &orphan);
-	ck_assert_int_eq(orphan, -1);
+	id = kshm_make(0, 100, &st);
 	ck_assert_int_ge(id, 0);
 	ck_assert_int_eq(st.key, 0);
 	ck_assert_uint_eq(st.size, 100);

@@ -63,6 +63,9 @@ for f in /usr/sbin/shmd /usr/bin/shmdctl "/usr/lib/$ma/libshmd.so.0" \
     /usr/share/man/man5/shmd.conf.5.gz /usr/share/man/man3/libshmd.3.gz \
     /usr/share/man/man7/shmd-protocol.7.gz /usr/share/varlink/io.shmd.varlink \
     /usr/share/bash-completion/completions/shmdctl \
+    /usr/share/zsh/vendor-completions/_shmdctl \
+    /usr/share/fish/vendor_completions.d/shmdctl.fish \
+    /usr/share/man/man3/shmd_create.3.gz /usr/share/man/man3/shmd_watch_poll.3.gz \
     /lib/systemd/system/shmd.service /lib/systemd/system/shmd.socket \
     /etc/shmd/shmd.conf /usr/lib/sysusers.d/shmd.conf /usr/lib/tmpfiles.d/shmd.conf \
     /usr/lib/python3/dist-packages/shmd/__init__.py \
