@@ -7,6 +7,7 @@ owns the IPC namespace the others join, the socket is on a volume they all
 mount, and each Kubernetes recipe meets the Pod Security level it claims.
 """
 
+import fnmatch
 import os
 import re
 import sys
@@ -139,9 +140,14 @@ class DockerignoreTest(unittest.TestCase):
         ignored = {l.strip() for l in read(".dockerignore").splitlines()
                    if l.strip() and not l.startswith("#")}
         self.assertIn(".git", ignored)
+        kept = [l[1:] for l in ignored if l.startswith("!")]
         for pattern in read(".gitignore").splitlines():
             pattern = pattern.strip()
             if not pattern or pattern.startswith("#"):
+                continue
+            if pattern.startswith("!"):     # a source kept: kept here too
+                self.assertTrue(any(fnmatch.fnmatch(pattern.strip("!/"), k)
+                                    for k in kept), pattern)
                 continue
             anchored = "/" in pattern.rstrip("/")
             bare = pattern.strip("/")
