@@ -1,10 +1,10 @@
 package shmd
 
 import (
-	"bufio"
+	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"os"
@@ -17,43 +17,60 @@ import (
 // otherwise.
 const DefaultSocket = "/run/shmd/shmd.sock"
 
-// maxWait is the longest OpenWait the daemon accepts.
+// maxWait is the longest wait the daemon takes in one Open.
 const maxWait = 3600 * time.Second
 
-// Client is a connection to the daemon, safe for concurrent use.
+// Client is a connection to the daemon, safe for concurrent use by many
+// goroutines: their calls are pipelined on one connection and each gets
+// its own reply. OpenWait and Watch use connections of their own, so a
+// wait holds up no other call. Once the daemon closes the connection (it
+// stopped or restarted), every call fails: Dial again.
 type Client struct {
 	socket string
-	conn   net.Conn
 	ns     uint64 // our IPC namespace, sent with Create and Open
+	main   *pipe  // the connection the calls share
 
-	mu      sync.Mutex // guards writes, pending and err
-	pending []chan reply
-	err     error // set once the connection is broken
-}
-
-type reply struct {
-	Parameters json.RawMessage `json:"parameters"`
-	Error      string          `json:"error"`
-	Continues  bool            `json:"continues"`
-	err        error
+	mu     sync.Mutex // guards closed and extra
+	closed bool
+	extra  map[io.Closer]struct{} // the waits' and watches' connections
+	done   chan struct{}          // closed by Close
 }
 
 // Dial connects to the daemon's socket: "" means $SHMD_SOCKET, else
 // DefaultSocket.
 func Dial(socket string) (*Client, error) {
+	return DialContext(context.Background(), socket)
+}
+
+// DialContext is Dial that gives up when ctx ends.
+func DialContext(ctx context.Context, socket string) (*Client, error) {
 	if socket == "" {
 		socket = os.Getenv("SHMD_SOCKET")
 	}
 	if socket == "" {
 		socket = DefaultSocket
 	}
-	conn, err := net.Dial("unix", socket)
+	nc, err := dialSocket(ctx, socket)
 	if err != nil {
+		return nil, err
+	}
+	return &Client{socket: socket, ns: ipcNamespace(),
+		main: newPipe(nc, socket), extra: map[io.Closer]struct{}{},
+		done: make(chan struct{})}, nil
+}
+
+// dialSocket connects to socket; when ctx ended, the error wraps ctx.Err()
+// (package net's own error for it does not).
+func dialSocket(ctx context.Context, socket string) (net.Conn, error) {
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "unix", socket)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, contextError(ctx)
+		}
 		return nil, fmt.Errorf("shmd: cannot connect to %s: %w", socket, err)
 	}
-	c := &Client{socket: socket, conn: conn, ns: ipcNamespace()}
-	go c.readLoop()
-	return c, nil
+	return nc, nil
 }
 
 // ipcNamespace is the inode of /proc/self/ns/ipc, or 0 when unknown.
@@ -63,86 +80,80 @@ func ipcNamespace() uint64 {
 		return 0
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return st.Ino
+		return uint64(st.Ino)
 	}
 	return 0
 }
 
-// Close closes the connection; calls under way fail.
+// Close closes the client's connections: calls under way, and any made
+// later, return an error for which errors.Is(err, net.ErrClosed) holds,
+// and Watch channels close.
 func (c *Client) Close() error {
-	return c.conn.Close()
-}
-
-// readLoop hands every reply to the oldest call waiting for one: replies
-// come in the order of the calls.
-func (c *Client) readLoop() {
-	r := bufio.NewReader(c.conn)
-	for {
-		msg, err := r.ReadBytes(0)
-		var rep reply
-		if err == nil {
-			if jerr := json.Unmarshal(msg[:len(msg)-1], &rep); jerr != nil {
-				err = fmt.Errorf("shmd: unreadable reply: %w", jerr)
-			}
-		} else {
-			err = fmt.Errorf("shmd: %s closed the connection: %w",
-				c.socket, err)
-		}
-		c.mu.Lock()
-		if err != nil {
-			c.err = err
-			for _, ch := range c.pending {
-				ch <- reply{err: err}
-			}
-			c.pending = nil
-			c.mu.Unlock()
-			return
-		}
-		if len(c.pending) == 0 {
-			c.mu.Unlock()
-			continue // nothing asked for it: ignore
-		}
-		ch := c.pending[0]
-		c.pending = c.pending[1:]
+	c.mu.Lock()
+	if c.closed {
 		c.mu.Unlock()
-		ch <- rep
+		return nil
 	}
+	c.closed = true
+	close(c.done)
+	extra := c.extra
+	c.extra = nil
+	c.mu.Unlock()
+	for x := range extra {
+		x.Close()
+	}
+	return c.main.Close()
 }
 
-// call sends one call and waits for its reply's parameters.
-func (c *Client) call(method string, params map[string]any, out any) error {
+// track adds x, a connection of the client's own (a wait's, a watch's),
+// to what Close closes; false once closed.
+func (c *Client) track(x io.Closer) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	c.extra[x] = struct{}{}
+	return true
+}
+
+// release closes x, which track added, when its call is done.
+func (c *Client) release(x io.Closer) {
+	c.mu.Lock()
+	delete(c.extra, x)
+	c.mu.Unlock()
+	x.Close()
+}
+
+// isClosed says whether Close was called.
+func (c *Client) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+// call sends one call on p and decodes its reply's parameters into out.
+func (c *Client) call(ctx context.Context, p *pipe, method string,
+	params map[string]any, out any) error {
+	if ctx.Err() != nil {
+		return contextError(ctx)
+	}
 	msg, err := json.Marshal(map[string]any{
 		"method": method, "parameters": params})
 	if err != nil {
+		return fmt.Errorf("shmd: %s: %w", method, err)
+	}
+	rep, err := p.roundTrip(ctx, append(msg, 0))
+	if err != nil {
 		return err
-	}
-	ch := make(chan reply, 1)
-	c.mu.Lock()
-	if c.err != nil {
-		c.mu.Unlock()
-		return c.err
-	}
-	// The write and the queueing together: replies match calls in order.
-	if _, err := c.conn.Write(append(msg, 0)); err != nil {
-		c.mu.Unlock()
-		return fmt.Errorf("shmd: %s: %w", c.socket, err)
-	}
-	c.pending = append(c.pending, ch)
-	c.mu.Unlock()
-	rep := <-ch
-	if rep.err != nil {
-		return rep.err
 	}
 	return decodeReply(&rep, out)
 }
 
+// decodeReply is rep's error, or its parameters read into out.
 func decodeReply(rep *reply, out any) error {
 	if rep.Error != "" {
-		e := &Error{Name: rep.Error, Parameters: map[string]any{}}
-		if len(rep.Parameters) > 0 {
-			_ = json.Unmarshal(rep.Parameters, &e.Parameters)
-		}
-		return e
+		return daemonError(rep.Error, rep.Parameters)
 	}
 	if out == nil || len(rep.Parameters) == 0 {
 		return nil
@@ -192,7 +203,8 @@ func seconds(d time.Duration) int64 {
 }
 
 // Create makes a segment of size bytes; opts may be nil.
-func (c *Client) Create(name string, size int64, opts *CreateOptions) (*Segment, error) {
+func (c *Client) Create(ctx context.Context, name string, size int64,
+	opts *CreateOptions) (*Segment, error) {
 	p := c.withNamespace(map[string]any{"name": name, "size": size})
 	if opts != nil {
 		if opts.Mode != 0 {
@@ -221,7 +233,7 @@ func (c *Client) Create(name string, size int64, opts *CreateOptions) (*Segment,
 		Segment wireSegment `json:"segment"`
 		Created *bool       `json:"created"`
 	}
-	if err := c.call("io.shmd.Create", p, &out); err != nil {
+	if err := c.call(ctx, c.main, "io.shmd.Create", p, &out); err != nil {
 		return nil, err
 	}
 	s := out.Segment.segment()
@@ -230,47 +242,102 @@ func (c *Client) Create(name string, size int64, opts *CreateOptions) (*Segment,
 }
 
 // Open looks a segment up by name.
-func (c *Client) Open(name string) (*Segment, error) {
-	return c.open(name, 0)
+func (c *Client) Open(ctx context.Context, name string) (*Segment, error) {
+	return c.open(ctx, c.main, name, 0)
 }
 
-// OpenWait is Open that waits up to timeout (at most an hour, rounded up
-// to whole seconds) for the name to be created: ErrNoSuchSegment when the
-// time runs out. Calls made meanwhile on the same Client wait behind it.
-func (c *Client) OpenWait(name string, timeout time.Duration) (*Segment, error) {
-	if timeout < 0 || timeout > maxWait {
-		return nil, &Error{Name: "org.varlink.service.InvalidParameter",
-			Parameters: map[string]any{"parameter": "wait"}}
+// OpenWait is Open that waits for the name to be created until ctx ends,
+// on a connection of its own: the Client's other calls go on meanwhile.
+// When ctx's deadline passes first, the error matches both
+// ErrNoSuchSegment and context.DeadlineExceeded; a ctx without a deadline
+// waits until it is cancelled.
+func (c *Client) OpenWait(ctx context.Context, name string) (*Segment, error) {
+	for {
+		wait, bounded := maxWait, false
+		if d, ok := ctx.Deadline(); ok {
+			if left := time.Until(d); left <= maxWait {
+				wait, bounded = left, true
+			}
+		}
+		if wait <= 0 {
+			return nil, c.expired(ctx, name)
+		}
+		s, err := c.openOwn(ctx, name, seconds(wait))
+		switch {
+		case err == nil:
+			return s, nil
+		case ctx.Err() != nil:
+			return nil, waitExpired(ctx, name)
+		case !isError(err, nameNoSuchSegment):
+			return nil, err
+		case !bounded:
+			continue // an hour is the daemon's most: wait again
+		}
+		// The daemon's wait, rounded up, ran out: the deadline is now,
+		// give or take its timer's slack.
+		return nil, c.expired(ctx, name)
 	}
-	return c.open(name, seconds(timeout))
 }
 
-func (c *Client) open(name string, wait int64) (*Segment, error) {
-	p := c.withNamespace(map[string]any{"name": name})
+// expired is OpenWait's answer once ctx's deadline has passed, as ctx
+// says very soon.
+func (c *Client) expired(ctx context.Context, name string) error {
+	select {
+	case <-ctx.Done():
+		return waitExpired(ctx, name)
+	case <-c.done:
+		return errClientClosed
+	}
+}
+
+// openOwn is one Open with wait on a connection of its own.
+func (c *Client) openOwn(ctx context.Context, name string, wait int64) (*Segment, error) {
+	nc, err := dialSocket(ctx, c.socket)
+	if err != nil {
+		return nil, err
+	}
+	p := newPipe(nc, c.socket)
+	if !c.track(p) {
+		p.Close()
+		return nil, errClientClosed
+	}
+	defer c.release(p) // a wait abandoned ends with its connection
+	return c.open(ctx, p, name, wait)
+}
+
+func (c *Client) open(ctx context.Context, p *pipe, name string, wait int64) (*Segment, error) {
+	params := c.withNamespace(map[string]any{"name": name})
 	if wait > 0 {
-		p["wait"] = wait
+		params["wait"] = wait
 	}
 	var out struct {
 		Segment wireSegment `json:"segment"`
 	}
-	if err := c.call("io.shmd.Open", p, &out); err != nil {
+	if err := c.call(ctx, p, "io.shmd.Open", params, &out); err != nil {
 		return nil, err
 	}
 	s := out.Segment.segment()
 	return &s, nil
 }
 
+// isError says whether err is the daemon's error of that name.
+func isError(err error, name string) bool {
+	e, ok := err.(*Error)
+	return ok && e.Name == name
+}
+
 // Destroy removes a segment now (its owner, its creator, or root).
-func (c *Client) Destroy(name string) error {
-	return c.call("io.shmd.Destroy", map[string]any{"name": name}, nil)
+func (c *Client) Destroy(ctx context.Context, name string) error {
+	return c.call(ctx, c.main, "io.shmd.Destroy",
+		map[string]any{"name": name}, nil)
 }
 
 // List returns the segments the caller may open (root: all).
-func (c *Client) List() ([]Segment, error) {
+func (c *Client) List(ctx context.Context) ([]Segment, error) {
 	var out struct {
 		Segments []wireSegment `json:"segments"`
 	}
-	if err := c.call("io.shmd.List", map[string]any{}, &out); err != nil {
+	if err := c.call(ctx, c.main, "io.shmd.List", map[string]any{}, &out); err != nil {
 		return nil, err
 	}
 	segs := make([]Segment, len(out.Segments))
@@ -281,7 +348,7 @@ func (c *Client) List() ([]Segment, error) {
 }
 
 // Status returns the daemon's state and limits.
-func (c *Client) Status() (*Status, error) {
+func (c *Client) Status(ctx context.Context) (*Status, error) {
 	var out struct {
 		Version      string           `json:"version"`
 		PID          int              `json:"pid"`
@@ -302,7 +369,7 @@ func (c *Client) Status() (*Status, error) {
 			Bytes    int64  `json:"bytes"`
 		} `json:"usage"`
 	}
-	if err := c.call("io.shmd.Status", map[string]any{}, &out); err != nil {
+	if err := c.call(ctx, c.main, "io.shmd.Status", map[string]any{}, &out); err != nil {
 		return nil, err
 	}
 	st := &Status{
@@ -311,7 +378,7 @@ func (c *Client) Status() (*Status, error) {
 		IPCNamespace: out.IPCNamespace, Clients: out.Clients,
 		Segments: out.Segments, Bytes: out.Bytes, Requests: out.Requests,
 		Reaped: out.Reaped, Vanished: out.Vanished, Waiters: out.Waiters,
-		UID: out.UID,
+		UID:    out.UID,
 		Limits: out.Limits,
 	}
 	for _, u := range out.Usage {
@@ -320,6 +387,3 @@ func (c *Client) Status() (*Status, error) {
 	}
 	return st, nil
 }
-
-// errClosed reports a watch that ended.
-var errClosed = errors.New("shmd: the watch ended")

@@ -9,20 +9,30 @@
 //
 // Producer and consumer may start in either order: Create with
 // CreateOptions.ExistOK opens the segment when it is already there, and
-// OpenWait waits for a name to be created.
+// OpenWait waits for a name to be created, until its context's deadline.
 //
 //	c, err := shmd.Dial("") // $SHMD_SOCKET, else /run/shmd/shmd.sock
 //	if err != nil { ... }
 //	defer c.Close()
-//	seg, err := c.Create("cam0", 1<<20, &shmd.CreateOptions{ExistOK: true})
+//	seg, err := c.Create(ctx, "cam0", 1<<20, &shmd.CreateOptions{ExistOK: true})
 //	m, err := seg.Attach(false)
 //	defer m.Detach()
 //	copy(m.Bytes(), frame)
 //
+// Every method that talks to the daemon takes a context.Context first.
+// Cancelling it ends the call at once with an error wrapping ctx.Err(), and
+// the Client stays usable: the call's reply, when it comes, is dropped.
+// Close ends the calls under way with an error wrapping net.ErrClosed.
+//
+// A Client is safe for concurrent use by many goroutines: their calls are
+// pipelined on one connection and each gets its own reply. OpenWait and
+// Watch use connections of their own, so a wait holds up no other call.
+//
 // Every error the daemon answers is an *Error, and matches its sentinel with
-// errors.Is (ErrNameExists, ErrNoSuchSegment, ...). The package uses the
-// standard library only and speaks the daemon's protocol (Varlink framing:
-// JSON objects ending in a NUL byte) directly. A Client is safe for
-// concurrent use by several goroutines: calls are pipelined on its
-// connection and answered in order.
+// errors.Is (ErrNameExists, ErrNoSuchSegment, ...); the integers among its
+// Parameters are int64. The package uses the standard library only, speaks
+// the daemon's protocol (Varlink framing: JSON objects ending in a NUL byte)
+// directly, and builds for every Linux architecture Go supports: shmat and
+// shmdt are syscalls of their own on some, ipc(2) calls on others (386,
+// mips, ppc64, s390x).
 package shmd

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"syscall"
 	"unsafe"
 )
 
@@ -31,17 +30,20 @@ func (s *Segment) Attach(readonly bool) (*Mapping, error) {
 	if readonly {
 		flags = shmRdonly
 	}
-	addr, _, errno := syscall.Syscall(syscall.SYS_SHMAT, uintptr(s.Shmid),
-		0, flags)
-	if errno != 0 {
+	p, err := shmat(s.Shmid, flags)
+	if err != nil {
 		return nil, fmt.Errorf("shmd: shmat %s (shmid %d): %w", s.Name,
-			s.Shmid, errno)
+			s.Shmid, err)
 	}
-	// The kernel's address, as a pointer (through memory: go vet would
-	// flag a plain uintptr conversion, which is fine here).
-	p := *(*unsafe.Pointer)(unsafe.Pointer(&addr))
 	return &Mapping{data: unsafe.Slice((*byte)(p), s.Size),
 		readonly: readonly}, nil
+}
+
+// addrPointer is the address shmat returned, as a pointer (through memory:
+// go vet flags a plain uintptr conversion, which is right here, as the
+// memory is the kernel's mapping, not the Go heap).
+func addrPointer(addr uintptr) unsafe.Pointer {
+	return *(*unsafe.Pointer)(unsafe.Pointer(&addr))
 }
 
 // Bytes is the memory itself, exactly Size bytes, valid until Detach.
@@ -55,10 +57,10 @@ func (m *Mapping) Detach() error {
 	if m.data == nil {
 		return nil
 	}
-	addr := uintptr(unsafe.Pointer(&m.data[0]))
+	p := unsafe.Pointer(&m.data[0])
 	m.data = nil
-	if _, _, errno := syscall.Syscall(syscall.SYS_SHMDT, addr, 0, 0); errno != 0 {
-		return fmt.Errorf("shmd: shmdt: %w", errno)
+	if err := shmdt(p); err != nil {
+		return fmt.Errorf("shmd: shmdt: %w", err)
 	}
 	return nil
 }

@@ -1,121 +1,21 @@
 package shmd
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
 
-// The daemon the tests talk to: $SHMD_DAEMON, else the source tree's build.
-var (
-	daemonPath string
-	socketPath string
-	haveDaemon bool
-)
-
-func TestMain(m *testing.M) {
-	if os.Getenv("SHMD_GO_HELPER") != "" {
-		os.Exit(helper(os.Getenv("SHMD_GO_HELPER")))
-	}
-	daemonPath = os.Getenv("SHMD_DAEMON")
-	if daemonPath == "" {
-		daemonPath = "../build/daemon/shmd"
-	}
-	var cmd *exec.Cmd
-	var dir string
-	if _, err := os.Stat(daemonPath); err == nil {
-		dir, cmd = startDaemon()
-		haveDaemon = true
-	} else {
-		fmt.Fprintf(os.Stderr, "no shmd at %s (set SHMD_DAEMON): the "+
-			"tests that need it are skipped\n", daemonPath)
-	}
-	code := m.Run()
-	if cmd != nil {
-		cleanup()
-		cmd.Process.Signal(syscall.SIGTERM)
-		if err := cmd.Wait(); err != nil {
-			fmt.Fprintf(os.Stderr, "shmd did not exit 0: %v\n", err)
-			code = 1
-		}
-		os.RemoveAll(dir)
-	}
-	os.Exit(code)
-}
-
-func startDaemon() (string, *exec.Cmd) {
-	dir, err := os.MkdirTemp("", "shmd-go-")
-	if err != nil {
-		panic(err)
-	}
-	os.Chmod(dir, 0755) // uid 65534 reaches the socket
-	socketPath = filepath.Join(dir, "shmd.sock")
-	cmd := exec.Command(daemonPath, "--config", "/dev/null",
-		"--socket", socketPath, "--state-dir", filepath.Join(dir, "state"),
-		"--key-base=0x7e5f3000", "--key-count=256",
-		"--max-segment-size=1M")
-	log, _ := os.Create(filepath.Join(dir, "shmd.log"))
-	cmd.Stderr = log
-	if err := cmd.Start(); err != nil {
-		panic(err)
-	}
-	os.Setenv("SHMD_SOCKET", socketPath) // for Dial("") and the examples
-	for i := 0; i < 1000; i++ {
-		if c, err := Dial(socketPath); err == nil {
-			_, err = c.Status()
-			c.Close()
-			if err == nil {
-				return dir, cmd
-			}
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	panic("shmd did not start")
-}
-
-// cleanup removes whatever a failed test left.
-func cleanup() {
-	c, err := Dial(socketPath)
-	if err != nil {
-		return
-	}
-	defer c.Close()
-	segs, _ := c.List()
-	for _, s := range segs {
-		c.Destroy(s.Name)
-	}
-}
-
-func dial(t *testing.T) *Client {
-	t.Helper()
-	if !haveDaemon {
-		t.Skip("no daemon")
-	}
-	c, err := Dial("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-func keyp(k int32) *int32 { return &k }
-
 func TestCreateOpenListDestroy(t *testing.T) {
 	c := dial(t)
-	s, err := c.Create("go.a", 4096, &CreateOptions{Mode: 0640,
+	s, err := c.Create(bg, "go.a", 4096, &CreateOptions{Mode: 0640,
 		Lifetime: Persistent, Key: keyp(0)})
 	if err != nil {
 		t.Fatal(err)
@@ -126,16 +26,16 @@ func TestCreateOpenListDestroy(t *testing.T) {
 		time.Since(s.CreatedAt) > time.Minute {
 		t.Fatalf("unexpected %+v", s)
 	}
-	o, err := c.Open("go.a")
+	o, err := c.Open(bg, "go.a")
 	if err != nil || o.Shmid != s.Shmid || o.Created {
 		t.Fatalf("open: %+v %v", o, err)
 	}
 	// open-or-create
-	e, err := c.Create("go.a", 4096, &CreateOptions{ExistOK: true})
+	e, err := c.Create(bg, "go.a", 4096, &CreateOptions{ExistOK: true})
 	if err != nil || e.Created || e.Shmid != s.Shmid || e.Mode != 0640 {
 		t.Fatalf("exist ok: %+v %v", e, err)
 	}
-	segs, err := c.List()
+	segs, err := c.List(bg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,17 +46,17 @@ func TestCreateOpenListDestroy(t *testing.T) {
 	if !found {
 		t.Fatal("go.a not listed")
 	}
-	if err := c.Destroy("go.a"); err != nil {
+	if err := c.Destroy(bg, "go.a"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Open("go.a"); !errors.Is(err, ErrNoSuchSegment) {
+	if _, err := c.Open(bg, "go.a"); !errors.Is(err, ErrNoSuchSegment) {
 		t.Fatalf("after destroy: %v", err)
 	}
 }
 
 func TestStatus(t *testing.T) {
 	c := dial(t)
-	st, err := c.Status()
+	st, err := c.Status(bg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,32 +69,36 @@ func TestStatus(t *testing.T) {
 
 func TestErrorsFromTheDaemon(t *testing.T) {
 	c := dial(t)
-	if _, err := c.Create("go.e", 64, nil); err != nil {
+	if _, err := c.Create(bg, "go.e", 64, nil); err != nil {
 		t.Fatal(err)
 	}
-	defer c.Destroy("go.e")
-	_, err := c.Create("go.e", 64, nil)
+	defer c.Destroy(bg, "go.e")
+	_, err := c.Create(bg, "go.e", 64, nil)
 	var e *Error
 	if !errors.Is(err, ErrNameExists) || !errors.As(err, &e) ||
 		e.Parameters["name"] != "go.e" {
 		t.Fatalf("name exists: %v", err)
 	}
-	if _, err := c.Open("go.none"); !errors.Is(err, ErrNoSuchSegment) {
+	if _, err := c.Open(bg, "go.none"); !errors.Is(err, ErrNoSuchSegment) {
 		t.Fatalf("no such segment: %v", err)
 	}
-	_, err = c.Create("go.big", 2<<20, nil)
+	_, err = c.Create(bg, "go.big", 2<<20, nil)
 	if !errors.Is(err, ErrQuotaExceeded) || !errors.As(err, &e) ||
-		e.Parameters["limit"] != "segment_size" {
+		e.Parameters["limit"] != "segment_size" ||
+		e.Parameters["max"] != int64(1<<20) {
 		t.Fatalf("quota: %v", err)
 	}
-	if _, err := c.Create("go.zero", 0, nil); !errors.Is(err, ErrInvalidParameter) {
+	if _, err := c.Create(bg, "go.zero", 0, nil); !errors.Is(err, ErrInvalidParameter) {
 		t.Fatalf("invalid: %v", err)
 	}
-	if _, err := c.Create("go.k1", 64, &CreateOptions{Key: keyp(0x7e5f30ff)}); err != nil {
+	key := keyBase + 0xff
+	if _, err := c.Create(bg, "go.k1", 64, &CreateOptions{Key: &key}); err != nil {
 		t.Fatal(err)
 	}
-	defer c.Destroy("go.k1")
-	if _, err := c.Create("go.k2", 64, &CreateOptions{Key: keyp(0x7e5f30ff)}); !errors.Is(err, ErrKeyInUse) {
+	defer c.Destroy(bg, "go.k1")
+	_, err = c.Create(bg, "go.k2", 64, &CreateOptions{Key: &key})
+	if !errors.Is(err, ErrKeyInUse) || !errors.As(err, &e) ||
+		e.Parameters["key"] != int64(key) {
 		t.Fatalf("key in use: %v", err)
 	}
 	if os.Geteuid() == 0 {
@@ -215,46 +119,27 @@ func TestEverySentinel(t *testing.T) {
 		"io.shmd.QuotaExceeded":                ErrQuotaExceeded,
 		"io.shmd.KeyInUse":                     ErrKeyInUse,
 		"io.shmd.SystemLimit":                  ErrSystemLimit,
+		"io.shmd.StateError":                   ErrStateError,
 		"io.shmd.ProtocolError":                ErrProtocolError,
 		"io.shmd.WrongNamespace":               ErrWrongNamespace,
 		"org.varlink.service.InvalidParameter": ErrInvalidParameter,
 		"org.varlink.service.MethodNotFound":   ErrMethodNotFound,
 	}
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "fake.sock")
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	names := make(chan string, 1)
-	go func() {
-		conn, err := l.Accept()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		buf := make([]byte, 65536)
-		for name := range names {
-			if _, err := conn.Read(buf); err != nil {
-				return
-			}
-			msg, _ := json.Marshal(map[string]any{"error": name,
-				"parameters": map[string]any{"client": 1, "daemon": 2}})
-			conn.Write(append(msg, 0))
-		}
-	}()
+	sock := fakeDaemon(t, func(call map[string]any) []byte {
+		name := call["parameters"].(map[string]any)["name"]
+		msg, _ := json.Marshal(map[string]any{"error": name,
+			"parameters": map[string]any{"client": 1, "daemon": 2}})
+		return msg
+	})
 	c, err := Dial(sock)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	for name, want := range all {
-		names <- name
-		_, err := c.Open("x")
+		_, err := c.Open(bg, name)
 		var e *Error
 		if !errors.Is(err, want) || !errors.As(err, &e) || e.Name != name ||
-			e.Parameters["daemon"] != float64(2) ||
 			!strings.Contains(err.Error(), name) {
 			t.Errorf("%s: got %v", name, err)
 		}
@@ -264,62 +149,11 @@ func TestEverySentinel(t *testing.T) {
 			}
 		}
 	}
-	close(names)
-}
-
-// The other process of a test: "consumer:NAME" waits for NAME and reads
-// it; "destroy:NAME" is refused as uid 65534.
-func helper(what string) int {
-	verb, name, _ := strings.Cut(what, ":")
-	if verb == "destroy" {
-		if err := syscall.Setgid(65534); err != nil {
-			return 10
-		}
-		if err := syscall.Setuid(65534); err != nil {
-			return 11
-		}
-	}
-	c, err := Dial("")
-	if err != nil {
-		return 2
-	}
-	defer c.Close()
-	switch verb {
-	case "destroy":
-		if !errors.Is(c.Destroy(name), ErrPermissionDenied) {
-			return 3
-		}
-		return 0
-	case "consumer":
-		s, err := c.OpenWait(name, 10*time.Second)
-		if err != nil {
-			return 4
-		}
-		m, err := s.Attach(true)
-		if err != nil {
-			return 5
-		}
-		defer m.Detach()
-		for i := 0; i < 1000 && m.Bytes()[0] == 0; i++ {
-			time.Sleep(10 * time.Millisecond)
-		}
-		if !bytes.HasPrefix(m.Bytes()[1:], []byte("from go")) {
-			return 6
-		}
-		return 0
-	}
-	return 9
-}
-
-func runHelper(what string) ([]byte, error) {
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "SHMD_GO_HELPER="+what)
-	return cmd.CombinedOutput()
 }
 
 func TestProducerAndConsumer(t *testing.T) {
 	c := dial(t)
-	defer c.Destroy("go.pc")
+	defer c.Destroy(bg, "go.pc")
 	// the consumer first: it waits for the name
 	done := make(chan error, 1)
 	go func() {
@@ -330,12 +164,12 @@ func TestProducerAndConsumer(t *testing.T) {
 		done <- err
 	}()
 	for i := 0; i < 1000; i++ { // until the consumer waits
-		if st, err := c.Status(); err == nil && st.Waiters >= 1 {
+		if st, err := c.Status(bg); err == nil && st.Waiters >= 1 {
 			break
 		}
 		time.Sleep(time.Millisecond)
 	}
-	s, err := c.Create("go.pc", 4096, &CreateOptions{ExistOK: true,
+	s, err := c.Create(bg, "go.pc", 4096, &CreateOptions{ExistOK: true,
 		Lifetime: Persistent})
 	if err != nil {
 		t.Fatal(err)
@@ -354,7 +188,7 @@ func TestProducerAndConsumer(t *testing.T) {
 
 func TestReapedAfterLastDetach(t *testing.T) {
 	c := dial(t)
-	s, err := c.Create("go.reap", 64, nil) // Detach
+	s, err := c.Create(bg, "go.reap", 64, nil) // Detach
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,7 +200,7 @@ func TestReapedAfterLastDetach(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 300; i++ {
-		if _, err := c.Open("go.reap"); errors.Is(err, ErrNoSuchSegment) {
+		if _, err := c.Open(bg, "go.reap"); errors.Is(err, ErrNoSuchSegment) {
 			return
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -376,11 +210,11 @@ func TestReapedAfterLastDetach(t *testing.T) {
 
 func TestMappingIO(t *testing.T) {
 	c := dial(t)
-	s, err := c.Create("go.io", 16, &CreateOptions{Lifetime: Persistent})
+	s, err := c.Create(bg, "go.io", 16, &CreateOptions{Lifetime: Persistent})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Destroy("go.io")
+	defer c.Destroy(bg, "go.io")
 	m, err := s.Attach(false)
 	if err != nil {
 		t.Fatal(err)
@@ -436,24 +270,47 @@ func TestMappingIO(t *testing.T) {
 func TestOpenWait(t *testing.T) {
 	c := dial(t)
 	other := dial(t)
+	ctx, cancel := context.WithTimeout(bg, 10*time.Second)
+	defer cancel()
 	go func() {
-		time.Sleep(200 * time.Millisecond)
-		other.Create("go.wait", 64, &CreateOptions{Lifetime: Persistent})
+		for { // until c waits
+			st, err := other.Status(ctx)
+			if err != nil || st.Waiters >= 1 {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		other.Create(ctx, "go.wait", 64, &CreateOptions{Lifetime: Persistent})
 	}()
-	s, err := c.OpenWait("go.wait", 5*time.Second)
+	s, err := c.OpenWait(ctx, "go.wait")
 	if err != nil || s.Name != "go.wait" {
 		t.Fatal(s, err)
 	}
-	c.Destroy("go.wait")
+	// a name that is there: at once
+	if o, err := c.OpenWait(ctx, "go.wait"); err != nil || o.Shmid != s.Shmid {
+		t.Fatal(o, err)
+	}
+	c.Destroy(bg, "go.wait")
+}
+
+// The wait is ctx's deadline: when it passes, the daemon's answer
+// (NoSuchSegment) and the context's.
+func TestOpenWaitDeadline(t *testing.T) {
+	c := dial(t)
+	ctx, cancel := context.WithTimeout(bg, time.Second)
+	defer cancel()
 	start := time.Now()
-	if _, err := c.OpenWait("go.never", time.Second); !errors.Is(err, ErrNoSuchSegment) {
-		t.Fatal(err)
+	_, err := c.OpenWait(ctx, "go.never")
+	if !errors.Is(err, ErrNoSuchSegment) ||
+		!errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("%v", err)
 	}
 	if time.Since(start) < 900*time.Millisecond {
-		t.Fatal("did not wait")
+		t.Fatalf("did not wait: %v after %v", err, time.Since(start))
 	}
-	if _, err := c.OpenWait("go.x", 2*time.Hour); !errors.Is(err, ErrInvalidParameter) {
-		t.Fatal(err)
+	var e *Error
+	if !errors.As(err, &e) || e.Parameters["name"] != "go.never" {
+		t.Fatalf("%#v", err)
 	}
 }
 
@@ -467,10 +324,10 @@ func TestWatch(t *testing.T) {
 	if ev := <-events; ev.Event != "ready" || ev.Segment != nil {
 		t.Fatalf("first: %+v", ev)
 	}
-	if _, err := c.Create("go.watched", 64, nil); err != nil {
+	if _, err := c.Create(bg, "go.watched", 64, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Destroy("go.watched"); err != nil {
+	if err := c.Destroy(bg, "go.watched"); err != nil {
 		t.Fatal(err)
 	}
 	var seen []string
@@ -489,41 +346,6 @@ func TestWatch(t *testing.T) {
 	}
 	cancel()
 	for range events { // closed once ctx ends
-	}
-}
-
-func TestConcurrentUse(t *testing.T) {
-	c := dial(t)
-	var wg sync.WaitGroup
-	errs := make(chan error, 16)
-	for g := 0; g < 16; g++ {
-		wg.Add(1)
-		go func(g int) {
-			defer wg.Done()
-			for i := 0; i < 30; i++ {
-				name := fmt.Sprintf("go.cc.%d.%d", g, i)
-				s, err := c.Create(name, 64, &CreateOptions{Key: keyp(0)})
-				if err == nil {
-					var o *Segment
-					if o, err = c.Open(name); err == nil && o.Shmid != s.Shmid {
-						err = fmt.Errorf("%s: shmid %d, then %d", name,
-							s.Shmid, o.Shmid)
-					}
-				}
-				if err == nil {
-					err = c.Destroy(name)
-				}
-				if err != nil {
-					errs <- err
-					return
-				}
-			}
-		}(g)
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
 	}
 }
 

@@ -11,6 +11,8 @@ if [ "${1:-}" = "--test" ]; then
 	packages="$packages python3-numpy python3-yaml golang-go"
 	packages="$packages strace faketime"	# crash points, clock steps
 	packages="$packages zsh fish"		# shell completions
+	# the Go client's tests on other architectures (test.sh)
+	packages="$packages qemu-user-static"
 fi
 # The benchmark's comparison with iceoryx's RouDi (BENCHMARKS.md): run
 # configure again afterwards (./test.sh does) to build bench/roudi-first-write.

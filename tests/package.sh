@@ -119,6 +119,7 @@ if command -v go >/dev/null 2>&1; then
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -130,7 +131,7 @@ func main() {
 	if err != nil {
 		os.Exit(1)
 	}
-	s, err := c.Open(os.Args[1])
+	s, err := c.Open(context.Background(), os.Args[1])
 	if err != nil {
 		os.Exit(2)
 	}

@@ -38,8 +38,9 @@ import time
 
 TOP_BUILDDIR = os.environ.get("TOP_BUILDDIR", os.path.join(os.path.dirname(__file__), "..", "build"))
 SHMD = os.path.join(TOP_BUILDDIR, "daemon", "shmd")
-KEY_BASE = 0x7e7c0000
 KEY_COUNT = 64
+# A range of its own, apart from a run going on beside it (another tree's).
+KEY_BASE = 0x7e7c0000 + (os.getpid() % 256) * KEY_COUNT
 KILL_CALLS = ["write", "writev", "shmget", "shmctl", "openat", "renameat",
               "linkat", "unlinkat"]
 FAIL_CALLS = ["write", "openat", "renameat", "linkat", "shmget", "shmctl"]
@@ -408,9 +409,11 @@ def make_outside():
 
 
 def sweep_range():
-    """Leftovers in the test's key range from an earlier, failed run."""
+    """Leftovers in the test's key range from an earlier, failed run: those
+    whose creator is gone (a live one is another run's)."""
     for shmid, seg in kernel().items():
-        if (seg["key"] & 0xffffffff) - KEY_BASE in range(KEY_COUNT):
+        if ((seg["key"] & 0xffffffff) - KEY_BASE in range(KEY_COUNT) and
+                (seg["cpid"] == 0 or not os.path.exists("/proc/%d" % seg["cpid"]))):
             libc.shmctl(shmid, IPC_RMID, None)
 
 
