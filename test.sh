@@ -67,6 +67,19 @@ if [ -f "$top/../shared/contract-smoke.py" ]; then
 	python3 "$top/../shared/contract-smoke.py" "$top/build"
 fi
 
+# The containers (tests/containers): with podman under CI, SHMD_FULL or
+# SHMD_CONTAINERS (an image build: a minute or two); else only the unshare
+# stand-ins, which take seconds.
+if [ -n "${CI:-}${SHMD_FULL:-}${SHMD_CONTAINERS:-}" ]; then
+	step "containers: image, pod, restarts, process lifetime (tests/containers)"
+	scripts/deps.sh --containers
+	mode=auto
+else
+	step "containers: unshare stand-ins (tests/containers; SHMD_CONTAINERS=1 for podman)"
+	mode=standin
+fi
+sh "$top/tests/containers" "$mode" "$top/build" || [ $? -eq 77 ]
+
 step "build with AddressSanitizer and UndefinedBehaviorSanitizer"
 san="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -g -O1"
 scripts/build.sh "$top/build-asan" --enable-werror CFLAGS="$san" LDFLAGS="$san"

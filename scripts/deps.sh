@@ -20,6 +20,10 @@ fi
 # The benchmark's comparison with iceoryx's RouDi (BENCHMARKS.md): run
 # configure again afterwards (./test.sh does) to build bench/roudi-first-write.
 [ "${1:-}" = "--bench" ] && packages="$packages iceoryx libiceoryx-binding-c-dev"
+# tests/containers with a real engine (test.sh under CI, SHMD_FULL or
+# SHMD_CONTAINERS): rootful podman on runc, catatonit for its pause image,
+# mmdebstrap for a local base image, podman-compose to read compose.yaml.
+[ "${1:-}" = "--containers" ] && packages="$packages podman runc catatonit mmdebstrap podman-compose git"
 
 missing=""
 for p in $packages; do
