@@ -103,7 +103,7 @@ shmd_strerror(int err)
 	case SHMD_ERR_WRONG_NAMESPACE:
 		return "this process is in another IPC namespace than shmd, where "
 		    "its shmids mean nothing: run it in shmd's (--ipc=host, "
-		    "--ipc=container:shmd, or in shmd's pod)";
+		    "--ipc=container: the holder of shmd's, or in shmd's pod)";
 	}
 	return "unknown error code";
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "procstat.h"
@@ -147,16 +148,23 @@ sysv_attachers(struct sysv_attacher **out, size_t *n)
 	char			 path[64], line[1024], *name;
 	unsigned long		 inode;
 	size_t			 cap = 0, first;
+	struct stat		 sb;
+	ino_t			 ipcns;
 	pid_t			 pid;
 
 	*out = NULL;
 	*n = 0;
+	/* shmids name segments only in one IPC namespace: this process's */
+	ipcns = stat("/proc/self/ns/ipc", &sb) == 0 ? sb.st_ino : 0;
 	if ((d = opendir("/proc")) == NULL)
 		return -1;
 	while ((de = readdir(d)) != NULL) {
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		pid = (pid_t)strtol(de->d_name, NULL, 10);
+		snprintf(path, sizeof path, "/proc/%ld/ns/ipc", (long)pid);
+		if (ipcns != 0 && stat(path, &sb) == 0 && sb.st_ino != ipcns)
+			continue;	/* another namespace's shmids */
 		snprintf(path, sizeof path, "/proc/%ld/maps", (long)pid);
 		if ((f = fopen(path, "r")) == NULL)
 			continue;	/* gone, or not ours to see */

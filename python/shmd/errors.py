@@ -66,14 +66,15 @@ class WrongNamespace(Error):
     """This process is in another IPC namespace than shmd, where shmids
     mean nothing. ``client`` and ``daemon`` are the two namespaces'
     inode numbers. Run the process in shmd's IPC namespace
-    (``--ipc=host``, ``--ipc=container:shmd``, or in shmd's pod)."""
+    (``--ipc=host``, ``--ipc=container:`` the holder that owns shmd's
+    namespace, or in shmd's pod)."""
 
     error = "io.shmd.WrongNamespace"
 
     def _describe(self) -> str:
         return ("%s: this process's IPC namespace is %s, shmd's %s; run it "
-                "in shmd's (--ipc=host, --ipc=container:shmd, or in shmd's "
-                "pod)" % (self.error, self.parameters.get("client"),
+                "in shmd's (--ipc=host, --ipc=container: the holder of "
+                "shmd's, or in shmd's pod)" % (self.error, self.parameters.get("client"),
                           self.parameters.get("daemon")))
 
 
