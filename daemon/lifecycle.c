@@ -232,6 +232,18 @@ lifecycle_unmake(struct lifecycle *lc, const struct segment *seg)
 	lifecycle_remove_made(lc, &o);
 }
 
+/* Whether shmid is a segment of the registry's (orphans are few: a scan). */
+static int
+lifecycle_manages(const struct lifecycle *lc, int shmid)
+{
+	const struct segment	*seg;
+
+	TAILQ_FOREACH(seg, &lc->registry.segments, entry)
+		if (seg->shmid == shmid)
+			return 1;
+	return 0;
+}
+
 /* Try again to remove the orphans (each full sweep). */
 static void
 lifecycle_orphans(struct lifecycle *lc)
@@ -242,8 +254,10 @@ lifecycle_orphans(struct lifecycle *lc)
 
 	for (i = lc->state.norphans; i-- > 0;) {
 		o = &lc->state.orphans[i];
+		/* (gone meanwhile, its shmid may be a live segment's now) */
 		if (kshm_stat(o->shmid, &st) == 0 &&
 		    kshm_is(&st, o->key, o->cuid, o->size, 0) &&
+		    !lifecycle_manages(lc, o->shmid) &&
 		    kshm_remove(o->shmid) == -1)
 			continue;
 		log_info("removed shmid %d, which the kernel refused to "
