@@ -698,6 +698,19 @@ state_grow(void *arr, size_t *n, size_t size)
 	return tmp;
 }
 
+/* A segment to remove at start if the kernel still holds it. -1: no memory. */
+static int
+state_loaded_orphan(struct state_loaded *out, const struct state_orphan *o)
+{
+	void	*tmp = state_grow(out->orphans, &out->norphans, sizeof *o);
+
+	if (tmp == NULL)
+		return -1;
+	out->orphans = tmp;
+	out->orphans[out->norphans - 1] = *o;
+	return 0;
+}
+
 /* One record of the log (not its first line) into out. -1: no memory. */
 static int
 state_parse_record(struct json_object *o, const char *op, int lineno,
@@ -770,19 +783,10 @@ state_parse_record(struct json_object *o, const char *op, int lineno,
 		orphan.size = old->size;
 		registry_remove(out->segments, old);
 		segment_destroy(old);
-		if ((tmp = state_grow(out->orphans, &out->norphans,
-		    sizeof orphan)) == NULL)
-			return -1;
-		out->orphans = tmp;
-		out->orphans[out->norphans - 1] = orphan;
+		return state_loaded_orphan(out, &orphan);
 	} else if (strcmp(op, "orphan") == 0 &&
 	    state_parse_orphan(o, &orphan) == 0) {
-		/* (as above) */
-		if ((tmp = state_grow(out->orphans, &out->norphans,
-		    sizeof orphan)) == NULL)
-			return -1;
-		out->orphans = tmp;
-		out->orphans[out->norphans - 1] = orphan;
+		return state_loaded_orphan(out, &orphan);
 	} else {
 		out->damaged++;
 		log_warnx("state: line %d not understood, skipped", lineno);
