@@ -41,6 +41,7 @@
 #include <sys/types.h>
 
 #include "keyalloc.h"
+#include "policy.h"
 #include "procwatch.h"
 #include "proto.h"
 #include "reaper.h"
@@ -85,6 +86,7 @@ struct lifecycle_request {
 	uid_t			 uid;
 	gid_t			 gid;
 	unsigned		 mode;
+	struct shm_policy	 policy;
 	uint64_t		 attach_timeout;
 	uid_t			 creator_uid;
 	pid_t			 creator_pid;

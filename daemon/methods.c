@@ -233,6 +233,7 @@ method_create(struct call *call)
 	req.mode = 0600;
 	req.attach_timeout = srv->conf.attach_timeout;
 	req.any_key = 1;
+	req.policy.numa_node = -1;
 	if (proto_name_valid(v[C_NAME].s) == -1)
 		return call_invalid(call, "name");
 	if (v[C_SIZE].i < 1)

@@ -20,6 +20,7 @@ segment_create(const char *name)
 		return NULL;
 	}
 	seg->shmid = -1;
+	seg->policy.numa_node = -1;
 	return seg;
 }
 

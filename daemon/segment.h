@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "policy.h"
 #include "proto.h"
 
 struct kshm_stat;
@@ -25,6 +26,7 @@ struct segment {
 	uid_t			 uid;		/* owner given at Create */
 	gid_t			 gid;
 	unsigned		 mode;
+	struct shm_policy	 policy;
 	uid_t			 creator_uid;
 	pid_t			 creator_pid;	/* 0: in a pid namespace shmd
 						   could not see */

@@ -1,0 +1,21 @@
+/*
+ * A segment's memory policy (PROTOCOL.md, Create's "Memory policy"):
+ * what a Create or a declaration asks for, recorded with the segment
+ * and kept across restarts.
+ */
+#ifndef SHMD_POLICY_H
+#define SHMD_POLICY_H
+
+#include <stdint.h>
+
+struct shm_policy {
+	uint64_t	page_size;	/* huge page size in bytes; 0: the
+					   system's base pages */
+	int		locked;		/* SHM_LOCK */
+	int		numa_node;	/* bound to this node; -1: none */
+};
+
+/* The policy of a segment nobody asked anything of. */
+#define SHM_POLICY_NONE	{ 0, 0, -1 }
+
+#endif
