@@ -87,6 +87,8 @@ struct lifecycle_request {
 	gid_t			 gid;
 	unsigned		 mode;
 	struct shm_policy	 policy;
+	int			 declared;	/* from segments_dir, charged to
+						   no uid */
 	uint64_t		 attach_timeout;
 	uid_t			 creator_uid;
 	pid_t			 creator_pid;

@@ -27,6 +27,7 @@ struct segment {
 	gid_t			 gid;
 	unsigned		 mode;
 	struct shm_policy	 policy;
+	int			 declared;	/* made from a declaration */
 	uid_t			 creator_uid;
 	pid_t			 creator_pid;	/* 0: in a pid namespace shmd
 						   could not see */
