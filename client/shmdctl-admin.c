@@ -162,6 +162,9 @@ ctl_prometheus(struct json_object *st, const struct ctl_kernel *k)
 	ctl_metric("shmd_vanished_total", "counter",
 	    "Managed segments removed behind shmd's back since it started.",
 	    "", (uint64_t)ctl_int(st, "vanished"));
+	ctl_metric("shmd_declared_drift", "gauge",
+	    "Declared segments that differ from their declaration.", "",
+	    (uint64_t)ctl_int(st, "declared_drift"));
 	ctl_metric("shmd_uptime_seconds", "gauge", "Seconds since shmd started.",
 	    "", (uint64_t)(ctl_int(st, "uptime_usec") / 1000000));
 	if (json_object_object_get_ex(st, "limits", &limits)) {
@@ -234,6 +237,8 @@ cmd_status(struct ctl *ctl, struct shmd_conn *c)
 	printf("requests:  %lld\n", (long long)ctl_int(st, "requests"));
 	printf("reaped:    %lld\n", (long long)ctl_int(st, "reaped"));
 	printf("vanished:  %lld\n", (long long)ctl_int(st, "vanished"));
+	printf("drift:     %lld (declared segments unlike their "
+	    "declaration)\n", (long long)ctl_int(st, "declared_drift"));
 	if (limits != NULL) {
 		printf("limits:\n");
 		ctl_limit("max_segment_size",

@@ -57,6 +57,9 @@ const struct conf_key conf_keys[] = {
 	{ "attach_timeout", CONF_INT, INT_FIELD(attach_timeout), "60", 1,
 	  INT32_MAX, CONF_RELOAD | CONF_LIMIT,
 	  "seconds a never-attached detach segment lives" },
+	{ "segments_dir", CONF_STRING, FIELD(segments_dir),
+	  CONF_DEFAULT_SEGMENTS_DIR, 0, 0, CONF_EMPTY, "declared segments, "
+	  "files *.conf (empty: none; SIGHUP reads them again)" },
 };
 const size_t conf_nkeys = sizeof conf_keys / sizeof conf_keys[0];
 
@@ -101,7 +104,9 @@ conf_finish(struct conf *cfg)
 	free(cfg->socket);
 	free(cfg->admin_socket);
 	free(cfg->state_dir);
+	free(cfg->segments_dir);
 	cfg->socket = cfg->admin_socket = cfg->state_dir = NULL;
+	cfg->segments_dir = NULL;
 }
 
 static const struct conf_key *
@@ -291,11 +296,11 @@ conf_trim(char *s)
 }
 
 int
-conf_load(struct conf *cfg, const char *path, int missing_ok,
+conf_parse(const char *path, int missing_ok, const struct conf_parser *cp,
     char *err, size_t errlen)
 {
 	FILE	*f;
-	char	*line = NULL, *p, *key, *value, *eq, why[256];
+	char	*line = NULL, *p, *key, *value, *eq, *end, why[256];
 	size_t	 cap = 0;
 	ssize_t	 n;
 	int	 lineno = 0, rc = 0;
@@ -319,6 +324,19 @@ conf_load(struct conf *cfg, const char *path, int missing_ok,
 		p = conf_trim(line);
 		if (*p == '\0')
 			continue;
+		/* "[section]": only where the file's reader takes sections */
+		end = p + strlen(p) - 1;
+		if (cp->section != NULL && *p == '[' && *end == ']') {
+			*end = '\0';
+			if (cp->section(cp->arg, conf_trim(p + 1), lineno, why,
+			    sizeof why) == -1) {
+				snprintf(err, errlen, "%s:%d: %s", path, lineno,
+				    why);
+				rc = -1;
+				break;
+			}
+			continue;
+		}
 		if ((eq = strchr(p, '=')) == NULL) {
 			snprintf(err, errlen, "%s:%d: expected 'key = value', "
 			    "got '%.64s'", path, lineno, p);
@@ -328,7 +346,7 @@ conf_load(struct conf *cfg, const char *path, int missing_ok,
 		*eq = '\0';
 		key = conf_trim(p);
 		value = conf_trim(eq + 1);
-		if (conf_set(cfg, key, value, why, sizeof why) != 0) {
+		if (cp->key(cp->arg, key, value, why, sizeof why) != 0) {
 			snprintf(err, errlen, "%s:%d: key '%.64s': %s", path,
 			    lineno, key, why);
 			rc = -1;
@@ -342,6 +360,23 @@ conf_load(struct conf *cfg, const char *path, int missing_ok,
 	free(line);
 	fclose(f);
 	return rc;
+}
+
+/* One key = value of shmd.conf. */
+static int
+conf_load_key(void *arg, const char *key, const char *value, char *why,
+    size_t whylen)
+{
+	return conf_set(arg, key, value, why, whylen);
+}
+
+int
+conf_load(struct conf *cfg, const char *path, int missing_ok,
+    char *err, size_t errlen)
+{
+	const struct conf_parser	cp = { NULL, conf_load_key, cfg };
+
+	return conf_parse(path, missing_ok, &cp, err, errlen);
 }
 
 /* admin_socket's default: admin.sock in socket's directory. */

@@ -14,6 +14,8 @@
 #include "log.h"
 
 #define CONF_DEFAULT_FILE	SYSCONFDIR "/shmd/shmd.conf"
+/* A missing directory is fine only here (shmd.conf(5)). */
+#define CONF_DEFAULT_SEGMENTS_DIR	SYSCONFDIR "/shmd/segments.d"
 
 struct conf {
 	char		*socket;
@@ -31,6 +33,7 @@ struct conf {
 	uint64_t	 max_output_bytes;	/* queued for all clients */
 	uint64_t	 max_output_bytes_per_uid; /* for one uid; root: never */
 	uint64_t	 attach_timeout;	/* seconds */
+	char		*segments_dir;		/* declared segments; "": none */
 	enum log_level	 log_level;
 };
 
@@ -71,6 +74,28 @@ void	conf_finish(struct conf *);
  */
 int	conf_set(struct conf *, const char *key, const char *value,
 	    char *why, size_t whylen);
+
+/*
+ * How conf_parse() hands a file's lines to its reader: key() for each
+ * "key = value", section() for each "[text]" (NULL: a file without
+ * sections, where such a line is an error). Each returns 0, or -1 with
+ * a reason that conf_parse() prefixes with the file, line (and key).
+ */
+struct conf_parser {
+	int	(*section)(void *arg, const char *text, int line, char *why,
+		    size_t whylen);
+	int	(*key)(void *arg, const char *key, const char *value,
+		    char *why, size_t whylen);
+	void	*arg;
+};
+
+/*
+ * Read a file of shmd.conf's syntax (key = value, # comments, blank
+ * lines; sections when cp takes them). A missing file is an error unless
+ * missing_ok. On error, -1 and a message naming the file, line and key.
+ */
+int	conf_parse(const char *path, int missing_ok,
+	    const struct conf_parser *cp, char *err, size_t errlen);
 
 /*
  * Read a configuration file over *cfg. A missing file is an error unless

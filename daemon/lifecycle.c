@@ -336,6 +336,7 @@ lifecycle_fill(struct lifecycle *lc, struct segment *seg,
 	seg->uid = req->uid;
 	seg->gid = req->gid;
 	seg->mode = req->mode;
+	seg->declared = req->declared;
 	seg->creator_uid = req->creator_uid;
 	seg->creator_pid = req->creator_pid;
 	seg->creator_pidns = lc->pidns;
@@ -493,6 +494,26 @@ lifecycle_adopt_all(struct lifecycle *lc, struct registry *loaded)
 		adopted++;
 	}
 	return adopted;
+}
+
+int
+lifecycle_declare(struct lifecycle *lc, struct segment *seg, int declared)
+{
+	int	saved;
+
+	if (seg->declared == declared)
+		return 0;
+	if (registry_set_declared(&lc->registry, seg, declared) == -1)
+		return -1;
+	/* A flag no record line carries: the log is written anew. */
+	if (state_compact(&lc->state, &lc->registry) == -1) {
+		saved = errno;
+		(void)registry_set_declared(&lc->registry, seg, !declared);
+		errno = saved;
+		return LIFECYCLE_STATE_ERROR;
+	}
+	log_info("%s is %s declared", seg->name, declared ? "now" : "no longer");
+	return 0;
 }
 
 int

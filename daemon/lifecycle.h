@@ -72,6 +72,9 @@ struct lifecycle {
 	uint64_t		 reaped;	/* by lifetime, since start */
 	int			 unrecorded;	/* the last record failed (logged) */
 	uint64_t		 vanished;	/* removed behind shmd's back */
+	uint64_t		 declared_drift; /* declared segments unlike
+						   their declaration (the
+						   last reading) */
 	lifecycle_notify_fn	*notify;
 	void			*notify_arg;
 };
@@ -139,6 +142,12 @@ int	lifecycle_adopt(struct lifecycle *, struct segment *);
  * registry whole when this one is still empty, as at start. How many.
  */
 size_t	lifecycle_adopt_all(struct lifecycle *, struct registry *loaded);
+/*
+ * A segment's declaration appeared or went (segments_dir): record its
+ * declared flag, which moves its charge. 0; LIFECYCLE_STATE_ERROR, or
+ * -1 out of memory: nothing changed.
+ */
+int	lifecycle_declare(struct lifecycle *, struct segment *, int declared);
 /* Destroy (the Destroy call): 0, or LIFECYCLE_STATE_ERROR. */
 int	lifecycle_destroy(struct lifecycle *, struct segment *,
 	    const struct kshm_stat *st);

@@ -512,6 +512,8 @@ method_status(struct call *call)
 	    json_add_int(p, "requests", (int64_t)srv->requests) == -1 ||
 	    json_add_int(p, "reaped", (int64_t)srv->life.reaped) == -1 ||
 	    json_add_int(p, "vanished", (int64_t)srv->life.vanished) == -1 ||
+	    json_add_int(p, "declared_drift",
+	    (int64_t)srv->life.declared_drift) == -1 ||
 	    json_add_int(p, "waiters", (int64_t)srv->waiters.count) == -1 ||
 	    json_add_int(p, "uid", srv->euid) == -1 ||
 	    json_add(p, "limits", method_limits(&srv->conf)) == -1 ||

@@ -143,12 +143,17 @@ registry_move(struct registry *to, struct registry *from)
 	registry_init(from);
 }
 
-int
-registry_add(struct registry *reg, struct segment *seg)
+/*
+ * Charge seg to its owner uid: the per-uid quotas count it. A declared
+ * segment is charged to no uid. -1 when out of memory.
+ */
+static int
+registry_charge(struct registry *reg, const struct segment *seg)
 {
 	struct registry_owner	*o, *tmp;
-	void			*node;
 
+	if (seg->declared)
+		return 0;
 	if ((o = registry_owner(reg, seg->uid)) == NULL) {
 		tmp = reallocarray(reg->owners, reg->nowners + 1, sizeof *tmp);
 		if (tmp == NULL)
@@ -159,6 +164,30 @@ registry_add(struct registry *reg, struct segment *seg)
 		o->segments = 0;
 		o->bytes = 0;
 	}
+	o->segments++;
+	o->bytes += seg->size;
+	return 0;
+}
+
+/* Take back registry_charge(). */
+static void
+registry_uncharge(struct registry *reg, const struct segment *seg)
+{
+	struct registry_owner	*o;
+
+	if (seg->declared || (o = registry_owner(reg, seg->uid)) == NULL)
+		return;
+	o->segments--;
+	o->bytes -= seg->size;
+	if (o->segments == 0)	/* keep the array to owners that hold */
+		*o = reg->owners[--reg->nowners];
+}
+
+int
+registry_add(struct registry *reg, struct segment *seg)
+{
+	void	*node;
+
 	if (registry_polled(seg) && registry_poll_reserve(reg) == -1) {
 		errno = ENOMEM;
 		return -1;
@@ -171,8 +200,11 @@ registry_add(struct registry *reg, struct segment *seg)
 		errno = EEXIST;
 		return -1;
 	}
-	o->segments++;
-	o->bytes += seg->size;
+	if (registry_charge(reg, seg) == -1) {
+		tdelete(seg, &reg->by_name, registry_compare);
+		errno = ENOMEM;
+		return -1;
+	}
 	if (registry_polled(seg)) {
 		registry_poll_add(reg, seg);
 	}
@@ -185,19 +217,30 @@ registry_add(struct registry *reg, struct segment *seg)
 void
 registry_remove(struct registry *reg, struct segment *seg)
 {
-	struct registry_owner	*o;
-
 	tdelete(seg, &reg->by_name, registry_compare);
 	registry_unpoll(reg, seg);
 	TAILQ_REMOVE(&reg->segments, seg, entry);
 	reg->count--;
 	reg->bytes -= seg->size;
-	if ((o = registry_owner(reg, seg->uid)) != NULL) {
-		o->segments--;
-		o->bytes -= seg->size;
-		if (o->segments == 0)	/* keep the array to owners that hold */
-			*o = reg->owners[--reg->nowners];
+	registry_uncharge(reg, seg);
+}
+
+int
+registry_set_declared(struct registry *reg, struct segment *seg,
+    int declared)
+{
+	struct segment	was = *seg;
+
+	if (seg->declared == declared)
+		return 0;
+	seg->declared = declared;
+	if (registry_charge(reg, seg) == -1) {
+		seg->declared = was.declared;
+		errno = ENOMEM;
+		return -1;
 	}
+	registry_uncharge(reg, &was);
+	return 0;
 }
 
 struct segment *

@@ -61,6 +61,12 @@ void	registry_unpoll(struct registry *, struct segment *);
  * poll it or not accordingly. -1 when out of memory.
  */
 int	registry_set_marked(struct registry *, struct segment *, int marked);
+/*
+ * Whether seg is declared (made from a declaration): its charge moves
+ * (declared segments are charged to no uid). -1 when out of memory.
+ */
+int	registry_set_declared(struct registry *, struct segment *,
+	    int declared);
 struct segment *registry_find_by_name(const struct registry *,
 	    const char *);
 /* Segments and bytes held by an owner uid. */

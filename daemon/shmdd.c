@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "conf.h"
+#include "declared.h"
 #include "log.h"
 #include "notify.h"
 #include "recover.h"
@@ -37,6 +38,7 @@ struct shmdd {
 	int			 config_named;	/* --config was given */
 	struct override		*overrides;
 	size_t			 noverrides;
+	struct declared		 declared;	/* segments_dir's, as last read */
 	int			 exit_code;
 };
 
@@ -216,6 +218,27 @@ shmdd_reloaded(const struct conf_key *key, const struct conf *old,
 	log_info("reload: %s %s -> %s", key->name, a, b);
 }
 
+/*
+ * SIGHUP: read segments_dir again and make what it declares; a bad file
+ * keeps the declarations as they were.
+ */
+static void
+shmdd_redeclare(struct shmdd *d)
+{
+	struct declared	next;
+	char		err[512];
+
+	if (declared_load(&next, d->srv.conf.segments_dir, err,
+	    sizeof err) == -1) {
+		log_warnx("reload: %s; keeping the declared segments as they "
+		    "were", err);
+		return;
+	}
+	declared_free(&d->declared);
+	d->declared = next;
+	declared_apply(&d->declared, &d->srv.life, d->srv.pid, d->srv.euid);
+}
+
 /* SIGHUP: read the file again; every key the table marks reloads. */
 static void
 shmdd_reload(evutil_socket_t sig, short what, void *arg)
@@ -232,12 +255,13 @@ shmdd_reload(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	if (conf_reload(&d->srv.conf, &cfg, shmdd_reloaded) > 0)
-		log_notice("reload: socket, socket_mode, admin_socket and "
-		    "state_dir take effect at the next start");
+		log_notice("reload: socket, socket_mode, admin_socket, "
+		    "state_dir and segments_dir take effect at the next start");
 	conf_finish(&cfg);
 	log_set_level(d->srv.conf.log_level);
 	lifecycle_reconfigure(&d->srv.life);
 	shmdd_budget_fds(&d->srv);
+	shmdd_redeclare(d);
 	log_info("reloaded %s", d->config_path);
 	notify_send("READY=1");
 }
@@ -379,6 +403,14 @@ shmdd_main(int argc, char **argv)
 		free(d.overrides);
 		return EXIT_USAGE;
 	}
+	/* A declaration's error is the configuration's: before anything. */
+	if (declared_load(&d.declared, cfg.segments_dir, err,
+	    sizeof err) == -1) {
+		fprintf(stderr, "shmd: %s\n", err);
+		conf_finish(&cfg);
+		free(d.overrides);
+		return EXIT_USAGE;
+	}
 	log_set_level(cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);
 	/*
@@ -393,6 +425,7 @@ shmdd_main(int argc, char **argv)
 	    event_base_priority_init(d.base, LIFECYCLE_PRIORITIES) == -1) {
 		log_errx("cannot create the event loop");
 		conf_finish(&cfg);
+		declared_free(&d.declared);
 		free(d.overrides);
 		return 1;
 	}
@@ -416,6 +449,8 @@ shmdd_main(int argc, char **argv)
 		log_errx("cannot start the reaper");
 		goto out;
 	}
+	/* Declared segments exist before anyone can ask for them. */
+	declared_apply(&d.declared, &d.srv.life, d.srv.pid, d.srv.euid);
 	if (notify_listen_fds(&fd, &admin_fd) == -1 ||
 	    server_listen(&d.srv, fd, admin_fd) == -1)
 		goto out;
@@ -459,6 +494,7 @@ out:
 		event_free(ev_hup);
 	server_finish(&d.srv);
 	event_base_free(d.base);
+	declared_free(&d.declared);
 	free(d.overrides);
 	if (cloc != (locale_t)0) {
 		uselocale(LC_GLOBAL_LOCALE);

@@ -189,6 +189,8 @@ state_segment_text(struct textbuf *tb, const struct segment *seg)
 	state_int(tb, "cuid", seg->kernel_cuid);
 	if (seg->rmid_marked)
 		textbuf_lit(tb, ",\"marked\":true");
+	if (seg->declared)
+		textbuf_lit(tb, ",\"declared\":true");
 	textbuf_lit(tb, "}\n");
 }
 
@@ -627,6 +629,8 @@ state_parse_segment(struct json_object *o, uid_t run_uid, int64_t boot_skew)
 	seg->kernel_cuid = json_get_int(o, "cuid", &opt) == 0 && opt >= 0 ?
 	    (uid_t)opt : run_uid;
 	seg->rmid_marked = json_object_object_get_ex(o, "marked", &m) &&
+	    json_object_get_boolean(m);
+	seg->declared = json_object_object_get_ex(o, "declared", &m) &&
 	    json_object_get_boolean(m);
 	seg->seen_uid = seg->uid;
 	seg->seen_gid = seg->gid;

@@ -112,7 +112,7 @@ testd_key_base(void)
 		"check_libshmd", "check_shmdctl", "check_protocol",
 		"check_lifetime", "check_systemd", "check_hostile",
 		"check_admin", "check_identity", "check_namespace",
-		"check_wait",
+		"check_wait", "check_declared",
 	};
 	size_t	i;
 
@@ -149,6 +149,8 @@ testd_launch(struct testd *d)
 	argv[n++] = keybase;
 	argv[n++] = "--key-count=" TESTD_KEY_COUNT_STR;
 	argv[n++] = "--log-level=debug";
+	/* None: not the machine's /etc/shmd/segments.d (a test may name one). */
+	argv[n++] = "--segments-dir=";
 	for (i = 0; d->args[i] != NULL; i++)
 		argv[n++] = d->args[i];
 	argv[n] = NULL;
