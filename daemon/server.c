@@ -47,8 +47,9 @@ server_init(struct server *srv, struct event_base *base,
 	srv->conf.admin_socket = conf->admin_socket != NULL ?
 	    strdup(conf->admin_socket) : strdup("");
 	srv->conf.state_dir = strdup(conf->state_dir);
+	srv->conf.segments_dir = strdup(conf->segments_dir);
 	if (srv->conf.socket == NULL || srv->conf.admin_socket == NULL ||
-	    srv->conf.state_dir == NULL) {
+	    srv->conf.state_dir == NULL || srv->conf.segments_dir == NULL) {
 		conf_finish(&srv->conf);
 		return -1;
 	}
