@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "declared.h"
 #include "testutil.h"
 
 static char	conf_path[64];
@@ -147,6 +148,89 @@ START_TEST(test_file_errors)
 	expect_error("just words\n", "1: expected 'key = value'");
 	expect_error("key_count = -1\n", "1: key 'key_count'");
 	expect_error("socket =\n", "1: key 'socket'");
+	/* shmd.conf has no sections: only segments_dir's files do */
+	expect_error("[segment x]\nsize = 1\n", "1: expected 'key = value'");
+}
+END_TEST
+
+/* A segments_dir of one file, text, read with declared_load(). */
+static int
+load_declared(struct declared *dd, const char *text, char *err, size_t len)
+{
+	char	dir[] = "/tmp/shmd-decl-XXXXXX", path[64];
+	FILE	*f;
+	int	 rc;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/a.conf", dir);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+	rc = declared_load(dd, dir, err, len);
+	unlink(path);
+	rmdir(dir);
+	return rc;
+}
+
+START_TEST(test_declarations)
+{
+	struct declared	 dd;
+	char		 err[512], dir[600];
+	const char	*top = getenv("TOP_SRCDIR");
+
+	ck_assert_msg(load_declared(&dd,
+	    "# two\n[segment a]\nsize = 1M\nmode = 0660\nowner = root:0\n"
+	    "key = 0x1234\nlocked = yes\nnuma_node = 0\n\n"
+	    "[ segment   b ]\nsize = 5000\nhuge_pages = yes\n"
+	    "page_size = 2M\n", err, sizeof err) == 0, "%s", err);
+	ck_assert_uint_eq(dd.n, 2);
+	ck_assert_str_eq(dd.v[0].name, "a");
+	ck_assert_int_eq(dd.v[0].line, 2);
+	ck_assert_uint_eq(dd.v[0].size, 1 << 20);
+	ck_assert_uint_eq(dd.v[0].mode, 0660);
+	ck_assert_int_eq(dd.v[0].uid, 0);
+	ck_assert_int_eq(dd.v[0].gid, 0);
+	ck_assert_int_eq(dd.v[0].any_key, 0);
+	ck_assert_int_eq(dd.v[0].key, 0x1234);
+	ck_assert_int_eq(dd.v[0].policy.locked, 1);
+	ck_assert_int_eq(dd.v[0].policy.numa_node, 0);
+	ck_assert_uint_eq(dd.v[0].policy.page_size, 0);
+	/* defaults; huge pages round the size up */
+	ck_assert_str_eq(dd.v[1].name, "b");
+	ck_assert_uint_eq(dd.v[1].mode, 0600);
+	ck_assert_int_eq(dd.v[1].uid, geteuid());
+	ck_assert_int_eq(dd.v[1].any_key, 1);
+	ck_assert_int_eq(dd.v[1].policy.numa_node, -1);
+	ck_assert_uint_eq(dd.v[1].policy.page_size, 2 << 20);
+	ck_assert_uint_eq(dd.v[1].size, 2 << 20);
+	declared_free(&dd);
+
+	/* The example the packages ship declares nothing, and reads. */
+	snprintf(dir, sizeof dir, "%s/systemd/segments.d", top ? top : "..");
+	ck_assert_msg(declared_load(&dd, dir, err, sizeof err) == 0, "%s", err);
+	ck_assert_uint_eq(dd.n, 0);
+	/* "" is none; the default directory may be missing, another not */
+	ck_assert_int_eq(declared_load(&dd, "", err, sizeof err), 0);
+	ck_assert_uint_eq(dd.n, 0);
+	ck_assert_int_eq(declared_load(&dd, "/nonexistent/segments.d", err,
+	    sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "key 'segments_dir'"));
+	ck_assert_int_eq(load_declared(&dd, "[segment a]\nsize = 1\n"
+	    "owner = 4000000\n", err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "/a.conf:3: key 'owner': uid 4000000 has "
+	    "no primary group") != NULL, "%s", err);
+	ck_assert_int_eq(load_declared(&dd, "[segment a]\nsize = 1\n"
+	    "[segment a]\nsize = 2\n", err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "/a.conf:3: segment 'a' is declared already "
+	    "at ") != NULL, "%s", err);
+	ck_assert_int_eq(load_declared(&dd, "[segmentx a]\n", err,
+	    sizeof err), -1);
+	ck_assert_msg(strstr(err, "/a.conf:1: expected '[segment NAME]'") !=
+	    NULL, "%s", err);
+	ck_assert_int_eq(load_declared(&dd, "[segment a]\nsize = 1\n"
+	    "page_size = 3000\n", err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "/a.conf:3: key 'page_size': '3000' is not "
+	    "a power of two") != NULL, "%s", err);
 }
 END_TEST
 
@@ -253,6 +337,7 @@ main(void)
 	tcase_add_test(tc, test_admin_socket);
 	tcase_add_test(tc, test_file);
 	tcase_add_test(tc, test_file_errors);
+	tcase_add_test(tc, test_declarations);
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_set_and_check);
 	tcase_add_test(tc, test_reload_every_limit);

@@ -68,6 +68,7 @@ for f in /usr/sbin/shmd /usr/bin/shmdctl "/usr/lib/$ma/libshmd.so.0" \
     /usr/share/man/man3/shmd_create.3.gz /usr/share/man/man3/shmd_watch_poll.3.gz \
     /lib/systemd/system/shmd.service /lib/systemd/system/shmd.socket \
     /lib/systemd/system/shmd-admin.socket /etc/shmd/shmd.conf /usr/lib/sysusers.d/shmd.conf /usr/lib/tmpfiles.d/shmd.conf \
+    /etc/shmd/segments.d/example.conf \
     /usr/lib/python3/dist-packages/shmd/__init__.py \
     /usr/lib/python3/dist-packages/shmd/py.typed \
     /usr/share/gocode/src/github.com/shmd/shmd/go/client.go; do

@@ -46,7 +46,7 @@ grep -q '^Sockets=shmd.socket shmd-admin.socket' "$prefix/lib/systemd/system/shm
 for f in sbin/shmd bin/shmdctl include/shmd.h lib/pkgconfig/libshmd.pc \
     share/man/man8/shmd.8 share/man/man1/shmdctl.1 share/man/man5/shmd.conf.5 \
     share/man/man3/libshmd.3 etc/shmd/shmd.conf lib/sysusers.d/shmd.conf \
-    lib/tmpfiles.d/shmd.conf; do
+    lib/tmpfiles.d/shmd.conf etc/shmd/segments.d/example.conf; do
 	[ -e "$prefix/$f" ] || { echo "FAIL: make install did not install $f"; exit 1; }
 done
 ls "$prefix"/lib/libshmd.so.0* >/dev/null
