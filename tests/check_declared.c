@@ -254,7 +254,7 @@ END_TEST
 START_TEST(test_changed)
 {
 	struct shmid_ds	ds;
-	char		*log, *line, *end;
+	char		*log, *line, *end, *out;
 	int		 shmid;
 
 	declare("cam.conf", CAM0);
@@ -268,6 +268,9 @@ START_TEST(test_changed)
 	ck_assert_uint_eq(ds.shm_segsz, 65536);
 	ck_assert_int_eq(ds.shm_perm.mode & 0777, 0640);
 	ck_assert_int_eq(testd_status(&d, "declared_drift"), 1);
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "status", NULL), 0);
+	ck_assert_msg(strstr(out, "\ndrift:     1 ") != NULL, "%s", out);
+	free(out);
 	log = read_file(d.log);
 	ck_assert_ptr_nonnull(line = strstr(log, "declared segment decl.cam0"));
 	ck_assert_ptr_nonnull(end = strchr(line, '\n'));
