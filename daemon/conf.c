@@ -58,8 +58,8 @@ const struct conf_key conf_keys[] = {
 	  INT32_MAX, CONF_RELOAD | CONF_LIMIT,
 	  "seconds a never-attached detach segment lives" },
 	{ "segments_dir", CONF_STRING, FIELD(segments_dir),
-	  CONF_DEFAULT_SEGMENTS_DIR, 0, 0, CONF_EMPTY, "declared segments: its "
-	  "files *.conf, read again on SIGHUP (empty: none)" },
+	  CONF_DEFAULT_SEGMENTS_DIR, 0, 0, CONF_EMPTY, "declared segments, files "
+	  "*.conf (empty: none)" },
 };
 const size_t conf_nkeys = sizeof conf_keys / sizeof conf_keys[0];
 
