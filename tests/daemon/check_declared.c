@@ -356,19 +356,21 @@ START_TEST(test_sighup_bad_file)
 }
 END_TEST
 
-/* One bad declaration: shmd exits 2 naming the file, line and key. */
+/*
+ * shmd with segments_dir (as --segments-dir=DIR in dirarg) refuses to
+ * start: exit 2, one line on stderr that says says, no socket.
+ */
 static void
-start_fails(const char *text, const char *says)
+start_refused(const char *dirarg, const char *says)
 {
 	char		*out, *err, path[400];
 	const char	*argv[] = { test_program("daemon/shmd"), "--config",
 			    "/dev/null", "--socket", NULL, "--state-dir", NULL,
-			    segdir_arg, NULL };
+			    dirarg, NULL };
 
 	snprintf(path, sizeof path, "%s/state", d.dir);
 	argv[4] = d.socket;
 	argv[6] = path;
-	declare("50-bad.conf", text);
 	ck_assert_int_eq(run_cmd2(&out, &err, NULL, argv), 2);
 	ck_assert_msg(err != NULL && strstr(err, says) != NULL &&
 	    strchr(err, '\n') == strrchr(err, '\n'), "'%s' not in: %s", says,
@@ -376,6 +378,14 @@ start_fails(const char *text, const char *says)
 	ck_assert_msg(access(d.socket, F_OK) == -1, "it listened");
 	free(out);
 	free(err);
+}
+
+/* One bad declaration: shmd exits 2 naming the file, line and key. */
+static void
+start_fails(const char *text, const char *says)
+{
+	declare("50-bad.conf", text);
+	start_refused(segdir_arg, says);
 }
 
 START_TEST(test_start_errors)
@@ -403,24 +413,15 @@ START_TEST(test_start_errors)
 }
 END_TEST
 
-/* A segments_dir named and missing is an error; the default is not. */
+/* A segments_dir named and missing is an error (the default's is not). */
 START_TEST(test_missing_dir)
 {
-	char		*out, *err, path[400], arg[400];
-	const char	*argv[] = { test_program("daemon/shmd"), "--config",
-			    "/dev/null", "--socket", NULL, "--state-dir", NULL,
-			    arg, NULL };
+	char	arg[400], says[400];
 
-	snprintf(path, sizeof path, "%s/state", d.dir);
 	snprintf(arg, sizeof arg, "--segments-dir=%s/none", d.dir);
-	argv[4] = d.socket;
-	argv[6] = path;
-	ck_assert_int_eq(run_cmd2(&out, &err, NULL, argv), 2);
-	ck_assert_msg(err != NULL && strstr(err, "key 'segments_dir': ") !=
-	    NULL && strstr(err, "/none: No such file or directory") != NULL,
-	    "%s", err);
-	free(out);
-	free(err);
+	snprintf(says, sizeof says, "key 'segments_dir': %s/none: No such file "
+	    "or directory", d.dir);
+	start_refused(arg, says);
 }
 END_TEST
 
