@@ -28,61 +28,125 @@
 #include "user.h"
 #include "waiters.h"
 
-/* QuotaExceeded: limit's maximum is max. */
-static enum call_status
-method_quota(struct call *call, const char *limit, uint64_t max)
-{
-	struct json_object	*p = json_object_new_object();
+/*
+ * Why a call is refused, gathered on the way down and answered once, at
+ * the end, by method_refuse().
+ */
+struct refusal {
+	enum proto_error	 err;		/* PROTO_OK: none (yet) */
+	const char		*what;		/* InvalidParameter's parameter,
+						   QuotaExceeded's limit,
+						   NameExists' name */
+	const char		*why;		/* InvalidParameter's reason */
+	int64_t			 n, m;		/* QuotaExceeded's max, KeyInUse's
+						   key; WrongNamespace's two */
+	int			 errnum;	/* StateError's */
+	struct kshm_limit	 lim;		/* SystemLimit's */
+};
 
-	if (p == NULL || json_add_string(p, "limit", limit) == -1 ||
-	    json_add_int(p, "max", (int64_t)max) == -1) {
-		json_object_put(p);
-		return call_nomem(call);
-	}
-	return call_error(call, PROTO_ERR_QUOTA_EXCEEDED, p);
+/* Refuse with err, about what (a parameter, a limit, a name). -1. */
+static int
+method_refused(struct refusal *r, enum proto_error err, const char *what,
+    int64_t n)
+{
+	r->err = err;
+	r->what = what;
+	r->n = n;
+	return -1;
 }
 
-/* SystemLimit: the kernel refused, or would (lim says which limit). */
+/* The one answer of a refused call: its error and parameters. */
 static enum call_status
-method_kernel_limit(struct call *call, const struct kshm_limit *lim)
+method_refuse(struct call *call, const struct refusal *r)
 {
-	struct json_object	*p = json_object_new_object();
+	struct json_object	*p;
+	char			 path[512], msg[768];
+	int			 rc = 0;
 
-	if (p == NULL ||
-	    json_add_string(p, "errno", kshm_errno_name(lim->err)) == -1 ||
-	    json_add_string(p, "message", lim->message) == -1 ||
-	    (lim->name != NULL &&
-	    json_add_string(p, "limit", lim->name) == -1) ||
-	    (lim->has_max && json_add_int(p, "max", lim->max > INT64_MAX ?
-	    INT64_MAX : (int64_t)lim->max) == -1)) {
+	switch (r->err) {
+	case PROTO_ERR_INVALID_PARAMETER:
+		if (r->why == NULL)
+			return call_invalid(call, r->what);
+		return call_invalid_why(call, r->what, r->why);
+	case PROTO_ERR_NAME_EXISTS:
+	case PROTO_ERR_NO_SUCH_SEGMENT:
+		return call_error_str(call, r->err, "name", r->what);
+	case PROTO_ERR_PERMISSION_DENIED:
+		return call_error(call, r->err, NULL);
+	default:
+		break;
+	}
+	if ((p = json_object_new_object()) == NULL)
+		return call_nomem(call);
+	switch (r->err) {
+	case PROTO_ERR_QUOTA_EXCEEDED:
+		rc = json_add_string(p, "limit", r->what) == -1 ||
+		    json_add_int(p, "max", r->n) == -1;
+		break;
+	case PROTO_ERR_KEY_IN_USE:
+		rc = json_add_int(p, "key", r->n);
+		break;
+	case PROTO_ERR_WRONG_NAMESPACE:
+		rc = json_add_int(p, "client", r->n) == -1 ||
+		    json_add_int(p, "daemon", r->m) == -1;
+		break;
+	case PROTO_ERR_SYSTEM_LIMIT:
+		/* the kernel refused, or would (lim says which limit) */
+		rc = json_add_string(p, "errno",
+		    kshm_errno_name(r->lim.err)) == -1 ||
+		    json_add_string(p, "message", r->lim.message) == -1 ||
+		    (r->lim.name != NULL &&
+		    json_add_string(p, "limit", r->lim.name) == -1) ||
+		    (r->lim.has_max && json_add_int(p, "max",
+		    r->lim.max > INT64_MAX ? INT64_MAX :
+		    (int64_t)r->lim.max) == -1);
+		break;
+	case PROTO_ERR_STATE_ERROR:
+		/* the change could not be recorded, so it was not made */
+		lifecycle_state_path(&call->srv->life, path, sizeof path);
+		snprintf(msg, sizeof msg, "shmd cannot record the change in "
+		    "%s (%s), so it made none; it is served again as soon as "
+		    "the state directory takes records", path,
+		    strerror(r->errnum));
+		rc = json_add_string(p, "errno",
+		    kshm_errno_name(r->errnum)) == -1 ||
+		    json_add_string(p, "path", path) == -1 ||
+		    json_add_string(p, "message", msg) == -1;
+		break;
+	default:
+		break;
+	}
+	if (rc != 0) {
 		json_object_put(p);
 		return call_nomem(call);
 	}
-	return call_error(call, PROTO_ERR_SYSTEM_LIMIT, p);
+	return call_error(call, r->err, p);
 }
 
 /*
- * io.shmd.StateError: the change could not be recorded (errno err), so
- * it was not made (lifecycle.h).
+ * A change the lifecycle refused (rc, errno err): StateError, or for a
+ * Create (req) the key range spent, the key taken, the kernel's limit.
  */
-static enum call_status
-method_state_error(struct call *call, int err)
+static void
+method_lifecycle_refused(struct call *call, const struct lifecycle_request *req,
+    int rc, int err, struct refusal *r)
 {
-	struct json_object	*p = json_object_new_object();
-	char			 path[512], msg[768];
-
-	lifecycle_state_path(&call->srv->life, path, sizeof path);
-	snprintf(msg, sizeof msg, "shmd cannot record the change in %s (%s), "
-	    "so it made none; it is served again as soon as the state "
-	    "directory takes records", path, strerror(err));
-	if (p == NULL ||
-	    json_add_string(p, "errno", kshm_errno_name(err)) == -1 ||
-	    json_add_string(p, "path", path) == -1 ||
-	    json_add_string(p, "message", msg) == -1) {
-		json_object_put(p);
-		return call_nomem(call);
+	r->errnum = err;
+	if (rc == LIFECYCLE_STATE_ERROR)
+		r->err = PROTO_ERR_STATE_ERROR;
+	else if (req != NULL && req->any_key && err == EAGAIN)
+		method_refused(r, PROTO_ERR_QUOTA_EXCEEDED, "keys",
+		    call->srv->conf.key_count);
+	else if (req != NULL && !req->any_key && err == EEXIST)
+		method_refused(r, PROTO_ERR_KEY_IN_USE, NULL, req->key);
+	else if (req != NULL) {
+		kshm_limit_of(err, req->size, &r->lim);
+		user_log(call->conn->user, LOG_LEVEL_WARNING, "create %s for "
+		    "uid %lu: %s: %s", req->name,
+		    (unsigned long)call->conn->peer.uid, kshm_errno_name(err),
+		    strerror(err));
+		r->err = PROTO_ERR_SYSTEM_LIMIT;
 	}
-	return call_error(call, PROTO_ERR_STATE_ERROR, p);
 }
 
 /* Reply {"segment": ...}, and Create's "created" (1 or 0; -1: none). */
@@ -111,133 +175,88 @@ method_reply_segment(struct call *call, const struct segment *seg,
  * Whether the caller is in shmd's IPC namespace, where its shmids mean
  * something: what shmd reads of the caller's (as root) wins over
  * what the caller sent (ipc_namespace); a caller of whom neither is
- * known is served. -1 once WrongNamespace (or InvalidParameter) is answered.
+ * known is served. -1 with WrongNamespace (or InvalidParameter).
  */
 static int
-method_namespace(struct call *call, const struct param_value *sent)
+method_namespace(struct call *call, const struct param_value *sent,
+    struct refusal *r)
 {
-	struct json_object	*p;
-	uint64_t		 client = 0, read, daemon = call->srv->ipc_namespace;
+	uint64_t	client = 0, read, daemon = call->srv->ipc_namespace;
 
 	if (sent->present) {
-		if (sent->i < 0) {
-			call_invalid(call, "ipc_namespace");
-			return -1;
-		}
+		if (sent->i < 0)
+			return method_refused(r, PROTO_ERR_INVALID_PARAMETER,
+			    "ipc_namespace", 0);
 		client = (uint64_t)sent->i;
 	}
 	if (peer_ipc_namespace(&call->conn->peer, call->conn->fd, &read) == 0)
 		client = read;
 	if (client == 0 || daemon == 0 || client == daemon)
 		return 0;
-	if ((p = json_object_new_object()) == NULL ||
-	    json_add_int(p, "client", (int64_t)client) == -1 ||
-	    json_add_int(p, "daemon", (int64_t)daemon) == -1) {
-		json_object_put(p);
-		call_nomem(call);
-		return -1;
-	}
-	call_error(call, PROTO_ERR_WRONG_NAMESPACE, p);
-	return -1;
-}
-
-/* Answer a Create that lifecycle_create() refused with errno err. */
-static enum call_status
-method_create_failed(struct call *call, const struct lifecycle_request *req,
-    int err)
-{
-	struct json_object	*p;
-	struct kshm_limit	 lim;
-
-	if (req->any_key && err == EAGAIN)
-		return method_quota(call, "keys", call->srv->conf.key_count);
-	if (!req->any_key && err == EEXIST) {
-		if ((p = json_object_new_object()) != NULL &&
-		    json_add_int(p, "key", req->key) == -1) {
-			json_object_put(p);
-			p = NULL;
-		}
-		return call_error(call, PROTO_ERR_KEY_IN_USE, p);
-	}
-	kshm_limit_of(err, req->size, &lim);
-	user_log(call->conn->user, LOG_LEVEL_WARNING, "create %s for uid %lu: "
-	    "%s: %s", req->name, (unsigned long)call->conn->peer.uid,
-	    kshm_errno_name(err), strerror(err));
-	return method_kernel_limit(call, &lim);
-}
-
-/* The per-uid quotas, for a segment of size bytes for uid. -1: answered. */
-static int
-method_charge(struct call *call, uid_t uid, uint64_t size)
-{
-	const struct conf	*conf = &call->srv->conf;
-	size_t			 held;
-	uint64_t		 held_bytes;
-
-	if (uid == 0)
-		return 0;
-	registry_usage(&call->srv->life.registry, uid, &held, &held_bytes);
-	if (conf->max_segments_per_uid != 0 &&
-	    held >= conf->max_segments_per_uid) {
-		method_quota(call, "segments", conf->max_segments_per_uid);
-		return -1;
-	}
-	if (conf->max_bytes_per_uid != 0 &&
-	    held_bytes + size > conf->max_bytes_per_uid) {
-		method_quota(call, "bytes", conf->max_bytes_per_uid);
-		return -1;
-	}
-	return 0;
+	r->m = (int64_t)daemon;
+	return method_refused(r, PROTO_ERR_WRONG_NAMESPACE, NULL,
+	    (int64_t)client);
 }
 
 /*
- * Create's request from its parameters, with the defaults; the name of
- * the parameter that is out of range, or NULL.
+ * Create's request from its parameters, with the defaults, once the
+ * caller may have it made (its namespace, the name free, permissions,
+ * quotas, what the kernel could ever give): 0, or -1 with why not. seg
+ * is the segment of that name, if one is there.
  */
-static const char *
-method_create_request(struct call *call, struct lifecycle_request *req)
+static int
+method_create_request(struct call *call, struct lifecycle_request *req,
+    struct segment **seg, struct kshm_stat *st, struct refusal *r)
 {
 	const struct param_value	*v = call->args;
 	const struct peer		*peer = &call->conn->peer;
+	const struct conf		*conf = &call->srv->conf;
+	size_t				 held = 0;
+	uint64_t			 held_bytes = 0;
 
 	memset(req, 0, sizeof *req);
+	*seg = NULL;
 	req->name = v[ARG_CREATE_NAME].s;
 	req->lifetime = PROTO_LIFETIME_DETACH;
 	req->mode = 0600;
-	req->attach_timeout = call->srv->conf.attach_timeout;
+	req->attach_timeout = conf->attach_timeout;
 	req->any_key = 1;
 	req->policy.numa_node = -1;
 	req->creator_pidfd = &call->pidfd;
 	if (proto_name_valid(req->name) == -1)
-		return "name";
+		return method_refused(r, PROTO_ERR_INVALID_PARAMETER, "name", 0);
 	if (v[ARG_CREATE_SIZE].i < 1)
-		return "size";
+		return method_refused(r, PROTO_ERR_INVALID_PARAMETER, "size", 0);
 	req->size = (uint64_t)v[ARG_CREATE_SIZE].i;
 	if (v[ARG_CREATE_MODE].present) {
 		if (v[ARG_CREATE_MODE].i < 0 || v[ARG_CREATE_MODE].i > 0777)
-			return "mode";
+			return method_refused(r, PROTO_ERR_INVALID_PARAMETER,
+			    "mode", 0);
 		req->mode = (unsigned)v[ARG_CREATE_MODE].i;
 	}
 	if (v[ARG_CREATE_LIFETIME].present &&
 	    proto_lifetime_parse(v[ARG_CREATE_LIFETIME].s, &req->lifetime) == -1)
-		return "lifetime";
+		return method_refused(r, PROTO_ERR_INVALID_PARAMETER,
+		    "lifetime", 0);
 	if (v[ARG_CREATE_KEY].present) {
 		if (v[ARG_CREATE_KEY].i < INT32_MIN ||
 		    v[ARG_CREATE_KEY].i > INT32_MAX)
-			return "key";
+			return method_refused(r, PROTO_ERR_INVALID_PARAMETER,
+			    "key", 0);
 		req->any_key = 0;
 		req->key = (int32_t)v[ARG_CREATE_KEY].i;
 	}
 	if (v[ARG_CREATE_UID].present && (v[ARG_CREATE_UID].i < 0 ||
 	    v[ARG_CREATE_UID].i >= (int64_t)UINT32_MAX))
-		return "uid";
+		return method_refused(r, PROTO_ERR_INVALID_PARAMETER, "uid", 0);
 	if (v[ARG_CREATE_GID].present && (v[ARG_CREATE_GID].i < 0 ||
 	    v[ARG_CREATE_GID].i >= (int64_t)UINT32_MAX))
-		return "gid";
+		return method_refused(r, PROTO_ERR_INVALID_PARAMETER, "gid", 0);
 	if (v[ARG_CREATE_ATTACH_TIMEOUT].present) {
 		if (v[ARG_CREATE_ATTACH_TIMEOUT].i < 1 ||
 		    v[ARG_CREATE_ATTACH_TIMEOUT].i > INT32_MAX)
-			return "attach_timeout";
+			return method_refused(r, PROTO_ERR_INVALID_PARAMETER,
+			    "attach_timeout", 0);
 		req->attach_timeout = (uint64_t)v[ARG_CREATE_ATTACH_TIMEOUT].i;
 	}
 	req->uid = v[ARG_CREATE_UID].present ? (uid_t)v[ARG_CREATE_UID].i :
@@ -246,70 +265,82 @@ method_create_request(struct call *call, struct lifecycle_request *req)
 	    peer->gid;
 	req->creator_uid = peer->uid;
 	req->creator_pid = peer->pid;
-	return NULL;
+	if (method_namespace(call, &v[ARG_CREATE_IPC_NAMESPACE], r) == -1)
+		return -1;
+	/*
+	 * A name whose segment the kernel freed is free again (with
+	 * exist_ok, the caller decides about one that is there).
+	 */
+	if ((*seg = lifecycle_find(&call->srv->life, req->name, st)) != NULL)
+		return method_refused(r, PROTO_ERR_NAME_EXISTS, req->name, 0);
+	if (!perm_may_own(peer, req->uid, req->gid) ||
+	    !perm_may_name(peer, req->name))
+		return method_refused(r, PROTO_ERR_PERMISSION_DENIED, NULL, 0);
+	if (req->size > conf->max_segment_size)
+		return method_refused(r, PROTO_ERR_QUOTA_EXCEEDED,
+		    "segment_size", (int64_t)conf->max_segment_size);
+	/* the per-uid quotas (root has none) */
+	if (req->uid != 0)
+		registry_usage(&call->srv->life.registry, req->uid, &held,
+		    &held_bytes);
+	if (req->uid != 0 && conf->max_segments_per_uid != 0 &&
+	    held >= conf->max_segments_per_uid)
+		return method_refused(r, PROTO_ERR_QUOTA_EXCEEDED, "segments",
+		    (int64_t)conf->max_segments_per_uid);
+	if (req->uid != 0 && conf->max_bytes_per_uid != 0 &&
+	    held_bytes + req->size > conf->max_bytes_per_uid)
+		return method_refused(r, PROTO_ERR_QUOTA_EXCEEDED, "bytes",
+		    (int64_t)conf->max_bytes_per_uid);
+	/* A size the kernel could never give is refused before anything. */
+	if (kshm_check_size(req->size, &r->lim) == -1)
+		return method_refused(r, PROTO_ERR_SYSTEM_LIMIT, NULL, 0);
+	return 0;
 }
 
+/*
+ * Create: the request checked (methods), the segment made (lifecycle:
+ * kernel, state), then the one answer.
+ */
 enum call_status
 method_create(struct call *call)
 {
-	struct server			*srv = call->srv;
 	const struct peer		*peer = &call->conn->peer;
 	struct lifecycle_request	 req;
+	struct refusal			 r = { .err = PROTO_OK };
 	struct segment			*seg;
 	struct kshm_stat		 st;
-	struct kshm_limit		 lim;
-	const char			*bad;
 	int				 rc;
 
-	if ((bad = method_create_request(call, &req)) != NULL)
-		return call_invalid(call, bad);
-	if (method_namespace(call, &call->args[ARG_CREATE_IPC_NAMESPACE]) == -1)
-		return CALL_DONE;
-
-	/*
-	 * A name whose segment the kernel freed is free again. With
-	 * exist_ok, a segment of that name and size the caller may open is
-	 * the answer, unchanged; anything else is NameExists.
-	 */
-	if ((seg = lifecycle_find(&srv->life, req.name, &st)) != NULL) {
-		if (call->args[ARG_CREATE_EXIST_OK].i &&
+	if (method_create_request(call, &req, &seg, &st, &r) == -1) {
+		/* exist_ok: that name's segment of that size, if the caller
+		   may open it, is the answer, unchanged */
+		if (seg != NULL && call->args[ARG_CREATE_EXIST_OK].i &&
 		    seg->size == req.size &&
 		    perm_may_open(peer, seg->creator_uid, &st))
 			return method_reply_segment(call, seg, &st, 0);
-		return call_error_str(call, PROTO_ERR_NAME_EXISTS, "name",
-		    req.name);
+		return method_refuse(call, &r);
 	}
-	if (!perm_may_own(peer, req.uid, req.gid) ||
-	    !perm_may_name(peer, req.name))
-		return call_error(call, PROTO_ERR_PERMISSION_DENIED, NULL);
-	if (req.size > srv->conf.max_segment_size)
-		return method_quota(call, "segment_size",
-		    srv->conf.max_segment_size);
-	if (method_charge(call, req.uid, req.size) == -1)
-		return CALL_DONE;
-	/* A size the kernel could never give is refused before anything. */
-	if (kshm_check_size(req.size, &lim) == -1)
-		return method_kernel_limit(call, &lim);
 	/*
 	 * A "process" segment follows the process that connected, in any
-	 * pid namespace, by the pidfd of its connection (SO_PEERPIDFD).
-	 * Without pidfds on pidfs one that shmd cannot see has nothing to
-	 * follow it by.
+	 * pid namespace, by the pidfd of its connection (SO_PEERPIDFD),
+	 * which the call takes. Without pidfds on pidfs one that shmd
+	 * cannot see has nothing to follow it by.
 	 */
 	if (req.lifetime == PROTO_LIFETIME_PROCESS && call_pin(call) == -1 &&
-	    peer->pid == 0)
-		return call_invalid_why(call, "lifetime", "shmd cannot see the "
-		    "caller's process (another pid namespace, and this kernel "
-		    "gives no pidfd for it), so it cannot follow it: use "
-		    "detach or persistent");
+	    peer->pid == 0) {
+		method_refused(&r, PROTO_ERR_INVALID_PARAMETER, "lifetime", 0);
+		r.why = "shmd cannot see the caller's process (another pid "
+		    "namespace, and this kernel gives no pidfd for it), so it "
+		    "cannot follow it: use detach or persistent";
+		return method_refuse(call, &r);
+	}
 	req.creator_start = peer->start;
 	req.creator_ino = peer->ino;
 	req.creator_exited = peer->exited;
-	rc = lifecycle_create(&srv->life, &req, &seg, &st);
-	if (rc == LIFECYCLE_STATE_ERROR)
-		return method_state_error(call, errno);
-	if (rc == -1)
-		return method_create_failed(call, &req, errno);
+	if ((rc = lifecycle_create(&call->srv->life, &req, &seg, &st)) != 0) {
+		method_lifecycle_refused(call, &req, rc, errno, &r);
+		return method_refuse(call, &r);
+	}
 	return method_reply_segment(call, seg, &st, 1);
 }
 
@@ -332,6 +363,7 @@ enum call_status
 method_open(struct call *call)
 {
 	const struct param_value	*v = call->args;
+	struct refusal			 r = { .err = PROTO_OK };
 	struct call			*parked;
 	struct segment			*seg;
 	struct kshm_stat		 st;
@@ -339,8 +371,8 @@ method_open(struct call *call)
 	if (v[ARG_OPEN_WAIT].present &&
 	    (v[ARG_OPEN_WAIT].i < 0 || v[ARG_OPEN_WAIT].i > OPEN_WAIT_MAX))
 		return call_invalid(call, "wait");
-	if (method_namespace(call, &v[ARG_OPEN_IPC_NAMESPACE]) == -1)
-		return CALL_DONE;
+	if (method_namespace(call, &v[ARG_OPEN_IPC_NAMESPACE], &r) == -1)
+		return method_refuse(call, &r);
 	seg = lifecycle_find(&call->srv->life, v[ARG_OPEN_NAME].s, &st);
 	/* Not there yet: wait for it (a oneway call has nobody to answer). */
 	if (seg == NULL && v[ARG_OPEN_WAIT].i > 0 && !call->oneway &&
@@ -363,6 +395,7 @@ method_destroy(struct call *call)
 {
 	struct server		*srv = call->srv;
 	const char		*name = call->args[ARG_DESTROY_NAME].s;
+	struct refusal		 r = { .err = PROTO_OK };
 	struct segment		*seg;
 	struct kshm_stat	 st;
 
@@ -373,8 +406,11 @@ method_destroy(struct call *call)
 		return call_error(call, PROTO_ERR_PERMISSION_DENIED, NULL);
 	log_debug("destroy %s for pid %ld uid %lu", seg->name,
 	    (long)call->conn->peer.pid, (unsigned long)call->conn->peer.uid);
-	if (lifecycle_destroy(&srv->life, seg, &st) == LIFECYCLE_STATE_ERROR)
-		return method_state_error(call, errno);
+	if (lifecycle_destroy(&srv->life, seg, &st) == LIFECYCLE_STATE_ERROR) {
+		method_lifecycle_refused(call, NULL, LIFECYCLE_STATE_ERROR,
+		    errno, &r);
+		return method_refuse(call, &r);
+	}
 	return call_reply(call, NULL);
 }
 
