@@ -547,6 +547,24 @@ START_TEST(test_handlers_answer_once)
 }
 END_TEST
 
+/* Every error the daemon answers is one the interface files define. */
+START_TEST(test_errors_are_the_interfaces)
+{
+	size_t	i;
+	int	e, found;
+
+	for (e = PROTO_OK + 1; e < PROTO_ERR_COUNT; e++) {
+		found = 0;
+		for (i = 0; i < VARLINK_NERRORS; i++)
+			if (strcmp(interface_errors[i],
+			    proto_error_name((enum proto_error)e)) == 0)
+				found = 1;
+		ck_assert_msg(found, "%s is in no interface file",
+		    proto_error_name((enum proto_error)e));
+	}
+}
+END_TEST
+
 #ifdef NDEBUG
 #define add_fault_test(tc, t)	tcase_add_test((tc), t)
 #else
@@ -575,6 +593,7 @@ main(void)
 	tcase_add_test(tc, test_oneway_and_pipelining);
 	tcase_add_test(tc, test_fair_turns);
 	tcase_add_test(tc, test_handlers_answer_once);
+	tcase_add_test(tc, test_errors_are_the_interfaces);
 	add_fault_test(tc, test_answered_twice_is_caught);
 	add_fault_test(tc, test_unanswered_is_caught);
 	add_fault_test(tc, test_parked_nothing_is_caught);
