@@ -12,7 +12,7 @@ import re
 import unittest
 
 SRC = os.environ.get("TOP_SRCDIR") or os.path.join(os.path.dirname(
-    os.path.abspath(__file__)), "..")
+    os.path.abspath(__file__)), "..", "..")
 
 # Client-side names that are no method or error of the daemon's.
 CLIENT_ONLY = {"io.shmd.Error", "io.shmd.ConnectionError", "io.shmd.varlink"}
