@@ -474,7 +474,7 @@ declared_make(const struct declaration *dcl, struct lifecycle *lc,
 	req.attach_timeout = lc->conf->attach_timeout;
 	req.creator_uid = euid;
 	req.creator_pid = pid;
-	req.creator_pidfd = -1;
+	req.creator_pidfd = NULL;	/* none: the daemon is the creator */
 	rc = lifecycle_create(lc, &req, &seg, &st);
 	if (rc == LIFECYCLE_STATE_ERROR)
 		log_warn("declared segment %s (%s:%d): cannot record it",

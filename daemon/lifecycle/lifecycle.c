@@ -15,7 +15,7 @@
 
 static void	lifecycle_follow(void *, struct segment *);
 static void	lifecycle_follow_pinned(struct lifecycle *, struct segment *,
-		    int pidfd);
+		    int *pidfd);
 static void	lifecycle_expired(void *, struct segment *,
 		    const struct kshm_stat *, const char *);
 static void	lifecycle_gone_cb(void *, struct segment *);
@@ -124,19 +124,19 @@ lifecycle_reconfigure(struct lifecycle *lc)
 static void
 lifecycle_follow(void *arg, struct segment *seg)
 {
-	lifecycle_follow_pinned(arg, seg, -1);
+	lifecycle_follow_pinned(arg, seg, NULL);
 }
 
-/* The same with a pidfd of the creator in hand (or -1), which it takes. */
+/*
+ * The same with a pidfd of the creator in hand (or NULL), which the
+ * watch takes if it keeps it (procwatch_get()).
+ */
 static void
-lifecycle_follow_pinned(struct lifecycle *lc, struct segment *seg, int pidfd)
+lifecycle_follow_pinned(struct lifecycle *lc, struct segment *seg, int *pidfd)
 {
 	if (seg->lifetime != PROTO_LIFETIME_PROCESS || seg->watch != NULL ||
-	    seg->creator_lost) {
-		if (pidfd >= 0)
-			close(pidfd);
+	    seg->creator_lost)
 		return;
-	}
 	seg->watch = procwatch_get(&lc->procs, seg->creator_pid,
 	    seg->creator_start, seg->creator_ino, pidfd);
 	if (seg->watch != NULL)
@@ -151,16 +151,13 @@ lifecycle_follow_pinned(struct lifecycle *lc, struct segment *seg, int pidfd)
 
 /*
  * Join the registry and start following (with the creator's pidfd when
- * in hand, else -1): the same for new and adopted segments.
+ * in hand, else NULL): the same for new and adopted segments.
  */
 static int
-lifecycle_begin(struct lifecycle *lc, struct segment *seg, int pidfd)
+lifecycle_begin(struct lifecycle *lc, struct segment *seg, int *pidfd)
 {
-	if (registry_add(&lc->registry, seg) == -1) {
-		if (pidfd >= 0)
-			close(pidfd);
+	if (registry_add(&lc->registry, seg) == -1)
 		return -1;
-	}
 	lifecycle_follow_pinned(lc, seg, pidfd);
 	return 0;
 }
@@ -359,7 +356,7 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
     struct segment **out, struct kshm_stat *st)
 {
 	struct segment	*seg;
-	int		 shmid, saved, pidfd = req->creator_pidfd;
+	int		 shmid, saved;
 	int		 rc = -1;
 
 	if ((seg = segment_create(req->name)) == NULL)
@@ -400,10 +397,7 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 		goto fail;
 	}
 	segment_saw(seg, st);
-	/* from here on the pidfd is lifecycle_begin()'s */
-	saved = pidfd;
-	pidfd = -1;
-	if (lifecycle_begin(lc, seg, saved) == -1) {
+	if (lifecycle_begin(lc, seg, req->creator_pidfd) == -1) {
 		/* (a log that cannot say so is rewritten before the next) */
 		if (state_record_destroy(&lc->state, seg) == -1)
 			log_warn("create %s: cannot record its undoing", seg->name);
@@ -425,8 +419,6 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 	return 0;
 fail:
 	saved = errno;
-	if (pidfd >= 0)
-		close(pidfd);
 	segment_destroy(seg);
 	errno = saved;
 	return rc;
@@ -467,7 +459,7 @@ int
 lifecycle_adopt(struct lifecycle *lc, struct segment *seg)
 {
 	lifecycle_adopted(lc, seg);
-	return lifecycle_begin(lc, seg, -1);
+	return lifecycle_begin(lc, seg, NULL);
 }
 
 size_t

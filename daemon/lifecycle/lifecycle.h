@@ -97,7 +97,11 @@ struct lifecycle_request {
 	pid_t			 creator_pid;
 	uint64_t		 creator_start;	/* pinned when it connected */
 	uint64_t		 creator_ino;
-	int			 creator_pidfd;	/* of it, or -1: taken, always */
+	/*
+	 * Of it: the call's (call.h), or NULL. The lifecycle sets it to -1
+	 * when it keeps it, and never closes it: the call does.
+	 */
+	int			*creator_pidfd;
 	int			 creator_exited;	/* already, at connect */
 };
 
@@ -128,7 +132,7 @@ void	lifecycle_reconfigure(struct lifecycle *);
 #define LIFECYCLE_STATE_ERROR	(-2)
 
 /*
- * Make a segment (taking req->creator_pidfd, used or closed). 0 with *out
+ * Make a segment (keeping *req->creator_pidfd, or not). 0 with *out
  * and its kernel state; LIFECYCLE_STATE_ERROR; or -1 with errno:
  * EAGAIN no free key in the range, EEXIST the key is taken, else the
  * kernel's. Nothing is left behind on failure.

@@ -144,17 +144,23 @@ procwatch_start_of(int fd, pid_t pid, uint64_t *start)
 	return 0;
 }
 
+/* A pidfd the watch does not keep: closed if this opened it. */
+static void
+procwatch_unused(int fd, int mine)
+{
+	if (fd != -1 && mine)
+		close(fd);
+}
+
 struct procwatch *
 procwatch_get(struct procwatcher *pw, pid_t pid, uint64_t start, uint64_t ino,
-    int pinned)
+    int *pinned)
 {
 	struct procwatch	*w;
-	int			 fd, saved;
+	int			 fd, saved, mine;
 
 	LIST_FOREACH(w, &pw->list, entry) {
 		if (procwatch_is(w, pid, start, ino)) {
-			if (pinned >= 0)
-				close(pinned);
 			w->refs++;
 			return w;
 		}
@@ -166,7 +172,8 @@ procwatch_get(struct procwatcher *pw, pid_t pid, uint64_t start, uint64_t ino,
 	 * without a pidfd (Linux < 5.3, valgrind, the budget spent, no
 	 * descriptors left), the start time is checked and /proc polled.
 	 */
-	fd = pinned;
+	fd = pinned != NULL ? *pinned : -1;
+	mine = fd < 0;		/* one this opens is this one's to close */
 	if (fd < 0 && (ino != 0 || pw->npidfds < pw->max_pidfds)) {
 		fd = (int)syscall(SYS_pidfd_open, pid, 0);
 		if (fd == -1 && (ino != 0 || (errno != ENOSYS &&
@@ -187,19 +194,18 @@ procwatch_get(struct procwatcher *pw, pid_t pid, uint64_t start, uint64_t ino,
 	 * but a process of another pid namespace (pid 0) has no entry there.
 	 */
 	if (fd != -1 && pw->npidfds >= pw->max_pidfds && pid != 0) {
-		if (ino != 0 && procwatch_start_of(fd, pid, &start) == -1) {
-			saved = errno;
-			close(fd);
+		saved = ino != 0 && procwatch_start_of(fd, pid, &start) == -1 ?
+		    errno : 0;
+		procwatch_unused(fd, mine);
+		if (saved != 0) {
 			errno = saved;
 			return NULL;
 		}
-		close(fd);
 		fd = -1;
 	}
 	if ((w = calloc(1, sizeof *w)) == NULL) {
 		saved = errno;
-		if (fd != -1)
-			close(fd);
+		procwatch_unused(fd, mine);
 		errno = saved;
 		return NULL;
 	}
@@ -210,18 +216,20 @@ procwatch_get(struct procwatcher *pw, pid_t pid, uint64_t start, uint64_t ino,
 	w->pidfd = fd;
 	w->refs = 1;
 	if (fd != -1) {
-		if (fd != pinned)
+		if (mine)
 			fcntl(fd, F_SETFD, FD_CLOEXEC);
 		w->ev = event_new(pw->base, fd, EV_READ, procwatch_cb, w);
 		if (w->ev == NULL || event_add(w->ev, NULL) == -1) {
 			if (w->ev != NULL)
 				event_free(w->ev);
-			close(fd);
+			procwatch_unused(fd, mine);
 			free(w);
 			errno = ENOMEM;
 			return NULL;
 		}
 		pw->npidfds++;
+		if (!mine)
+			*pinned = -1;	/* the watch's now */
 	}
 	LIST_INSERT_HEAD(&pw->list, w, entry);
 	return w;

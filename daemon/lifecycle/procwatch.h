@@ -58,13 +58,14 @@ void	procwatch_set_budget(struct procwatcher *, size_t max);
  * A reference to the watch of process pid whose pidfd has inode ino
  * (when not 0: see procwatch_pidfd_ino(); start is then not needed),
  * else started at start; exited() is called once it exits. pinned, when
- * not -1, is a pidfd of that very process, which this takes (and closes
- * when it has no use for it). NULL with errno ESRCH when that process is
+ * not NULL nor -1, is a pidfd of that very process, which the watch takes
+ * when it keeps it (setting it to -1); else it stays the caller's to
+ * close (the call's: call.c). NULL with errno ESRCH when that process is
  * already gone, or another errno when it cannot be told now (EMFILE: try
  * again later).
  */
 struct procwatch *procwatch_get(struct procwatcher *, pid_t pid,
-	    uint64_t start, uint64_t ino, int pinned);
+	    uint64_t start, uint64_t ino, int *pinned);
 /*
  * A pidfd's inode when pidfds live on pidfs (Linux 6.9+), where it names
  * one process for the life of the system; 0 elsewhere.

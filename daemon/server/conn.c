@@ -22,6 +22,7 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
+#include "call.h"
 #include "conn.h"
 #include "dispatch.h"
 #include "frame.h"
@@ -29,6 +30,7 @@
 #include "log.h"
 #include "realtime.h"
 #include "server.h"
+#include "textbuf.h"
 #include "user.h"
 #include "waiters.h"
 
@@ -375,21 +377,6 @@ conn_batch_end(struct conn *c)
 }
 
 void
-conn_send(struct conn *c, struct json_object *msg)
-{
-	const char	*s;
-	size_t		 len;
-
-	if ((s = frame_encode(msg, &len)) == NULL) {
-		log_warnx("client pid %ld: out of memory for a reply",
-		    (long)c->peer.pid);
-		conn_close_now(c);
-		return;
-	}
-	conn_send_text(c, s, len - 1);
-}
-
-void
 conn_send_text(struct conn *c, const char *text, size_t len)
 {
 	if (c->closing)
@@ -428,22 +415,23 @@ conn_send_text(struct conn *c, const char *text, size_t len)
 void
 conn_protocol_error(struct conn *c, const char *reason)
 {
-	struct json_object	*msg, *params;
+	struct json_object	*params = json_object_new_object();
+	const char		*ptext;
+	char			 text[1024];
+	struct textbuf		 tb;
+	size_t			 plen;
+	long			 n;
 
 	user_log(c->user, LOG_LEVEL_INFO, "client pid %ld uid %lu: protocol "
 	    "error: %s", (long)c->peer.pid, (unsigned long)c->peer.uid, reason);
-	msg = json_object_new_object();
-	params = json_object_new_object();
-	if (msg != NULL && params != NULL &&
-	    json_add_string(params, "reason", reason) == 0 &&
-	    json_add_string(msg, "error",
-	    proto_error_name(PROTO_ERR_PROTOCOL_ERROR)) == 0) {
-		json_add(msg, "parameters", params);
-		params = NULL;
-		conn_send(c, msg);
-	}
+	textbuf_init(&tb, text, sizeof text);
+	if (params != NULL && json_add_string(params, "reason", reason) == 0 &&
+	    (ptext = json_object_to_json_string_length(params,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+	    &plen)) != NULL && (n = call_message(&tb,
+	    proto_error_name(PROTO_ERR_PROTOCOL_ERROR), ptext, plen, 0)) != -1)
+		conn_send_text(c, text, (size_t)n);
 	json_object_put(params);
-	json_object_put(msg);
 	conn_close(c);
 }
 

@@ -69,9 +69,7 @@ void	conn_drop(struct conn *);
  */
 void	conn_wait_over(struct conn *);
 
-/* Queue one message (a JSON object) on the connection. */
-void	conn_send(struct conn *, struct json_object *msg);
-/* Queue one message given as JSON text (len bytes, NUL-terminated). */
+/* Queue one message, JSON text (len bytes, NUL-terminated): call.h's. */
 void	conn_send_text(struct conn *, const char *text, size_t len);
 /* Stop reading, and close once the output is written. */
 void	conn_close(struct conn *);

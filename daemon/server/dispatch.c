@@ -1,5 +1,12 @@
-/* From a decoded message to its method's handler (the table in methods.c). */
+/*
+ * From a decoded message to its method's handler. The method table, each
+ * method's parameters and the error names are made from io.shmd.varlink
+ * and org.varlink.service.varlink by scripts/varlink-methods.awk, and
+ * defined here; the handlers are methods.c's.
+ */
 #include "config.h"
+
+#define VARLINK_METHODS_TABLE	/* the table is defined here, once */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +14,7 @@
 
 #include <json-c/json.h>
 
+#include "call.h"
 #include "conn.h"
 #include "dispatch.h"
 #include "jsonutil.h"
@@ -54,14 +62,12 @@ dispatch_flag(struct json_object *msg, const char *key, int *out)
 void
 dispatch_message(struct conn *conn, struct json_object *msg)
 {
-	struct json_object	*params = NULL, *empty = NULL;
+	struct json_object	*params;
 	struct call		 call;
 	const char		*dot;
 	int			 i;
 
-	memset(&call, 0, sizeof call);
-	call.conn = conn;
-	call.srv = conn->srv;
+	call_init(&call, conn, msg);
 	if (json_get_string(msg, "method", &call.method) == -1) {
 		conn_protocol_error(conn, "the call has no string 'method'");
 		return;
@@ -72,42 +78,21 @@ dispatch_message(struct conn *conn, struct json_object *msg)
 		return;
 	}
 	conn->srv->requests++;
-	if (!json_object_object_get_ex(msg, "parameters", &params) ||
-	    params == NULL) {
-		if ((empty = json_object_new_object()) == NULL) {
-			call_nomem(&call);
-			return;
-		}
-		params = empty;
-	}
-	call.params = params;
 	user_trace(conn->user, "client pid %ld uid %lu: %s",
 	    (long)conn->peer.pid, (unsigned long)conn->peer.uid, call.method);
-	if (!json_object_is_type(params, json_type_object)) {
-		call_invalid(&call, "parameters");
-		goto out;
-	}
+	if (json_object_object_get_ex(msg, "parameters", &params) &&
+	    params != NULL && !json_object_is_type(params, json_type_object))
+		return call_settle(&call, call_invalid(&call, "parameters"));
 	if (!dispatch_interface_known(call.method)) {
 		/* the interface is the method up to its last dot */
 		dot = strrchr(call.method, '.');
-		call_error_strn(&call, PROTO_ERR_INTERFACE_NOT_FOUND,
-		    "interface", call.method,
-		    dot != NULL ? (size_t)(dot - call.method) : 0);
-		goto out;
+		return call_settle(&call, call_error_strn(&call,
+		    PROTO_ERR_INTERFACE_NOT_FOUND, "interface", call.method,
+		    dot != NULL ? (size_t)(dot - call.method) : 0));
 	}
-	for (i = 0; i < nmethods; i++) {
-		if (strcmp(methods[i].name, call.method) == 0) {
-			methods[i].fn(&call);
-			goto out;
-		}
-	}
-	call_error_str(&call, PROTO_ERR_METHOD_NOT_FOUND, "method", call.method);
-out:
-	/*
-	 * A pidfd the call pinned and did not hand on is not kept: a
-	 * connection holds one descriptor (shmdd_budget_fds() counts so),
-	 * and the pidfd's inode still names the process that connected.
-	 */
-	peer_close_pidfd(&conn->peer);
-	json_object_put(empty);
+	for (i = 0; i < VARLINK_NMETHODS; i++)
+		if (strcmp(methods[i].name, call.method) == 0)
+			return call_run(&call, &methods[i]);
+	call_settle(&call, call_error_str(&call, PROTO_ERR_METHOD_NOT_FOUND,
+	    "method", call.method));
 }

@@ -1,4 +1,8 @@
-/* The Varlink interface definitions the daemon serves. */
+/*
+ * The Varlink interface definitions the daemon serves: the interface
+ * files themselves, made C strings at build time (Makefile.am), from
+ * which the method table is made too (varlink-methods.h).
+ */
 #include "config.h"
 
 #include <string.h>
@@ -11,42 +15,10 @@ static const char io_shmd[] =
 #include "io.shmd.varlink.h"
 ;
 
+/* daemon/org.varlink.service.varlink, the same way. */
 static const char org_varlink_service[] =
-"# The Varlink Service Interface is provided by every varlink service. It\n"
-"# describes the service and the interfaces it implements.\n"
-"interface org.varlink.service\n"
-"\n"
-"# Get a list of all the interfaces a service provides and information\n"
-"# about the implementation.\n"
-"method GetInfo() -> (\n"
-"  vendor: string,\n"
-"  product: string,\n"
-"  version: string,\n"
-"  url: string,\n"
-"  interfaces: []string\n"
-")\n"
-"\n"
-"# Get the description of an interface that is implemented by this service.\n"
-"method GetInterfaceDescription(interface: string) -> (description: string)\n"
-"\n"
-"# The requested interface was not found.\n"
-"error InterfaceNotFound (interface: string)\n"
-"\n"
-"# The requested method was not found\n"
-"error MethodNotFound (method: string)\n"
-"\n"
-"# The interface defines the requested method, but the service does not\n"
-"# implement it.\n"
-"error MethodNotImplemented (method: string)\n"
-"\n"
-"# One of the passed parameters is invalid.\n"
-"error InvalidParameter (parameter: string)\n"
-"\n"
-"# Client is denied access\n"
-"error PermissionDenied ()\n"
-"\n"
-"# Method is expected to be called with 'more' set to true, but wasn't\n"
-"error ExpectedMore ()\n";
+#include "org.varlink.service.varlink.h"
+;
 
 const char *
 interface_description(const char *name)

@@ -1,4 +1,10 @@
-/* One handler per method of io.shmd and org.varlink.service, and their table. */
+/*
+ * One handler per method of io.shmd and org.varlink.service. Each is
+ * named after its method (method_create for Create: the table is made
+ * from the interface files, varlink-methods.h), finds its parameters
+ * checked in call->args (ARG_CREATE_SIZE ...), and returns CALL_DONE once
+ * it has answered, or CALL_PARKED once it has parked the call (call.h).
+ */
 #include "config.h"
 
 #include <errno.h>
@@ -10,7 +16,7 @@
 #include <json-c/json.h>
 
 #include "conn.h"
-#include "dispatch.h"
+#include "call.h"
 #include "interface.h"
 #include "jsonutil.h"
 #include "kshm.h"
@@ -20,76 +26,139 @@
 #include "server.h"
 #include "textbuf.h"
 #include "user.h"
+#include "waiters.h"
 
-static void
-method_quota(struct call *call, const char *limit, uint64_t max)
+/*
+ * Why a call is refused, gathered on the way down and answered once, at
+ * the end, by method_refuse().
+ */
+struct refusal {
+	enum proto_error	 err;		/* PROTO_OK: none (yet) */
+	const char		*what;		/* InvalidParameter's parameter,
+						   QuotaExceeded's limit,
+						   NameExists' name */
+	const char		*why;		/* InvalidParameter's reason */
+	int64_t			 n, m;		/* QuotaExceeded's max, KeyInUse's
+						   key; WrongNamespace's two */
+	int			 errnum;	/* StateError's */
+	struct kshm_limit	 lim;		/* SystemLimit's */
+};
+
+/* Refuse with err, about what (a parameter, a limit, a name). -1. */
+static int
+method_refused(struct refusal *r, enum proto_error err, const char *what,
+    int64_t n)
 {
-	struct json_object	*p = json_object_new_object();
-
-	if (p == NULL || json_add_string(p, "limit", limit) == -1 ||
-	    json_add_int(p, "max", (int64_t)max) == -1) {
-		json_object_put(p);
-		call_nomem(call);
-		return;
-	}
-	call_error(call, PROTO_ERR_QUOTA_EXCEEDED, p);
+	r->err = err;
+	r->what = what;
+	r->n = n;
+	return -1;
 }
 
-/* SystemLimit: the kernel refused, or would (lim says which limit). */
-static void
-method_kernel_limit(struct call *call, const struct kshm_limit *lim)
+/* The one answer of a refused call: its error and parameters. */
+static enum call_status
+method_refuse(struct call *call, const struct refusal *r)
 {
-	struct json_object	*p = json_object_new_object();
+	struct json_object	*p;
+	char			 path[512], msg[768];
+	int			 rc = 0;
 
-	if (p == NULL ||
-	    json_add_string(p, "errno", kshm_errno_name(lim->err)) == -1 ||
-	    json_add_string(p, "message", lim->message) == -1 ||
-	    (lim->name != NULL &&
-	    json_add_string(p, "limit", lim->name) == -1) ||
-	    (lim->has_max && json_add_int(p, "max", lim->max > INT64_MAX ?
-	    INT64_MAX : (int64_t)lim->max) == -1)) {
-		json_object_put(p);
-		call_nomem(call);
-		return;
+	switch (r->err) {
+	case PROTO_ERR_INVALID_PARAMETER:
+		if (r->why == NULL)
+			return call_invalid(call, r->what);
+		return call_invalid_why(call, r->what, r->why);
+	case PROTO_ERR_NAME_EXISTS:
+	case PROTO_ERR_NO_SUCH_SEGMENT:
+		return call_error_str(call, r->err, "name", r->what);
+	case PROTO_ERR_PERMISSION_DENIED:
+		return call_error(call, r->err, NULL);
+	default:
+		break;
 	}
-	call_error(call, PROTO_ERR_SYSTEM_LIMIT, p);
+	if ((p = json_object_new_object()) == NULL)
+		return call_nomem(call);
+	switch (r->err) {
+	case PROTO_ERR_QUOTA_EXCEEDED:
+		rc = json_add_string(p, "limit", r->what) == -1 ||
+		    json_add_int(p, "max", r->n) == -1;
+		break;
+	case PROTO_ERR_KEY_IN_USE:
+		rc = json_add_int(p, "key", r->n);
+		break;
+	case PROTO_ERR_WRONG_NAMESPACE:
+		rc = json_add_int(p, "client", r->n) == -1 ||
+		    json_add_int(p, "daemon", r->m) == -1;
+		break;
+	case PROTO_ERR_SYSTEM_LIMIT:
+		/* the kernel refused, or would (lim says which limit) */
+		rc = json_add_string(p, "errno",
+		    kshm_errno_name(r->lim.err)) == -1 ||
+		    json_add_string(p, "message", r->lim.message) == -1 ||
+		    (r->lim.name != NULL &&
+		    json_add_string(p, "limit", r->lim.name) == -1) ||
+		    (r->lim.has_max && json_add_int(p, "max",
+		    r->lim.max > INT64_MAX ? INT64_MAX :
+		    (int64_t)r->lim.max) == -1);
+		break;
+	case PROTO_ERR_STATE_ERROR:
+		/* the change could not be recorded, so it was not made */
+		lifecycle_state_path(&call->srv->life, path, sizeof path);
+		snprintf(msg, sizeof msg, "shmd cannot record the change in "
+		    "%s (%s), so it made none; it is served again as soon as "
+		    "the state directory takes records", path,
+		    strerror(r->errnum));
+		rc = json_add_string(p, "errno",
+		    kshm_errno_name(r->errnum)) == -1 ||
+		    json_add_string(p, "path", path) == -1 ||
+		    json_add_string(p, "message", msg) == -1;
+		break;
+	default:
+		break;
+	}
+	if (rc != 0) {
+		json_object_put(p);
+		return call_nomem(call);
+	}
+	return call_error(call, r->err, p);
 }
 
 /*
- * io.shmd.StateError: the change could not be recorded (errno err), so
- * it was not made (lifecycle.h).
+ * A change the lifecycle refused (rc, errno err): StateError, or for a
+ * Create (req) the key range spent, the key taken, the kernel's limit.
  */
 static void
-method_state_error(struct call *call, int err)
+method_lifecycle_refused(struct call *call, const struct lifecycle_request *req,
+    int rc, int err, struct refusal *r)
 {
-	struct json_object	*p = json_object_new_object();
-	char			 path[512], msg[768];
-
-	lifecycle_state_path(&call->srv->life, path, sizeof path);
-	snprintf(msg, sizeof msg, "shmd cannot record the change in %s (%s), "
-	    "so it made none; it is served again as soon as the state "
-	    "directory takes records", path, strerror(err));
-	if (p == NULL ||
-	    json_add_string(p, "errno", kshm_errno_name(err)) == -1 ||
-	    json_add_string(p, "path", path) == -1 ||
-	    json_add_string(p, "message", msg) == -1) {
-		json_object_put(p);
-		call_nomem(call);
-		return;
+	r->errnum = err;
+	if (rc == LIFECYCLE_STATE_ERROR)
+		r->err = PROTO_ERR_STATE_ERROR;
+	else if (req != NULL && req->any_key && err == EAGAIN)
+		method_refused(r, PROTO_ERR_QUOTA_EXCEEDED, "keys",
+		    call->srv->conf.key_count);
+	else if (req != NULL && !req->any_key && err == EEXIST)
+		method_refused(r, PROTO_ERR_KEY_IN_USE, NULL, req->key);
+	else if (req != NULL) {
+		kshm_limit_of(err, req->size, &r->lim);
+		user_log(call->conn->user, LOG_LEVEL_WARNING, "create %s for "
+		    "uid %lu: %s: %s", req->name,
+		    (unsigned long)call->conn->peer.uid, kshm_errno_name(err),
+		    strerror(err));
+		r->err = PROTO_ERR_SYSTEM_LIMIT;
 	}
-	call_error(call, PROTO_ERR_STATE_ERROR, p);
 }
 
 /* Reply {"segment": ...}, and Create's "created" (1 or 0; -1: none). */
-static void
+static enum call_status
 method_reply_segment(struct call *call, const struct segment *seg,
     const struct kshm_stat *st, int created)
 {
 	char		text[SEGMENT_TEXT_MAX + 48];
 	struct textbuf	tb;
+	long		n;
 
 	textbuf_init(&tb, text, sizeof text);
-	call_reply_start(&tb);
 	textbuf_lit(&tb, "{\"segment\":");
 	segment_text(&tb, seg, st);
 	if (created == 1)
@@ -97,350 +166,268 @@ method_reply_segment(struct call *call, const struct segment *seg,
 	else if (created == 0)
 		textbuf_lit(&tb, ",\"created\":false");
 	textbuf_lit(&tb, "}");
-	call_reply_finish(call, &tb);
+	if ((n = textbuf_end(&tb)) == -1)
+		return call_nomem(call);
+	return call_reply_text(call, text, (size_t)n);
 }
-
-/*
- * The named segment and its kernel state, or NULL once NoSuchSegment has
- * been answered (a segment gone behind our back is dropped on the way).
- */
-static struct segment *
-method_lookup(struct call *call, const char *name, struct kshm_stat *st)
-{
-	struct segment	*seg;
-
-	if ((seg = lifecycle_find(&call->srv->life, name, st)) == NULL)
-		call_error_str(call, PROTO_ERR_NO_SUCH_SEGMENT, "name", name);
-	return seg;
-}
-
-enum { C_NAME, C_SIZE, C_MODE, C_LIFETIME, C_KEY, C_UID, C_GID, C_TIMEOUT,
-    C_NS, C_EXIST_OK };
-static const struct param_spec create_params[] = {
-	[C_NAME] = { "name", PARAM_STRING, 1 },
-	[C_SIZE] = { "size", PARAM_INT, 1 },
-	[C_MODE] = { "mode", PARAM_INT, 0 },
-	[C_LIFETIME] = { "lifetime", PARAM_STRING, 0 },
-	[C_KEY] = { "key", PARAM_INT, 0 },
-	[C_UID] = { "uid", PARAM_INT, 0 },
-	[C_GID] = { "gid", PARAM_INT, 0 },
-	[C_TIMEOUT] = { "attach_timeout", PARAM_INT, 0 },
-	[C_NS] = { "ipc_namespace", PARAM_INT, 0 },
-	[C_EXIST_OK] = { "exist_ok", PARAM_BOOL, 0 },
-};
-#define NCREATE ((int)(sizeof create_params / sizeof create_params[0]))
 
 /*
  * Whether the caller is in shmd's IPC namespace, where its shmids mean
  * something: what shmd reads of the caller's (as root) wins over
  * what the caller sent (ipc_namespace); a caller of whom neither is
- * known is served. -1 once WrongNamespace (or InvalidParameter) is answered.
+ * known is served. -1 with WrongNamespace (or InvalidParameter).
  */
 static int
-method_namespace(struct call *call, const struct param_value *sent)
+method_namespace(struct call *call, const struct param_value *sent,
+    struct refusal *r)
 {
-	struct json_object	*p;
-	uint64_t		 client = 0, read, daemon = call->srv->ipc_namespace;
+	uint64_t	client = 0, read, daemon = call->srv->ipc_namespace;
 
 	if (sent->present) {
-		if (sent->i < 0) {
-			call_invalid(call, "ipc_namespace");
-			return -1;
-		}
+		if (sent->i < 0)
+			return method_refused(r, PROTO_ERR_INVALID_PARAMETER,
+			    "ipc_namespace", 0);
 		client = (uint64_t)sent->i;
 	}
 	if (peer_ipc_namespace(&call->conn->peer, call->conn->fd, &read) == 0)
 		client = read;
 	if (client == 0 || daemon == 0 || client == daemon)
 		return 0;
-	if ((p = json_object_new_object()) == NULL ||
-	    json_add_int(p, "client", (int64_t)client) == -1 ||
-	    json_add_int(p, "daemon", (int64_t)daemon) == -1) {
-		json_object_put(p);
-		call_nomem(call);
-		return -1;
-	}
-	call_error(call, PROTO_ERR_WRONG_NAMESPACE, p);
-	return -1;
+	r->m = (int64_t)daemon;
+	return method_refused(r, PROTO_ERR_WRONG_NAMESPACE, NULL,
+	    (int64_t)client);
 }
 
-/* Answer a Create that lifecycle_create() refused with errno err. */
-static void
-method_create_failed(struct call *call, const struct lifecycle_request *req,
-    int err)
-{
-	struct json_object	*p;
-	struct kshm_limit	 lim;
-
-	if (req->any_key && err == EAGAIN)
-		return method_quota(call, "keys", call->srv->conf.key_count);
-	if (!req->any_key && err == EEXIST) {
-		if ((p = json_object_new_object()) != NULL &&
-		    json_add_int(p, "key", req->key) == -1) {
-			json_object_put(p);
-			p = NULL;
-		}
-		return call_error(call, PROTO_ERR_KEY_IN_USE, p);
-	}
-	kshm_limit_of(err, req->size, &lim);
-	user_log(call->conn->user, LOG_LEVEL_WARNING, "create %s for uid %lu: "
-	    "%s: %s", req->name, (unsigned long)call->conn->peer.uid,
-	    kshm_errno_name(err), strerror(err));
-	method_kernel_limit(call, &lim);
-}
-
-/* The per-uid quotas, for a segment of size bytes for uid. -1: answered. */
+/*
+ * Create's request from its parameters, with the defaults, once the
+ * caller may have it made (its namespace, the name free, permissions,
+ * quotas, what the kernel could ever give): 0, or -1 with why not. seg
+ * is the segment of that name, if one is there.
+ */
 static int
-method_charge(struct call *call, uid_t uid, uint64_t size)
+method_create_request(struct call *call, struct lifecycle_request *req,
+    struct segment **seg, struct kshm_stat *st, struct refusal *r)
 {
-	const struct conf	*conf = &call->srv->conf;
-	size_t			 held;
-	uint64_t		 held_bytes;
+	const struct param_value	*v = call->args;
+	const struct peer		*peer = &call->conn->peer;
+	const struct conf		*conf = &call->srv->conf;
+	size_t				 held = 0;
+	uint64_t			 held_bytes = 0;
 
-	if (uid == 0)
-		return 0;
-	registry_usage(&call->srv->life.registry, uid, &held, &held_bytes);
-	if (conf->max_segments_per_uid != 0 &&
-	    held >= conf->max_segments_per_uid) {
-		method_quota(call, "segments", conf->max_segments_per_uid);
-		return -1;
+	memset(req, 0, sizeof *req);
+	*seg = NULL;
+	req->name = v[ARG_CREATE_NAME].s;
+	req->lifetime = PROTO_LIFETIME_DETACH;
+	req->mode = 0600;
+	req->attach_timeout = conf->attach_timeout;
+	req->any_key = 1;
+	req->policy.numa_node = -1;
+	req->creator_pidfd = &call->pidfd;
+	if (proto_name_valid(req->name) == -1)
+		return method_refused(r, PROTO_ERR_INVALID_PARAMETER, "name", 0);
+	if (v[ARG_CREATE_SIZE].i < 1)
+		return method_refused(r, PROTO_ERR_INVALID_PARAMETER, "size", 0);
+	req->size = (uint64_t)v[ARG_CREATE_SIZE].i;
+	if (v[ARG_CREATE_MODE].present) {
+		if (v[ARG_CREATE_MODE].i < 0 || v[ARG_CREATE_MODE].i > 0777)
+			return method_refused(r, PROTO_ERR_INVALID_PARAMETER,
+			    "mode", 0);
+		req->mode = (unsigned)v[ARG_CREATE_MODE].i;
 	}
-	if (conf->max_bytes_per_uid != 0 &&
-	    held_bytes + size > conf->max_bytes_per_uid) {
-		method_quota(call, "bytes", conf->max_bytes_per_uid);
-		return -1;
+	if (v[ARG_CREATE_LIFETIME].present &&
+	    proto_lifetime_parse(v[ARG_CREATE_LIFETIME].s, &req->lifetime) == -1)
+		return method_refused(r, PROTO_ERR_INVALID_PARAMETER,
+		    "lifetime", 0);
+	if (v[ARG_CREATE_KEY].present) {
+		if (v[ARG_CREATE_KEY].i < INT32_MIN ||
+		    v[ARG_CREATE_KEY].i > INT32_MAX)
+			return method_refused(r, PROTO_ERR_INVALID_PARAMETER,
+			    "key", 0);
+		req->any_key = 0;
+		req->key = (int32_t)v[ARG_CREATE_KEY].i;
 	}
+	if (v[ARG_CREATE_UID].present && (v[ARG_CREATE_UID].i < 0 ||
+	    v[ARG_CREATE_UID].i >= (int64_t)UINT32_MAX))
+		return method_refused(r, PROTO_ERR_INVALID_PARAMETER, "uid", 0);
+	if (v[ARG_CREATE_GID].present && (v[ARG_CREATE_GID].i < 0 ||
+	    v[ARG_CREATE_GID].i >= (int64_t)UINT32_MAX))
+		return method_refused(r, PROTO_ERR_INVALID_PARAMETER, "gid", 0);
+	if (v[ARG_CREATE_ATTACH_TIMEOUT].present) {
+		if (v[ARG_CREATE_ATTACH_TIMEOUT].i < 1 ||
+		    v[ARG_CREATE_ATTACH_TIMEOUT].i > INT32_MAX)
+			return method_refused(r, PROTO_ERR_INVALID_PARAMETER,
+			    "attach_timeout", 0);
+		req->attach_timeout = (uint64_t)v[ARG_CREATE_ATTACH_TIMEOUT].i;
+	}
+	req->uid = v[ARG_CREATE_UID].present ? (uid_t)v[ARG_CREATE_UID].i :
+	    peer->uid;
+	req->gid = v[ARG_CREATE_GID].present ? (gid_t)v[ARG_CREATE_GID].i :
+	    peer->gid;
+	req->creator_uid = peer->uid;
+	req->creator_pid = peer->pid;
+	if (method_namespace(call, &v[ARG_CREATE_IPC_NAMESPACE], r) == -1)
+		return -1;
+	/*
+	 * A name whose segment the kernel freed is free again (with
+	 * exist_ok, the caller decides about one that is there).
+	 */
+	if ((*seg = lifecycle_find(&call->srv->life, req->name, st)) != NULL)
+		return method_refused(r, PROTO_ERR_NAME_EXISTS, req->name, 0);
+	if (!perm_may_own(peer, req->uid, req->gid) ||
+	    !perm_may_name(peer, req->name))
+		return method_refused(r, PROTO_ERR_PERMISSION_DENIED, NULL, 0);
+	if (req->size > conf->max_segment_size)
+		return method_refused(r, PROTO_ERR_QUOTA_EXCEEDED,
+		    "segment_size", (int64_t)conf->max_segment_size);
+	/* the per-uid quotas (root has none) */
+	if (req->uid != 0)
+		registry_usage(&call->srv->life.registry, req->uid, &held,
+		    &held_bytes);
+	if (req->uid != 0 && conf->max_segments_per_uid != 0 &&
+	    held >= conf->max_segments_per_uid)
+		return method_refused(r, PROTO_ERR_QUOTA_EXCEEDED, "segments",
+		    (int64_t)conf->max_segments_per_uid);
+	if (req->uid != 0 && conf->max_bytes_per_uid != 0 &&
+	    held_bytes + req->size > conf->max_bytes_per_uid)
+		return method_refused(r, PROTO_ERR_QUOTA_EXCEEDED, "bytes",
+		    (int64_t)conf->max_bytes_per_uid);
+	/* A size the kernel could never give is refused before anything. */
+	if (kshm_check_size(req->size, &r->lim) == -1)
+		return method_refused(r, PROTO_ERR_SYSTEM_LIMIT, NULL, 0);
 	return 0;
 }
 
-static void
+/*
+ * Create: the request checked (methods), the segment made (lifecycle:
+ * kernel, state), then the one answer.
+ */
+enum call_status
 method_create(struct call *call)
 {
-	struct server			*srv = call->srv;
 	const struct peer		*peer = &call->conn->peer;
-	struct param_value		 v[NCREATE];
 	struct lifecycle_request	 req;
+	struct refusal			 r = { .err = PROTO_OK };
 	struct segment			*seg;
 	struct kshm_stat		 st;
-	struct kshm_limit		 lim;
 	int				 rc;
 
-	if (call_params(call, create_params, NCREATE, v) == -1)
-		return;
-	memset(&req, 0, sizeof req);
-	req.name = v[C_NAME].s;
-	req.lifetime = PROTO_LIFETIME_DETACH;
-	req.mode = 0600;
-	req.attach_timeout = srv->conf.attach_timeout;
-	req.any_key = 1;
-	req.policy.numa_node = -1;
-	if (proto_name_valid(v[C_NAME].s) == -1)
-		return call_invalid(call, "name");
-	if (v[C_SIZE].i < 1)
-		return call_invalid(call, "size");
-	req.size = (uint64_t)v[C_SIZE].i;
-	if (v[C_MODE].present) {
-		if (v[C_MODE].i < 0 || v[C_MODE].i > 0777)
-			return call_invalid(call, "mode");
-		req.mode = (unsigned)v[C_MODE].i;
-	}
-	if (v[C_LIFETIME].present &&
-	    proto_lifetime_parse(v[C_LIFETIME].s, &req.lifetime) == -1)
-		return call_invalid(call, "lifetime");
-	if (v[C_KEY].present) {
-		if (v[C_KEY].i < INT32_MIN || v[C_KEY].i > INT32_MAX)
-			return call_invalid(call, "key");
-		req.any_key = 0;
-		req.key = (int32_t)v[C_KEY].i;
-	}
-	if (v[C_UID].present &&
-	    (v[C_UID].i < 0 || v[C_UID].i >= (int64_t)UINT32_MAX))
-		return call_invalid(call, "uid");
-	if (v[C_GID].present &&
-	    (v[C_GID].i < 0 || v[C_GID].i >= (int64_t)UINT32_MAX))
-		return call_invalid(call, "gid");
-	if (v[C_TIMEOUT].present) {
-		if (v[C_TIMEOUT].i < 1 || v[C_TIMEOUT].i > INT32_MAX)
-			return call_invalid(call, "attach_timeout");
-		req.attach_timeout = (uint64_t)v[C_TIMEOUT].i;
-	}
-	if (method_namespace(call, &v[C_NS]) == -1)
-		return;
-	req.uid = v[C_UID].present ? (uid_t)v[C_UID].i : peer->uid;
-	req.gid = v[C_GID].present ? (gid_t)v[C_GID].i : peer->gid;
-	req.creator_uid = peer->uid;
-	req.creator_pid = peer->pid;
-
-	/*
-	 * A name whose segment the kernel freed is free again. With
-	 * exist_ok, a segment of that name and size the caller may open is
-	 * the answer, unchanged; anything else is NameExists.
-	 */
-	if ((seg = lifecycle_find(&srv->life, req.name, &st)) != NULL) {
-		if (v[C_EXIST_OK].i && seg->size == req.size &&
+	if (method_create_request(call, &req, &seg, &st, &r) == -1) {
+		/* exist_ok: that name's segment of that size, if the caller
+		   may open it, is the answer, unchanged */
+		if (seg != NULL && call->args[ARG_CREATE_EXIST_OK].i &&
+		    seg->size == req.size &&
 		    perm_may_open(peer, seg->creator_uid, &st))
 			return method_reply_segment(call, seg, &st, 0);
-		return call_error_str(call, PROTO_ERR_NAME_EXISTS, "name",
-		    req.name);
+		return method_refuse(call, &r);
 	}
-	if (!perm_may_own(peer, req.uid, req.gid) ||
-	    !perm_may_name(peer, req.name))
-		return call_error(call, PROTO_ERR_PERMISSION_DENIED, NULL);
-	if (req.size > srv->conf.max_segment_size)
-		return method_quota(call, "segment_size",
-		    srv->conf.max_segment_size);
-	if (method_charge(call, req.uid, req.size) == -1)
-		return;
-	/* A size the kernel could never give is refused before anything. */
-	if (kshm_check_size(req.size, &lim) == -1)
-		return method_kernel_limit(call, &lim);
 	/*
 	 * A "process" segment follows the process that connected, in any
-	 * pid namespace, by the pidfd of its connection (SO_PEERPIDFD).
-	 * Without pidfds on pidfs one that shmd cannot see has nothing to
-	 * follow it by.
+	 * pid namespace, by the pidfd of its connection (SO_PEERPIDFD),
+	 * which the call takes. Without pidfds on pidfs one that shmd
+	 * cannot see has nothing to follow it by.
 	 */
-	if (req.lifetime == PROTO_LIFETIME_PROCESS &&
-	    peer_pin(&call->conn->peer, call->conn->fd) == -1 &&
-	    peer->pid == 0)
-		return call_invalid_why(call, "lifetime", "shmd cannot see the "
-		    "caller's process (another pid namespace, and this kernel "
-		    "gives no pidfd for it), so it cannot follow it: use "
-		    "detach or persistent");
+	if (req.lifetime == PROTO_LIFETIME_PROCESS && call_pin(call) == -1 &&
+	    peer->pid == 0) {
+		method_refused(&r, PROTO_ERR_INVALID_PARAMETER, "lifetime", 0);
+		r.why = "shmd cannot see the caller's process (another pid "
+		    "namespace, and this kernel gives no pidfd for it), so it "
+		    "cannot follow it: use detach or persistent";
+		return method_refuse(call, &r);
+	}
 	req.creator_start = peer->start;
 	req.creator_ino = peer->ino;
-	req.creator_pidfd = peer->pidfd;
 	req.creator_exited = peer->exited;
-	rc = lifecycle_create(&srv->life, &req, &seg, &st);
-	/* the pidfd was the lifecycle's; a later Create finds the watch */
-	call->conn->peer.pidfd = -1;
-	if (rc == LIFECYCLE_STATE_ERROR)
-		return method_state_error(call, errno);
-	if (rc == -1)
-		return method_create_failed(call, &req, errno);
-	method_reply_segment(call, seg, &st, 1);
-}
-
-static const struct param_spec name_params[] = {
-	{ "name", PARAM_STRING, 1 },
-};
-
-/*
- * The segment a call names, if the caller may act on it (may: Open's or
- * Destroy's rule); NULL once the error is answered.
- */
-static struct segment *
-method_named(struct call *call, int (*may)(const struct peer *, uid_t,
-    const struct kshm_stat *), struct kshm_stat *st)
-{
-	struct param_value	 v[1];
-	struct segment		*seg;
-
-	if (call_params(call, name_params, 1, v) == -1)
-		return NULL;
-	if ((seg = method_lookup(call, v[0].s, st)) == NULL)
-		return NULL;
-	if (!may(&call->conn->peer, seg->creator_uid, st)) {
-		call_error(call, PROTO_ERR_PERMISSION_DENIED, NULL);
-		return NULL;
+	if ((rc = lifecycle_create(&call->srv->life, &req, &seg, &st)) != 0) {
+		method_lifecycle_refused(call, &req, rc, errno, &r);
+		return method_refuse(call, &r);
 	}
-	return seg;
+	return method_reply_segment(call, seg, &st, 1);
 }
 
-enum { O_NAME, O_NS, O_WAIT };
-static const struct param_spec open_params[] = {
-	[O_NAME] = { "name", PARAM_STRING, 1 },
-	[O_NS] = { "ipc_namespace", PARAM_INT, 0 },
-	[O_WAIT] = { "wait", PARAM_INT, 0 },
-};
-#define NOPEN ((int)(sizeof open_params / sizeof open_params[0]))
 #define OPEN_WAIT_MAX	3600	/* seconds */
 
 /* Open's answer, now or once the name exists (seg NULL: none). */
-static void
-method_open_answer(struct call *call, const char *name,
-    const struct segment *seg, const struct kshm_stat *st)
+static enum call_status
+method_open_answer(struct call *call, const struct segment *seg,
+    const struct kshm_stat *st)
 {
 	if (seg == NULL)
-		call_error_str(call, PROTO_ERR_NO_SUCH_SEGMENT, "name", name);
-	else if (!perm_may_open(&call->conn->peer, seg->creator_uid, st))
-		call_error(call, PROTO_ERR_PERMISSION_DENIED, NULL);
-	else
-		method_reply_segment(call, seg, st, -1);
+		return call_error_str(call, PROTO_ERR_NO_SUCH_SEGMENT, "name",
+		    call->args[ARG_OPEN_NAME].s);
+	if (!perm_may_open(&call->conn->peer, seg->creator_uid, st))
+		return call_error(call, PROTO_ERR_PERMISSION_DENIED, NULL);
+	return method_reply_segment(call, seg, st, -1);
 }
 
-/* A waiting Open is answered (waiters.c): then its connection goes on. */
-static void
-method_open_waited(struct conn *c, const char *name,
-    const struct segment *seg, const struct kshm_stat *st)
-{
-	struct call	call;
-
-	memset(&call, 0, sizeof call);
-	call.conn = c;
-	call.srv = c->srv;
-	call.method = PROTO_METHOD_OPEN;
-	method_open_answer(&call, name, seg, st);
-	conn_wait_over(c);
-}
-
-static void
+enum call_status
 method_open(struct call *call)
 {
-	struct param_value	 v[NOPEN];
-	struct segment		*seg;
-	struct kshm_stat	 st;
+	const struct param_value	*v = call->args;
+	struct refusal			 r = { .err = PROTO_OK };
+	struct call			*parked;
+	struct segment			*seg;
+	struct kshm_stat		 st;
 
-	if (call_params(call, open_params, NOPEN, v) == -1)
-		return;
-	if (v[O_WAIT].present &&
-	    (v[O_WAIT].i < 0 || v[O_WAIT].i > OPEN_WAIT_MAX))
+	if (v[ARG_OPEN_WAIT].present &&
+	    (v[ARG_OPEN_WAIT].i < 0 || v[ARG_OPEN_WAIT].i > OPEN_WAIT_MAX))
 		return call_invalid(call, "wait");
-	if (method_namespace(call, &v[O_NS]) == -1)
-		return;
-	seg = lifecycle_find(&call->srv->life, v[O_NAME].s, &st);
+	if (method_namespace(call, &v[ARG_OPEN_IPC_NAMESPACE], &r) == -1)
+		return method_refuse(call, &r);
+	seg = lifecycle_find(&call->srv->life, v[ARG_OPEN_NAME].s, &st);
 	/* Not there yet: wait for it (a oneway call has nobody to answer). */
-	if (seg == NULL && v[O_WAIT].i > 0 && !call->oneway &&
-	    proto_name_valid(v[O_NAME].s) == 0) {
-		if (waiters_add(&call->srv->waiters, call->conn, v[O_NAME].s,
-		    (unsigned)v[O_WAIT].i, method_open_waited) == -1)
-			call_nomem(call);
-		return;
+	if (seg == NULL && v[ARG_OPEN_WAIT].i > 0 && !call->oneway &&
+	    proto_name_valid(v[ARG_OPEN_NAME].s) == 0) {
+		if ((parked = call_park(call)) == NULL)
+			return call_nomem(call);
+		if (waiters_add(&call->srv->waiters, parked,
+		    v[ARG_OPEN_NAME].s, (unsigned)v[ARG_OPEN_WAIT].i,
+		    method_open_answer) == -1) {
+			call_drop(parked);
+			return call_nomem(call);
+		}
+		return CALL_PARKED;
 	}
-	method_open_answer(call, v[O_NAME].s, seg, &st);
+	return method_open_answer(call, seg, &st);
 }
 
-static void
+enum call_status
 method_destroy(struct call *call)
 {
 	struct server		*srv = call->srv;
+	const char		*name = call->args[ARG_DESTROY_NAME].s;
+	struct refusal		 r = { .err = PROTO_OK };
 	struct segment		*seg;
 	struct kshm_stat	 st;
 
-	if ((seg = method_named(call, perm_may_destroy, &st)) == NULL)
-		return;
+	if ((seg = lifecycle_find(&srv->life, name, &st)) == NULL)
+		return call_error_str(call, PROTO_ERR_NO_SUCH_SEGMENT, "name",
+		    name);
+	if (!perm_may_destroy(&call->conn->peer, seg->creator_uid, &st))
+		return call_error(call, PROTO_ERR_PERMISSION_DENIED, NULL);
 	log_debug("destroy %s for pid %ld uid %lu", seg->name,
 	    (long)call->conn->peer.pid, (unsigned long)call->conn->peer.uid);
-	if (lifecycle_destroy(&srv->life, seg, &st) == LIFECYCLE_STATE_ERROR)
-		return method_state_error(call, errno);
-	call_reply(call, NULL);
+	if (lifecycle_destroy(&srv->life, seg, &st) == LIFECYCLE_STATE_ERROR) {
+		method_lifecycle_refused(call, NULL, LIFECYCLE_STATE_ERROR,
+		    errno, &r);
+		return method_refuse(call, &r);
+	}
+	return call_reply(call, NULL);
 }
 
-static void
+enum call_status
 method_list(struct call *call)
 {
 	struct server		*srv = call->srv;
 	struct textbuf		 tb;
 	struct segment		*seg, *next;
 	struct kshm_stat	 st;
+	enum call_status	 status;
+	long			 n;
 	int			 first = 1;
 
-	if (call_params(call, NULL, 0, NULL) == -1)
-		return;
 	if (textbuf_init_heap(&tb, 256 + srv->life.registry.count *
 	    (size_t)(SEGMENT_TEXT_MAX / 2)) == -1)
 		return call_nomem(call);
-	call_reply_start(&tb);
 	textbuf_lit(&tb, "{\"segments\":[");
 	for (seg = TAILQ_FIRST(&srv->life.registry.segments); seg != NULL;
 	    seg = next) {
@@ -464,8 +451,12 @@ method_list(struct call *call)
 		segment_text(&tb, seg, &st);
 	}
 	textbuf_lit(&tb, "]}");
-	call_reply_finish(call, &tb);
+	if ((n = textbuf_end(&tb)) == -1)
+		status = call_nomem(call);
+	else
+		status = call_reply_text(call, tb.buf, (size_t)n);
 	free(tb.buf);
+	return status;
 }
 
 static struct json_object *
@@ -489,14 +480,12 @@ method_limits(const struct conf *conf)
 	return o;
 }
 
-static void
+enum call_status
 method_status(struct call *call)
 {
 	struct server		*srv = call->srv;
 	struct json_object	*p;
 
-	if (call_params(call, NULL, 0, NULL) == -1)
-		return;
 	if ((p = json_object_new_object()) == NULL)
 		return call_nomem(call);
 	if (json_add_string(p, "version", PACKAGE_VERSION) == -1 ||
@@ -522,16 +511,14 @@ method_status(struct call *call)
 		json_object_put(p);
 		return call_nomem(call);
 	}
-	call_reply(call, p);
+	return call_reply(call, p);
 }
 
-static void
+enum call_status
 method_watch(struct call *call)
 {
 	struct json_object	*p;
 
-	if (call_params(call, NULL, 0, NULL) == -1)
-		return;
 	if (!call->more)
 		return call_error(call, PROTO_ERR_EXPECTED_MORE, NULL);
 	call->conn->watching = 1;
@@ -541,16 +528,14 @@ method_watch(struct call *call)
 		json_object_put(p);
 		return call_nomem(call);
 	}
-	call_reply_continues(call, p);
+	return call_reply_continues(call, p);
 }
 
-static void
+enum call_status
 method_get_info(struct call *call)
 {
 	struct json_object	*p, *ifaces;
 
-	if (call_params(call, NULL, 0, NULL) == -1)
-		return;
 	p = json_object_new_object();
 	ifaces = json_object_new_array();
 	if (p == NULL || ifaces == NULL ||
@@ -570,41 +555,24 @@ method_get_info(struct call *call)
 		json_object_put(p);
 		return call_nomem(call);
 	}
-	call_reply(call, p);
+	return call_reply(call, p);
 }
 
-static const struct param_spec desc_params[] = {
-	{ "interface", PARAM_STRING, 1 },
-};
-
-static void
-method_get_description(struct call *call)
+enum call_status
+method_get_interface_description(struct call *call)
 {
-	struct param_value	 v[1];
+	const char		*name = call->args[
+	    ARG_GET_INTERFACE_DESCRIPTION_INTERFACE].s;
 	struct json_object	*p;
 	const char		*text;
 
-	if (call_params(call, desc_params, 1, v) == -1)
-		return;
-	if ((text = interface_description(v[0].s)) == NULL)
+	if ((text = interface_description(name)) == NULL)
 		return call_error_str(call, PROTO_ERR_INTERFACE_NOT_FOUND,
-		    "interface", v[0].s);
+		    "interface", name);
 	if ((p = json_object_new_object()) == NULL ||
 	    json_add_string(p, "description", text) == -1) {
 		json_object_put(p);
 		return call_nomem(call);
 	}
-	call_reply(call, p);
+	return call_reply(call, p);
 }
-
-const struct method methods[] = {
-	{ PROTO_METHOD_CREATE, method_create },
-	{ PROTO_METHOD_OPEN, method_open },
-	{ PROTO_METHOD_DESTROY, method_destroy },
-	{ PROTO_METHOD_LIST, method_list },
-	{ PROTO_METHOD_STATUS, method_status },
-	{ PROTO_METHOD_WATCH, method_watch },
-	{ PROTO_METHOD_GETINFO, method_get_info },
-	{ PROTO_METHOD_GETDESC, method_get_description },
-};
-const int nmethods = (int)(sizeof methods / sizeof methods[0]);

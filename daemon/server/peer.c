@@ -173,19 +173,19 @@ peer_ipc_namespace(struct peer *p, int fd, uint64_t *ino)
 	return p->ipcns_unknown ? -1 : 0;
 }
 
-void
-peer_close_pidfd(struct peer *p)
+int
+peer_take_pidfd(struct peer *p)
 {
-	/* a pidfd pinned and not handed on (0: a zeroed peer's, not ours) */
-	if (p->pidfd > 0)
-		close(p->pidfd);
+	int	fd = p->pidfd;
+
 	p->pidfd = -1;
+	/* (0: a zeroed peer's, not ours) */
+	return fd > 0 ? fd : -1;
 }
 
 void
 peer_finish(struct peer *p)
 {
-	peer_close_pidfd(p);
 	free(p->groups);
 	p->groups = NULL;
 	p->ngroups = 0;

@@ -22,7 +22,8 @@ struct peer {
 	uint64_t start;
 	uint64_t ino;		/* its pidfd's inode (pidfs): 0 when unknown */
 	int	 pinned;	/* start or ino is known */
-	int	 pidfd;		/* of it, pinned on pidfs, for one call; -1 */
+	int	 pidfd;		/* of it, pinned on pidfs, until the call
+				   takes it (call_pin()); -1 */
 	int	 exited;	/* it has exited (or shmd cannot see it) */
 	uint64_t ipcns;		/* its IPC namespace, once read; 0: not yet */
 	int	 ipcns_unknown;	/* shmd cannot read it */
@@ -31,8 +32,11 @@ struct peer {
 /* Read the credentials of a connected socket. -1 with errno. */
 int	peer_from_socket(int fd, struct peer *);
 void	peer_finish(struct peer *);
-/* Close the pidfd peer_pin() took, if not handed on (its inode is kept). */
-void	peer_close_pidfd(struct peer *);
+/*
+ * The pidfd peer_pin() took, for the call to hand on or close (its
+ * inode is kept): -1 when none.
+ */
+int	peer_take_pidfd(struct peer *);
 /*
  * Pin the process that connected on fd (for a "process" segment): its
  * pidfd (SO_PEERPIDFD: in any pid namespace, one shmd cannot see

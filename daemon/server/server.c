@@ -91,24 +91,22 @@ server_finish(struct server *srv)
 static void
 server_refuse(int fd, const char *limit, uint64_t max)
 {
-	struct json_object	*msg, *p;
-	const char		*s;
-	size_t			 len;
+	char		params[128], text[256];
+	struct textbuf	pt, tb;
+	long		n;
 
-	msg = json_object_new_object();
-	p = json_object_new_object();
-	if (msg != NULL && p != NULL &&
-	    json_add_string(p, "limit", limit) == 0 &&
-	    json_add_int(p, "max", (int64_t)max) == 0 &&
-	    json_add_string(msg, "error",
-	    proto_error_name(PROTO_ERR_QUOTA_EXCEEDED)) == 0) {
-		json_add(msg, "parameters", p);
-		p = NULL;
-		if ((s = frame_encode(msg, &len)) != NULL)
-			(void)send(fd, s, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-	}
-	json_object_put(p);
-	json_object_put(msg);
+	/* (limit is one of shmd's names: no character needs escaping) */
+	textbuf_init(&pt, params, sizeof params);
+	textbuf_lit(&pt, "{\"limit\":\"");
+	textbuf_str(&pt, limit);
+	textbuf_lit(&pt, "\",\"max\":");
+	textbuf_u64(&pt, max);
+	textbuf_lit(&pt, "}");
+	textbuf_init(&tb, text, sizeof text);
+	if ((n = textbuf_end(&pt)) != -1 && (n = call_message(&tb,
+	    proto_error_name(PROTO_ERR_QUOTA_EXCEEDED), params, (size_t)n,
+	    0)) != -1)
+		(void)send(fd, text, (size_t)n + 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 	close(fd);
 }
 
@@ -468,8 +466,9 @@ server_notify(struct server *srv, enum proto_event ev,
     const struct segment *seg, const struct kshm_stat *st)
 {
 	struct conn	*c;
-	struct textbuf	 tb;
-	char		 msg[SEGMENT_TEXT_MAX + 96];
+	struct textbuf	 pt, tb;
+	char		 params[SEGMENT_TEXT_MAX + 64];
+	char		 msg[SEGMENT_TEXT_MAX + 256];
 	long		 n = -1;
 
 	/* Opens waiting for this name are answered first. */
@@ -480,13 +479,15 @@ server_notify(struct server *srv, enum proto_event ev,
 		    !perm_may_open(&c->peer, seg->creator_uid, st))
 			continue;
 		if (n == -1) {
+			textbuf_init(&pt, params, sizeof params);
+			textbuf_lit(&pt, "{\"event\":\"");
+			textbuf_str(&pt, proto_event_name(ev));
+			textbuf_lit(&pt, "\",\"segment\":");
+			segment_text(&pt, seg, st);
+			textbuf_lit(&pt, "}");
 			textbuf_init(&tb, msg, sizeof msg);
-			textbuf_lit(&tb, "{\"parameters\":{\"event\":\"");
-			textbuf_str(&tb, proto_event_name(ev));
-			textbuf_lit(&tb, "\",\"segment\":");
-			segment_text(&tb, seg, st);
-			textbuf_lit(&tb, "},\"continues\":true}");
-			if ((n = textbuf_end(&tb)) == -1)
+			if ((n = textbuf_end(&pt)) == -1 || (n = call_message(&tb,
+			    NULL, params, (size_t)n, 1)) == -1)
 				return;
 		}
 		conn_send_text(c, msg, (size_t)n);

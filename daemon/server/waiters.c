@@ -21,7 +21,7 @@ struct waiter {
 	TAILQ_ENTRY(waiter)	 entry;
 	struct waiters		*ws;
 	struct waitname		*wn;
-	struct conn		*conn;
+	struct call		*call;		/* parked: the waiter's */
 	struct event		*timer;
 	waiter_answer_fn	*answer;
 };
@@ -57,7 +57,20 @@ waiters_unlink(struct waiter *w)
 	}
 	if (w->timer != NULL)
 		event_free(w->timer);
-	w->conn->waiter = NULL;
+	w->call->conn->waiter = NULL;
+}
+
+/* Take w out, and answer its call through the call layer. */
+static void
+waiters_answer(struct waiter *w, const struct segment *seg,
+    const struct kshm_stat *st)
+{
+	struct call		*call = w->call;
+	waiter_answer_fn	*answer = w->answer;
+
+	waiters_unlink(w);
+	free(w);
+	call_settle(call, answer(call, seg, st));
 }
 
 void
@@ -66,6 +79,7 @@ waiters_cancel(struct waiter *w)
 	if (w == NULL)
 		return;
 	waiters_unlink(w);
+	call_drop(w->call);
 	free(w);
 }
 
@@ -85,18 +99,11 @@ waiters_finish(struct waiters *ws)
 static void
 waiters_timeout(evutil_socket_t fd, short what, void *arg)
 {
-	struct waiter		*w = arg;
-	struct conn		*c = w->conn;
-	waiter_answer_fn	*answer = w->answer;
-	char			*name = strdup(w->wn->name);
-
-	waiters_cancel(w);
-	answer(c, name != NULL ? name : "", NULL, NULL);
-	free(name);
+	waiters_answer(arg, NULL, NULL);
 }
 
 int
-waiters_add(struct waiters *ws, struct conn *c, const char *name,
+waiters_add(struct waiters *ws, struct call *parked, const char *name,
     unsigned seconds, waiter_answer_fn *answer)
 {
 	struct timeval	 tv = { (time_t)seconds, 0 };
@@ -107,7 +114,7 @@ waiters_add(struct waiters *ws, struct conn *c, const char *name,
 	if ((w = calloc(1, sizeof *w)) == NULL)
 		return -1;
 	w->ws = ws;
-	w->conn = c;
+	w->call = parked;
 	w->answer = answer;
 	if ((w->timer = evtimer_new(ws->base, waiters_timeout, w)) == NULL ||
 	    evtimer_add(w->timer, &tv) == -1)
@@ -126,7 +133,7 @@ waiters_add(struct waiters *ws, struct conn *c, const char *name,
 	w->wn = wn;
 	TAILQ_INSERT_TAIL(&wn->list, w, entry);
 	ws->count++;
-	c->waiter = w;
+	parked->conn->waiter = w;
 	return 0;
 fail_wn:
 	if (wn != NULL)
@@ -145,8 +152,6 @@ waiters_wake(struct waiters *ws, const struct segment *seg,
 {
 	struct waitname		 key, *wn;
 	struct waiter		*w;
-	struct conn		*c;
-	waiter_answer_fn	*answer;
 	void			*node;
 
 	key.name = seg->name;
@@ -156,11 +161,8 @@ waiters_wake(struct waiters *ws, const struct segment *seg,
 	/* Each answer may free the name's list with its last waiter. */
 	for (;;) {
 		w = TAILQ_FIRST(&wn->list);
-		c = w->conn;
-		answer = w->answer;
 		node = TAILQ_NEXT(w, entry);
-		waiters_cancel(w);
-		answer(c, seg->name, seg, st);
+		waiters_answer(w, seg, st);
 		if (node == NULL)
 			break;
 	}

@@ -2,8 +2,9 @@
  * Open calls waiting for a name (Open's "wait"): one waiting call at most
  * per connection, which holds back that connection's later calls; kept
  * by name, so that a Create answers every waiter of its name at once, and
- * each with a timer. Who answers is the method's business: a waiter
- * carries the function that does (methods.c).
+ * each with a timer. A waiter holds a parked call (call_park()), and the
+ * method's function that answers it (methods.c); the call layer settles
+ * it (call_settle()), as any other.
  */
 #ifndef SHMD_WAITERS_H
 #define SHMD_WAITERS_H
@@ -11,7 +12,8 @@
 #include <stddef.h>
 #include <sys/queue.h>
 
-struct conn;
+#include "call.h"
+
 struct event;
 struct event_base;
 struct kshm_stat;
@@ -20,10 +22,9 @@ struct waiter;
 
 /*
  * Answer a waiting call: seg and st when its name was created, NULL when
- * the time ran out. The waiter is gone by then (name stays valid for the
- * call).
+ * the time ran out. The waiter is gone by then.
  */
-typedef void	waiter_answer_fn(struct conn *, const char *name,
+typedef enum call_status waiter_answer_fn(struct call *,
 		    const struct segment *seg, const struct kshm_stat *st);
 
 struct waiters {
@@ -37,15 +38,15 @@ void	waiters_init(struct waiters *, struct event_base *);
 void	waiters_finish(struct waiters *);
 
 /*
- * Park c's call until name is created or seconds pass. 0, or -1 when out
- * of memory. Sets c->waiter.
+ * Keep a parked call until name is created or seconds pass: 0 (the call
+ * is the waiter's), or -1 when out of memory. Sets its conn's waiter.
  */
-int	waiters_add(struct waiters *, struct conn *c, const char *name,
+int	waiters_add(struct waiters *, struct call *parked, const char *name,
 	    unsigned seconds, waiter_answer_fn *answer);
 /* A segment was created: answer every call waiting for its name. */
 void	waiters_wake(struct waiters *, const struct segment *seg,
 	    const struct kshm_stat *st);
-/* The connection goes: its waiting call with it, unanswered. */
+/* The connection goes: its waiting call with it, unanswered (freed). */
 void	waiters_cancel(struct waiter *);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
+#include "call.h"
 #include "conn.h"
 #include "frame.h"
 #include "kshm.h"
@@ -24,6 +26,7 @@
 
 static struct event_base	*base;
 static struct server		 srv;
+static struct conn		*sconn;		/* the server's end */
 static int			 cfd;
 
 static void
@@ -46,7 +49,7 @@ setup_with(uint64_t key_count, uint64_t per_uid, uint64_t bytes_per_uid)
 	conf_finish(&conf);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
 	    0);
-	ck_assert_ptr_nonnull(server_adopt(&srv, sv[0]));
+	ck_assert_ptr_nonnull(sconn = server_adopt(&srv, sv[0]));
 	cfd = sv[1];
 	fcntl(cfd, F_SETFL, O_NONBLOCK);
 }
@@ -441,6 +444,133 @@ START_TEST(test_fair_turns)
 }
 END_TEST
 
+/* Handlers that break the rule: each must be caught by call_settle(). */
+static enum call_status
+answers_twice(struct call *c)
+{
+	call_reply(c, NULL);
+	return call_reply(c, NULL);
+}
+
+static enum call_status
+answers_never(struct call *c)
+{
+	(void)c;
+	return CALL_DONE;
+}
+
+static enum call_status
+parks_nothing(struct call *c)
+{
+	(void)c;
+	return CALL_PARKED;
+}
+
+/*
+ * Run handler fn as a call's: in a debug build the broken rule aborts
+ * (the test expects SIGABRT); under NDEBUG it is counted, and the client
+ * gets exactly one answer all the same.
+ */
+static void
+run_broken(method_fn *fn, const char *expect_error)
+{
+	struct method		 m = { "io.shmd.Broken", fn, NULL, 0 };
+	struct json_object	*msg, *r;
+	struct call		 c;
+	unsigned long		 before = call_faults();
+
+	msg = json_tokener_parse("{\"method\":\"io.shmd.Broken\"}");
+	ck_assert_ptr_nonnull(msg);
+	call_init(&c, sconn, msg);
+	c.method = "io.shmd.Broken";
+	call_run(&c, &m);
+	/* (not reached in a debug build: the assertion aborts) */
+	ck_assert_uint_eq(call_faults(), before + 1);
+	r = next_reply();
+	ck_assert_ptr_nonnull(r);
+	if (expect_error == NULL)
+		ck_assert_ptr_null(reply_error(r));
+	else
+		ck_assert_str_eq(reply_error(r), expect_error);
+	json_object_put(r);
+	ck_assert_ptr_null(next_reply());	/* and only one */
+	json_object_put(msg);
+}
+
+START_TEST(test_answered_twice_is_caught)
+{
+	run_broken(answers_twice, NULL);
+}
+END_TEST
+
+START_TEST(test_unanswered_is_caught)
+{
+	run_broken(answers_never, "io.shmd.SystemLimit");
+}
+END_TEST
+
+START_TEST(test_parked_nothing_is_caught)
+{
+	struct method		 m = { "io.shmd.Broken", parks_nothing, NULL, 0 };
+	struct json_object	*msg;
+	struct call		 c;
+	unsigned long		 before = call_faults();
+
+	msg = json_tokener_parse("{\"method\":\"io.shmd.Broken\"}");
+	ck_assert_ptr_nonnull(msg);
+	call_init(&c, sconn, msg);
+	call_run(&c, &m);
+	ck_assert_uint_eq(call_faults(), before + 1);
+	json_object_put(msg);
+}
+END_TEST
+
+/* The rule holds for every call the real handlers answer. */
+START_TEST(test_handlers_answer_once)
+{
+	static const char *const calls[] = {
+		"{\"method\":\"io.shmd.List\"}",
+		"{\"method\":\"io.shmd.Status\"}",
+		"{\"method\":\"io.shmd.Open\",\"parameters\":{\"name\":\"nope\"}}",
+		"{\"method\":\"io.shmd.Destroy\",\"parameters\":{\"name\":\"n\"}}",
+		"{\"method\":\"io.shmd.Watch\"}",
+		"{\"method\":\"io.shmd.Nope\"}",
+		"{\"method\":\"org.varlink.service.GetInfo\"}",
+		"{\"method\":\"io.shmd.Create\",\"parameters\":{\"name\":1}}",
+	};
+	unsigned long	before = call_faults();
+	size_t		i;
+
+	for (i = 0; i < sizeof calls / sizeof calls[0]; i++)
+		json_object_put(call(calls[i]));
+	ck_assert_uint_eq(call_faults(), before);
+}
+END_TEST
+
+/* Every error the daemon answers is one the interface files define. */
+START_TEST(test_errors_are_the_interfaces)
+{
+	size_t	i;
+	int	e, found;
+
+	for (e = PROTO_OK + 1; e < PROTO_ERR_COUNT; e++) {
+		found = 0;
+		for (i = 0; i < VARLINK_NERRORS; i++)
+			if (strcmp(interface_errors[i],
+			    proto_error_name((enum proto_error)e)) == 0)
+				found = 1;
+		ck_assert_msg(found, "%s is in no interface file",
+		    proto_error_name((enum proto_error)e));
+	}
+}
+END_TEST
+
+#ifdef NDEBUG
+#define add_fault_test(tc, t)	tcase_add_test((tc), t)
+#else
+#define add_fault_test(tc, t)	tcase_add_test_raise_signal((tc), t, SIGABRT)
+#endif
+
 int
 main(void)
 {
@@ -462,6 +592,11 @@ main(void)
 	tcase_add_test(tc, test_status_and_info);
 	tcase_add_test(tc, test_oneway_and_pipelining);
 	tcase_add_test(tc, test_fair_turns);
+	tcase_add_test(tc, test_handlers_answer_once);
+	tcase_add_test(tc, test_errors_are_the_interfaces);
+	add_fault_test(tc, test_answered_twice_is_caught);
+	add_fault_test(tc, test_unanswered_is_caught);
+	add_fault_test(tc, test_parked_nothing_is_caught);
 	tcase_add_checked_fixture(tk, setup_small, teardown);
 	tcase_add_test(tk, test_keys_run_out);
 	suite_add_tcase(s, tc);

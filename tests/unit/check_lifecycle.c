@@ -109,7 +109,7 @@ create(const char *name, enum proto_lifetime lt)
 	struct kshm_stat		 st;
 
 	memset(&req, 0, sizeof req);
-	req.creator_pidfd = -1;
+	req.creator_pidfd = NULL;
 	req.name = name;
 	req.size = 4096;
 	req.lifetime = lt;
@@ -176,7 +176,7 @@ START_TEST(test_failed_create_leaves_nothing)
 	taken = shmget(0x7e5f0000, 64, IPC_CREAT | IPC_EXCL | 0600);
 	ck_assert_int_ge(taken, 0);
 	memset(&req, 0, sizeof req);
-	req.creator_pidfd = -1;
+	req.creator_pidfd = NULL;
 	req.name = "taken";
 	req.size = 64;
 	req.key = 0x7e5f0000;
