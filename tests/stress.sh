@@ -30,8 +30,11 @@ rest=
 for t in $(echo "$lists" | sed -n 2p); do
 	case " $daemon " in
 	*" $t "*) ;;
-	*test_crashpoints*) daemon="$daemon $t" ;;
-	*) rest="$rest $t" ;;
+	*)
+		case $t in
+		*test_crashpoints*) daemon="$daemon $t" ;;
+		*) rest="$rest $t" ;;
+		esac ;;
 	esac
 done
 
@@ -51,7 +54,7 @@ while [ $i -lt $((2 * $(nproc))) ]; do
 done
 
 echo "under $((2 * $(nproc))) busy loops: $runs runs of$daemon;" \
-    "$others of the rest"
+    "$others of$rest"
 every=$(( (runs + others - 1) / others ))
 start=$(date +%s)
 run=1
