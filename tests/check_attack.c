@@ -323,7 +323,7 @@ attack_stop(struct attack *a)
 	}
 	a->log_end = log_size();
 	/* once the attacker is gone, nothing of it is left (bar the prober) */
-	for (i = 0; i < 500; i++) {
+	for (i = 0; i < TESTD_PATIENCE_MS / 10; i++) {
 		if ((clients = clients_now()) == 1)
 			break;
 		usleep(10000);

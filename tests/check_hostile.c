@@ -132,19 +132,19 @@ START_TEST(test_out_of_descriptors)
 		if ((fds[n] = raw_connect(d.socket)) >= 0)
 			n++;
 	/* until it has run out, and said so */
-	for (i = 0; i < 500; i++) {
+	for (i = 0; i < TESTD_PATIENCE_MS / 10; i++) {
 		log = read_file(d.log);
 		if (strstr(log, "pausing for a second") != NULL)
-			i = 500;
+			i = TESTD_PATIENCE_MS / 10;
 		free(log);
-		if (i < 500)
+		if (i < TESTD_PATIENCE_MS / 10)
 			usleep(10000);
 	}
 	for (i = 0; i < n; i++)
 		close(fds[i]);
 	ck_assert_int_eq(prlimit(d.pid, RLIMIT_NOFILE, &old, NULL), 0);
 	/* it paused accepting instead of spinning or dying, and recovers */
-	for (i = 0; i < 300; i++) {
+	for (i = 0; i < TESTD_PATIENCE_MS / 10; i++) {
 		int			 fd = raw_connect(d.socket);
 		struct json_object	*r;
 
@@ -159,7 +159,7 @@ START_TEST(test_out_of_descriptors)
 		}
 		usleep(10000);
 	}
-	ck_assert_int_lt(i, 300);
+	ck_assert_int_lt(i, TESTD_PATIENCE_MS / 10);
 	log = read_file(d.log);
 	ck_assert_ptr_nonnull(strstr(log, "pausing for a second"));
 	free(log);
@@ -491,9 +491,10 @@ START_TEST(test_connections_per_uid)
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	/* once it has left (and shmd has seen its connections close), it
 	 * gets in again */
-	for (i = 0; i < 200 && as_uid(65534, served, NULL) != 0; i++)
+	for (i = 0; i < TESTD_PATIENCE_MS / 10 &&
+	    as_uid(65534, served, NULL) != 0; i++)
 		usleep(10000);
-	ck_assert_int_lt(i, 200);
+	ck_assert_int_lt(i, TESTD_PATIENCE_MS / 10);
 }
 END_TEST
 
@@ -769,8 +770,7 @@ START_TEST(test_creators_beyond_descriptors)
 		ck_assert_int_eq(waitpid(sentinel, &status, 0), sentinel);
 		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 		ck_assert_int_eq(shmd_connect(d.socket, &c), SHMD_OK);
-		/* reaped in a reaper tick; 20 s: a loaded machine lags */
-		for (i = 0; i < 2000; i++) {
+		for (i = 0; i < TESTD_PATIENCE_MS / 10; i++) {
 			struct shmd_segment	s;
 
 			if (shmd_open(c, "fd.sentinel", &s) ==
@@ -778,7 +778,7 @@ START_TEST(test_creators_beyond_descriptors)
 				break;
 			usleep(10000);
 		}
-		ck_assert_int_lt(i, 2000);
+		ck_assert_int_lt(i, TESTD_PATIENCE_MS / 10);
 		ck_assert_int_eq(shmd_list(c, &segs, &n), SHMD_OK);
 		shmd_free(segs);
 		ck_assert_uint_eq(n, 150);
@@ -788,7 +788,7 @@ START_TEST(test_creators_beyond_descriptors)
 	for (i = 0; i < 150; i++)
 		waitpid(kids[i], NULL, 0);
 	ck_assert_int_eq(shmd_connect(d.socket, &c), SHMD_OK);
-	for (i = 0; i < 2000 && n > 0; i++) {
+	for (i = 0; i < TESTD_PATIENCE_MS / 10 && n > 0; i++) {
 		ck_assert_int_eq(shmd_list(c, &segs, &n), SHMD_OK);
 		shmd_free(segs);
 		if (n > 0)

@@ -393,12 +393,12 @@ pinned_scenario(void *arg)
 		PIN_FAIL("the create failed\n");
 	if (shmd_connect(nd->socket, &q) != SHMD_OK)
 		PIN_FAIL("connect\n");
-	for (i = 0; i < 200; i++) {
+	for (i = 0; i < TESTD_PATIENCE_MS / 10; i++) {
 		if (shmd_open(q, "pin.proc", &s) == SHMD_ERR_NO_SUCH_SEGMENT)
 			break;
 		usleep(10000);
 	}
-	if (i == 200)
+	if (i == TESTD_PATIENCE_MS / 10)
 		PIN_FAIL("the segment lives on with pid %d's new process\n",
 		    (int)client);
 	rc = 0;

@@ -195,7 +195,7 @@ wait_read(int fd)
 {
 	int	queued = 1, i;
 
-	for (i = 0; i < 5000 && queued > 0; i++) {
+	for (i = 0; i < TESTD_PATIENCE_MS && queued > 0; i++) {
 		ck_assert_int_eq(ioctl(fd, SIOCOUTQ, &queued), 0);
 		if (queued > 0)
 			usleep(1000);
@@ -382,7 +382,7 @@ START_TEST(test_max_clients)
 	close(extra);
 	close(fds[0]);
 	/* once one leaves, there is room again */
-	for (i = 0; i < 100; i++) {
+	for (i = 0; i < TESTD_PATIENCE_MS / 10; i++) {
 		extra = raw_connect(d.socket);
 		raw_send_msg(extra, "{\"method\":\"io.shmd.Status\"}");
 		r = raw_recv(extra, 5000);
@@ -394,7 +394,7 @@ START_TEST(test_max_clients)
 		json_object_put(r);
 		usleep(10000);	/* the daemon has not yet seen the close */
 	}
-	ck_assert_int_lt(i, 100);
+	ck_assert_int_lt(i, TESTD_PATIENCE_MS / 10);
 	for (i = 1; i < 8; i++)
 		close(fds[i]);
 }
