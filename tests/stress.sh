@@ -53,9 +53,9 @@ while [ $i -lt $((2 * $(nproc))) ]; do
 	i=$((i + 1))
 done
 
-echo "under $((2 * $(nproc))) busy loops: $runs runs of$daemon;" \
-    "$others of$rest"
 every=$(( (runs + others - 1) / others ))
+echo "under $((2 * $(nproc))) busy loops: $runs runs of $daemon;" \
+    "$(( (runs + every - 1) / every )) of$rest"
 start=$(date +%s)
 run=1
 while [ "$run" -le "$runs" ]; do
