@@ -331,14 +331,22 @@ attack_stop(struct attack *a)
 	return clients - 1;
 }
 
-/* Root's p95 within 0.5 s, the bystander's within 1 s, nothing left. */
+/*
+ * Root's p95 within 0.5 s, the bystander's within 1 s, nothing left. Under
+ * tests/stress.sh (SHMD_STRESS) busy loops, not the attacker, take the
+ * CPUs the daemon and the probers need: there the p95s are printed and
+ * must be answered (within PROBE_TIMEOUT_MS), not within the contract's.
+ */
 static void
 attack_assert(const char *name, int64_t rp95, int64_t op95, long long left)
 {
-	ck_assert_msg(rp95 <= ROOT_P95_MAX, "%s: root's p95 %lld us", name,
-	    (long long)rp95);
-	ck_assert_msg(op95 <= OTHER_P95_MAX, "%s: the bystander's p95 %lld us",
-	    name, (long long)op95);
+	int	loaded = getenv("SHMD_STRESS") != NULL;
+
+	ck_assert_msg(rp95 <= (loaded ? PROBE_TIMEOUT_MS * 1000LL - 1 :
+	    ROOT_P95_MAX), "%s: root's p95 %lld us", name, (long long)rp95);
+	ck_assert_msg(op95 <= (loaded ? PROBE_TIMEOUT_MS * 1000LL - 1 :
+	    OTHER_P95_MAX), "%s: the bystander's p95 %lld us", name,
+	    (long long)op95);
 	ck_assert_msg(left == 0, "%s: %lld clients left", name, left);
 }
 

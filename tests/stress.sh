@@ -38,6 +38,8 @@ for t in $(echo "$lists" | sed -n 2p); do
 	esac
 done
 
+# check_attack then holds its latencies to "answered", not the contract's
+export SHMD_STRESS=1
 loops=
 stop_loops() {
 	# only the loops this script started, by pid
