@@ -8,9 +8,10 @@
 # as when several suites run at once). The daemon integration suites (the
 # check_* that start shmd) and the crash-point sample, where timing under
 # load shows, run RUNS times (default 20); the rest of make check (unit
-# tests and scripts, which wait on nothing) every RUNS/OTHERS-th run,
+# tests, the Python client's tests, the scripts) every RUNS/OTHERS-th run,
 # OTHERS times in all (default 4): twenty runs of the whole suite under
-# load take well over an hour. OTHERS=RUNS runs the whole suite each time.
+# load take about 40 minutes on 2 cores. OTHERS=RUNS runs the whole suite
+# each time.
 # Run it niced on a shared machine (nice -n 19: the loops inherit it).
 set -eu
 build=$(cd "$1" && pwd)
