@@ -40,8 +40,8 @@
 /* The contract's bounds, in microseconds. */
 #define ROOT_P95_MAX	500000
 #define OTHER_P95_MAX	1000000
-/* A probe that gets no answer counts as this late. */
-#define PROBE_TIMEOUT_MS 5000
+/* A probe unanswered within the tests' patience counts as this late. */
+#define PROBE_TIMEOUT_MS TESTD_PATIENCE_MS
 
 static struct testd	d;
 static char		admin_path[320];
@@ -502,7 +502,8 @@ START_TEST(test_unread_output)
 			raw_send_msg(c, msg);
 		}
 		for (j = i; j < i + batch; j++)
-			ck_assert_int_eq(reply_ok(raw_recv(c, 10000)), 1);
+			ck_assert_int_eq(reply_ok(raw_recv(c,
+			    TESTD_PATIENCE_MS)), 1);
 	}
 	rss0 = testd_rss_kb(&d);
 	attack_start(&a, "unread-output", ATTACK_FEW, flood_unread);

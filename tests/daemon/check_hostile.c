@@ -52,7 +52,7 @@ START_TEST(test_deep_nesting_and_huge_numbers)
 	msg[n] = '\0';
 	fd = raw_connect(d.socket);
 	raw_send_msg(fd, msg);
-	r = raw_recv(fd, 5000);
+	r = raw_recv(fd, TESTD_PATIENCE_MS);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_str_eq(reply_error(r), "io.shmd.ProtocolError");
 	json_object_put(r);
@@ -182,7 +182,7 @@ START_TEST(test_thousands_of_connections)
 		raw_send_msg(fds[i], "{\"method\":\"io.shmd.List\"}");
 	}
 	for (i = 0; i < 1500; i++) {
-		r = raw_recv(fds[i], 10000);
+		r = raw_recv(fds[i], TESTD_PATIENCE_MS);
 		ck_assert_msg(r != NULL, "connection %d got no reply", i);
 		ck_assert_ptr_null(reply_error(r));
 		json_object_put(r);
@@ -427,7 +427,7 @@ served(void *arg)
 	int			 ok;
 
 	raw_send_msg(fd, "{\"method\":\"io.shmd.Status\"}");
-	r = raw_recv(fd, 5000);
+	r = raw_recv(fd, TESTD_PATIENCE_MS);
 	ok = r != NULL && reply_error(r) == NULL;
 	json_object_put(r);
 	close(fd);
@@ -448,12 +448,12 @@ hog_connections(void *arg)
 	for (i = 0; i < 8; i++) {
 		fds[i] = raw_connect(d.socket);
 		raw_send_msg(fds[i], "{\"method\":\"io.shmd.Status\"}");
-		r = raw_recv(fds[i], 5000);
+		r = raw_recv(fds[i], TESTD_PATIENCE_MS);
 		ok &= r != NULL && reply_error(r) == NULL;
 		json_object_put(r);
 	}
 	fds[8] = raw_connect(d.socket);
-	r = raw_recv(fds[8], 5000);
+	r = raw_recv(fds[8], TESTD_PATIENCE_MS);
 	ok &= r != NULL && reply_error(r) != NULL &&
 	    strcmp(reply_error(r), "io.shmd.QuotaExceeded") == 0 &&
 	    strcmp(reply_str(r, "limit"), "clients_per_uid") == 0 &&
@@ -525,7 +525,7 @@ START_TEST(test_burst_of_connections)
 
 		fcntl(fds[i], F_SETFL, fl & ~O_NONBLOCK);
 		raw_send_msg(fds[i], "{\"method\":\"io.shmd.Status\"}");
-		r = raw_recv(fds[i], 5000);
+		r = raw_recv(fds[i], TESTD_PATIENCE_MS);
 		ck_assert_ptr_nonnull(r);
 		ck_assert_ptr_null(reply_error(r));
 		json_object_put(r);
@@ -541,7 +541,7 @@ watch_count(int fd, int n)
 	struct json_object	*r;
 	int			 seen = 0;
 
-	while (seen < n && (r = raw_recv(fd, 10000)) != NULL) {
+	while (seen < n && (r = raw_recv(fd, TESTD_PATIENCE_MS)) != NULL) {
 		seen++;
 		json_object_put(r);
 	}
@@ -573,13 +573,14 @@ START_TEST(test_silent_watchers)
 		    sizeof small);
 		raw_send_msg(silent[i], "{\"method\":\"io.shmd.Watch\","
 		    "\"more\":true}");
-		json_object_put(raw_recv(silent[i], 5000));	/* ready */
+		/* ready */
+		json_object_put(raw_recv(silent[i], TESTD_PATIENCE_MS));
 	}
 	/* a watcher that reads, in a child: how many events it saw */
 	ck_assert_int_eq(pipe(fds), 0);
 	reader_fd = raw_connect(d.socket);
 	raw_send_msg(reader_fd, "{\"method\":\"io.shmd.Watch\",\"more\":true}");
-	json_object_put(raw_recv(reader_fd, 5000));
+	json_object_put(raw_recv(reader_fd, TESTD_PATIENCE_MS));
 	reader = fork();
 	if (reader == 0) {
 		got = watch_count(reader_fd, 2 * cycles);
@@ -651,7 +652,7 @@ START_TEST(test_big_reply)
 			raw_send_msg(c, msg);
 		}
 		for (j = i; j < i + batch; j++) {
-			r = raw_recv(c, 10000);
+			r = raw_recv(c, TESTD_PATIENCE_MS);
 			ck_assert_ptr_nonnull(r);
 			ck_assert_ptr_null(reply_error(r));
 			json_object_put(r);

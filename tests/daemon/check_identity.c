@@ -132,10 +132,10 @@ watch_closed(void *arg)
 	char			 b = 1;
 
 	raw_send_msg(fd, "{\"method\":\"io.shmd.Watch\",\"more\":true}");
-	json_object_put(raw_recv(fd, 5000));
+	json_object_put(raw_recv(fd, TESTD_PATIENCE_MS));
 	if (write(ready[1], &b, 1) != 1)
 		return 2;
-	while ((r = raw_recv(fd, 10000)) != NULL) {
+	while ((r = raw_recv(fd, TESTD_PATIENCE_MS)) != NULL) {
 		ev = reply_str(r, "event");
 		seg = reply_member(r, "segment");
 		n = seg != NULL && json_object_object_get_ex(seg, "name",

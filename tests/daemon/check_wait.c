@@ -318,13 +318,13 @@ START_TEST(test_pipelined_behind_a_wait)
 	/* nothing until the name exists: the Status waits its turn */
 	ck_assert_ptr_null(raw_recv(fd, 300));
 	ck_assert_int_eq(shmd_create(c, "behind", 64, NULL, NULL), SHMD_OK);
-	r = raw_recv(fd, 5000);
+	r = raw_recv(fd, TESTD_PATIENCE_MS);
 	ck_assert_ptr_nonnull(reply_member(r, "segment"));
 	json_object_put(r);
-	r = raw_recv(fd, 5000);
+	r = raw_recv(fd, TESTD_PATIENCE_MS);
 	ck_assert_ptr_nonnull(reply_member(r, "pid"));
 	json_object_put(r);
-	r = raw_recv(fd, 5000);
+	r = raw_recv(fd, TESTD_PATIENCE_MS);
 	ck_assert_ptr_nonnull(reply_member(r, "segment"));
 	json_object_put(r);
 	close(fd);
@@ -354,7 +354,7 @@ START_TEST(test_thousand_waiters)
 	ck_assert_int_eq(shmd_create(c, "crowd", 64, NULL, &s), SHMD_OK);
 	shmid = s.shmid;
 	for (i = 0; i < 1000; i++) {
-		r = raw_recv(fds[i], 5000);
+		r = raw_recv(fds[i], TESTD_PATIENCE_MS);
 		ck_assert_msg(r != NULL && reply_member(r, "segment") != NULL,
 		    "waiter %d unanswered", i);
 		ck_assert(json_object_object_get_ex(reply_member(r, "segment"),
