@@ -100,6 +100,13 @@ if [ -n "${CI:-}" ] || [ -n "${SHMD_FULL:-}" ]; then
 		{ cat "$top/build/crashpoints.out"; exit 1; }
 	grep -E '^(FAIL|crash points|kill|enospc|eio)' "$top/build/crashpoints.out"
 
+	# Twenty whole runs under load would take about 40 minutes: the
+	# daemon suites and the crash-point sample (where timing shows) run
+	# SHMD_STRESS_RUNS times, the unit tests and scripts 4 times.
+	runs=${SHMD_STRESS_RUNS:-20}
+	step "stress: the daemon suites and crash-point sample $runs times, the rest of make check 4 times, under two busy loops per core (tests/stress.sh)"
+	sh "$top/tests/stress.sh" "$top/build" "$runs" 4
+
 	step "integration tests with the daemon under valgrind"
 	SHMD_VALGRIND=1 make -C "$top/build" check \
 		TESTS="tests/daemon/check_libshmd tests/daemon/check_protocol tests/daemon/check_lifetime" \

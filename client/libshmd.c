@@ -365,6 +365,24 @@ shmd_read_reply(struct shmd_conn *c, int dontwait, struct json_object **params,
 }
 
 /*
+ * The daemon closed before our call was sent: a connection over a limit
+ * is answered and closed at once, and a client slow to send (under load)
+ * finds it closed. What it said, unread, is what went wrong.
+ */
+static int
+shmd_said_before_closing(struct shmd_conn *c, struct json_object **reply)
+{
+	int	rc;
+
+	rc = shmd_read_reply(c, 1, reply, NULL);
+	if (*reply != NULL && rc != SHMD_OK)
+		return rc;
+	json_object_put(*reply);
+	*reply = NULL;
+	return shmd_fail(c, SHMD_ERR_DISCONNECTED, NULL);
+}
+
+/*
  * Send a call (taking the reference to params) and read its reply: the
  * reply's parameters, for the caller to put, also on a daemon error.
  */
@@ -401,6 +419,8 @@ shmd_invoke(struct shmd_conn *c, const char *method, struct json_object *params,
 	}
 	rc = shmd_write_all(c, s, len);
 	json_object_put(msg);
+	if (rc == SHMD_ERR_DISCONNECTED)
+		return shmd_said_before_closing(c, reply);
 	if (rc != SHMD_OK)
 		return rc;
 	/* *reply is set also when the daemon answers an error. */

@@ -90,8 +90,9 @@ func TestOpenWaitHoldsUpNoCall(t *testing.T) {
 	}
 }
 
-// Cancelling an OpenWait ends it within half a second with ctx's error,
-// ends the daemon's wait, and leaves the Client usable.
+// Cancelling an OpenWait ends it at once (within 5 s on a loaded machine:
+// the daemon's wait has no end) with ctx's error, ends the daemon's wait,
+// and leaves the Client usable.
 func TestCancelOpenWait(t *testing.T) {
 	c := dial(t)
 	ctx, cancel := context.WithCancel(bg)
@@ -104,7 +105,7 @@ func TestCancelOpenWait(t *testing.T) {
 	cancel()
 	start := time.Now()
 	err := <-waited
-	if took := time.Since(start); took > 500*time.Millisecond {
+	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("the cancelled OpenWait returned after %v", took)
 	}
 	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrNoSuchSegment) {
@@ -161,7 +162,7 @@ func TestCancelledCallKeepsOrder(t *testing.T) {
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled: %v", err)
 	}
-	if took := time.Since(start); took > 500*time.Millisecond {
+	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("the cancelled Open returned after %v", took)
 	}
 	s, err := c.Open(testContext(t), "second")

@@ -199,13 +199,10 @@ func TestReapedAfterLastDetach(t *testing.T) {
 	if err := m.Detach(); err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 300; i++ {
-		if _, err := c.Open(bg, "go.reap"); errors.Is(err, ErrNoSuchSegment) {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("not reaped after its last detach")
+	eventually(t, "reaped after its last detach", func() bool {
+		_, err := c.Open(bg, "go.reap")
+		return errors.Is(err, ErrNoSuchSegment)
+	})
 }
 
 func TestMappingIO(t *testing.T) {

@@ -554,7 +554,7 @@ raw_call(int fd, const char *json)
 	struct json_object	*r;
 
 	raw_send_msg(fd, json);
-	r = raw_recv(fd, 5000);
+	r = raw_recv(fd, TESTD_PATIENCE_MS);
 	ck_assert_msg(r != NULL, "no reply to %s", json);
 	return r;
 }

@@ -132,10 +132,10 @@ watch_closed(void *arg)
 	char			 b = 1;
 
 	raw_send_msg(fd, "{\"method\":\"io.shmd.Watch\",\"more\":true}");
-	json_object_put(raw_recv(fd, 5000));
+	json_object_put(raw_recv(fd, TESTD_PATIENCE_MS));
 	if (write(ready[1], &b, 1) != 1)
 		return 2;
-	while ((r = raw_recv(fd, 10000)) != NULL) {
+	while ((r = raw_recv(fd, TESTD_PATIENCE_MS)) != NULL) {
 		ev = reply_str(r, "event");
 		seg = reply_member(r, "segment");
 		n = seg != NULL && json_object_object_get_ex(seg, "name",
@@ -393,12 +393,12 @@ pinned_scenario(void *arg)
 		PIN_FAIL("the create failed\n");
 	if (shmd_connect(nd->socket, &q) != SHMD_OK)
 		PIN_FAIL("connect\n");
-	for (i = 0; i < 200; i++) {
+	for (i = 0; i < TESTD_PATIENCE_MS / 10; i++) {
 		if (shmd_open(q, "pin.proc", &s) == SHMD_ERR_NO_SUCH_SEGMENT)
 			break;
 		usleep(10000);
 	}
-	if (i == 200)
+	if (i == TESTD_PATIENCE_MS / 10)
 		PIN_FAIL("the segment lives on with pid %d's new process\n",
 		    (int)client);
 	rc = 0;

@@ -259,6 +259,44 @@ START_TEST(test_watch_poll_disconnected)
 }
 END_TEST
 
+/*
+ * A connection refused for a limit is answered and closed by the daemon
+ * at once: a call written after that (a client slow to send, as under
+ * load) reports the refusal, not a bare disconnection.
+ */
+START_TEST(test_refused_before_sending)
+{
+	struct testd		 d2;
+	struct shmd_conn	*held[64], *c;
+	struct shmd_segment	*segs;
+	struct pollfd		 pfd;
+	size_t			 n;
+	int			 i, j, rc = SHMD_OK;
+
+	testd_start(&d2, "--max-clients=1", NULL);
+	/* hold connections until one is refused (root has a reserve) */
+	for (i = 0; i < 64 && rc == SHMD_OK; i++) {
+		ck_assert_int_eq(shmd_connect(d2.socket, &held[i]), SHMD_OK);
+		if ((rc = shmd_list(held[i], &segs, &n)) == SHMD_OK)
+			shmd_free(segs);
+	}
+	ck_assert_int_eq(rc, SHMD_ERR_QUOTA_EXCEEDED);
+	ck_assert_int_eq(shmd_connect(d2.socket, &c), SHMD_OK);
+	/* the daemon has answered and closed before we send (POLLHUP only) */
+	pfd.fd = shmd_fd(c);
+	pfd.events = 0;
+	ck_assert_int_eq(poll(&pfd, 1, TESTD_PATIENCE_MS), 1);
+	ck_assert(pfd.revents & POLLHUP);
+	ck_assert_int_eq(shmd_create(c, "refused", 1, NULL, NULL),
+	    SHMD_ERR_QUOTA_EXCEEDED);
+	ck_assert_ptr_nonnull(strstr(shmd_last_error(c), "clients"));
+	shmd_disconnect(c);
+	for (j = 0; j < i; j++)
+		shmd_disconnect(held[j]);
+	testd_stop(&d2);
+}
+END_TEST
+
 /* A program built against 0.2 (tests/daemon/abi-0.2.c) runs as it did. */
 START_TEST(test_abi_0_2)
 {
@@ -525,6 +563,7 @@ main(void)
 	tcase_add_test(tc, test_watch);
 	tcase_add_test(tc, test_watch_poll_drains);
 	tcase_add_test(tc, test_watch_poll_disconnected);
+	tcase_add_test(tc, test_refused_before_sending);
 	tcase_add_test(tc, test_abi_0_2);
 	tcase_add_test(tc, test_struct_size);
 	tcase_add_test(tc, test_unreachable);

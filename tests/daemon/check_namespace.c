@@ -306,7 +306,7 @@ START_TEST(test_one_descriptor_a_connection)
 	ck_assert_ptr_null(reply_error(r));
 	json_object_put(r);
 	/* counted once the daemon is down to this one connection */
-	for (i = 0; i < 500; i++) {
+	for (i = 0; i < TESTD_PATIENCE_MS / 10; i++) {
 		r = raw_call(fds[0], "{\"method\":\"io.shmd.Status\"}");
 		n = reply_int(r, "clients");
 		json_object_put(r);

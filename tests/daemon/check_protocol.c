@@ -42,7 +42,7 @@ expect_protocol_error(const void *data, size_t len)
 
 	ck_assert_int_ge(fd, 0);
 	raw_send(fd, data, len);
-	r = raw_recv(fd, 5000);
+	r = raw_recv(fd, TESTD_PATIENCE_MS);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_str_eq(reply_error(r), "io.shmd.ProtocolError");
 	ck_assert_ptr_nonnull(reply_str(r, "reason"));
@@ -122,7 +122,7 @@ START_TEST(test_first_call_late)
 	/* nothing was answered yet, and both are answered now */
 	ck_assert_ptr_null(raw_recv(partial, 0));
 	raw_send(partial, rest, sizeof rest);
-	r = raw_recv(partial, 5000);
+	r = raw_recv(partial, TESTD_PATIENCE_MS);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_ptr_null(reply_error(r));
 	ck_assert_ptr_nonnull(reply_member(r, "limits"));
@@ -147,7 +147,7 @@ START_TEST(test_split_and_batched)
 	for (i = 0; msg[i] != '\0'; i++)
 		raw_send(fd, msg + i, 1);
 	raw_send(fd, "", 1);
-	r = raw_recv(fd, 5000);
+	r = raw_recv(fd, TESTD_PATIENCE_MS);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_ptr_null(reply_error(r));
 	json_object_put(r);
@@ -162,7 +162,7 @@ START_TEST(test_split_and_batched)
 	for (i = 0; i < 50; i++) {
 		char want[16];
 
-		r = raw_recv(fd, 5000);
+		r = raw_recv(fd, TESTD_PATIENCE_MS);
 		ck_assert_ptr_nonnull(r);
 		snprintf(want, sizeof want, "n%d", i);
 		ck_assert_str_eq(reply_str(r, "name"), want);
@@ -195,7 +195,7 @@ wait_read(int fd)
 {
 	int	queued = 1, i;
 
-	for (i = 0; i < 5000 && queued > 0; i++) {
+	for (i = 0; i < TESTD_PATIENCE_MS && queued > 0; i++) {
 		ck_assert_int_eq(ioctl(fd, SIOCOUTQ, &queued), 0);
 		if (queued > 0)
 			usleep(1000);
@@ -233,7 +233,7 @@ START_TEST(test_batch_beyond_buffer_and_mixed_reads)
 	}
 	raw_send(fd, batch, n);
 	for (i = 0; i < 1500; i++) {
-		r = raw_recv(fd, 5000);
+		r = raw_recv(fd, TESTD_PATIENCE_MS);
 		ck_assert_ptr_nonnull(r);
 		if (i % 2 == 0) {
 			ck_assert_ptr_null(reply_error(r));
@@ -256,16 +256,16 @@ START_TEST(test_batch_beyond_buffer_and_mixed_reads)
 	raw_send(fd, batch + la / 2, la + lb + lc / 2 - la / 2);
 	wait_read(fd);
 	raw_send(fd, batch + la + lb + lc / 2, total - (la + lb + lc / 2));
-	r = raw_recv(fd, 5000);
+	r = raw_recv(fd, TESTD_PATIENCE_MS);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_str_eq(segment_name(r), "p.big");
 	json_object_put(r);
-	r = raw_recv(fd, 5000);
+	r = raw_recv(fd, TESTD_PATIENCE_MS);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_ptr_null(reply_error(r));
 	ck_assert_ptr_nonnull(reply_str(r, "version"));
 	json_object_put(r);
-	r = raw_recv(fd, 5000);
+	r = raw_recv(fd, TESTD_PATIENCE_MS);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_str_eq(reply_error(r), "io.shmd.NoSuchSegment");
 	ck_assert_str_eq(reply_str(r, "name"), "p.none");
@@ -311,17 +311,17 @@ START_TEST(test_watch_raw)
 	r = raw_call(c, "{\"method\":\"io.shmd.Destroy\",\"parameters\":"
 	    "{\"name\":\"p.w\"}}");
 	json_object_put(r);
-	r = raw_recv(w, 5000);
+	r = raw_recv(w, TESTD_PATIENCE_MS);
 	ck_assert_str_eq(reply_str(r, "event"), "created");
 	ck_assert(json_object_get_boolean(json_object_object_get(r,
 	    "continues")));
 	json_object_put(r);
-	r = raw_recv(w, 5000);
+	r = raw_recv(w, TESTD_PATIENCE_MS);
 	ck_assert_str_eq(reply_str(r, "event"), "destroyed");
 	json_object_put(r);
 	/* a watching connection takes no further calls */
 	raw_send_msg(w, "{\"method\":\"io.shmd.Status\"}");
-	r = raw_recv(w, 5000);
+	r = raw_recv(w, TESTD_PATIENCE_MS);
 	ck_assert_str_eq(reply_error(r), "io.shmd.ProtocolError");
 	json_object_put(r);
 	ck_assert(raw_closed(w, 5000));
@@ -337,7 +337,7 @@ nobody_refused(void *arg)
 	struct json_object	*r;
 	int			 fd = raw_connect(d.socket), ok;
 
-	r = raw_recv(fd, 5000);
+	r = raw_recv(fd, TESTD_PATIENCE_MS);
 	ok = r != NULL && reply_error(r) != NULL &&
 	    strcmp(reply_error(r), "io.shmd.QuotaExceeded") == 0 &&
 	    strcmp(reply_str(r, "limit"), "clients") == 0 &&
@@ -370,7 +370,7 @@ START_TEST(test_max_clients)
 		json_object_put(r);
 	}
 	extra = raw_connect(d.socket);
-	r = raw_recv(extra, 5000);
+	r = raw_recv(extra, TESTD_PATIENCE_MS);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_str_eq(reply_error(r), "io.shmd.QuotaExceeded");
 	ck_assert_str_eq(reply_str(r, "limit"), "clients");
@@ -382,10 +382,10 @@ START_TEST(test_max_clients)
 	close(extra);
 	close(fds[0]);
 	/* once one leaves, there is room again */
-	for (i = 0; i < 100; i++) {
+	for (i = 0; i < TESTD_PATIENCE_MS / 10; i++) {
 		extra = raw_connect(d.socket);
 		raw_send_msg(extra, "{\"method\":\"io.shmd.Status\"}");
-		r = raw_recv(extra, 5000);
+		r = raw_recv(extra, TESTD_PATIENCE_MS);
 		close(extra);
 		if (r != NULL && reply_error(r) == NULL) {
 			json_object_put(r);
@@ -394,7 +394,7 @@ START_TEST(test_max_clients)
 		json_object_put(r);
 		usleep(10000);	/* the daemon has not yet seen the close */
 	}
-	ck_assert_int_lt(i, 100);
+	ck_assert_int_lt(i, TESTD_PATIENCE_MS / 10);
 	for (i = 1; i < 8; i++)
 		close(fds[i]);
 }

@@ -142,7 +142,8 @@ START_TEST(test_socket_activation)
 	snprintf(state, sizeof state, "%s/state", dir);
 	snprintf(logp, sizeof logp, "%s/log", dir);
 	pid = activate(listen, state, logp);
-	for (i = 0; i < 500 && (fd = raw_connect(sock)) < 0; i++)
+	for (i = 0; i < TESTD_PATIENCE_MS / 10 &&
+	    (fd = raw_connect(sock)) < 0; i++)
 		usleep(10000);	/* until systemd-socket-activate listens */
 	ck_assert_int_ge(fd, 0);
 	r = raw_call(fd, "{\"method\":\"io.shmd.Status\"}");
@@ -197,7 +198,8 @@ START_TEST(test_socket_activation_two)
 	pid = activate(listen, state, logp);
 	paths[0] = sock;
 	paths[1] = admin;
-	for (i = 0; i < 500 && (fd = raw_connect(sock)) < 0; i++)
+	for (i = 0; i < TESTD_PATIENCE_MS / 10 &&
+	    (fd = raw_connect(sock)) < 0; i++)
 		usleep(10000);	/* until systemd-socket-activate listens */
 	ck_assert_int_ge(fd, 0);
 	close(fd);
@@ -272,7 +274,8 @@ START_TEST(test_sighup_reload)
 	fputs("max_segments_per_uid = 7\nmax_clients = 99\n", f);
 	fclose(f);
 	kill(d.pid, SIGHUP);
-	for (i = 0; i < 500 && limit("max_segments_per_uid") != 7; i++)
+	for (i = 0; i < TESTD_PATIENCE_MS / 10 &&
+	    limit("max_segments_per_uid") != 7; i++)
 		usleep(10000);
 	ck_assert_int_eq(limit("max_segments_per_uid"), 7);
 	ck_assert_int_eq(limit("max_clients"), 99);

@@ -52,7 +52,8 @@ wait_waiters(long long n)
 	long long	w = -1;
 	int		i;
 
-	for (i = 0; i < 1000 && (w = testd_status(&d, "waiters")) < n; i++)
+	for (i = 0; i < TESTD_PATIENCE_MS &&
+	    (w = testd_status(&d, "waiters")) < n; i++)
 		usleep(1000);
 	ck_assert_int_ge(w, n);
 }
@@ -105,7 +106,8 @@ consumer(const char *name)
 	if (shmd_open_wait(c, name, 10, &s) != SHMD_OK ||
 	    (p = shmat(s.shmid, NULL, SHM_RDONLY)) == (void *)-1)
 		return 2;
-	for (i = 0; i < 1000 && !__atomic_load_n(p, __ATOMIC_ACQUIRE); i++)
+	for (i = 0; i < TESTD_PATIENCE_MS / 10 &&
+	    !__atomic_load_n(p, __ATOMIC_ACQUIRE); i++)
 		usleep(10000);
 	ok = strcmp(p + 1, "hello") == 0;
 	shmdt(p);
@@ -144,7 +146,7 @@ ctl_consumer(const char *name)
 	if (testd_ctl(&d, &out, NULL, "wait", name, "--timeout", "10", NULL))
 		return 1;
 	free(out);
-	for (i = 0; i < 500; i++) {
+	for (i = 0; i < TESTD_PATIENCE_MS / 10; i++) {
 		if (testd_ctl(&d, &out, NULL, "read", name, "--size", "5",
 		    NULL) == 0 && strcmp(out, "hello") == 0) {
 			free(out);
@@ -250,13 +252,15 @@ START_TEST(test_client_leaves_mid_wait)
 	 * (the readiness probe's) may be counted until shmd reads its end:
 	 * a new connection's call can be answered first.
 	 */
-	for (i = 0; i < 500 && testd_status(&d, "clients") != 51; i++)
+	for (i = 0; i < TESTD_PATIENCE_MS / 10 &&
+	    testd_status(&d, "clients") != 51; i++)
 		usleep(10000);
 	ck_assert_int_eq(testd_status(&d, "clients"), 51);
 	for (i = 0; i < 50; i++)
 		close(fds[i]);
 	/* they cost nothing any more: gone without waiting out their hour */
-	for (i = 0; i < 500 && testd_status(&d, "clients") != 1; i++)
+	for (i = 0; i < TESTD_PATIENCE_MS / 10 &&
+	    testd_status(&d, "clients") != 1; i++)
 		usleep(10000);
 	ck_assert_int_eq(testd_status(&d, "clients"), 1);
 	testd_assert_serves(&d);
@@ -314,13 +318,13 @@ START_TEST(test_pipelined_behind_a_wait)
 	/* nothing until the name exists: the Status waits its turn */
 	ck_assert_ptr_null(raw_recv(fd, 300));
 	ck_assert_int_eq(shmd_create(c, "behind", 64, NULL, NULL), SHMD_OK);
-	r = raw_recv(fd, 5000);
+	r = raw_recv(fd, TESTD_PATIENCE_MS);
 	ck_assert_ptr_nonnull(reply_member(r, "segment"));
 	json_object_put(r);
-	r = raw_recv(fd, 5000);
+	r = raw_recv(fd, TESTD_PATIENCE_MS);
 	ck_assert_ptr_nonnull(reply_member(r, "pid"));
 	json_object_put(r);
-	r = raw_recv(fd, 5000);
+	r = raw_recv(fd, TESTD_PATIENCE_MS);
 	ck_assert_ptr_nonnull(reply_member(r, "segment"));
 	json_object_put(r);
 	close(fd);
@@ -350,7 +354,7 @@ START_TEST(test_thousand_waiters)
 	ck_assert_int_eq(shmd_create(c, "crowd", 64, NULL, &s), SHMD_OK);
 	shmid = s.shmid;
 	for (i = 0; i < 1000; i++) {
-		r = raw_recv(fds[i], 5000);
+		r = raw_recv(fds[i], TESTD_PATIENCE_MS);
 		ck_assert_msg(r != NULL && reply_member(r, "segment") != NULL,
 		    "waiter %d unanswered", i);
 		ck_assert(json_object_object_get_ex(reply_member(r, "segment"),

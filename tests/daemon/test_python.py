@@ -100,7 +100,8 @@ def in_child(fn, uid=None):
     return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 
 
-def wait_until(pred, timeout=2.0):
+def wait_until(pred, timeout=20.0):
+    """Until pred() holds: long, since a loaded machine lags by seconds."""
     end = time.time() + timeout
     while time.time() < end:
         if pred():
