@@ -7,7 +7,8 @@
  * state     event                record        kernel           then
  * --------  -------------------  ------------  ---------------  -----------------
  * -         Create               pending,      shmget (mode 0), Segment, created;
- *                                create        IPC_SET          watchers: created
+ *                                              policy (kmem.c), watchers: created
+ *                                create        IPC_SET
  *   (a record refused: the segment removed, or an orphan; StateError)
  * live      Destroy              destroy       IPC_RMID *       (); destroyed
  *   (the record refused: nothing changes; StateError)
@@ -41,6 +42,7 @@
 #include <sys/types.h>
 
 #include "keyalloc.h"
+#include "kmem.h"
 #include "policy.h"
 #include "procwatch.h"
 #include "proto.h"
@@ -52,6 +54,7 @@ struct conf;
 struct event;
 struct event_base;
 struct kshm_stat;
+struct user_registry;
 
 /* Tell watchers of an event; st is what the kernel held (or recorded). */
 typedef void	lifecycle_notify_fn(void *arg, enum proto_event,
@@ -72,8 +75,11 @@ struct lifecycle {
 	uint64_t		 reaped;	/* by lifetime, since start */
 	int			 unrecorded;	/* the last record failed (logged) */
 	uint64_t		 vanished;	/* removed behind shmd's back */
+	enum kmem_step		 refused;	/* what refused the last Create */
 	lifecycle_notify_fn	*notify;
 	void			*notify_arg;
+	struct user_registry	*users;		/* charged for each segment
+						   (user.h); NULL: nobody */
 };
 
 /* A Create, checked and with its defaults filled in. */
@@ -128,7 +134,8 @@ void	lifecycle_reconfigure(struct lifecycle *);
  * Make a segment (taking req->creator_pidfd, used or closed). 0 with *out
  * and its kernel state; LIFECYCLE_STATE_ERROR; or -1 with errno:
  * EAGAIN no free key in the range, EEXIST the key is taken, else the
- * kernel's. Nothing is left behind on failure.
+ * kernel's, at the step lc->refused names (kmem.h). Nothing is left
+ * behind on failure.
  */
 int	lifecycle_create(struct lifecycle *, const struct lifecycle_request *,
 	    struct segment **out, struct kshm_stat *st);
