@@ -2,7 +2,8 @@
 """Crash points: shmd killed, or its state directory failing, at every
 state-changing system call of a fixed workload, then restarted.
 
-The workload makes segments of every lifetime, keyed and keyless, holds
+The workload makes segments of every lifetime, keyed and keyless, one
+locked and bound to a NUMA node, holds
 some attached, destroys one, lets a process creator exit, and leaves
 segments made outside shmd in its key range. strace (-e inject) kills
 the daemon at the Nth call of one system call (mode "kill"), or fails
@@ -295,6 +296,10 @@ def workload(run, outcome):
         outcome["destroyed"].add("x.gone")
     elif r is not None and "x.gone" in outcome["acked"]:
         outcome["errors"]["destroy x.gone"] = r["error"]
+    # A memory policy is set while its pending record covers the segment
+    # (mode 0600, locked, attached once by shmd): a crash there leaves
+    # nothing shmd cannot account for.
+    create("p.policy", lifetime="persistent", locked=True, numa_node=0)
     create("p.last", lifetime="persistent", key=KEY_BASE + KEY_COUNT - 1)
 
 
