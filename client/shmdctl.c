@@ -348,7 +348,7 @@ cmd_wait(struct ctl *ctl, struct shmd_conn *c)
  * thousands of segments, parsing the List reply and printing it again
  * costs more than lsipc does (BENCHMARKS.md); so the reply is read raw on
  * the connection and its array printed as is: the daemon writes it, one
- * way, and its tests parse it with json-c (tests/check_segment.c). Any
+ * way, and its tests parse it with json-c (tests/unit/check_segment.c). Any
  * other reply (an error) goes through json-c.
  */
 static int

@@ -54,11 +54,19 @@ struct conf;
 struct event;
 struct event_base;
 struct kshm_stat;
-struct user_registry;
 
 /* Tell watchers of an event; st is what the kernel held (or recorded). */
 typedef void	lifecycle_notify_fn(void *arg, enum proto_event,
 		    const struct segment *, const struct kshm_stat *st);
+
+/*
+ * Charge a segment of size bytes and that policy to uid, the uid it was
+ * made for, for as long as it lives; -1 when out of memory. Release it.
+ */
+typedef int	lifecycle_charge_fn(void *arg, uid_t, uint64_t size,
+		    const struct shm_policy *);
+typedef void	lifecycle_release_fn(void *arg, uid_t, uint64_t size,
+		    const struct shm_policy *);
 
 struct lifecycle {
 	struct event_base	*base;
@@ -78,8 +86,11 @@ struct lifecycle {
 	enum kmem_step		 refused;	/* what refused the last Create */
 	lifecycle_notify_fn	*notify;
 	void			*notify_arg;
-	struct user_registry	*users;		/* charged for each segment
-						   (user.h); NULL: nobody */
+	/* The server's per-uid accounting: each segment charged while
+	   it lives (NULL: nobody is) */
+	lifecycle_charge_fn	*charge;
+	lifecycle_release_fn	*release;
+	void			*account_arg;
 };
 
 /* A Create, checked and with its defaults filled in. */

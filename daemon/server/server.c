@@ -33,6 +33,25 @@ server_notify_cb(void *arg, enum proto_event ev, const struct segment *seg,
 	server_notify(arg, ev, seg, st);
 }
 
+/* The lifecycle's segments, charged to their uids here (user.h). */
+static int
+server_charge_cb(void *arg, uid_t uid, uint64_t size,
+    const struct shm_policy *p)
+{
+	struct server	*srv = arg;
+
+	return user_charge_segment(&srv->users, uid, size, p);
+}
+
+static void
+server_release_cb(void *arg, uid_t uid, uint64_t size,
+    const struct shm_policy *p)
+{
+	struct server	*srv = arg;
+
+	user_release_segment(&srv->users, uid, size, p);
+}
+
 int
 server_init(struct server *srv, struct event_base *base,
     const struct conf *conf)
@@ -66,7 +85,9 @@ server_init(struct server *srv, struct event_base *base,
 		srv->ipc_namespace = (uint64_t)sb.st_ino;
 	lifecycle_init(&srv->life, base, &srv->conf, srv->pid, srv->euid,
 	    srv->start_usec, server_notify_cb, srv);
-	srv->life.users = &srv->users;
+	srv->life.charge = server_charge_cb;
+	srv->life.release = server_release_cb;
+	srv->life.account_arg = srv;
 	return 0;
 }
 

@@ -13,7 +13,6 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "realtime.h"
-#include "user.h"
 
 static void	lifecycle_follow(void *, struct segment *);
 static void	lifecycle_follow_pinned(struct lifecycle *, struct segment *,
@@ -158,18 +157,16 @@ lifecycle_follow_pinned(struct lifecycle *lc, struct segment *seg, int pidfd)
 static int
 lifecycle_charge(struct lifecycle *lc, const struct segment *seg)
 {
-	if (lc->users == NULL || seg->declared)
+	if (lc->charge == NULL || seg->declared)
 		return 0;
-	return user_charge_segment(lc->users, seg->uid, seg->size,
-	    &seg->policy);
+	return lc->charge(lc->account_arg, seg->uid, seg->size, &seg->policy);
 }
 
 static void
 lifecycle_release(struct lifecycle *lc, const struct segment *seg)
 {
-	if (lc->users != NULL && !seg->declared)
-		user_release_segment(lc->users, seg->uid, seg->size,
-		    &seg->policy);
+	if (lc->release != NULL && !seg->declared)
+		lc->release(lc->account_arg, seg->uid, seg->size, &seg->policy);
 }
 
 /*
