@@ -265,6 +265,17 @@ bench_cleanup(void)
 	}
 }
 
+/* Remove the run's temporary directory (sockets, state, log). */
+static void
+bench_dir_remove(void)
+{
+	char	cmd[128];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", B.dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "shmd-bench: cannot remove %s\n", B.dir);
+}
+
 static void
 shmd_kill(pid_t pid, int sig)
 {
@@ -795,6 +806,17 @@ silent_watchers_kb(pid_t spid, int watchers, int cycles)
 	return peak - before;
 }
 
+/* The head of the table row() fills. */
+static void
+table_head(void)
+{
+	printf("| %-44s | %-26s | %-30s | %-4s |\n", "measure", "value",
+	    "target", "met");
+	printf("|%s|%s|%s|%s|\n", "----------------------------------------------",
+	    "----------------------------", "--------------------------------",
+	    "------");
+}
+
 static void
 row(const char *what, const char *value, const char *target, int ok)
 {
@@ -1034,11 +1056,7 @@ huge_bench(void)
 	rh = huge_random_read_ns(huge, reads);
 	printf("shmd-bench --huge: a 1 GiB segment, 4 KiB pages against 2 MiB "
 	    "huge pages, %s run\n\n", B.quick ? "quick" : "full");
-	printf("| %-44s | %-26s | %-30s | %-4s |\n", "measure", "value",
-	    "target", "met");
-	printf("|%s|%s|%s|%s|\n", "----------------------------------------------",
-	    "----------------------------", "--------------------------------",
-	    "------");
+	table_head();
 	snprintf(v, sizeof v, "%.0f ms", tb);
 	row("first touch, 4 KiB pages", v, "", -1);
 	snprintf(v, sizeof v, "%.0f ms (%.1fx faster)", th, tb / th);
@@ -1130,9 +1148,7 @@ main(int argc, char **argv)
 
 	if (huge) {
 		huge_bench();
-		snprintf(msg, sizeof msg, "rm -rf '%s'", B.dir);
-		if (system(msg) != 0)
-			fprintf(stderr, "shmd-bench: cannot remove %s\n", B.dir);
+		bench_dir_remove();
 		free(c);
 		free(w);
 		return 0;
@@ -1145,16 +1161,10 @@ main(int argc, char **argv)
 
 		printf("shmd-bench --scale: keyless segments, %s run, pid %d\n\n",
 		    B.quick ? "quick" : "full", (int)getpid());
-		printf("| %-44s | %-26s | %-30s | %-4s |\n", "measure", "value",
-		    "target", "met");
-		printf("|%s|%s|%s|%s|\n", "----------------------------------------------",
-		    "----------------------------", "--------------------------------",
-		    "------");
+		table_head();
 		for (i = 0; i < 3; i++)
 			scale(sizes[i], &fig[i], i ? &fig[0] : NULL);
-		snprintf(msg, sizeof msg, "rm -rf '%s'", B.dir);
-		if (system(msg) != 0)
-			fprintf(stderr, "shmd-bench: cannot remove %s\n", B.dir);
+		bench_dir_remove();
 		free(c);
 		free(w);
 		return 0;
@@ -1187,11 +1197,7 @@ main(int argc, char **argv)
 
 	printf("shmd-bench: %d segments, %s run, pid %d\n\n", B.segments,
 	    B.quick ? "quick" : "full", getpid());
-	printf("| %-44s | %-26s | %-30s | %-4s |\n", "measure", "value",
-	    "target", "met");
-	printf("|%s|%s|%s|%s|\n", "----------------------------------------------",
-	    "----------------------------", "--------------------------------",
-	    "------");
+	table_head();
 
 	{
 		/* first contact, floor and shmd in turn: medians of 21 */
@@ -1499,9 +1505,7 @@ main(int argc, char **argv)
 	shmd_kill(fpid, SIGKILL);
 	shmd_kill(fspid, SIGKILL);
 	bench_cleanup();
-	snprintf(msg, sizeof msg, "rm -rf '%s'", B.dir);
-	if (system(msg) != 0)
-		fprintf(stderr, "shmd-bench: cannot remove %s\n", B.dir);
+	bench_dir_remove();
 	free(ids);
 	free(maps);
 	free(c);

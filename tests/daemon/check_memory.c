@@ -137,24 +137,27 @@ seg_member(struct json_object *r, const char *key)
 	return v;
 }
 
-static long long
-seg_int(struct json_object *r, const char *key)
+/* The same, asserted present and of type t. */
+static struct json_object *
+seg_typed(struct json_object *r, const char *key, enum json_type t)
 {
 	struct json_object	*v = seg_member(r, key);
 
-	ck_assert_msg(v != NULL && json_object_is_type(v, json_type_int),
-	    "no integer %s", key);
-	return json_object_get_int64(v);
+	ck_assert_msg(v != NULL && json_object_is_type(v, t), "no %s %s",
+	    json_type_to_name(t), key);
+	return v;
+}
+
+static long long
+seg_int(struct json_object *r, const char *key)
+{
+	return json_object_get_int64(seg_typed(r, key, json_type_int));
 }
 
 static int
 seg_bool(struct json_object *r, const char *key)
 {
-	struct json_object	*v = seg_member(r, key);
-
-	ck_assert_msg(v != NULL && json_object_is_type(v, json_type_boolean),
-	    "no boolean %s", key);
-	return json_object_get_boolean(v);
+	return json_object_get_boolean(seg_typed(r, key, json_type_boolean));
 }
 
 /* A created segment's shmid (the reply asserted a success). */
