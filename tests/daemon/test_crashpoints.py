@@ -69,6 +69,21 @@ def kernel():
     return out
 
 
+def group_alive(pgid):
+    """Whether a process of group pgid is still running (not a zombie)."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
+
+
 class Conn:
     """One raw connection: calls that answer None once shmd is gone."""
 
@@ -232,11 +247,15 @@ class Run:
             pass
 
     def kill(self):
+        end = time.monotonic() + 5
         if self.proc is not None:
             self.signal(signal.SIGKILL)
             self.proc.wait()
+            # strace's tracee dies after strace, and holds its sockets until
+            # it has: a daemon started meanwhile finds them answering
+            while time.monotonic() < end and group_alive(self.proc.pid):
+                time.sleep(0.02)
         # unshare --kill-child passes a SIGTERM on: wait until the socket is dead
-        end = time.monotonic() + 5
         while time.monotonic() < end and try_call(self.sock, "Status") is not None:
             time.sleep(0.02)
 
