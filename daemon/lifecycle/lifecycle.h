@@ -7,7 +7,8 @@
  * state     event                record        kernel           then
  * --------  -------------------  ------------  ---------------  -----------------
  * -         Create               pending,      shmget (mode 0), Segment, created;
- *                                create        IPC_SET          watchers: created
+ *                                              policy (kmem.c), watchers: created
+ *                                create        IPC_SET
  *   (a record refused: the segment removed, or an orphan; StateError)
  * live      Destroy              destroy       IPC_RMID *       (); destroyed
  *   (the record refused: nothing changes; StateError)
@@ -41,6 +42,7 @@
 #include <sys/types.h>
 
 #include "keyalloc.h"
+#include "kmem.h"
 #include "policy.h"
 #include "procwatch.h"
 #include "proto.h"
@@ -56,6 +58,15 @@ struct kshm_stat;
 /* Tell watchers of an event; st is what the kernel held (or recorded). */
 typedef void	lifecycle_notify_fn(void *arg, enum proto_event,
 		    const struct segment *, const struct kshm_stat *st);
+
+/*
+ * Charge a segment of size bytes and that policy to uid, the uid it was
+ * made for, for as long as it lives; -1 when out of memory. Release it.
+ */
+typedef int	lifecycle_charge_fn(void *arg, uid_t, uint64_t size,
+		    const struct shm_policy *);
+typedef void	lifecycle_release_fn(void *arg, uid_t, uint64_t size,
+		    const struct shm_policy *);
 
 struct lifecycle {
 	struct event_base	*base;
@@ -75,8 +86,14 @@ struct lifecycle {
 	uint64_t		 declared_drift; /* declared segments unlike
 						   their declaration (the
 						   last reading) */
+	enum kmem_step		 refused;	/* what refused the last Create */
 	lifecycle_notify_fn	*notify;
 	void			*notify_arg;
+	/* The server's per-uid accounting: each segment charged while
+	   it lives (NULL: nobody is) */
+	lifecycle_charge_fn	*charge;
+	lifecycle_release_fn	*release;
+	void			*account_arg;
 };
 
 /* A Create, checked and with its defaults filled in. */
@@ -135,7 +152,8 @@ void	lifecycle_reconfigure(struct lifecycle *);
  * Make a segment (keeping *req->creator_pidfd, or not). 0 with *out
  * and its kernel state; LIFECYCLE_STATE_ERROR; or -1 with errno:
  * EAGAIN no free key in the range, EEXIST the key is taken, else the
- * kernel's. Nothing is left behind on failure.
+ * kernel's, at the step lc->refused names (kmem.h). Nothing is left
+ * behind on failure.
  */
 int	lifecycle_create(struct lifecycle *, const struct lifecycle_request *,
 	    struct segment **out, struct kshm_stat *st);

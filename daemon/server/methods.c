@@ -19,6 +19,7 @@
 #include "call.h"
 #include "interface.h"
 #include "jsonutil.h"
+#include "kmem.h"
 #include "kshm.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -139,8 +140,13 @@ method_lifecycle_refused(struct call *call, const struct lifecycle_request *req,
 		    call->srv->conf.key_count);
 	else if (req != NULL && !req->any_key && err == EEXIST)
 		method_refused(r, PROTO_ERR_KEY_IN_USE, NULL, req->key);
+	else if (req != NULL && call->srv->life.refused == KMEM_BIND &&
+	    err == EINVAL)	/* a node gone since it was checked */
+		method_refused(r, PROTO_ERR_INVALID_PARAMETER, "numa_node", 0);
 	else if (req != NULL) {
-		kshm_limit_of(err, req->size, &r->lim);
+		if (kmem_limit_of(call->srv->life.refused, err, &req->policy,
+		    &r->lim) == -1)
+			kshm_limit_of(err, req->size, &r->lim);
 		user_log(call->conn->user, LOG_LEVEL_WARNING, "create %s for "
 		    "uid %lu: %s: %s", req->name,
 		    (unsigned long)call->conn->peer.uid, kshm_errno_name(err),
@@ -199,6 +205,72 @@ method_namespace(struct call *call, const struct param_value *sent,
 }
 
 /*
+ * A Create's memory policy into req, and its size rounded up to the page
+ * size: 0, or -1 with why not.
+ */
+static int
+method_policy(const struct param_value *v, struct lifecycle_request *req,
+    struct refusal *r)
+{
+	if (v[ARG_CREATE_PAGE_SIZE].present && !v[ARG_CREATE_HUGE_PAGES].i) {
+		r->why = "page_size needs huge_pages";
+		return method_refused(r, PROTO_ERR_INVALID_PARAMETER,
+		    "page_size", 0);
+	}
+	if (v[ARG_CREATE_HUGE_PAGES].i && v[ARG_CREATE_PAGE_SIZE].present) {
+		if (v[ARG_CREATE_PAGE_SIZE].i < 1 ||
+		    !kmem_huge_known((uint64_t)v[ARG_CREATE_PAGE_SIZE].i)) {
+			r->why = "not a huge page size this kernel offers (see "
+			    "/sys/kernel/mm/hugepages)";
+			return method_refused(r, PROTO_ERR_INVALID_PARAMETER,
+			    "page_size", 0);
+		}
+		req->policy.page_size = (uint64_t)v[ARG_CREATE_PAGE_SIZE].i;
+	} else if (v[ARG_CREATE_HUGE_PAGES].i &&
+	    (req->policy.page_size = kmem_huge_default()) == 0) {
+		r->lim.err = EINVAL;
+		r->lim.name = "huge_pages";
+		snprintf(r->lim.message, sizeof r->lim.message, "this kernel "
+		    "offers no huge pages");
+		return method_refused(r, PROTO_ERR_SYSTEM_LIMIT, NULL, 0);
+	}
+	req->policy.locked = v[ARG_CREATE_LOCKED].i != 0;
+	if (v[ARG_CREATE_NUMA_NODE].present) {
+		if (!kmem_node_has_memory(v[ARG_CREATE_NUMA_NODE].i)) {
+			r->why = "no such NUMA node with memory (see "
+			    "/sys/devices/system/node)";
+			return method_refused(r, PROTO_ERR_INVALID_PARAMETER,
+			    "numa_node", 0);
+		}
+		req->policy.numa_node = (int)v[ARG_CREATE_NUMA_NODE].i;
+	}
+	if ((req->size = kmem_round(req->size, &req->policy)) == 0)
+		return method_refused(r, PROTO_ERR_INVALID_PARAMETER, "size", 0);
+	return 0;
+}
+
+/* The per-uid quotas (user.c) for the segment req asks: 0, or -1. */
+static int
+method_charge(struct call *call, const struct lifecycle_request *req,
+    struct refusal *r)
+{
+	const struct conf	*conf = &call->srv->conf;
+	struct user_segments	 max = { conf->max_segments_per_uid,
+				    conf->max_bytes_per_uid,
+				    conf->max_huge_bytes_per_uid,
+				    conf->max_locked_bytes_per_uid };
+	const char		*limit;
+	uint64_t		 held;
+
+	limit = user_segment_over(&call->srv->users, req->uid, req->size,
+	    &req->policy, &max, &held);
+	if (limit == NULL)
+		return 0;
+	return method_refused(r, PROTO_ERR_QUOTA_EXCEEDED, limit,
+	    held > INT64_MAX ? INT64_MAX : (int64_t)held);
+}
+
+/*
  * Create's request from its parameters, with the defaults, once the
  * caller may have it made (its namespace, the name free, permissions,
  * quotas, what the kernel could ever give): 0, or -1 with why not. seg
@@ -211,8 +283,6 @@ method_create_request(struct call *call, struct lifecycle_request *req,
 	const struct param_value	*v = call->args;
 	const struct peer		*peer = &call->conn->peer;
 	const struct conf		*conf = &call->srv->conf;
-	size_t				 held = 0;
-	uint64_t			 held_bytes = 0;
 
 	memset(req, 0, sizeof *req);
 	*seg = NULL;
@@ -265,6 +335,8 @@ method_create_request(struct call *call, struct lifecycle_request *req,
 	    peer->gid;
 	req->creator_uid = peer->uid;
 	req->creator_pid = peer->pid;
+	if (method_policy(v, req, r) == -1)
+		return -1;
 	if (method_namespace(call, &v[ARG_CREATE_IPC_NAMESPACE], r) == -1)
 		return -1;
 	/*
@@ -279,18 +351,8 @@ method_create_request(struct call *call, struct lifecycle_request *req,
 	if (req->size > conf->max_segment_size)
 		return method_refused(r, PROTO_ERR_QUOTA_EXCEEDED,
 		    "segment_size", (int64_t)conf->max_segment_size);
-	/* the per-uid quotas (root has none) */
-	if (req->uid != 0)
-		registry_usage(&call->srv->life.registry, req->uid, &held,
-		    &held_bytes);
-	if (req->uid != 0 && conf->max_segments_per_uid != 0 &&
-	    held >= conf->max_segments_per_uid)
-		return method_refused(r, PROTO_ERR_QUOTA_EXCEEDED, "segments",
-		    (int64_t)conf->max_segments_per_uid);
-	if (req->uid != 0 && conf->max_bytes_per_uid != 0 &&
-	    held_bytes + req->size > conf->max_bytes_per_uid)
-		return method_refused(r, PROTO_ERR_QUOTA_EXCEEDED, "bytes",
-		    (int64_t)conf->max_bytes_per_uid);
+	if (method_charge(call, req, r) == -1)
+		return -1;
 	/* A size the kernel could never give is refused before anything. */
 	if (kshm_check_size(req->size, &r->lim) == -1)
 		return method_refused(r, PROTO_ERR_SYSTEM_LIMIT, NULL, 0);
@@ -316,6 +378,7 @@ method_create(struct call *call)
 		   may open it, is the answer, unchanged */
 		if (seg != NULL && call->args[ARG_CREATE_EXIST_OK].i &&
 		    seg->size == req.size &&
+		    shm_policy_same(&seg->policy, &req.policy) &&
 		    perm_may_open(peer, seg->creator_uid, &st))
 			return method_reply_segment(call, seg, &st, 0);
 		return method_refuse(call, &r);
