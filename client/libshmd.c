@@ -31,6 +31,8 @@ _Static_assert(offsetof(struct shmd_segment, struct_size) == 0 &&
     offsetof(struct shmd_status, struct_size) == 0 &&
     offsetof(struct shmd_create_options, struct_size) == 0,
     "struct_size leads every struct a caller allocates");
+/* shmd.h's name buffer holds every name proto_name_valid() accepts. */
+_Static_assert(SHMD_NAME_MAX == PROTO_NAME_MAX, "one name length");
 
 /* The daemon's error names in the order of enum proto_error. */
 static const enum shmd_error shmd_proto_errors[PROTO_ERR_COUNT] = {
@@ -477,7 +479,7 @@ shmd_segment_from_json(struct shmd_conn *c, struct json_object *o,
 
 	if (o == NULL || !json_object_is_type(o, json_type_object) ||
 	    json_get_string(o, "name", &name) == -1 ||
-	    strlen(name) > SHMD_NAME_MAX ||
+	    proto_name_valid(name) == -1 ||
 	    json_get_int(o, "shmid", &shmid) == -1 ||
 	    json_get_int(o, "key", &key) == -1 ||
 	    json_get_int(o, "size", &size) == -1 ||
@@ -560,33 +562,23 @@ shmd_add_namespace(struct shmd_conn *c, struct json_object *p)
 	return json_add_int(p, "ipc_namespace", (int64_t)c->ipc_namespace);
 }
 
-/* Whether this process may create name (shmd-protocol(7)'s reserved names). */
+/*
+ * Whether this process is in group gid, for proto_name_allowed(): with
+ * more groups than fit, yes, and the daemon decides.
+ */
 static int
-shmd_may_name(const char *name)
+shmd_in_group(const void *unused, uint32_t gid)
 {
-	gid_t		groups[256];
-	uint32_t	id;
-	int		n, i;
+	gid_t	groups[256];
+	int	n, i;
 
-	if (geteuid() == 0)
+	(void)unused;
+	if (getegid() == (gid_t)gid || (n = getgroups(256, groups)) == -1)
 		return 1;
-	switch (proto_name_reserved(name, &id)) {
-	case PROTO_RESERVED_NONE:
-		return 1;
-	case PROTO_RESERVED_UID:
-		return geteuid() == (uid_t)id;
-	case PROTO_RESERVED_GID:
-		if (getegid() == (gid_t)id)
+	for (i = 0; i < n; i++)
+		if (groups[i] == (gid_t)gid)
 			return 1;
-		/* more groups than fit: let the daemon decide */
-		if ((n = getgroups(256, groups)) == -1)
-			return 1;
-		for (i = 0; i < n; i++)
-			if (groups[i] == (gid_t)id)
-				return 1;
-		return 0;
-	}
-	return 1;
+	return 0;
 }
 
 SHMD_EXPORT int
@@ -608,7 +600,7 @@ shmd_create_0_3(struct shmd_conn *c, const char *name, uint64_t size,
 	if (o != NULL && (o->lifetime < SHMD_LIFETIME_DETACH ||
 	    o->lifetime > SHMD_LIFETIME_PERSISTENT))
 		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, "lifetime");
-	if (!shmd_may_name(name))
+	if (!proto_name_allowed(name, geteuid(), shmd_in_group, NULL))
 		return shmd_fail(c, SHMD_ERR_PERMISSION_DENIED,
 		    "the name is reserved to another user or group");
 	if ((p = shmd_name_params(name)) == NULL ||

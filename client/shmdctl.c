@@ -777,9 +777,8 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (cmd->nargs > 0 && proto_name_valid(ctl.args[0]) == -1) {
-		fprintf(stderr, "shmdctl: %s: invalid segment name '%s': 1 to "
-		    "255 of A-Z a-z 0-9 . _ - : @ /, not starting with -\n",
-		    cmd->name, ctl.args[0]);
+		fprintf(stderr, "shmdctl: %s: invalid segment name '%s': "
+		    PROTO_NAME_RULE "\n", cmd->name, ctl.args[0]);
 		return EXIT_USAGE;
 	}
 	if (ctl_connect(ctl.socket, &c) != SHMD_OK) {
