@@ -50,6 +50,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "orphans", "orphans [--json] [--older-than SECONDS] [--remove]", 0,
 	  OPT_JSON | OPT_OLDER | OPT_REMOVE, cmd_orphans },
 	{ "watch", "watch [--json]", 0, OPT_JSON, cmd_watch },
+	{ "top", "top [--interval SECONDS]", 0, OPT_INTERVAL, cmd_top },
 	{ "write", "write NAME", 1, 0, cmd_write },
 	{ "read", "read NAME [--offset N] [--size N]", 1, OPT_OFFSET | OPT_SIZE,
 	  cmd_read },
@@ -82,6 +83,12 @@ ctl_connect(const char *given, struct shmd_conn **c)
 	}
 	ctl_path = shmd_socket_path(given);
 	return shmd_connect(given, c);
+}
+
+int
+ctl_connect_again(struct shmd_conn **c)
+{
+	return shmd_connect(ctl_path, c);
 }
 
 static void
@@ -165,10 +172,14 @@ void
 ctl_age(int64_t created_usec, char *buf, size_t len)
 {
 	struct timespec	ts;
-	int64_t		secs;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	secs = ts.tv_sec - created_usec / 1000000;
+	ctl_duration(ts.tv_sec - created_usec / 1000000, buf, len);
+}
+
+void
+ctl_duration(int64_t secs, char *buf, size_t len)
+{
 	if (secs < 0)
 		secs = 0;
 	if (secs < 120)
@@ -700,6 +711,7 @@ main(int argc, char **argv)
 		{ "prometheus", no_argument, NULL, 'p' },
 		{ "exist-ok", no_argument, NULL, 'e' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "interval", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -713,6 +725,7 @@ main(int argc, char **argv)
 		{ 'p', OPT_PROMETHEUS, "--prometheus" },
 		{ 'e', OPT_EXIST_OK, "--exist-ok" },
 		{ 't', OPT_TIMEOUT, "--timeout" },
+		{ 'i', OPT_INTERVAL, "--interval" },
 	};
 	const struct ctl_cmd	*cmd = NULL;
 	struct shmd_conn	*c;
@@ -739,6 +752,7 @@ main(int argc, char **argv)
 		case 'p': ctl.given |= OPT_PROMETHEUS; break;
 		case 'e': ctl.given |= OPT_EXIST_OK; break;
 		case 't': ctl.given |= OPT_TIMEOUT; ctl.timeout = optarg; break;
+		case 'i': ctl.given |= OPT_INTERVAL; ctl.interval = optarg; break;
 		case 'h':
 			ctl_usage(stdout);
 			return 0;
