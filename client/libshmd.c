@@ -887,3 +887,137 @@ shmd_call(struct shmd_conn *c, const char *method, const char *params_json,
 	}
 	return rc;
 }
+
+/* json-c's flags for SHMD_JSON_* ("/" left as it is, as the daemon writes it). */
+static int
+shmd_json_flags(int flags)
+{
+	return JSON_C_TO_STRING_NOSLASHESCAPE |
+	    (flags & SHMD_JSON_PRETTY ? JSON_C_TO_STRING_PRETTY : 0) |
+	    (flags & SHMD_JSON_SPACED ? JSON_C_TO_STRING_SPACED : 0);
+}
+
+/* o's text, laid out as flags say, in *out for shmd_free(). */
+static int
+shmd_json_text(struct json_object *o, int flags, char **out)
+{
+	const char	*s;
+
+	if ((s = json_object_to_json_string_ext(o, shmd_json_flags(flags))) ==
+	    NULL || (*out = strdup(s)) == NULL)
+		return SHMD_ERR_NOMEM;
+	return SHMD_OK;
+}
+
+SHMD_EXPORT int
+shmd_segment_json(const struct shmd_segment *seg, int flags, char **json)
+{
+	struct json_object	*o;
+	int			 rc;
+
+	if (seg == NULL || json == NULL ||
+	    (flags & ~(SHMD_JSON_PRETTY | SHMD_JSON_SPACED)) ||
+	    !shmd_sized_ok(seg, SHMD_SEGMENT_MIN_SIZE))
+		return SHMD_ERR_INVALID_ARGUMENT;
+	*json = NULL;
+	/* the members in the order of shmd-protocol(7)'s Segment */
+	if ((o = json_object_new_object()) == NULL ||
+	    json_add_string(o, "name", seg->name) == -1 ||
+	    json_add_int(o, "shmid", seg->shmid) == -1 ||
+	    json_add_int(o, "key", seg->key) == -1 ||
+	    json_add_int(o, "size", (int64_t)seg->size) == -1 ||
+	    json_add_int(o, "mode", seg->mode) == -1 ||
+	    json_add_int(o, "uid", seg->uid) == -1 ||
+	    json_add_int(o, "gid", seg->gid) == -1 ||
+	    json_add_string(o, "lifetime",
+	    shmd_lifetime_name(seg->lifetime)) == -1 ||
+	    json_add_int(o, "nattch", (int64_t)seg->nattch) == -1 ||
+	    json_add_int(o, "creator_uid", seg->creator_uid) == -1 ||
+	    json_add_int(o, "creator_pid", seg->creator_pid) == -1 ||
+	    json_add_int(o, "created_usec", seg->created_usec) == -1)
+		rc = SHMD_ERR_NOMEM;
+	else
+		rc = shmd_json_text(o, flags, json);
+	json_object_put(o);
+	return rc;
+}
+
+SHMD_EXPORT int
+shmd_json_format(const char *json, const char *member, int flags, char **out)
+{
+	struct json_object	*o, *m;
+	char			 reason[256];
+	int			 rc;
+
+	if (json == NULL || out == NULL ||
+	    (flags & ~(SHMD_JSON_PRETTY | SHMD_JSON_SPACED)))
+		return SHMD_ERR_INVALID_ARGUMENT;
+	*out = NULL;
+	if (frame_decode_value(json, strlen(json), &o, reason,
+	    sizeof reason) == -1)
+		return SHMD_ERR_INVALID_ARGUMENT;
+	m = o;
+	if (member != NULL && (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, member, &m)))
+		rc = SHMD_ERR_INVALID_ARGUMENT;
+	else
+		rc = shmd_json_text(m, flags, out);
+	json_object_put(o);
+	return rc;
+}
+
+SHMD_EXPORT int
+shmd_usage_sized(struct shmd_conn *c, struct shmd_usage **usage, size_t *n,
+    size_t usage_size)
+{
+	struct json_object	*reply, *arr, *u;
+	struct shmd_usage	 one, *dst;
+	char			*out;
+	size_t			 i, len = 0;
+	int64_t			 uid, segs, bytes;
+	int			 rc;
+
+	if (usage == NULL || n == NULL ||
+	    !shmd_size_ok(usage_size, SHMD_USAGE_MIN_SIZE))
+		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, NULL);
+	*usage = NULL;
+	*n = 0;
+	if ((rc = shmd_invoke(c, PROTO_METHOD_STATUS, NULL, 0, &reply)) !=
+	    SHMD_OK) {
+		json_object_put(reply);
+		return rc;
+	}
+	/* only a root caller's Status has it */
+	if (json_object_object_get_ex(reply, "usage", &arr) &&
+	    !json_object_is_type(arr, json_type_array)) {
+		json_object_put(reply);
+		return shmd_fail(c, SHMD_ERR_BAD_REPLY, "usage");
+	}
+	if (arr != NULL && json_object_is_type(arr, json_type_array))
+		len = json_object_array_length(arr);
+	if ((out = calloc(len ? len : 1, usage_size)) == NULL) {
+		json_object_put(reply);
+		return shmd_fail(c, SHMD_ERR_NOMEM, NULL);
+	}
+	for (i = 0; i < len; i++) {
+		u = json_object_array_get_idx(arr, i);
+		if (json_get_int(u, "uid", &uid) == -1 ||
+		    json_get_int(u, "segments", &segs) == -1 ||
+		    json_get_int(u, "bytes", &bytes) == -1) {
+			free(out);
+			json_object_put(reply);
+			return shmd_fail(c, SHMD_ERR_BAD_REPLY, "usage");
+		}
+		memset(&one, 0, sizeof one);
+		one.uid = (uid_t)uid;
+		one.segments = (uint64_t)segs;
+		one.bytes = (uint64_t)bytes;
+		dst = (struct shmd_usage *)(void *)(out + i * usage_size);
+		dst->struct_size = usage_size;
+		shmd_sized_put(dst, &one, sizeof one);
+	}
+	json_object_put(reply);
+	*usage = (struct shmd_usage *)(void *)out;
+	*n = len;
+	return SHMD_OK;
+}

@@ -46,8 +46,9 @@ frame_utf8_valid(const char *text, size_t len)
 	return utf8_valid(text, len);
 }
 
-int
-frame_decode_with(struct json_tokener *tok, const char *msg, size_t len,
+/* One JSON value of any type, strictly UTF-8, nothing but blanks after it. */
+static int
+frame_parse(struct json_tokener *tok, const char *msg, size_t len,
     struct json_object **out, char *reason, size_t reasonlen)
 {
 	struct json_object	*obj;
@@ -87,13 +88,40 @@ frame_decode_with(struct json_tokener *tok, const char *msg, size_t len,
 			return -1;
 		}
 	}
-	if (!json_object_is_type(obj, json_type_object)) {
-		json_object_put(obj);
+	*out = obj;
+	return 0;
+}
+
+int
+frame_decode_with(struct json_tokener *tok, const char *msg, size_t len,
+    struct json_object **out, char *reason, size_t reasonlen)
+{
+	if (frame_parse(tok, msg, len, out, reason, reasonlen) == -1)
+		return -1;
+	if (!json_object_is_type(*out, json_type_object)) {
+		json_object_put(*out);
+		*out = NULL;
 		snprintf(reason, reasonlen, "message is not a JSON object");
 		return -1;
 	}
-	*out = obj;
 	return 0;
+}
+
+int
+frame_decode_value(const char *text, size_t len, struct json_object **out,
+    char *reason, size_t reasonlen)
+{
+	struct json_tokener	*tok;
+	int			 rc;
+
+	*out = NULL;
+	if ((tok = frame_tokener_new()) == NULL) {
+		snprintf(reason, reasonlen, "out of memory");
+		return -1;
+	}
+	rc = frame_parse(tok, text, len, out, reason, reasonlen);
+	json_tokener_free(tok);
+	return rc;
 }
 
 const char *

@@ -166,6 +166,90 @@ START_TEST(test_list_status_call)
 }
 END_TEST
 
+/* JSON text to print: the daemon's own, laid out; a segment as it writes one. */
+START_TEST(test_json_text)
+{
+	struct shmd_conn	*c = conn();
+	struct shmd_segment	*segs, bad;
+	struct shmd_usage	*u;
+	size_t			 n, i;
+	char			*json, *arr, *t;
+
+	ck_assert_int_eq(shmd_create(c, "lib.j1", 100, NULL, NULL), SHMD_OK);
+	ck_assert_int_eq(shmd_create(c, "uid:0/lib.j2", 200, NULL, NULL),
+	    SHMD_OK);
+	ck_assert_int_eq(shmd_call(c, "io.shmd.List", NULL, &json), SHMD_OK);
+	ck_assert_int_eq(shmd_json_format(json, "segments", 0, &arr), SHMD_OK);
+	ck_assert_msg(arr[0] == '[' && arr[strlen(arr) - 1] == ']', "%s", arr);
+	/*
+	 * Each segment as libshmd writes it is the daemon's text: the same
+	 * members in the same order, then what the daemon adds beyond
+	 * shmd-protocol(7)'s Segment and struct shmd_segment (attach_timeout).
+	 */
+	ck_assert_int_eq(shmd_list(c, &segs, &n), SHMD_OK);
+	ck_assert_uint_eq(n, 2);
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(shmd_segment_json(&segs[i], 0, &t), SHMD_OK);
+		ck_assert(t[strlen(t) - 1] == '}');
+		t[strlen(t) - 1] = '\0';
+		ck_assert_msg(strstr(arr, t) != NULL, "%s not in %s", t, arr);
+		shmd_free(t);
+	}
+	ck_assert_int_eq(shmd_segment_json(&segs[0], SHMD_JSON_PRETTY, &t),
+	    SHMD_OK);
+	ck_assert_ptr_nonnull(strstr(t, "{\n  \"name\":\"lib.j1\",\n"));
+	shmd_free(t);
+	shmd_free(segs);
+	shmd_free(arr);
+	shmd_free(json);
+	/* layouts */
+	ck_assert_int_eq(shmd_json_format(" {\"a\":[1,\"x/y\"]} ", NULL, 0,
+	    &t), SHMD_OK);
+	ck_assert_str_eq(t, "{\"a\":[1,\"x/y\"]}");
+	shmd_free(t);
+	ck_assert_int_eq(shmd_json_format("{\"a\":[1]}", NULL,
+	    SHMD_JSON_PRETTY, &t), SHMD_OK);
+	ck_assert_str_eq(t, "{\n  \"a\":[\n    1\n  ]\n}");
+	shmd_free(t);
+	ck_assert_int_eq(shmd_json_format("{\"a\":[1]}", NULL,
+	    SHMD_JSON_SPACED, &t), SHMD_OK);
+	ck_assert_str_eq(t, "{ \"a\": [ 1 ] }");
+	shmd_free(t);
+	ck_assert_int_eq(shmd_json_format("[2]", NULL, 0, &t), SHMD_OK);
+	ck_assert_str_eq(t, "[2]");
+	shmd_free(t);
+	/* refused: not JSON, no such member, unknown flags, no struct_size */
+	ck_assert_int_eq(shmd_json_format("{", NULL, 0, &t),
+	    SHMD_ERR_INVALID_ARGUMENT);
+	ck_assert_int_eq(shmd_json_format("{\"a\":1} x", NULL, 0, &t),
+	    SHMD_ERR_INVALID_ARGUMENT);
+	ck_assert_int_eq(shmd_json_format("{\"a\":1}", "b", 0, &t),
+	    SHMD_ERR_INVALID_ARGUMENT);
+	ck_assert_int_eq(shmd_json_format("[1]", "a", 0, &t),
+	    SHMD_ERR_INVALID_ARGUMENT);
+	ck_assert_int_eq(shmd_json_format("{}", NULL, 0x10, &t),
+	    SHMD_ERR_INVALID_ARGUMENT);
+	memset(&bad, 0, sizeof bad);
+	ck_assert_int_eq(shmd_segment_json(&bad, 0, &t),
+	    SHMD_ERR_INVALID_ARGUMENT);
+	/* usage: root's Status has it, per owner */
+	ck_assert_int_eq(shmd_usage(c, &u, &n), SHMD_OK);
+	if (geteuid() == 0) {
+		ck_assert_uint_eq(n, 1);
+		ck_assert_uint_eq(u[0].struct_size, sizeof *u);
+		ck_assert_uint_eq(u[0].uid, 0);
+		ck_assert_uint_eq(u[0].segments, 2);
+		ck_assert_uint_eq(u[0].bytes, 300);
+	} else
+		ck_assert_uint_eq(n, 0);
+	shmd_free(u);
+	ck_assert_int_eq(shmd_usage_sized(c, &u, &n, sizeof(size_t)),
+	    SHMD_ERR_INVALID_ARGUMENT);
+	destroy_all(c);
+	shmd_disconnect(c);
+}
+END_TEST
+
 START_TEST(test_watch)
 {
 	struct shmd_conn	*w = conn(), *c = conn();
@@ -522,6 +606,7 @@ main(void)
 	tcase_add_test(tc, test_create_attach_destroy);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_list_status_call);
+	tcase_add_test(tc, test_json_text);
 	tcase_add_test(tc, test_watch);
 	tcase_add_test(tc, test_watch_poll_drains);
 	tcase_add_test(tc, test_watch_poll_disconnected);
