@@ -779,6 +779,7 @@ shmd_status_0_3(struct shmd_conn *c, struct shmd_status *out)
 	st->limits.max_clients = shmd_get_u64(limits, "max_clients");
 	st->limits.max_message_size = shmd_get_u64(limits, "max_message_size");
 	st->limits.attach_timeout = shmd_get_u64(limits, "attach_timeout");
+	st->max_clients_per_uid = shmd_get_u64(limits, "max_clients_per_uid");
 	json_object_put(reply);
 	shmd_sized_put(out, st, sizeof *st);
 	return SHMD_OK;

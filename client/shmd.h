@@ -166,6 +166,8 @@ struct shmd_status {
 	uint64_t		reaped;
 	uint64_t		vanished;
 	struct shmd_limits	limits;
+	/* Since 0.4: the limit the daemon has beside those of limits. */
+	uint64_t		max_clients_per_uid;	/* 0: unlimited */
 };
 
 /* Watch events. */

@@ -11,20 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/shm.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
-#include "frame.h"
-#include "jsonutil.h"
 #include "number.h"
 #include "proto.h"
 #include "shmd.h"
 #include "shmdctl.h"
 #include "sysv.h"
+#include "textbuf.h"
 
 static int	cmd_create(struct ctl *, struct shmd_conn *);
 static int	cmd_ls(struct ctl *, struct shmd_conn *);
@@ -192,63 +188,62 @@ ctl_duration(int64_t secs, char *buf, size_t len)
 		snprintf(buf, len, "%lldd", (long long)(secs / 86400));
 }
 
-/* A segment as the protocol's Segment object, with its attachers if natt >= 0. */
-struct json_object *
-ctl_segment_object(const struct shmd_segment *s,
+int
+ctl_segment_text(struct textbuf *tb, const struct shmd_segment *s,
     const struct sysv_attacher *att, ssize_t natt)
 {
-	struct json_object	*o = json_object_new_object(), *arr, *a;
-	ssize_t			 i;
+	ssize_t	 i;
+	char	*json;
+	int	 first = 1;
 
-	if (o == NULL || json_add_string(o, "name", s->name) == -1 ||
-	    json_add_int(o, "shmid", s->shmid) == -1 ||
-	    json_add_int(o, "key", (int32_t)s->key) == -1 ||
-	    json_add_int(o, "size", (int64_t)s->size) == -1 ||
-	    json_add_int(o, "mode", s->mode) == -1 ||
-	    json_add_int(o, "uid", s->uid) == -1 ||
-	    json_add_int(o, "gid", s->gid) == -1 ||
-	    json_add_string(o, "lifetime",
-	    shmd_lifetime_name(s->lifetime)) == -1 ||
-	    json_add_int(o, "nattch", (int64_t)s->nattch) == -1 ||
-	    json_add_int(o, "creator_uid", s->creator_uid) == -1 ||
-	    json_add_int(o, "creator_pid", s->creator_pid) == -1 ||
-	    json_add_int(o, "created_usec", s->created_usec) == -1)
-		goto fail;
-	if (natt < 0)
-		return o;
-	if ((arr = json_object_new_array()) == NULL ||
-	    json_add(o, "attachers", arr) == -1)
-		goto fail;
+	if (shmd_segment_json(s, 0, &json) != SHMD_OK)
+		return -1;
+	if (natt < 0) {
+		textbuf_str(tb, json);
+		shmd_free(json);
+		return 0;
+	}
+	/* the object without its '}', then one more member */
+	textbuf_mem(tb, json, strlen(json) - 1);
+	shmd_free(json);
+	textbuf_lit(tb, ",\"attachers\":[");
 	for (i = 0; i < natt; i++) {
 		if (att[i].shmid != s->shmid)
 			continue;
-		if ((a = json_object_new_object()) == NULL ||
-		    json_object_array_add(arr, a) != 0 ||
-		    json_add_int(a, "pid", att[i].pid) == -1 ||
-		    json_add_int(a, "uid", att[i].uid == (uid_t)-1 ? -1 :
-		    (int64_t)att[i].uid) == -1 ||
-		    json_add_string(a, "command", att[i].command) == -1)
-			goto fail;
+		if (!first)
+			textbuf_lit(tb, ",");
+		textbuf_lit(tb, "{\"pid\":");
+		textbuf_i64(tb, att[i].pid);
+		textbuf_lit(tb, ",\"uid\":");
+		textbuf_i64(tb, att[i].uid == (uid_t)-1 ? -1 :
+		    (int64_t)att[i].uid);
+		textbuf_lit(tb, ",\"command\":");
+		textbuf_json_string(tb, att[i].command);
+		textbuf_lit(tb, "}");
+		first = 0;
 	}
-	return o;
-fail:
-	json_object_put(o);
-	return NULL;
+	textbuf_lit(tb, "]}");
+	return tb->failed ? -1 : 0;
 }
 
 int
-ctl_print_json(struct json_object *o, int flags)
+ctl_print_json(struct textbuf *tb, int flags)
 {
-	const char	*s;
+	char	*out;
+	int	 rc = tb->failed ? SHMD_ERR_NOMEM : SHMD_OK;
 
-	if (o == NULL || (s = json_object_to_json_string_ext(o, flags |
-	    JSON_C_TO_STRING_NOSLASHESCAPE)) == NULL) {
-		json_object_put(o);
-		fprintf(stderr, "shmdctl: out of memory\n");
+	if (rc == SHMD_OK && textbuf_end(tb) == -1)
+		rc = SHMD_ERR_NOMEM;
+	if (rc == SHMD_OK)
+		rc = shmd_json_format(tb->buf, NULL, flags, &out);
+	free(tb->buf);
+	tb->buf = NULL;
+	if (rc != SHMD_OK) {
+		fprintf(stderr, "shmdctl: %s\n", shmd_strerror(rc));
 		return EXIT_REFUSED;
 	}
-	printf("%s\n", s);
-	json_object_put(o);
+	printf("%s\n", out);
+	shmd_free(out);
 	return 0;
 }
 
@@ -355,65 +350,31 @@ cmd_wait(struct ctl *ctl, struct shmd_conn *c)
 }
 
 /*
- * ls --json: the daemon's Segment objects as they came. With tens of
- * thousands of segments, parsing the List reply and printing it again
- * costs more than lsipc does (BENCHMARKS.md); so the reply is read raw on
- * the connection and its array printed as is: the daemon writes it, one
- * way, and its tests parse it with json-c (tests/check_segment.c). Any
- * other reply (an error) goes through json-c.
+ * ls --json: the daemon's Segment objects as they came (List's array,
+ * members it adds beyond struct shmd_segment included), as compact as it
+ * wrote them: with tens of thousands of segments, the cost of `ls --json`
+ * against lsipc's (BENCHMARKS.md).
  */
 static int
 ctl_ls_json(struct shmd_conn *c)
 {
-	static const char	 call[] = "{\"method\":\"" PROTO_METHOD_LIST
-				    "\"}";
-	static const char	 head[] = "{\"parameters\":{\"segments\":[";
-	struct frame_buf	 in;
-	struct json_object	*reply = NULL, *segs;
-	char			*msg, *p;
-	size_t			 len;
-	ssize_t			 n;
-	int			 fd = shmd_fd(c), rc = EXIT_REFUSED;
+	char	*reply, *segs;
+	int	 rc;
 
-	frame_buf_init(&in);
-	if (send(fd, call, sizeof call, MSG_NOSIGNAL) != (ssize_t)sizeof call)
-		goto gone;
-	while ((msg = frame_buf_next(&in, &len)) == NULL) {
-		if ((p = frame_buf_space(&in, 1 << 20)) == NULL) {
-			fprintf(stderr, "shmdctl: ls: out of memory\n");
-			goto out;
-		}
-		if ((n = recv(fd, p, 1 << 20, 0)) <= 0)
-			goto gone;
-		in.len += (size_t)n;
+	if ((rc = shmd_call(c, PROTO_METHOD_LIST, NULL, &reply)) != SHMD_OK) {
+		shmd_free(reply);
+		return ctl_refused(c, "ls", NULL, rc);
 	}
-	if (len >= sizeof head + 2 && memcmp(msg, head, sizeof head - 1) == 0 &&
-	    memcmp(msg + len - 3, "]}}", 3) == 0) {
-		/* the array: from its '[' to its ']' */
-		fwrite(msg + sizeof head - 2, 1, len - (sizeof head - 2) - 2,
-		    stdout);
-		putchar('\n');
-		rc = 0;
-		goto out;
+	rc = shmd_json_format(reply, "segments", 0, &segs);
+	shmd_free(reply);
+	if (rc != SHMD_OK) {
+		fprintf(stderr, "shmdctl: ls: unreadable reply from shmd at "
+		    "%s\n", ctl_path);
+		return EXIT_REFUSED;
 	}
-	if ((reply = json_tokener_parse(msg)) == NULL)
-		fprintf(stderr, "shmdctl: ls: unreadable reply\n");
-	else if (json_object_object_get_ex(reply, "error", &segs))
-		fprintf(stderr, "shmdctl: ls: %s\n", json_object_get_string(segs));
-	else if (json_object_object_get_ex(reply, "parameters", &segs) &&
-	    json_object_object_get_ex(segs, "segments", &segs)) {
-		rc = ctl_print_json(json_object_get(segs),
-		    JSON_C_TO_STRING_PRETTY);
-	} else
-		fprintf(stderr, "shmdctl: ls: unreadable reply\n");
-	goto out;
-gone:
-	fprintf(stderr, "shmdctl: ls: shmd at %s closed the connection\n",
-	    ctl_path);
-out:
-	json_object_put(reply);
-	frame_buf_finish(&in);
-	return rc;
+	printf("%s\n", segs);
+	shmd_free(segs);
+	return 0;
 }
 
 static int
@@ -426,11 +387,6 @@ cmd_ls(struct ctl *ctl, struct shmd_conn *c)
 	char			 size[16], age[32], ub[32], gb[32], owner[80];
 	char			 cmds[1024];
 
-	/*
-	 * The daemon's Segment objects as they are: one json-c parse of the
-	 * reply and one print, no round trip through structs (the cost of
-	 * `ls --json` with tens of thousands of segments).
-	 */
 	if ((ctl->given & OPT_JSON) && !with)
 		return ctl_ls_json(c);
 	if ((rc = shmd_list(c, &segs, &n)) != SHMD_OK)
@@ -442,20 +398,22 @@ cmd_ls(struct ctl *ctl, struct shmd_conn *c)
 		return EXIT_REFUSED;
 	}
 	if (ctl->given & OPT_JSON) {
-		struct json_object	*arr = json_object_new_array(), *o;
+		struct textbuf	tb;
 
-		for (i = 0; arr != NULL && i < n; i++) {
-			o = ctl_segment_object(&segs[i], att,
-			    with ? (ssize_t)natt : -1);
-			if (o == NULL || json_object_array_add(arr, o) != 0) {
-				json_object_put(o);
-				json_object_put(arr);
-				arr = NULL;
-			}
+		if (textbuf_init_heap(&tb, 4096) == -1)
+			tb.failed = 1;
+		textbuf_lit(&tb, "[");
+		for (i = 0; !tb.failed && i < n; i++) {
+			if (i > 0)
+				textbuf_lit(&tb, ",");
+			if (ctl_segment_text(&tb, &segs[i], att,
+			    (ssize_t)natt) == -1)
+				tb.failed = 1;
 		}
+		textbuf_lit(&tb, "]");
 		shmd_free(segs);
 		free(att);
-		return ctl_print_json(arr, JSON_C_TO_STRING_PRETTY);
+		return ctl_print_json(&tb, SHMD_JSON_PRETTY);
 	}
 	for (i = 0; i < n; i++)
 		if ((int)strlen(segs[i].name) > w)
@@ -502,10 +460,13 @@ cmd_info(struct ctl *ctl, struct shmd_conn *c)
 		natt = 0;
 	}
 	if (ctl->given & OPT_JSON) {
-		rc = ctl_print_json(ctl_segment_object(&s, att, (ssize_t)natt),
-		    JSON_C_TO_STRING_PRETTY);
+		struct textbuf	tb;
+
+		if (textbuf_init_heap(&tb, 1024) == -1 ||
+		    ctl_segment_text(&tb, &s, att, (ssize_t)natt) == -1)
+			tb.failed = 1;
 		free(att);
-		return rc;
+		return ctl_print_json(&tb, SHMD_JSON_PRETTY);
 	}
 	number_format_size(s.size, size, sizeof size);
 	ctl_age(s.created_usec, age, sizeof age);
@@ -563,16 +524,18 @@ cmd_watch(struct ctl *ctl, struct shmd_conn *c)
 		if (!has)
 			continue;
 		if (ctl->given & OPT_JSON) {
-			struct json_object	*o = json_object_new_object();
+			struct textbuf	tb;
 
-			/* one line per event */
-			if (o != NULL && (json_add_string(o, "event",
-			    shmd_event_name(ev)) == -1 || json_add(o, "segment",
-			    ctl_segment_object(&s, NULL, -1)) == -1)) {
-				json_object_put(o);
-				o = NULL;
-			}
-			if (ctl_print_json(o, JSON_C_TO_STRING_SPACED) != 0)
+			/* one line per event: Watch's reply, as it came */
+			if (textbuf_init_heap(&tb, 1024) == -1)
+				tb.failed = 1;
+			textbuf_lit(&tb, "{\"event\":\"");
+			textbuf_str(&tb, shmd_event_name(ev));
+			textbuf_lit(&tb, "\",\"segment\":");
+			if (ctl_segment_text(&tb, &s, NULL, -1) == -1)
+				tb.failed = 1;
+			textbuf_lit(&tb, "}");
+			if (ctl_print_json(&tb, SHMD_JSON_SPACED) != 0)
 				return EXIT_REFUSED;
 		} else
 			printf("%-9s %s shmid %d key 0x%08x size %llu owner "

@@ -56,13 +56,18 @@ const char *ctl_user(uid_t, char *buf, size_t len);
 /* secs as "59s", "119m", "47h", "3d": the unit that keeps it short. */
 void	ctl_duration(int64_t secs, char *buf, size_t len);
 void	ctl_age(int64_t created_usec, char *buf, size_t len);
-/* A segment as one JSON object, with its attachers when given (n >= 0). */
-struct json_object;
-/* A segment as the protocol's Segment object (attachers when natt >= 0). */
-struct json_object *ctl_segment_object(const struct shmd_segment *,
+struct textbuf;
+/*
+ * A segment as the protocol's Segment object (libshmd's text), and its
+ * attachers as one more member when natt >= 0; 0, or -1.
+ */
+int	ctl_segment_text(struct textbuf *, const struct shmd_segment *,
 	    const struct sysv_attacher *, ssize_t natt);
-/* Print o (json-c's flags) and a newline, and put it; 0, or 1 when NULL. */
-int	ctl_print_json(struct json_object *o, int flags);
+/*
+ * Print the JSON text in tb (which it frees), laid out by libshmd as
+ * flags (SHMD_JSON_*) say, and a newline; 0, or 1 (out of memory).
+ */
+int	ctl_print_json(struct textbuf *, int flags);
 
 /* shmdctl-admin.c */
 int	cmd_status(struct ctl *, struct shmd_conn *);
