@@ -237,21 +237,20 @@ shmd_write_all(struct shmd_conn *c, const char *p, size_t len)
 }
 
 /*
- * The next message from the daemon: when none is buffered, read (blocking,
- * or not when dontwait) until one is. SHMD_ERR_AGAIN when dontwait and the
- * socket has no more bytes: then everything received has been handed out
- * but an incomplete message, so a poll(2) that reports the descriptor
- * readable means more.
+ * The next message from the daemon, as it came (NUL-terminated, len
+ * bytes, in c->in until the next read): when none is buffered, read
+ * (blocking, or not when dontwait) until one is. SHMD_ERR_AGAIN when
+ * dontwait and the socket has no more bytes: then everything received
+ * has been handed out but an incomplete message, so a poll(2) that
+ * reports the descriptor readable means more.
  */
 static int
-shmd_next_message(struct shmd_conn *c, int dontwait, struct json_object **out)
+shmd_next_text(struct shmd_conn *c, int dontwait, char **msg, size_t *len)
 {
-	char	*msg, *space, reason[256];
-	size_t	 len;
+	char	*space;
 	ssize_t	 n;
 
-	*out = NULL;
-	while ((msg = frame_buf_next(&c->in, &len)) == NULL) {
+	while ((*msg = frame_buf_next(&c->in, len)) == NULL) {
 		if ((space = frame_buf_space(&c->in, 65536)) == NULL)
 			return shmd_fail(c, SHMD_ERR_NOMEM, NULL);
 		n = recv(c->fd, space, 65536, dontwait ? MSG_DONTWAIT : 0);
@@ -267,11 +266,35 @@ shmd_next_message(struct shmd_conn *c, int dontwait, struct json_object **out)
 		}
 		c->in.len += (size_t)n;
 	}
+	return SHMD_OK;
+}
+
+/* A message's text as JSON. */
+static int
+shmd_decode(struct shmd_conn *c, const char *msg, size_t len,
+    struct json_object **out)
+{
+	char	reason[256];
+
 	if (frame_decode(msg, len, out, reason, sizeof reason) == -1) {
 		c->dead = 1;
 		return shmd_fail(c, SHMD_ERR_BAD_REPLY, reason);
 	}
 	return SHMD_OK;
+}
+
+/* The next message from the daemon, decoded (see shmd_next_text()). */
+static int
+shmd_next_message(struct shmd_conn *c, int dontwait, struct json_object **out)
+{
+	char	*msg;
+	size_t	 len;
+	int	 rc;
+
+	*out = NULL;
+	if ((rc = shmd_next_text(c, dontwait, &msg, &len)) != SHMD_OK)
+		return rc;
+	return shmd_decode(c, msg, len, out);
 }
 
 /* Describe a daemon error from its parameters. */
@@ -330,20 +353,19 @@ shmd_daemon_error(struct shmd_conn *c, const char *name,
 }
 
 /*
- * Read one reply. On success *params is the reply's parameters (a new
- * reference, an empty object when absent) and *continues its flag.
+ * A reply, from its message (whose reference it takes). On success
+ * *params is the reply's parameters (a new reference, an empty object
+ * when absent) and *continues its flag.
  */
 static int
-shmd_read_reply(struct shmd_conn *c, int dontwait, struct json_object **params,
-    int *continues)
+shmd_reply(struct shmd_conn *c, struct json_object *msg,
+    struct json_object **params, int *continues)
 {
-	struct json_object	*msg, *p = NULL, *v;
+	struct json_object	*p = NULL, *v;
 	const char		*error;
 	int			 rc;
 
 	*params = NULL;
-	if ((rc = shmd_next_message(c, dontwait, &msg)) != SHMD_OK)
-		return rc;
 	if (continues != NULL)
 		*continues = json_object_object_get_ex(msg, "continues", &v) &&
 		    json_object_get_boolean(v);
@@ -366,20 +388,30 @@ shmd_read_reply(struct shmd_conn *c, int dontwait, struct json_object **params,
 	return rc;
 }
 
-/*
- * Send a call (taking the reference to params) and read its reply: the
- * reply's parameters, for the caller to put, also on a daemon error.
- */
+/* Read one reply: shmd_reply() of the next message. */
 static int
-shmd_invoke(struct shmd_conn *c, const char *method, struct json_object *params,
-    int more, struct json_object **reply)
+shmd_read_reply(struct shmd_conn *c, int dontwait, struct json_object **params,
+    int *continues)
+{
+	struct json_object	*msg;
+	int			 rc;
+
+	*params = NULL;
+	if ((rc = shmd_next_message(c, dontwait, &msg)) != SHMD_OK)
+		return rc;
+	return shmd_reply(c, msg, params, continues);
+}
+
+/* Send a call (taking the reference to params). */
+static int
+shmd_send(struct shmd_conn *c, const char *method, struct json_object *params,
+    int more)
 {
 	struct json_object	*msg;
 	const char		*s;
 	size_t			 len;
 	int			 rc;
 
-	*reply = NULL;
 	if (c == NULL) {
 		json_object_put(params);
 		return SHMD_ERR_INVALID_ARGUMENT;
@@ -403,7 +435,21 @@ shmd_invoke(struct shmd_conn *c, const char *method, struct json_object *params,
 	}
 	rc = shmd_write_all(c, s, len);
 	json_object_put(msg);
-	if (rc != SHMD_OK)
+	return rc;
+}
+
+/*
+ * Send a call (taking the reference to params) and read its reply: the
+ * reply's parameters, for the caller to put, also on a daemon error.
+ */
+static int
+shmd_invoke(struct shmd_conn *c, const char *method, struct json_object *params,
+    int more, struct json_object **reply)
+{
+	int	rc;
+
+	*reply = NULL;
+	if ((rc = shmd_send(c, method, params, more)) != SHMD_OK)
 		return rc;
 	/* *reply is set also when the daemon answers an error. */
 	return shmd_read_reply(c, 0, reply, NULL);
@@ -1021,4 +1067,50 @@ shmd_usage_sized(struct shmd_conn *c, struct shmd_usage **usage, size_t *n,
 	*usage = (struct shmd_usage *)(void *)out;
 	*n = len;
 	return SHMD_OK;
+}
+
+/*
+ * The segments array as the daemon wrote it: with tens of thousands of
+ * segments, parsing List's reply and writing it again would cost more
+ * than the daemon's answer and lsipc's whole run (BENCHMARKS.md). The
+ * daemon writes a success one way, and its tests parse it; any other
+ * reply (an error, another layout) is read as JSON.
+ */
+SHMD_EXPORT int
+shmd_list_json(struct shmd_conn *c, char **json)
+{
+	static const char	 head[] = "{\"parameters\":{\"segments\":[";
+	struct json_object	*msg, *reply, *arr;
+	char			*text;
+	size_t			 len, alen;
+	int			 rc;
+
+	if (c == NULL || json == NULL)
+		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, NULL);
+	*json = NULL;
+	if ((rc = shmd_send(c, PROTO_METHOD_LIST, NULL, 0)) != SHMD_OK ||
+	    (rc = shmd_next_text(c, 0, &text, &len)) != SHMD_OK)
+		return rc;
+	if (len >= sizeof head + 2 && memcmp(text, head, sizeof head - 1) ==
+	    0 && memcmp(text + len - 3, "]}}", 3) == 0 &&
+	    frame_utf8_valid(text, len)) {
+		/* the array: from its '[' to its ']' */
+		alen = len - (sizeof head - 2) - 2;
+		if ((*json = malloc(alen + 1)) == NULL)
+			return shmd_fail(c, SHMD_ERR_NOMEM, NULL);
+		memcpy(*json, text + sizeof head - 2, alen);
+		(*json)[alen] = '\0';
+		return SHMD_OK;
+	}
+	if ((rc = shmd_decode(c, text, len, &msg)) != SHMD_OK)
+		return rc;
+	if ((rc = shmd_reply(c, msg, &reply, NULL)) == SHMD_OK) {
+		if (!json_object_object_get_ex(reply, "segments", &arr) ||
+		    !json_object_is_type(arr, json_type_array))
+			rc = shmd_fail(c, SHMD_ERR_BAD_REPLY, "segments");
+		else if (shmd_json_text(arr, 0, json) != SHMD_OK)
+			rc = shmd_fail(c, SHMD_ERR_NOMEM, NULL);
+	}
+	json_object_put(reply);
+	return rc;
 }

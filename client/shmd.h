@@ -274,6 +274,12 @@ int	shmd_list_sized(struct shmd_conn *, struct shmd_segment **segs,
 	    size_t *n, size_t seg_size);
 #define shmd_list(c, segs, n) \
 	shmd_list_sized((c), (segs), (n), sizeof **(segs))
+/*
+ * The same list as the JSON text of the daemon's array of Segment
+ * objects, as it wrote it (members this header lacks included); free
+ * *json with shmd_free(). Since 0.4.
+ */
+int	shmd_list_json(struct shmd_conn *, char **json);
 /* The daemon's status. */
 int	shmd_status(struct shmd_conn *, struct shmd_status *out);
 #define shmd_status(c, out) shmd_status((c), shmd_status_sized(out))

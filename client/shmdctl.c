@@ -350,28 +350,18 @@ cmd_wait(struct ctl *ctl, struct shmd_conn *c)
 }
 
 /*
- * ls --json: the daemon's Segment objects as they came (List's array,
- * members it adds beyond struct shmd_segment included), as compact as it
- * wrote them: with tens of thousands of segments, the cost of `ls --json`
- * against lsipc's (BENCHMARKS.md).
+ * ls --json: the daemon's Segment objects as they came (members beyond
+ * struct shmd_segment included), never parsed: with tens of thousands of
+ * segments, the cost of `ls --json` against lsipc's (BENCHMARKS.md).
  */
 static int
 ctl_ls_json(struct shmd_conn *c)
 {
-	char	*reply, *segs;
+	char	*segs;
 	int	 rc;
 
-	if ((rc = shmd_call(c, PROTO_METHOD_LIST, NULL, &reply)) != SHMD_OK) {
-		shmd_free(reply);
+	if ((rc = shmd_list_json(c, &segs)) != SHMD_OK)
 		return ctl_refused(c, "ls", NULL, rc);
-	}
-	rc = shmd_json_format(reply, "segments", 0, &segs);
-	shmd_free(reply);
-	if (rc != SHMD_OK) {
-		fprintf(stderr, "shmdctl: ls: unreadable reply from shmd at "
-		    "%s\n", ctl_path);
-		return EXIT_REFUSED;
-	}
 	printf("%s\n", segs);
 	shmd_free(segs);
 	return 0;

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -150,6 +152,8 @@ START_TEST(test_list_status_call)
 	ck_assert_uint_eq(st.bytes, 300);
 	ck_assert_uint_eq(st.limits.max_segments_per_uid, 4);
 	ck_assert_uint_eq(st.limits.max_bytes_per_uid, 1 << 20);
+	/* since 0.4, beyond struct shmd_limits (the daemon's default) */
+	ck_assert_uint_eq(st.max_clients_per_uid, 128);
 	ck_assert_str_eq(st.version, PACKAGE_VERSION);
 	ck_assert_int_eq(shmd_call(c, "io.shmd.Open", "{\"name\":\"lib.l2\"}",
 	    &json), SHMD_OK);
@@ -181,6 +185,10 @@ START_TEST(test_json_text)
 	ck_assert_int_eq(shmd_call(c, "io.shmd.List", NULL, &json), SHMD_OK);
 	ck_assert_int_eq(shmd_json_format(json, "segments", 0, &arr), SHMD_OK);
 	ck_assert_msg(arr[0] == '[' && arr[strlen(arr) - 1] == ']', "%s", arr);
+	/* List's array as it came: the same text, unparsed */
+	ck_assert_int_eq(shmd_list_json(c, &t), SHMD_OK);
+	ck_assert_str_eq(t, arr);
+	shmd_free(t);
 	/*
 	 * Each segment as libshmd writes it is the daemon's text: the same
 	 * members in the same order, then what the daemon adds beyond
@@ -247,6 +255,53 @@ START_TEST(test_json_text)
 	    SHMD_ERR_INVALID_ARGUMENT);
 	destroy_all(c);
 	shmd_disconnect(c);
+}
+END_TEST
+
+/* A reply written ahead on a fake daemon's socket; the library's answer. */
+static int
+fake_list_json(const char *reply, char **json)
+{
+	struct sockaddr_un	 sun;
+	struct shmd_conn	*c;
+	int			 l, a, rc;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	ck_assert_int_lt(snprintf(sun.sun_path, sizeof sun.sun_path,
+	    "%.80s/fake.sock", d.dir), (int)sizeof sun.sun_path);
+	unlink(sun.sun_path);
+	ck_assert_int_ne(l = socket(AF_UNIX, SOCK_STREAM, 0), -1);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&sun, sizeof sun), 0);
+	ck_assert_int_eq(listen(l, 1), 0);
+	ck_assert_int_eq(shmd_connect(sun.sun_path, &c), SHMD_OK);
+	ck_assert_int_ne(a = accept(l, NULL, NULL), -1);
+	ck_assert_int_eq(write(a, reply, strlen(reply) + 1),
+	    (ssize_t)strlen(reply) + 1);
+	rc = shmd_list_json(c, json);
+	shmd_disconnect(c);
+	close(a);
+	close(l);
+	unlink(sun.sun_path);
+	return rc;
+}
+
+/* shmd_list_json() beyond the daemon's one layout: read as JSON. */
+START_TEST(test_list_json_layouts)
+{
+	char	*json;
+
+	ck_assert_int_eq(fake_list_json("{\"parameters\": {\"segments\": "
+	    "[{\"name\": \"a\"}], \"x\": 1}}", &json), SHMD_OK);
+	ck_assert_str_eq(json, "[{\"name\":\"a\"}]");
+	shmd_free(json);
+	ck_assert_int_eq(fake_list_json("{\"error\":\"io.shmd.PermissionDenied\","
+	    "\"parameters\":{}}", &json), SHMD_ERR_PERMISSION_DENIED);
+	ck_assert_ptr_null(json);
+	ck_assert_int_eq(fake_list_json("{\"parameters\":{}}", &json),
+	    SHMD_ERR_BAD_REPLY);
+	ck_assert_int_eq(fake_list_json("{\"parameters\":{\"segments\":[}}",
+	    &json), SHMD_ERR_BAD_REPLY);
 }
 END_TEST
 
@@ -607,6 +662,7 @@ main(void)
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_list_status_call);
 	tcase_add_test(tc, test_json_text);
+	tcase_add_test(tc, test_list_json_layouts);
 	tcase_add_test(tc, test_watch);
 	tcase_add_test(tc, test_watch_poll_drains);
 	tcase_add_test(tc, test_watch_poll_disconnected);
