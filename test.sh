@@ -13,7 +13,7 @@ check() {
 	# make check, showing the logs of what failed
 	if ! make -C "$1" -j"$(nproc)" check >"$1/check.out" 2>&1; then
 		cat "$1/check.out"
-		for log in "$1"/tests/*.log; do
+		for log in "$1"/tests/*/*.log; do
 			grep -q '^FAIL' "$log" 2>/dev/null && { echo "--- $log"; tail -n 40 "$log"; }
 		done
 		exit 1
@@ -60,25 +60,25 @@ step "Go client: gofmt, go vet, go test -race against the built daemon, and each
 )
 
 step "installed units (systemd-analyze verify) and make install"
-sh "$top/tests/units.sh" || [ $? -eq 77 ]
+sh "$top/tests/system/units.sh" || [ $? -eq 77 ]
 
 if [ -f "$top/../shared/contract-smoke.py" ]; then
 	step "contract smoke test (../shared/contract-smoke.py)"
 	python3 "$top/../shared/contract-smoke.py" "$top/build"
 fi
 
-# The containers (tests/containers): with podman under CI, SHMD_FULL or
+# The containers (tests/system/containers): with podman under CI, SHMD_FULL or
 # SHMD_CONTAINERS (an image build: a minute or two); else only the unshare
 # stand-ins, which take seconds.
 if [ -n "${CI:-}${SHMD_FULL:-}${SHMD_CONTAINERS:-}" ]; then
-	step "containers: image, pod, restarts, process lifetime (tests/containers)"
+	step "containers: image, pod, restarts, process lifetime (tests/system/containers)"
 	scripts/deps.sh --containers
 	mode=auto
 else
-	step "containers: unshare stand-ins (tests/containers; SHMD_CONTAINERS=1 for podman)"
+	step "containers: unshare stand-ins (tests/system/containers; SHMD_CONTAINERS=1 for podman)"
 	mode=standin
 fi
-sh "$top/tests/containers" "$mode" "$top/build" || [ $? -eq 77 ]
+sh "$top/tests/system/containers" "$mode" "$top/build" || [ $? -eq 77 ]
 
 step "build with AddressSanitizer and UndefinedBehaviorSanitizer"
 san="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -g -O1"
@@ -91,24 +91,24 @@ step "make check (sanitizers)"
 )
 
 if [ -n "${CI:-}" ] || [ -n "${SHMD_FULL:-}" ]; then
-	step "fuzzing for 60 s (tests/fuzz.sh)"
-	sh "$top/tests/fuzz.sh" 60
+	step "fuzzing for 60 s (tests/fuzz/fuzz.sh)"
+	sh "$top/tests/fuzz/fuzz.sh" 60
 
-	step "crash points: every one the workload reaches, in all three modes (tests/test_crashpoints.py --long)"
-	TOP_BUILDDIR="$top/build" python3 "$top/tests/test_crashpoints.py" --long \
+	step "crash points: every one the workload reaches, in all three modes (tests/daemon/test_crashpoints.py --long)"
+	TOP_BUILDDIR="$top/build" python3 "$top/tests/daemon/test_crashpoints.py" --long \
 		--budget 1500 >"$top/build/crashpoints.out" 2>&1 ||
 		{ cat "$top/build/crashpoints.out"; exit 1; }
 	grep -E '^(FAIL|crash points|kill|enospc|eio)' "$top/build/crashpoints.out"
 
 	step "integration tests with the daemon under valgrind"
 	SHMD_VALGRIND=1 make -C "$top/build" check \
-		TESTS="tests/check_libshmd tests/check_protocol tests/check_lifetime" \
+		TESTS="tests/daemon/check_libshmd tests/daemon/check_protocol tests/daemon/check_lifetime" \
 		>"$top/build/valgrind.out" 2>&1 ||
-		{ cat "$top/build/valgrind.out"; tail -n 60 "$top"/build/tests/check_*.log; exit 1; }
+		{ cat "$top/build/valgrind.out"; tail -n 60 "$top"/build/tests/*/check_*.log; exit 1; }
 	grep -E '^(PASS|FAIL)|^# (PASS|FAIL)' "$top/build/valgrind.out"
 
-	step "Debian packages: build, lintian, install, run, purge (tests/package.sh)"
-	sh "$top/tests/package.sh"
+	step "Debian packages: build, lintian, install, run, purge (tests/system/package.sh)"
+	sh "$top/tests/system/package.sh"
 
 	step "make distcheck"
 	make -C "$top/build" distcheck >"$top/build/distcheck.out" 2>&1 ||

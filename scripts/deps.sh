@@ -13,14 +13,14 @@ if [ "${1:-}" = "--test" ]; then
 	packages="$packages zsh fish"		# shell completions
 	# the Go client's tests on other architectures (test.sh)
 	packages="$packages qemu-user-static"
-	# the Python client's own checks (tests/test_python.py): mypy --strict,
+	# the Python client's own checks (tests/daemon/test_python.py): mypy --strict,
 	# and a wheel built offline from python/pyproject.toml
 	packages="$packages mypy python3-pip python3-setuptools python3-wheel"
 fi
 # The benchmark's comparison with iceoryx's RouDi (BENCHMARKS.md): run
 # configure again afterwards (./test.sh does) to build bench/roudi-first-write.
 [ "${1:-}" = "--bench" ] && packages="$packages iceoryx libiceoryx-binding-c-dev"
-# tests/containers with a real engine (test.sh under CI, SHMD_FULL or
+# tests/system/containers with a real engine (test.sh under CI, SHMD_FULL or
 # SHMD_CONTAINERS): rootful podman on runc, catatonit for its pause image,
 # mmdebstrap for a local base image, podman-compose to read compose.yaml.
 [ "${1:-}" = "--containers" ] && packages="$packages podman runc catatonit mmdebstrap podman-compose git"
@@ -43,6 +43,10 @@ else
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
+# Another apt (unattended-upgrades at a machine's first boot, a second
+# build) may hold dpkg's lock for a while: wait for it, not fail.
+lock="-o DPkg::Lock::Timeout=600"
 # shellcheck disable=SC2086
-$sudo apt-get install -y -qq --no-install-recommends $missing
+$sudo apt-get $lock update -qq
+# shellcheck disable=SC2086
+$sudo apt-get $lock install -y -qq --no-install-recommends $missing

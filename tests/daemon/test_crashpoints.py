@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 
-TOP_BUILDDIR = os.environ.get("TOP_BUILDDIR", os.path.join(os.path.dirname(__file__), "..", "build"))
+TOP_BUILDDIR = os.environ.get("TOP_BUILDDIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 SHMD = os.path.join(TOP_BUILDDIR, "daemon", "shmd")
 KEY_COUNT = 64
 # A range of its own, apart from a run going on beside it (another tree's).

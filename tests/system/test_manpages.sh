@@ -3,7 +3,7 @@
 # header declares (client/shmd.h: macros and inline functions too) has a
 # man page that `make install` installs: a page whose NAME names it, or a
 # .so link to one. `man 3 NAME` finds each, when man(1) is installed.
-top=${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+top=${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${TOP_BUILDDIR:-$top/build}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """What deploy/ gives admins says what it must (README, "Containers";
-DAEMON.md, "Containers"). Nothing here runs a container: tests/containers
+DAEMON.md, "Containers"). Nothing here runs a container: tests/system/containers
 plays the image, the pod route and the restarts. Here: every manifest
 parses and has what its kind requires, shmd never runs as root, a holder
 owns the IPC namespace the others join, the socket is on a volume they all
@@ -19,7 +19,7 @@ except ImportError:            # python3-yaml: scripts/deps.sh --test
     yaml = None
 
 SRC = os.environ.get("TOP_SRCDIR") or os.path.join(os.path.dirname(
-    os.path.abspath(__file__)), "..")
+    os.path.abspath(__file__)), "..", "..")
 DEPLOY = os.path.join(SRC, "deploy")
 SOCK_DIR = "/run/shmd"
 STATUS = ["shmdctl", "--socket", SOCK_DIR + "/shmd.sock", "status"]

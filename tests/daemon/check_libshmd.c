@@ -398,10 +398,10 @@ START_TEST(test_watch_poll_disconnected)
 }
 END_TEST
 
-/* A program built against 0.2 (tests/abi-0.2.c) runs as it did. */
+/* A program built against 0.2 (tests/daemon/abi-0.2.c) runs as it did. */
 START_TEST(test_abi_0_2)
 {
-	const char	*argv[] = { test_program("tests/abi-0.2"), d.socket,
+	const char	*argv[] = { test_program("tests/daemon/abi-0.2"), d.socket,
 			    NULL };
 	char		*out = NULL, *err = NULL;
 	int		 status;

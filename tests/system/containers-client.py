@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The application of tests/containers: a client of shmd in a container of
+"""The application of tests/system/containers: a client of shmd in a container of
 its own (or an unshare stand-in), through the Python client.
 
   write NAME DATA   create a persistent segment, attach, write DATA, detach;

@@ -7,7 +7,7 @@
 # purge them and check that nothing is left but what Debian policy keeps.
 # Needs root. Run by ./test.sh when CI is set, or by hand.
 set -eu
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
 export DEBIAN_FRONTEND=noninteractive
 work=$(mktemp -d /tmp/shmd-pkg-XXXXXX)

@@ -9,7 +9,7 @@ import sys
 import unittest
 
 SRC = os.environ.get("TOP_SRCDIR") or os.path.join(os.path.dirname(
-    os.path.abspath(__file__)), "..")
+    os.path.abspath(__file__)), "..", "..")
 
 INTERFACE = re.compile(r"[a-z]([-]*[a-z0-9])*(\.[a-z0-9]([-]*[a-z0-9])*)+\Z")
 TYPE_NAME = re.compile(r"[A-Z][A-Za-z0-9]*\Z")

@@ -1,4 +1,4 @@
-/* Unit tests: the state log's format (daemon/state.c) and process start times. */
+/* Unit tests: the state log's format (daemon/lifecycle/state.c) and process start times. */
 #include "config.h"
 
 #include <check.h>

@@ -1,4 +1,4 @@
-# zsh -f tests/zsh-complete.zsh DIR LINE: the words zsh's completion (with
+# zsh -f tests/system/zsh-complete.zsh DIR LINE: the words zsh's completion (with
 # the functions in DIR first in fpath) offers for LINE, one a line. It runs
 # an interactive zsh on a pseudo-terminal (zsh/zpty), types LINE and a
 # tab, and prints what the completion functions hand to compadd.

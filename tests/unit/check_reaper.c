@@ -1,5 +1,5 @@
 /*
- * Unit tests: lifetime decisions (daemon/reaper.c) on real kernel
+ * Unit tests: lifetime decisions (daemon/lifecycle/reaper.c) on real kernel
  * segments, with the reaper's reports caught by test callbacks.
  */
 #include "config.h"

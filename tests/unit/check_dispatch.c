@@ -1,6 +1,6 @@
 /*
  * Unit tests: request validation and dispatch, driven in-process over a
- * socketpair against a real registry (daemon/dispatch.c, methods.c).
+ * socketpair against a real registry (daemon/server/dispatch.c, methods.c).
  */
 #include "config.h"
 

@@ -4,7 +4,7 @@
 # commands, options, option values and segment names from `shmdctl ls`,
 # uid:N/ and gid:N/ ones included, and each offers every command and
 # option of shmdctl's own table (`shmdctl --help`).
-top=${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+top=${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${TOP_BUILDDIR:-$top/build}
 dir=$(mktemp -d)
 sock=$dir/shmd.sock
@@ -128,17 +128,17 @@ for c in $commands; do
 done
 
 # ---------------------------------------------------------------- zsh
-# zsh: completion run for real on a pseudo-terminal (tests/zsh-complete.zsh).
+# zsh: completion run for real on a pseudo-terminal (tests/system/zsh-complete.zsh).
 if command -v zsh >/dev/null 2>&1; then
-	zexpect() { check "zsh: '$2'" "$(timeout 30 zsh -f "$top/tests/zsh-complete.zsh" "$top/completion" "$2")" "$1"; }
+	zexpect() { check "zsh: '$2'" "$(timeout 30 zsh -f "$top/tests/system/zsh-complete.zsh" "$top/completion" "$2")" "$1"; }
 	zexpect "$commands" "shmdctl "
 	zexpect "comp.one comp.two" "shmdctl --socket $sock info comp."
 	zexpect "uid:$uid/comp.cam" "shmdctl --socket=$sock rm uid:"
 	zexpect "gid:$gid/comp.grp" "shmdctl --socket $sock read gid:$gid/c"
 	zexpect "process persistent" "shmdctl create x 1K --lifetime p"
-	check_has "zsh: global options" "$(timeout 30 zsh -f "$top/tests/zsh-complete.zsh" "$top/completion" "shmdctl -")" $global
+	check_has "zsh: global options" "$(timeout 30 zsh -f "$top/tests/system/zsh-complete.zsh" "$top/completion" "shmdctl -")" $global
 	for c in $commands; do
-		check_has "zsh: options of $c" "$(timeout 30 zsh -f "$top/tests/zsh-complete.zsh" "$top/completion" "shmdctl $c --")" $(options_of "$c")
+		check_has "zsh: options of $c" "$(timeout 30 zsh -f "$top/tests/system/zsh-complete.zsh" "$top/completion" "shmdctl $c --")" $(options_of "$c")
 	done
 else
 	echo "zsh is not installed: its completion is not tested (scripts/deps.sh --test installs it)"

@@ -17,7 +17,7 @@ import time
 import unittest
 import zipfile
 
-TOP_SRCDIR = os.environ.get("TOP_SRCDIR", os.path.join(os.path.dirname(__file__), ".."))
+TOP_SRCDIR = os.environ.get("TOP_SRCDIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 TOP_BUILDDIR = os.environ.get("TOP_BUILDDIR", "..")
 sys.path.insert(0, os.path.join(TOP_SRCDIR, "python"))
 
@@ -720,7 +720,7 @@ def readme_programs(marker):
 
 class ReadmeTest(unittest.TestCase):
     def test_shortest_programs_as_written(self):
-        programs = readme_programs("<!-- tests/test_python.py runs this -->")
+        programs = readme_programs("<!-- tests/daemon/test_python.py runs this -->")
         self.assertEqual(len(programs), 2)
         d = Daemon()
         try:

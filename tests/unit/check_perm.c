@@ -1,4 +1,4 @@
-/* Unit tests: who may do what (daemon/perm.c), shmd-protocol(7)'s rules. */
+/* Unit tests: who may do what (daemon/server/perm.c), shmd-protocol(7)'s rules. */
 #include "config.h"
 
 #include <check.h>

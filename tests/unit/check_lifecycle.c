@@ -1,8 +1,8 @@
 /*
- * Unit tests: a segment's life (daemon/lifecycle.c) with a real state
+ * Unit tests: a segment's life (daemon/lifecycle/lifecycle.c) with a real state
  * directory: every transition keeps the log and the registry in
  * agreement, wherever compaction falls; and the state directory rules
- * (daemon/state.c).
+ * (daemon/lifecycle/state.c).
  */
 #include "config.h"
 

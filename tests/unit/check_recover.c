@@ -1,5 +1,5 @@
 /*
- * Unit tests: recovery's steps (daemon/recover.c) against real kernel
+ * Unit tests: recovery's steps (daemon/lifecycle/recover.c) against real kernel
  * segments made by the test itself, standing in for an earlier run.
  */
 #include "config.h"

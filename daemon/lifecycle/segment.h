@@ -73,7 +73,7 @@ void	segment_seen_stat(const struct segment *, struct kshm_stat *st);
 /*
  * Append a segment as the protocol's Segment object, in JSON text, with
  * what the kernel holds (st). Written out by hand: it is every Open's and
- * Create's reply (tests/check_segment.c parses it with json-c).
+ * Create's reply (tests/unit/check_segment.c parses it with json-c).
  */
 void	segment_text(struct textbuf *, const struct segment *,
 	    const struct kshm_stat *st);

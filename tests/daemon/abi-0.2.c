@@ -1,6 +1,6 @@
 /*
  * A program as it was built against libshmd 0.2: its header
- * (tests/fixtures/shmd-0.2.h, structs without struct_size) and its symbol
+ * (tests/daemon/fixtures/shmd-0.2.h, structs without struct_size) and its symbol
  * versions, pinned below as linking with the 0.2 library recorded them.
  * Run against the new library by check_libshmd's test_abi_0_2: it must
  * work as it did. Usage: abi-0.2 SOCKET; exit status 0, else the number

@@ -1,8 +1,8 @@
 #!/bin/sh
 # The installed units must pass systemd-analyze verify with no output at all
-# (it exits 0 even when it warns). Usage: tests/units.sh [BUILD_DIR]
+# (it exits 0 even when it warns). Usage: tests/system/units.sh [BUILD_DIR]
 set -e
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 if ! command -v systemd-analyze >/dev/null 2>&1; then
 	echo "SKIP: no systemd-analyze"
 	exit 77

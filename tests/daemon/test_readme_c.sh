@@ -3,7 +3,7 @@
 # out of its one C block, built against this tree's libshmd, and run
 # against a real shmd, the consumer first; it must print "frame 1".
 set -eu
-src=${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+src=${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${TOP_BUILDDIR:-$src/build}
 cc=${CC:-cc}
 lib=$build/client/.libs/libshmd.so

@@ -61,7 +61,7 @@ state_init(struct state *st, pid_t pid, uid_t uid, int64_t start_usec)
 	st->uid = uid;
 	st->start_usec = start_usec;
 	st->slack = STATE_SLACK;
-	/* Tests make the log compact at every position (tests/check_lifetime.c). */
+	/* Tests make the log compact at every position (tests/daemon/check_lifetime.c). */
 	if ((env = getenv("SHMD_TEST_STATE_SLACK")) != NULL)
 		st->slack = strtoull(env, NULL, 10);
 }
