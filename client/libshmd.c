@@ -730,41 +730,42 @@ shmd_destroy(struct shmd_conn *c, const char *name)
 	return rc;
 }
 
-SHMD_EXPORT int
-shmd_list_sized(struct shmd_conn *c, struct shmd_segment **segs, size_t *n,
-    size_t seg_size)
+/*
+ * A call without parameters whose reply holds an array, member (absent:
+ * empty when optional), read into a new array of *n elements of size
+ * bytes: each one's struct_size set, then filled by fill from its object.
+ */
+static int
+shmd_array_call(struct shmd_conn *c, const char *method, const char *member,
+    int optional, size_t size,
+    int (*fill)(struct shmd_conn *, struct json_object *, void *),
+    void **elems, size_t *n)
 {
-	struct json_object	*reply, *arr;
+	struct json_object	*reply, *arr = NULL;
 	char			*out;
-	struct shmd_segment	*seg;
-	size_t			 i, len;
+	size_t			 i, len = 0;
 	int			 rc;
 
-	if (segs == NULL || n == NULL ||
-	    !shmd_size_ok(seg_size, SHMD_SEGMENT_MIN_SIZE))
-		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, NULL);
-	*segs = NULL;
+	*elems = NULL;
 	*n = 0;
-	if ((rc = shmd_invoke(c, PROTO_METHOD_LIST, NULL, 0, &reply)) !=
-	    SHMD_OK) {
+	if ((rc = shmd_invoke(c, method, NULL, 0, &reply)) != SHMD_OK) {
 		json_object_put(reply);
 		return rc;
 	}
-	if (!json_object_object_get_ex(reply, "segments", &arr) ||
-	    !json_object_is_type(arr, json_type_array)) {
+	if ((!json_object_object_get_ex(reply, member, &arr) && !optional) ||
+	    (arr != NULL && !json_object_is_type(arr, json_type_array))) {
 		json_object_put(reply);
-		return shmd_fail(c, SHMD_ERR_BAD_REPLY, "segments");
+		return shmd_fail(c, SHMD_ERR_BAD_REPLY, member);
 	}
-	len = json_object_array_length(arr);
-	if ((out = calloc(len ? len : 1, seg_size)) == NULL) {
+	if (arr != NULL)
+		len = json_object_array_length(arr);
+	if ((out = calloc(len ? len : 1, size)) == NULL) {
 		json_object_put(reply);
 		return shmd_fail(c, SHMD_ERR_NOMEM, NULL);
 	}
 	for (i = 0; i < len; i++) {
-		seg = (struct shmd_segment *)(void *)(out + i * seg_size);
-		seg->struct_size = seg_size;
-		rc = shmd_segment_from_json(c,
-		    json_object_array_get_idx(arr, i), seg);
+		memcpy(out + i * size, &size, sizeof size);
+		rc = fill(c, json_object_array_get_idx(arr, i), out + i * size);
 		if (rc != SHMD_OK) {
 			free(out);
 			json_object_put(reply);
@@ -772,9 +773,31 @@ shmd_list_sized(struct shmd_conn *c, struct shmd_segment **segs, size_t *n,
 		}
 	}
 	json_object_put(reply);
-	*segs = (struct shmd_segment *)(void *)out;
+	*elems = out;
 	*n = len;
 	return SHMD_OK;
+}
+
+static int
+shmd_segment_fill(struct shmd_conn *c, struct json_object *o, void *seg)
+{
+	return shmd_segment_from_json(c, o, seg);
+}
+
+SHMD_EXPORT int
+shmd_list_sized(struct shmd_conn *c, struct shmd_segment **segs, size_t *n,
+    size_t seg_size)
+{
+	void	*out;
+	int	 rc;
+
+	if (segs == NULL || n == NULL ||
+	    !shmd_size_ok(seg_size, SHMD_SEGMENT_MIN_SIZE))
+		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, NULL);
+	rc = shmd_array_call(c, PROTO_METHOD_LIST, "segments", 0, seg_size,
+	    shmd_segment_fill, &out, n);
+	*segs = out;
+	return rc;
 }
 
 static uint64_t
@@ -1013,60 +1036,40 @@ shmd_json_format(const char *json, const char *member, int flags, char **out)
 	return rc;
 }
 
+/* One element of Status's usage, into the caller's struct (struct_size set). */
+static int
+shmd_usage_fill(struct shmd_conn *c, struct json_object *o, void *dst)
+{
+	struct shmd_usage	one;
+	int64_t			uid, segs, bytes;
+
+	if (json_get_int(o, "uid", &uid) == -1 ||
+	    json_get_int(o, "segments", &segs) == -1 ||
+	    json_get_int(o, "bytes", &bytes) == -1)
+		return shmd_fail(c, SHMD_ERR_BAD_REPLY, "usage");
+	memset(&one, 0, sizeof one);
+	one.uid = (uid_t)uid;
+	one.segments = (uint64_t)segs;
+	one.bytes = (uint64_t)bytes;
+	shmd_sized_put(dst, &one, sizeof one);
+	return SHMD_OK;
+}
+
 SHMD_EXPORT int
 shmd_usage_sized(struct shmd_conn *c, struct shmd_usage **usage, size_t *n,
     size_t usage_size)
 {
-	struct json_object	*reply, *arr, *u;
-	struct shmd_usage	 one, *dst;
-	char			*out;
-	size_t			 i, len = 0;
-	int64_t			 uid, segs, bytes;
-	int			 rc;
+	void	*out;
+	int	 rc;
 
 	if (usage == NULL || n == NULL ||
 	    !shmd_size_ok(usage_size, SHMD_USAGE_MIN_SIZE))
 		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, NULL);
-	*usage = NULL;
-	*n = 0;
-	if ((rc = shmd_invoke(c, PROTO_METHOD_STATUS, NULL, 0, &reply)) !=
-	    SHMD_OK) {
-		json_object_put(reply);
-		return rc;
-	}
 	/* only a root caller's Status has it */
-	if (json_object_object_get_ex(reply, "usage", &arr) &&
-	    !json_object_is_type(arr, json_type_array)) {
-		json_object_put(reply);
-		return shmd_fail(c, SHMD_ERR_BAD_REPLY, "usage");
-	}
-	if (arr != NULL && json_object_is_type(arr, json_type_array))
-		len = json_object_array_length(arr);
-	if ((out = calloc(len ? len : 1, usage_size)) == NULL) {
-		json_object_put(reply);
-		return shmd_fail(c, SHMD_ERR_NOMEM, NULL);
-	}
-	for (i = 0; i < len; i++) {
-		u = json_object_array_get_idx(arr, i);
-		if (json_get_int(u, "uid", &uid) == -1 ||
-		    json_get_int(u, "segments", &segs) == -1 ||
-		    json_get_int(u, "bytes", &bytes) == -1) {
-			free(out);
-			json_object_put(reply);
-			return shmd_fail(c, SHMD_ERR_BAD_REPLY, "usage");
-		}
-		memset(&one, 0, sizeof one);
-		one.uid = (uid_t)uid;
-		one.segments = (uint64_t)segs;
-		one.bytes = (uint64_t)bytes;
-		dst = (struct shmd_usage *)(void *)(out + i * usage_size);
-		dst->struct_size = usage_size;
-		shmd_sized_put(dst, &one, sizeof one);
-	}
-	json_object_put(reply);
-	*usage = (struct shmd_usage *)(void *)out;
-	*n = len;
-	return SHMD_OK;
+	rc = shmd_array_call(c, PROTO_METHOD_STATUS, "usage", 1, usage_size,
+	    shmd_usage_fill, &out, n);
+	*usage = out;
+	return rc;
 }
 
 /*

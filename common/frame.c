@@ -23,9 +23,13 @@ frame_tokener_new(void)
 	return tok;
 }
 
-int
-frame_decode(const char *msg, size_t len, struct json_object **out,
-    char *reason, size_t reasonlen)
+static int	frame_parse(struct json_tokener *, const char *, size_t,
+		    struct json_object **, char *, size_t);
+
+/* With a tokener of its own: an object (a message), or any value. */
+static int
+frame_decode_once(const char *msg, size_t len, int any,
+    struct json_object **out, char *reason, size_t reasonlen)
 {
 	struct json_tokener	*tok;
 	int			 rc;
@@ -35,9 +39,19 @@ frame_decode(const char *msg, size_t len, struct json_object **out,
 		snprintf(reason, reasonlen, "out of memory");
 		return -1;
 	}
-	rc = frame_decode_with(tok, msg, len, out, reason, reasonlen);
+	if (any)
+		rc = frame_parse(tok, msg, len, out, reason, reasonlen);
+	else
+		rc = frame_decode_with(tok, msg, len, out, reason, reasonlen);
 	json_tokener_free(tok);
 	return rc;
+}
+
+int
+frame_decode(const char *msg, size_t len, struct json_object **out,
+    char *reason, size_t reasonlen)
+{
+	return frame_decode_once(msg, len, 0, out, reason, reasonlen);
 }
 
 int
@@ -111,17 +125,7 @@ int
 frame_decode_value(const char *text, size_t len, struct json_object **out,
     char *reason, size_t reasonlen)
 {
-	struct json_tokener	*tok;
-	int			 rc;
-
-	*out = NULL;
-	if ((tok = frame_tokener_new()) == NULL) {
-		snprintf(reason, reasonlen, "out of memory");
-		return -1;
-	}
-	rc = frame_parse(tok, text, len, out, reason, reasonlen);
-	json_tokener_free(tok);
-	return rc;
+	return frame_decode_once(text, len, 1, out, reason, reasonlen);
 }
 
 const char *
