@@ -32,7 +32,7 @@
 struct top {
 	struct shmd_conn	*c;		/* Status, and the first List */
 	struct shmd_conn	*w;		/* Watch: keeps segs current */
-	struct shmd_conn	*failed;	/* the one to report */
+	struct shmd_conn	*failed;	/* to report; NULL: see errno */
 	struct shmd_segment	*segs;
 	size_t			 nsegs, cap;
 	uint64_t		 events;	/* since the last frame */
@@ -119,11 +119,16 @@ top_drain(struct top *t)
 	enum shmd_event		ev;
 	int			rc, has;
 
-	t->failed = t->w;
 	while ((rc = shmd_watch_poll(t->w, &ev, &s, &has)) == SHMD_OK)
-		if (has && top_apply(t, ev, &s) == -1)
-			return SHMD_ERR_NOMEM;
-	return rc == SHMD_ERR_AGAIN ? SHMD_OK : rc;
+		if (has && top_apply(t, ev, &s) == -1) {
+			t->failed = NULL;
+			errno = ENOMEM;
+			return SHMD_ERR_SYSTEM;
+		}
+	if (rc == SHMD_ERR_AGAIN)
+		return SHMD_OK;
+	t->failed = t->w;
+	return rc;
 }
 
 static int
@@ -163,6 +168,10 @@ top_nattch(struct top *t)
 
 	if (sysv_segments(&k, &n) == -1)
 		return;		/* the daemon's figures, as last reported */
+	if (n == 0) {
+		free(k);
+		return;
+	}
 	qsort(k, n, sizeof *k, top_cmp_shmid);
 	for (i = 0; i < t->nsegs; i++) {
 		key.shmid = t->segs[i].shmid;
@@ -298,12 +307,13 @@ top_draw(struct top *t)
 		return rc;
 	}
 	top_nattch(t);
+	t->failed = NULL;	/* what fails below is ours: errno says */
 	if ((f = open_memstream(&text, &len)) == NULL)
-		return SHMD_ERR_NOMEM;
+		return SHMD_ERR_SYSTEM;
 	top_frame(t, f, t->last_frame > 0 ? now - t->last_frame : 0);
 	if (fclose(f) != 0) {
 		free(text);
-		return SHMD_ERR_NOMEM;
+		return SHMD_ERR_SYSTEM;
 	}
 	t->last_frame = now;
 	t->last_requests = t->st.requests;
@@ -316,9 +326,10 @@ top_draw(struct top *t)
 	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == -1 || ws.ws_row == 0)
 		ws.ws_row = 24, ws.ws_col = 80;
 	fputs("\033[H", stdout);
-	for (line = text; *line != '\0' && rows < ws.ws_row - 1; line = next) {
-		next = strchr(line, '\n');
-		*next++ = '\0';
+	for (line = text; line != NULL && *line != '\0' && rows < ws.ws_row - 1;
+	    line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
 		printf("%.*s\033[K\n", ws.ws_col, line);
 		rows++;
 	}
@@ -457,7 +468,7 @@ cmd_top(struct ctl *ctl, struct shmd_conn *c)
 	double			 interval = 1;
 	char			*end;
 	size_t			 n;
-	int			 rc;
+	int			 rc, saved = 0;
 
 	if (ctl->interval != NULL) {
 		errno = 0;
@@ -505,7 +516,9 @@ cmd_top(struct ctl *ctl, struct shmd_conn *c)
 		if ((rc = top_drain(&t)) == SHMD_OK &&
 		    (rc = top_draw(&t)) == SHMD_OK)
 			rc = top_loop(&t, interval, &during);
+		saved = errno;
 		top_terminal(0);
+		errno = saved;
 	}
 	if (rc == SHMD_ERR_SYSTEM && t.failed == NULL) {
 		fprintf(stderr, "shmdctl: top: %s\n", strerror(errno));
