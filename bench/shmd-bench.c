@@ -3,6 +3,7 @@
  * in one run on one machine. See BENCHMARKS.md.
  *
  *   shmd-bench [--quick] [--segments N] [--shmd PATH] [--shmdctl PATH]
+ *   shmd-bench --huge	(root: 1 GiB, 4 KiB pages against huge pages)
  *
  * As root it runs in an IPC namespace of its own (with room for the
  * segments), so it neither sees nor disturbs the host's segments.
@@ -16,6 +17,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,6 +263,17 @@ bench_cleanup(void)
 		if (ours)
 			shmctl(id, IPC_RMID, NULL);
 	}
+}
+
+/* Remove the run's temporary directory (sockets, state, log). */
+static void
+bench_dir_remove(void)
+{
+	char	cmd[128];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", B.dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "shmd-bench: cannot remove %s\n", B.dir);
 }
 
 static void
@@ -793,6 +806,17 @@ silent_watchers_kb(pid_t spid, int watchers, int cycles)
 	return peak - before;
 }
 
+/* The head of the table row() fills. */
+static void
+table_head(void)
+{
+	printf("| %-44s | %-26s | %-30s | %-4s |\n", "measure", "value",
+	    "target", "met");
+	printf("|%s|%s|%s|%s|\n", "----------------------------------------------",
+	    "----------------------------", "--------------------------------",
+	    "------");
+}
+
 static void
 row(const char *what, const char *value, const char *target, int ok)
 {
@@ -910,6 +934,149 @@ scale(int n, struct scale_figures *f, const struct scale_figures *base)
 	free(c);
 }
 
+/* ------------------------------------------------------------ --huge */
+
+/*
+ * The point of huge pages, measured: a 1 GiB segment made through shmd
+ * with base pages and with huge pages, its first touch (every 4 KiB
+ * written once, as a producer filling it does) and random 8-byte reads
+ * over it (a consumer's lookups: one TLB miss each with base pages).
+ */
+#define HUGE_BYTES	(1UL << 30)
+#define HUGE_PAGE	(2UL << 20)
+#define HUGE_NR		"/proc/sys/vm/nr_hugepages"
+
+static long
+huge_nr(void)
+{
+	FILE	*f = fopen(HUGE_NR, "r");
+	long	 n = -1;
+
+	if (f != NULL) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+static int
+huge_set_nr(long n)
+{
+	FILE	*f = fopen(HUGE_NR, "w");
+	int	 rc;
+
+	if (f == NULL)
+		return -1;
+	rc = fprintf(f, "%ld\n", n) > 0 ? 0 : -1;
+	return fclose(f) == 0 ? rc : -1;
+}
+
+/* A segment of HUGE_BYTES made by shmd (extra: more of Create's members). */
+static void *
+huge_segment(struct cli *c, const char *name, const char *extra)
+{
+	char	 msg[256];
+	void	*p;
+	int	 shmid;
+
+	snprintf(msg, sizeof msg, "{\"method\":\"io.shmd.Create\",\"parameters\":"
+	    "{\"name\":\"%s\",\"size\":%lu,\"lifetime\":\"persistent\"%s}}",
+	    name, HUGE_BYTES, extra);
+	if (cli_call(c, msg, strlen(msg) + 1) < 0 ||
+	    (shmid = reply_shmid(c->buf)) < 0) {
+		fprintf(stderr, "shmd-bench: Create %s: %.300s\n", name, c->buf);
+		exit(1);
+	}
+	if ((p = shmat(shmid, NULL, 0)) == (void *)-1)
+		die("shmat");
+	return p;
+}
+
+/* ms to write one byte in every 4 KiB of p: every page faulted in. */
+static double
+huge_first_touch_ms(volatile char *p)
+{
+	double	t0 = now_us();
+	size_t	i;
+
+	for (i = 0; i < HUGE_BYTES; i += 4096)
+		p[i] = 1;
+	return (now_us() - t0) / 1000;
+}
+
+/* ns per random aligned 8-byte read over p (xorshift offsets): median of 5. */
+static double
+huge_random_read_ns(const char *p, long reads)
+{
+	double		v[5], t0;
+	uint64_t	x = 88172645463325252ULL, sum = 0;
+	long		i;
+	int		r;
+
+	for (r = 0; r < 5; r++) {
+		t0 = now_us();
+		for (i = 0; i < reads; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			sum += *(const volatile uint64_t *)(p + (x & (HUGE_BYTES - 8) &
+			    ~(uint64_t)7));
+		}
+		v[r] = (now_us() - t0) * 1000 / reads;
+	}
+	if (sum == 42)	/* (keeps the reads) */
+		putchar(' ');
+	return pct(v, 5, 50);
+}
+
+/* --huge: base pages against huge pages; root reserves the pages. */
+static int
+huge_bench(void)
+{
+	struct cli	*c = malloc(sizeof *c);
+	char		 v[128];
+	char		*base, *huge;
+	double		 tb, th, rb, rh;
+	long		 had = huge_nr(), reads = B.quick ? 2000000 : 20000000;
+	pid_t		 spid;
+
+	if (c == NULL)
+		die("malloc");
+	if (had < 0 || huge_set_nr(had + (long)(HUGE_BYTES / HUGE_PAGE)) == -1)
+		die("raising vm.nr_hugepages (root)");
+	spid = shmd_start();
+	if (cli_connect(c, B.sock) == -1)
+		die("connect");
+	base = huge_segment(c, "bench.base", "");
+	huge = huge_segment(c, "bench.huge", ",\"huge_pages\":true");
+	tb = huge_first_touch_ms(base);
+	th = huge_first_touch_ms(huge);
+	rb = huge_random_read_ns(base, reads);
+	rh = huge_random_read_ns(huge, reads);
+	printf("shmd-bench --huge: a 1 GiB segment, 4 KiB pages against 2 MiB "
+	    "huge pages, %s run\n\n", B.quick ? "quick" : "full");
+	table_head();
+	snprintf(v, sizeof v, "%.0f ms", tb);
+	row("first touch, 4 KiB pages", v, "", -1);
+	snprintf(v, sizeof v, "%.0f ms (%.1fx faster)", th, tb / th);
+	row("first touch, huge pages", v, "faster than 4 KiB", th < tb);
+	snprintf(v, sizeof v, "%.1f ns", rb);
+	row("random 8-byte read, 4 KiB pages", v, "", -1);
+	snprintf(v, sizeof v, "%.1f ns (%.2fx)", rh, rh / rb);
+	row("random 8-byte read, huge pages", v, "faster than 4 KiB", rh < rb);
+	shmdt(base);
+	shmdt(huge);
+	close(c->fd);
+	shmd_kill(spid, SIGTERM);
+	bench_cleanup();
+	if (huge_set_nr(had) == -1)
+		fprintf(stderr, "shmd-bench: cannot set vm.nr_hugepages back "
+		    "to %ld\n", had);
+	free(c);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -920,6 +1087,7 @@ main(int argc, char **argv)
 		{ "shmdctl", required_argument, NULL, 'c' },
 		{ "shared-ipc", no_argument, NULL, 's' },
 		{ "scale", no_argument, NULL, 'S' },
+		{ "huge", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli	*c = malloc(sizeof *c), *w = malloc(sizeof *w);
@@ -927,7 +1095,7 @@ main(int argc, char **argv)
 	double		 f50, f99, o50, o99, c50, d50, raw, ft[3], st[3];
 	double		*lat, secs, t0, wall, rec_ms, base_ms, raw_cpu;
 	int		 ch, i, n, conns[3] = { 1, 16, 64 }, *ids, shared = 0;
-	int		 scaling = 0;
+	int		 scaling = 0, huge = 0;
 	pid_t		 fpid, fspid, spid;
 	long		 rss0, rss1;
 	void		**maps;
@@ -945,10 +1113,11 @@ main(int argc, char **argv)
 		case 'c': B.shmdctl = optarg; break;
 		case 's': shared = 1; break;
 		case 'S': scaling = 1; break;
+		case 'H': huge = 1; break;
 		default:
 			fprintf(stderr, "usage: shmd-bench [--quick] [--segments N] "
 			    "[--shmd PATH] [--shmdctl PATH] [--shared-ipc] "
-			    "[--scale]\n");
+			    "[--scale] [--huge]\n");
 			return 2;
 		}
 	}
@@ -977,6 +1146,13 @@ main(int argc, char **argv)
 	snprintf(B.state, sizeof B.state, "%s/state", B.dir);
 	snprintf(B.log, sizeof B.log, "%s/shmd.log", B.dir);
 
+	if (huge) {
+		huge_bench();
+		bench_dir_remove();
+		free(c);
+		free(w);
+		return 0;
+	}
 	if (scaling) {
 		static const int	full[] = { 1000, 8000, 32000 };
 		static const int	quick[] = { 200, 800, 3200 };
@@ -985,16 +1161,10 @@ main(int argc, char **argv)
 
 		printf("shmd-bench --scale: keyless segments, %s run, pid %d\n\n",
 		    B.quick ? "quick" : "full", (int)getpid());
-		printf("| %-44s | %-26s | %-30s | %-4s |\n", "measure", "value",
-		    "target", "met");
-		printf("|%s|%s|%s|%s|\n", "----------------------------------------------",
-		    "----------------------------", "--------------------------------",
-		    "------");
+		table_head();
 		for (i = 0; i < 3; i++)
 			scale(sizes[i], &fig[i], i ? &fig[0] : NULL);
-		snprintf(msg, sizeof msg, "rm -rf '%s'", B.dir);
-		if (system(msg) != 0)
-			fprintf(stderr, "shmd-bench: cannot remove %s\n", B.dir);
+		bench_dir_remove();
 		free(c);
 		free(w);
 		return 0;
@@ -1027,11 +1197,7 @@ main(int argc, char **argv)
 
 	printf("shmd-bench: %d segments, %s run, pid %d\n\n", B.segments,
 	    B.quick ? "quick" : "full", getpid());
-	printf("| %-44s | %-26s | %-30s | %-4s |\n", "measure", "value",
-	    "target", "met");
-	printf("|%s|%s|%s|%s|\n", "----------------------------------------------",
-	    "----------------------------", "--------------------------------",
-	    "------");
+	table_head();
 
 	{
 		/* first contact, floor and shmd in turn: medians of 21 */
@@ -1339,9 +1505,7 @@ main(int argc, char **argv)
 	shmd_kill(fpid, SIGKILL);
 	shmd_kill(fspid, SIGKILL);
 	bench_cleanup();
-	snprintf(msg, sizeof msg, "rm -rf '%s'", B.dir);
-	if (system(msg) != 0)
-		fprintf(stderr, "shmd-bench: cannot remove %s\n", B.dir);
+	bench_dir_remove();
 	free(ids);
 	free(maps);
 	free(c);

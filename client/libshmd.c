@@ -521,7 +521,8 @@ shmd_segment_from_json(struct shmd_conn *c, struct json_object *o,
 	enum proto_lifetime	 lt;
 	const char		*name, *lifetime;
 	int64_t			 shmid, key, size, mode, uid, gid, nattch;
-	int64_t			 cuid, cpid, created;
+	int64_t			 cuid, cpid, created, v;
+	struct json_object	*b;
 
 	if (o == NULL || !json_object_is_type(o, json_type_object) ||
 	    json_get_string(o, "name", &name) == -1 ||
@@ -552,6 +553,15 @@ shmd_segment_from_json(struct shmd_conn *c, struct json_object *o,
 	seg->creator_uid = (uid_t)cuid;
 	seg->creator_pid = (pid_t)cpid;
 	seg->created_usec = created;
+	/* the memory policy (shmd 0.4); absent from older daemons */
+	if (json_get_int(o, "page_size", &v) == 0 && v > 0)
+		seg->page_size = (uint64_t)v;
+	seg->locked = json_object_object_get_ex(o, "locked", &b) &&
+	    json_object_get_boolean(b);
+	seg->numa_node = json_get_int(o, "numa_node", &v) == 0 && v >= 0 &&
+	    v <= INT32_MAX ? (int)v : -1;
+	seg->declared = json_object_object_get_ex(o, "declared", &b) &&
+	    json_object_get_boolean(b);
 	shmd_sized_put(out, seg, sizeof *seg);
 	return SHMD_OK;
 }
@@ -627,6 +637,23 @@ shmd_in_group(const void *unused, uint32_t gid)
 	return 0;
 }
 
+/* The options' memory policy as Create's parameters. -1: no memory. */
+static int
+shmd_add_policy(struct json_object *p, const struct shmd_create_options *o)
+{
+	if (((o->flags & SHMD_CREATE_HUGE_PAGES) &&
+	    json_add_bool(p, "huge_pages", 1) == -1) ||
+	    ((o->flags & SHMD_CREATE_PAGE_SIZE) &&
+	    json_add_int(p, "page_size", o->page_size > INT64_MAX ?
+	    INT64_MAX : (int64_t)o->page_size) == -1) ||
+	    ((o->flags & SHMD_CREATE_LOCKED) &&
+	    json_add_bool(p, "locked", 1) == -1) ||
+	    ((o->flags & SHMD_CREATE_NUMA_NODE) &&
+	    json_add_int(p, "numa_node", o->numa_node) == -1))
+		return -1;
+	return 0;
+}
+
 SHMD_EXPORT int
 shmd_create_0_3(struct shmd_conn *c, const char *name, uint64_t size,
     const struct shmd_create_options *given, struct shmd_segment *out)
@@ -666,7 +693,8 @@ shmd_create_0_3(struct shmd_conn *c, const char *name, uint64_t size,
 	    (o != NULL && (o->flags & SHMD_CREATE_EXIST_OK) &&
 	    json_add_bool(p, "exist_ok", 1) == -1) ||
 	    (o != NULL && (o->flags & SHMD_CREATE_ATTACH_TIMEOUT) &&
-	    json_add_int(p, "attach_timeout", o->attach_timeout) == -1)) {
+	    json_add_int(p, "attach_timeout", o->attach_timeout) == -1) ||
+	    (o != NULL && shmd_add_policy(p, o) == -1)) {
 		json_object_put(p);
 		return shmd_fail(c, SHMD_ERR_NOMEM, NULL);
 	}

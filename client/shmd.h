@@ -108,6 +108,11 @@ struct shmd_segment {
 	uid_t			creator_uid;
 	pid_t			creator_pid;
 	int64_t			created_usec;	/* since the Unix epoch */
+	/* since 0.4; from an older daemon page_size reads 0 */
+	uint64_t		page_size;	/* its page size, in bytes */
+	int			locked;		/* 1: locked in RAM */
+	int			numa_node;	/* bound to it; -1: none */
+	int			declared;	/* 1: from the daemon's config */
 };
 
 /* Which members of struct shmd_create_options are set. */
@@ -121,6 +126,15 @@ struct shmd_segment {
  * answer, as it is (since 0.2): shmd_created() tells which happened.
  */
 #define SHMD_CREATE_EXIST_OK		0x20
+/*
+ * Memory policy (since 0.4; shmd-protocol(7)): backed by huge pages (of
+ * page_size bytes with SHMD_CREATE_PAGE_SIZE, else the system's default;
+ * the size is rounded up to it), locked in RAM, bound to numa_node.
+ */
+#define SHMD_CREATE_HUGE_PAGES		0x40
+#define SHMD_CREATE_PAGE_SIZE		0x80
+#define SHMD_CREATE_LOCKED		0x100
+#define SHMD_CREATE_NUMA_NODE		0x200
 
 /*
  * Optional parameters of shmd_create(); start from
@@ -136,6 +150,9 @@ struct shmd_create_options {
 	uid_t			uid;		/* default: the caller's */
 	gid_t			gid;		/* default: the caller's primary group */
 	unsigned int		attach_timeout;	/* seconds, detach lifetime */
+	/* since 0.4 */
+	uint64_t		page_size;	/* huge page size, in bytes */
+	int			numa_node;	/* NUMA node to bind it to */
 };
 
 /*

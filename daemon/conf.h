@@ -25,6 +25,8 @@ struct conf {
 	uint64_t	 max_segment_size;
 	uint64_t	 max_segments_per_uid;	/* 0: unlimited */
 	uint64_t	 max_bytes_per_uid;	/* 0: unlimited */
+	uint64_t	 max_huge_bytes_per_uid;	/* 0: none (root: any) */
+	uint64_t	 max_locked_bytes_per_uid;	/* 0: none (root: any) */
 	uint64_t	 max_clients;
 	uint64_t	 max_clients_per_uid;	/* 0: no cap; root: never */
 	uint64_t	 max_message_size;

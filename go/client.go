@@ -178,6 +178,10 @@ type wireSegment struct {
 	CreatorUID  uint32 `json:"creator_uid"`
 	CreatorPID  int    `json:"creator_pid"`
 	CreatedUsec int64  `json:"created_usec"`
+	PageSize    int64  `json:"page_size"`
+	Locked      bool   `json:"locked"`
+	NUMANode    *int   `json:"numa_node"`
+	Declared    bool   `json:"declared"`
 }
 
 func (w *wireSegment) segment() Segment {
@@ -187,6 +191,8 @@ func (w *wireSegment) segment() Segment {
 		Lifetime: Lifetime(w.Lifetime), Nattch: w.Nattch,
 		CreatorUID: w.CreatorUID, CreatorPID: w.CreatorPID,
 		CreatedAt: time.UnixMicro(w.CreatedUsec),
+		PageSize:  w.PageSize, Locked: w.Locked, NUMANode: w.NUMANode,
+		Declared: w.Declared,
 	}
 }
 
@@ -227,6 +233,18 @@ func (c *Client) Create(ctx context.Context, name string, size int64,
 		}
 		if opts.ExistOK {
 			p["exist_ok"] = true
+		}
+		if opts.HugePages {
+			p["huge_pages"] = true
+		}
+		if opts.PageSize != 0 {
+			p["page_size"] = opts.PageSize
+		}
+		if opts.Locked {
+			p["locked"] = true
+		}
+		if opts.NUMANode != nil {
+			p["numa_node"] = *opts.NUMANode
 		}
 	}
 	var out struct {

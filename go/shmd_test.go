@@ -54,6 +54,53 @@ func TestCreateOpenListDestroy(t *testing.T) {
 	}
 }
 
+func TestMemoryPolicy(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the daemon locks memory as root")
+	}
+	c := dial(t)
+	zero := 0
+	s, err := c.Create(bg, "go.policy", 5000, &CreateOptions{Locked: true,
+		NUMANode: &zero, Lifetime: Persistent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Destroy(bg, "go.policy")
+	if !s.Locked || s.NUMANode == nil || *s.NUMANode != 0 || s.Declared ||
+		s.PageSize != int64(os.Getpagesize()) {
+		t.Fatalf("unexpected %+v", s)
+	}
+	// exist_ok compares the policy
+	if e, err := c.Create(bg, "go.policy", 5000, &CreateOptions{Locked: true,
+		NUMANode: &zero, ExistOK: true}); err != nil || e.Created ||
+		e.Shmid != s.Shmid {
+		t.Fatalf("exist ok: %+v %v", e, err)
+	}
+	if _, err := c.Create(bg, "go.policy", 5000,
+		&CreateOptions{ExistOK: true}); !errors.Is(err, ErrNameExists) {
+		t.Fatalf("another policy: %v", err)
+	}
+	p, err := c.Create(bg, "go.plain", 64, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Destroy(bg, "go.plain")
+	if p.Locked || p.NUMANode != nil {
+		t.Fatalf("no policy: %+v", p)
+	}
+	var e *Error
+	_, err = c.Create(bg, "go.bad", 64, &CreateOptions{PageSize: 2 << 20})
+	if !errors.Is(err, ErrInvalidParameter) || !errors.As(err, &e) ||
+		e.Parameters["parameter"] != "page_size" {
+		t.Fatalf("page size alone: %v", err)
+	}
+	far := 1000
+	_, err = c.Create(bg, "go.bad", 64, &CreateOptions{NUMANode: &far})
+	if !errors.As(err, &e) || e.Parameters["parameter"] != "numa_node" {
+		t.Fatalf("absent node: %v", err)
+	}
+}
+
 func TestStatus(t *testing.T) {
 	c := dial(t)
 	st, err := c.Status(bg)

@@ -22,7 +22,14 @@ type CreateOptions struct {
 	Key           *int32        // nil: one from the daemon's range; pointer to 0: no key
 	UID, GID      *uint32       // nil: the caller's
 	AttachTimeout time.Duration // 0: the daemon's default (whole seconds, rounded up)
-	ExistOK       bool          // take an existing segment of that name and size
+	ExistOK       bool          // take an existing segment of that name, size and memory policy
+
+	// Memory policy, each within the caller's limits (ErrQuotaExceeded)
+	// and the system's (a SystemLimit error says what to raise).
+	HugePages bool  // backed by huge pages; the size is rounded up to the page size
+	PageSize  int64 // with HugePages: this huge page size in bytes; 0: the system's default
+	Locked    bool  // locked in RAM (SHM_LOCK)
+	NUMANode  *int  // nil: none; else its memory is bound to this node
 }
 
 // Segment is a segment the daemon manages.
@@ -38,7 +45,11 @@ type Segment struct {
 	CreatorUID uint32
 	CreatorPID int
 	CreatedAt  time.Time
-	Created    bool // Create: whether this call made it
+	Created    bool  // Create: whether this call made it
+	PageSize   int64 // its page size in bytes (0 from a daemon before memory policies)
+	Locked     bool  // locked in RAM
+	NUMANode   *int  // the node its memory is bound to; nil: none
+	Declared   bool  // made from a declaration in the daemon's configuration
 }
 
 // Event is one of Watch's events.

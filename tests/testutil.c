@@ -112,7 +112,7 @@ testd_key_base(void)
 		"check_libshmd", "check_shmdctl", "check_protocol",
 		"check_lifetime", "check_systemd", "check_hostile",
 		"check_admin", "check_identity", "check_namespace",
-		"check_wait",
+		"check_wait", "check_memory",
 	};
 	size_t	i;
 

@@ -16,7 +16,8 @@ keyalloc_init(struct keyalloc *ka, uint32_t base, uint32_t count)
 }
 
 int
-keyalloc_create(struct keyalloc *ka, uint64_t size, struct kshm_stat *st)
+keyalloc_create(struct keyalloc *ka, uint64_t size, int flags,
+    struct kshm_stat *st)
 {
 	uint32_t	tries, key;
 	int		shmid;
@@ -26,7 +27,7 @@ keyalloc_create(struct keyalloc *ka, uint64_t size, struct kshm_stat *st)
 		ka->next = ka->next + 1 >= ka->count ? 0 : ka->next + 1;
 		if (key == 0)	/* IPC_PRIVATE is no key */
 			continue;
-		shmid = kshm_make((int32_t)key, size, st);
+		shmid = kshm_make((int32_t)key, size, flags, st);
 		if (shmid >= 0)
 			return shmid;
 		if (errno != EEXIST)

@@ -16,12 +16,12 @@ struct keyalloc {
 void	keyalloc_init(struct keyalloc *, uint32_t base, uint32_t count);
 
 /*
- * Make a segment (kshm_make()) under the first key of the range, from
+ * Make a segment (kshm_make(), with flags) under the first key of the range, from
  * the cursor on, that nobody on the system uses (IPC_CREAT|IPC_EXCL decides, so a key
  * taken by anyone is skipped). Returns the shmid, or -1 with errno:
  * EAGAIN when every key of the range is taken, else shmget's errno.
  */
-int	keyalloc_create(struct keyalloc *, uint64_t size,
+int	keyalloc_create(struct keyalloc *, uint64_t size, int flags,
 	    struct kshm_stat *st);
 
 #endif

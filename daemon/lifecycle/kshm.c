@@ -133,13 +133,13 @@ kshm_made(struct shmid_ds *ds, int32_t key, uint64_t size, uid_t uid,
 }
 
 int
-kshm_make(int32_t key, uint64_t size, struct kshm_stat *st)
+kshm_make(int32_t key, uint64_t size, int flags, struct kshm_stat *st)
 {
 	struct shmid_ds	ds;
 	int		shmid;
 
 	shmid = shmget((key_t)key, (size_t)size,
-	    IPC_CREAT | IPC_EXCL | KSHM_UNSET_MODE);
+	    IPC_CREAT | IPC_EXCL | flags | KSHM_UNSET_MODE);
 	if (shmid == -1)
 		return -1;
 	/* what shmget made: no IPC_STAT needed */
@@ -172,7 +172,8 @@ int
 kshm_unhanded(const struct kshm_stat *st)
 {
 	return st->uid == st->cuid && st->gid == st->cgid &&
-	    (st->mode & 0777) == KSHM_UNSET_MODE;
+	    ((st->mode & 0777) == KSHM_UNSET_MODE ||
+	    (st->mode & 0777) == KSHM_SETUP_MODE);
 }
 
 int

@@ -22,18 +22,28 @@ struct kshm_stat {
 };
 
 /*
- * Make a segment (IPC_CREAT|IPC_EXCL) with mode 0 and the daemon as its
- * owner (KSHM_UNSET_MODE): nobody may attach it until it is handed over,
- * and a crash before its record leaves a segment recovery can tell as
- * the daemon's. key 0 is IPC_PRIVATE. The shmid with *st, or -1 with
- * errno (EEXIST: the key is taken).
+ * Make a segment (IPC_CREAT|IPC_EXCL, and flags: kmem_shmflg()) with
+ * mode 0 and the daemon as its owner (KSHM_UNSET_MODE): nobody may
+ * attach it until it is handed over, and a crash before its record
+ * leaves a segment recovery can tell as the daemon's. key 0 is
+ * IPC_PRIVATE. The shmid with *st, or -1 with errno (EEXIST: the key is
+ * taken).
  */
 #define KSHM_UNSET_MODE	0
-int	kshm_make(int32_t key, uint64_t size, struct kshm_stat *st);
+/*
+ * The mode the daemon gives itself for a moment, after the segment's
+ * record, to attach it and set its memory policy (kmem.c) before it is
+ * handed over.
+ */
+#define KSHM_SETUP_MODE	0600
+int	kshm_make(int32_t key, uint64_t size, int flags, struct kshm_stat *st);
 /* Give a segment kshm_make() made its owner and mode (IPC_SET); st follows. */
 int	kshm_hand_over(struct kshm_stat *st, uid_t uid, gid_t gid,
 	    unsigned mode);
-/* Whether st shows a segment made and not handed over yet: 1 or 0. */
+/*
+ * Whether st shows a segment made and not handed over yet (still the
+ * daemon's, mode KSHM_UNSET_MODE or KSHM_SETUP_MODE): 1 or 0.
+ */
 int	kshm_unhanded(const struct kshm_stat *st);
 
 /*

@@ -8,6 +8,7 @@
 #include <event2/event.h>
 
 #include "conf.h"
+#include "kmem.h"
 #include "kshm.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -150,6 +151,25 @@ lifecycle_follow_pinned(struct lifecycle *lc, struct segment *seg, int pidfd)
 }
 
 /*
+ * Charge a segment to the uid it was made for (declared ones to nobody),
+ * for as long as it is in the registry. -1 when out of memory.
+ */
+static int
+lifecycle_charge(struct lifecycle *lc, const struct segment *seg)
+{
+	if (lc->charge == NULL || seg->declared)
+		return 0;
+	return lc->charge(lc->account_arg, seg->uid, seg->size, &seg->policy);
+}
+
+static void
+lifecycle_release(struct lifecycle *lc, const struct segment *seg)
+{
+	if (lc->release != NULL && !seg->declared)
+		lc->release(lc->account_arg, seg->uid, seg->size, &seg->policy);
+}
+
+/*
  * Join the registry and start following (with the creator's pidfd when
  * in hand, else -1): the same for new and adopted segments.
  */
@@ -159,6 +179,13 @@ lifecycle_begin(struct lifecycle *lc, struct segment *seg, int pidfd)
 	if (registry_add(&lc->registry, seg) == -1) {
 		if (pidfd >= 0)
 			close(pidfd);
+		return -1;
+	}
+	if (lifecycle_charge(lc, seg) == -1) {
+		registry_remove(&lc->registry, seg);
+		if (pidfd >= 0)
+			close(pidfd);
+		errno = ENOMEM;
 		return -1;
 	}
 	lifecycle_follow_pinned(lc, seg, pidfd);
@@ -277,6 +304,7 @@ lifecycle_end(struct lifecycle *lc, struct segment *seg, enum proto_event ev,
     const struct kshm_stat *st)
 {
 	registry_remove(&lc->registry, seg);
+	lifecycle_release(lc, seg);
 	procwatch_put(seg->watch);
 	seg->watch = NULL;
 	if (lc->notify != NULL)
@@ -314,6 +342,7 @@ lifecycle_announce(struct lifecycle *lc, const struct lifecycle_request *req)
 	p.key_base = lc->keys.base;
 	p.key_count = lc->keys.count;
 	p.usec = realtime_usec();
+	p.setup = req->policy.numa_node >= 0 || req->policy.locked;
 	if (lifecycle_ready(lc) == -1)
 		return -1;
 	if (state_record_pending(&lc->state, &p) == -1) {
@@ -342,6 +371,14 @@ lifecycle_fill(struct lifecycle *lc, struct segment *seg,
 	seg->created_usec = realtime_usec();
 	seg->created_boot = boottime_usec();
 	seg->kernel_cuid = st->cuid;
+	seg->policy = req->policy;
+	seg->declared = req->declared;
+	if (req->policy.numa_node >= 0) {
+		/* what the daemon's own attach left (segment_attached()) */
+		seg->self_atime = st->atime;
+		seg->self_dtime = st->dtime;
+		seg->self_lpid = st->lpid;
+	}
 	/*
 	 * The creator as it was when it connected: if it has exited since
 	 * (its pid maybe another process's now), following it fails and the
@@ -369,10 +406,23 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 		goto fail;
 	}
 	/* Made the daemon's, mode 0: nobody's until handed over. */
+	lc->refused = KMEM_MAKE;
 	if (req->any_key)
-		shmid = keyalloc_create(&lc->keys, req->size, st);
+		shmid = keyalloc_create(&lc->keys, req->size,
+		    kmem_shmflg(&req->policy), st);
 	else
-		shmid = kshm_make(req->key, req->size, st);
+		shmid = kshm_make(req->key, req->size,
+		    kmem_shmflg(&req->policy), st);
+	/* Its memory policy, while the pending record covers it. */
+	if (shmid != -1 && kmem_apply(st, &req->policy, &lc->refused) == -1) {
+		struct state_orphan	o = { shmid, st->key, st->cuid,
+					    req->size };
+
+		saved = errno;
+		lifecycle_remove_made(lc, &o);
+		errno = saved;
+		shmid = -1;
+	}
 	if (shmid == -1) {
 		saved = errno;
 		/* Nothing is left: so recovery looks for nothing. */
@@ -455,6 +505,18 @@ lifecycle_adopted(struct lifecycle *lc, struct segment *seg)
 		} else
 			log_warn("recovery: cannot hand %s over", seg->name);
 	}
+	/* SHM_LOCK survives in the kernel: verified, not assumed */
+	segment_seen_stat(seg, &st);
+	switch (kmem_restore(&st, &seg->policy)) {
+	case 1:
+		log_notice("recovery: %s was not locked in RAM: locked again",
+		    seg->name);
+		segment_saw(seg, &st);
+		break;
+	case -1:
+		log_warn("recovery: cannot lock %s in RAM", seg->name);
+		break;
+	}
 	if (seg->lifetime != PROTO_LIFETIME_PROCESS ||
 	    (seg->creator_pid != 0 && seg->creator_pidns == lc->pidns))
 		return;
@@ -479,6 +541,9 @@ lifecycle_adopt_all(struct lifecycle *lc, struct registry *loaded)
 		registry_move(&lc->registry, loaded);
 		TAILQ_FOREACH(seg, &lc->registry.segments, entry) {
 			lifecycle_adopted(lc, seg);
+			if (lifecycle_charge(lc, seg) == -1)
+				log_warn("recovery: %s charged to nobody",
+				    seg->name);
 			lifecycle_follow(lc, seg);
 		}
 		return lc->registry.count;

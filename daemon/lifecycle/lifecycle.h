@@ -7,7 +7,8 @@
  * state     event                record        kernel           then
  * --------  -------------------  ------------  ---------------  -----------------
  * -         Create               pending,      shmget (mode 0), Segment, created;
- *                                create        IPC_SET          watchers: created
+ *                                              policy (kmem.c), watchers: created
+ *                                create        IPC_SET
  *   (a record refused: the segment removed, or an orphan; StateError)
  * live      Destroy              destroy       IPC_RMID *       (); destroyed
  *   (the record refused: nothing changes; StateError)
@@ -41,6 +42,7 @@
 #include <sys/types.h>
 
 #include "keyalloc.h"
+#include "kmem.h"
 #include "policy.h"
 #include "procwatch.h"
 #include "proto.h"
@@ -57,6 +59,15 @@ struct kshm_stat;
 typedef void	lifecycle_notify_fn(void *arg, enum proto_event,
 		    const struct segment *, const struct kshm_stat *st);
 
+/*
+ * Charge a segment of size bytes and that policy to uid, the uid it was
+ * made for, for as long as it lives; -1 when out of memory. Release it.
+ */
+typedef int	lifecycle_charge_fn(void *arg, uid_t, uint64_t size,
+		    const struct shm_policy *);
+typedef void	lifecycle_release_fn(void *arg, uid_t, uint64_t size,
+		    const struct shm_policy *);
+
 struct lifecycle {
 	struct event_base	*base;
 	const struct conf	*conf;		/* the server's: reload shows */
@@ -72,8 +83,14 @@ struct lifecycle {
 	uint64_t		 reaped;	/* by lifetime, since start */
 	int			 unrecorded;	/* the last record failed (logged) */
 	uint64_t		 vanished;	/* removed behind shmd's back */
+	enum kmem_step		 refused;	/* what refused the last Create */
 	lifecycle_notify_fn	*notify;
 	void			*notify_arg;
+	/* The server's per-uid accounting: each segment charged while
+	   it lives (NULL: nobody is) */
+	lifecycle_charge_fn	*charge;
+	lifecycle_release_fn	*release;
+	void			*account_arg;
 };
 
 /* A Create, checked and with its defaults filled in. */
@@ -128,7 +145,8 @@ void	lifecycle_reconfigure(struct lifecycle *);
  * Make a segment (taking req->creator_pidfd, used or closed). 0 with *out
  * and its kernel state; LIFECYCLE_STATE_ERROR; or -1 with errno:
  * EAGAIN no free key in the range, EEXIST the key is taken, else the
- * kernel's. Nothing is left behind on failure.
+ * kernel's, at the step lc->refused names (kmem.h). Nothing is left
+ * behind on failure.
  */
 int	lifecycle_create(struct lifecycle *, const struct lifecycle_request *,
 	    struct segment **out, struct kshm_stat *st);

@@ -18,4 +18,12 @@ struct shm_policy {
 /* The policy of a segment nobody asked anything of. */
 #define SHM_POLICY_NONE	{ 0, 0, -1 }
 
+/* Whether two policies are the same (exist_ok, declarations): 1 or 0. */
+static inline int
+shm_policy_same(const struct shm_policy *a, const struct shm_policy *b)
+{
+	return a->page_size == b->page_size && a->locked == b->locked &&
+	    a->numa_node == b->numa_node;
+}
+
 #endif

@@ -48,7 +48,7 @@ reaper_apply(struct reaper *r, struct segment *seg, const struct kshm_stat *st,
 {
 	switch (seg->lifetime) {
 	case PROTO_LIFETIME_DETACH:
-		if (st->nattch == 0 && st->atime != 0)
+		if (st->nattch == 0 && segment_attached(seg, st))
 			r->ops->expired(r->arg, seg, st, "last detach");
 		else if (st->nattch == 0 &&
 		    reaper_due(now, seg->created_boot, seg->attach_timeout))

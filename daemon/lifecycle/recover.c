@@ -88,7 +88,8 @@ recover_adopt(struct lifecycle *lc, struct state_loaded *l)
  * what that Create leaves before its record fits: made by the daemon's
  * uid and gid and still theirs with mode 0 (not handed over: see
  * kshm_make()), of that size and key, not before the announcement, never
- * attached. Its creator's pid is the announcing daemon's where this run
+ * attached (but by the daemon, locked, and mode KSHM_SETUP_MODE when it
+ * was setting a memory policy: kmem_apply()). Its creator's pid is the announcing daemon's where this run
  * shares its pid namespace, else one this run cannot see (0): a segment
  * made by a process that got the daemon's old pid is not the daemon's.
  */
@@ -98,13 +99,19 @@ recover_fits(const struct state_pending *p, const struct shmid_ds *ds,
 {
 	uint32_t	key = (uint32_t)ds->shm_perm.__key;
 	pid_t		cpid = p->pidns == pidns ? p->pid : 0;
+	unsigned	mode = ds->shm_perm.mode & 07777;
 
+	/* a policy set before the record: its lock and the daemon's attach */
+	if (p->setup)
+		mode &= ~(unsigned)SHM_LOCKED;
 	if (ds->shm_cpid != cpid || ds->shm_perm.cuid != p->uid ||
 	    ds->shm_perm.cgid != p->gid || ds->shm_perm.uid != p->uid ||
 	    ds->shm_perm.gid != p->gid ||
-	    (ds->shm_perm.mode & 07777) != KSHM_UNSET_MODE ||
+	    (mode != KSHM_UNSET_MODE &&
+	    !(p->setup && mode == KSHM_SETUP_MODE)) ||
 	    ds->shm_segsz != p->size || ds->shm_nattch != 0 ||
-	    ds->shm_atime != 0 || (int64_t)ds->shm_ctime < p->usec / 1000000)
+	    (ds->shm_atime != 0 && !p->setup) ||
+	    (int64_t)ds->shm_ctime < p->usec / 1000000)
 		return 0;
 	if (!p->any_key)
 		return (int32_t)key == p->key;

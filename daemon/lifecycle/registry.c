@@ -29,8 +29,6 @@ registry_init(struct registry *reg)
 	reg->by_name = NULL;
 	reg->count = 0;
 	reg->bytes = 0;
-	reg->owners = NULL;
-	reg->nowners = 0;
 	reg->polls = NULL;
 	reg->npolls = reg->polls_size = 0;
 }
@@ -48,9 +46,6 @@ registry_finish(struct registry *reg)
 	}
 	reg->count = 0;
 	reg->bytes = 0;
-	free(reg->owners);
-	reg->owners = NULL;
-	reg->nowners = 0;
 	free(reg->polls);
 	reg->polls = NULL;
 	reg->npolls = reg->polls_size = 0;
@@ -122,17 +117,6 @@ registry_set_marked(struct registry *reg, struct segment *seg, int marked)
 	return 0;
 }
 
-static struct registry_owner *
-registry_owner(const struct registry *reg, uid_t uid)
-{
-	size_t	i;
-
-	for (i = 0; i < reg->nowners; i++)
-		if (reg->owners[i].uid == uid)
-			return &reg->owners[i];
-	return NULL;
-}
-
 void
 registry_move(struct registry *to, struct registry *from)
 {
@@ -146,19 +130,8 @@ registry_move(struct registry *to, struct registry *from)
 int
 registry_add(struct registry *reg, struct segment *seg)
 {
-	struct registry_owner	*o, *tmp;
-	void			*node;
+	void	*node;
 
-	if ((o = registry_owner(reg, seg->uid)) == NULL) {
-		tmp = reallocarray(reg->owners, reg->nowners + 1, sizeof *tmp);
-		if (tmp == NULL)
-			return -1;
-		reg->owners = tmp;
-		o = &reg->owners[reg->nowners++];
-		o->uid = seg->uid;
-		o->segments = 0;
-		o->bytes = 0;
-	}
 	if (registry_polled(seg) && registry_poll_reserve(reg) == -1) {
 		errno = ENOMEM;
 		return -1;
@@ -171,8 +144,6 @@ registry_add(struct registry *reg, struct segment *seg)
 		errno = EEXIST;
 		return -1;
 	}
-	o->segments++;
-	o->bytes += seg->size;
 	if (registry_polled(seg)) {
 		registry_poll_add(reg, seg);
 	}
@@ -185,19 +156,11 @@ registry_add(struct registry *reg, struct segment *seg)
 void
 registry_remove(struct registry *reg, struct segment *seg)
 {
-	struct registry_owner	*o;
-
 	tdelete(seg, &reg->by_name, registry_compare);
 	registry_unpoll(reg, seg);
 	TAILQ_REMOVE(&reg->segments, seg, entry);
 	reg->count--;
 	reg->bytes -= seg->size;
-	if ((o = registry_owner(reg, seg->uid)) != NULL) {
-		o->segments--;
-		o->bytes -= seg->size;
-		if (o->segments == 0)	/* keep the array to owners that hold */
-			*o = reg->owners[--reg->nowners];
-	}
 }
 
 struct segment *
@@ -209,14 +172,4 @@ registry_find_by_name(const struct registry *reg, const char *name)
 	key.name = (char *)name;
 	node = tfind(&key, &reg->by_name, registry_compare);
 	return node ? *(struct segment **)node : NULL;
-}
-
-void
-registry_usage(const struct registry *reg, uid_t uid, size_t *segments,
-    uint64_t *bytes)
-{
-	const struct registry_owner	*o = registry_owner(reg, uid);
-
-	*segments = o != NULL ? o->segments : 0;
-	*bytes = o != NULL ? o->bytes : 0;
 }

@@ -11,13 +11,6 @@
 
 TAILQ_HEAD(segment_list, segment);
 
-/* What one owner uid holds, for the per-uid quotas. */
-struct registry_owner {
-	uid_t		uid;
-	size_t		segments;
-	uint64_t	bytes;
-};
-
 /*
  * A detach segment not marked IPC_RMID, which the reaper looks at every
  * tick: what it compares, side by side in one array (see reaper.c).
@@ -36,9 +29,7 @@ struct registry {
 	size_t			 npolls, polls_size;
 	void			*by_name;	/* tsearch(3) tree */
 	size_t			 count;
-	uint64_t		 bytes;
-	struct registry_owner	*owners;	/* few: a plain array */
-	size_t			 nowners;
+	uint64_t		 bytes;		/* of all (per uid: user.h) */
 };
 
 void	registry_init(struct registry *);
@@ -63,8 +54,5 @@ void	registry_unpoll(struct registry *, struct segment *);
 int	registry_set_marked(struct registry *, struct segment *, int marked);
 struct segment *registry_find_by_name(const struct registry *,
 	    const char *);
-/* Segments and bytes held by an owner uid. */
-void	registry_usage(const struct registry *, uid_t, size_t *segments,
-	    uint64_t *bytes);
 
 #endif

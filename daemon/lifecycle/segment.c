@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kmem.h"
 #include "kshm.h"
 #include "segment.h"
 #include "textbuf.h"
@@ -39,6 +40,23 @@ segment_saw(struct segment *seg, const struct kshm_stat *st)
 	seg->seen_uid = st->uid;
 	seg->seen_gid = st->gid;
 	seg->seen_mode = st->mode;
+}
+
+int
+segment_attached(const struct segment *seg, const struct kshm_stat *st)
+{
+	if (st->atime == 0)
+		return 0;
+	if (seg->self_atime == 0)
+		return 1;
+	/*
+	 * Anyone's attach or detach since moves a time, or (in the pid
+	 * namespace the daemon reads it in) the last pid; within the same
+	 * second, and seen from another pid namespace, neither may show:
+	 * then the segment lives until attach_timeout.
+	 */
+	return st->atime != seg->self_atime || st->dtime != seg->self_dtime ||
+	    (st->lpid != 0 && st->lpid != seg->self_lpid);
 }
 
 void
@@ -90,5 +108,14 @@ segment_text(struct textbuf *tb, const struct segment *seg,
 		textbuf_lit(tb, ",\"attach_timeout\":");
 		textbuf_u64(tb, seg->attach_timeout);
 	}
-	textbuf_lit(tb, "}");
+	textbuf_lit(tb, ",\"page_size\":");
+	textbuf_u64(tb, kmem_page_size(&seg->policy));
+	textbuf_str(tb, seg->policy.locked ? ",\"locked\":true" :
+	    ",\"locked\":false");
+	if (seg->policy.numa_node >= 0) {
+		textbuf_lit(tb, ",\"numa_node\":");
+		textbuf_i64(tb, seg->policy.numa_node);
+	}
+	textbuf_str(tb, seg->declared ? ",\"declared\":true}" :
+	    ",\"declared\":false}");
 }

@@ -28,6 +28,13 @@ struct segment {
 	unsigned		 mode;
 	struct shm_policy	 policy;
 	int			 declared;	/* made from a declaration */
+	/*
+	 * The daemon's own attach that set the NUMA node (kmem.c), as the
+	 * kernel showed it after: it never counts as an attach
+	 * (segment_attached()). 0: none.
+	 */
+	time_t			 self_atime, self_dtime;
+	pid_t			 self_lpid;
 	uid_t			 creator_uid;
 	pid_t			 creator_pid;	/* 0: in a pid namespace shmd
 						   could not see */
@@ -65,11 +72,16 @@ struct segment *segment_create(const char *name);
 void	segment_destroy(struct segment *);
 /* Remember the owner and mode the kernel shows now (st). */
 void	segment_saw(struct segment *, const struct kshm_stat *st);
+/*
+ * Whether anyone but the daemon has attached the segment since it was
+ * made, as st shows: 1 or 0.
+ */
+int	segment_attached(const struct segment *, const struct kshm_stat *st);
 /* What shmd last saw, as a kshm_stat for the permission rules. */
 void	segment_seen_stat(const struct segment *, struct kshm_stat *st);
 
 /* Longest text of a Segment object. */
-#define SEGMENT_TEXT_MAX	(PROTO_NAME_MAX + 512)
+#define SEGMENT_TEXT_MAX	(PROTO_NAME_MAX + 640)
 /*
  * Append a segment as the protocol's Segment object, in JSON text, with
  * what the kernel holds (st). Written out by hand: it is every Open's and

@@ -151,7 +151,7 @@ state_write_all(int fd, const char *p, size_t len)
  * with json-c (state_parse()); names are of the protocol's characters,
  * which JSON takes as they are.
  */
-#define STATE_RECORD_MAX	(512 + PROTO_NAME_MAX)
+#define STATE_RECORD_MAX	(1024 + PROTO_NAME_MAX)
 
 static void
 state_int(struct textbuf *tb, const char *key, int64_t v)
@@ -160,6 +160,29 @@ state_int(struct textbuf *tb, const char *key, int64_t v)
 	textbuf_str(tb, key);
 	textbuf_lit(tb, "\":");
 	textbuf_i64(tb, v);
+}
+
+/*
+ * A segment's memory policy, its declared flag and the daemon's own
+ * attach that set its NUMA node, each only when there is one: older
+ * records have none, and read back as no policy.
+ */
+static void
+state_policy_text(struct textbuf *tb, const struct segment *seg)
+{
+	if (seg->policy.page_size != 0)
+		state_int(tb, "page_size", (int64_t)seg->policy.page_size);
+	if (seg->policy.locked)
+		textbuf_lit(tb, ",\"locked\":true");
+	if (seg->policy.numa_node >= 0)
+		state_int(tb, "numa_node", seg->policy.numa_node);
+	if (seg->declared)
+		textbuf_lit(tb, ",\"declared\":true");
+	if (seg->self_atime != 0) {
+		state_int(tb, "self_atime", (int64_t)seg->self_atime);
+		state_int(tb, "self_dtime", (int64_t)seg->self_dtime);
+		state_int(tb, "self_lpid", seg->self_lpid);
+	}
 }
 
 /* A segment's record (its "create" line), newline included. */
@@ -189,6 +212,7 @@ state_segment_text(struct textbuf *tb, const struct segment *seg)
 	state_int(tb, "cuid", seg->kernel_cuid);
 	if (seg->rmid_marked)
 		textbuf_lit(tb, ",\"marked\":true");
+	state_policy_text(tb, seg);
 	textbuf_lit(tb, "}\n");
 }
 
@@ -300,6 +324,8 @@ state_record_pending(struct state *st, const struct state_pending *p)
 	} else
 		state_int(tb, "key", p->key);
 	state_int(tb, "usec", p->usec);
+	if (p->setup)
+		textbuf_lit(tb, ",\"setup\":true");
 	textbuf_lit(tb, "}\n");
 	return state_append(st, &l);
 }
@@ -574,6 +600,37 @@ state_loaded_free(struct state_loaded *l)
 	memset(l, 0, sizeof *l);
 }
 
+/* Whether o's member key is true (absent: false). */
+static int
+state_flag(struct json_object *o, const char *key)
+{
+	struct json_object	*m;
+
+	return json_object_object_get_ex(o, key, &m) &&
+	    json_object_get_boolean(m);
+}
+
+/* What state_policy_text() wrote; what it left out is no policy. */
+static void
+state_parse_policy(struct json_object *o, struct segment *seg)
+{
+	int64_t	v;
+
+	if (json_get_int(o, "page_size", &v) == 0 && v > 0)
+		seg->policy.page_size = (uint64_t)v;
+	seg->policy.locked = state_flag(o, "locked");
+	if (json_get_int(o, "numa_node", &v) == 0 && v >= 0 && v <= INT32_MAX)
+		seg->policy.numa_node = (int)v;
+	seg->declared = state_flag(o, "declared");
+	if (json_get_int(o, "self_atime", &v) == 0 && v > 0) {
+		seg->self_atime = (time_t)v;
+		if (json_get_int(o, "self_dtime", &v) == 0)
+			seg->self_dtime = (time_t)v;
+		if (json_get_int(o, "self_lpid", &v) == 0 && v >= 0)
+			seg->self_lpid = (pid_t)v;
+	}
+}
+
 /* A create record into a segment; NULL when it is not one. */
 static struct segment *
 state_parse_segment(struct json_object *o, uid_t run_uid, int64_t boot_skew)
@@ -628,6 +685,7 @@ state_parse_segment(struct json_object *o, uid_t run_uid, int64_t boot_skew)
 	    (uid_t)opt : run_uid;
 	seg->rmid_marked = json_object_object_get_ex(o, "marked", &m) &&
 	    json_object_get_boolean(m);
+	state_parse_policy(o, seg);
 	seg->seen_uid = seg->uid;
 	seg->seen_gid = seg->gid;
 	seg->seen_mode = seg->mode;
@@ -665,6 +723,7 @@ state_parse_pending(struct json_object *o, struct state_pending *p)
 	/* What older logs did not say cannot prove a segment is shmd's. */
 	p->gid = json_get_int(o, "gid", &v) == 0 ? (gid_t)v : (gid_t)-1;
 	p->pidns = json_get_int(o, "pidns", &v) == 0 ? (uint64_t)v : 0;
+	p->setup = state_flag(o, "setup");
 	return 0;
 }
 

@@ -48,6 +48,10 @@ struct state_pending {
 	int32_t		key;		/* else exactly this one (0: none) */
 	uint32_t	key_base, key_count;
 	int64_t		usec;		/* when it was announced */
+	int		setup;		/* its memory policy is set before
+					   the record: mode KSHM_SETUP_MODE,
+					   SHM_LOCKED and an attach of the
+					   daemon's may show */
 };
 
 /* A segment shmd made and could not remove yet (IPC_RMID refused). */

@@ -13,6 +13,7 @@
 #include "dispatch.h"
 #include "interface.h"
 #include "jsonutil.h"
+#include "kmem.h"
 #include "kshm.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -115,7 +116,7 @@ method_lookup(struct call *call, const char *name, struct kshm_stat *st)
 }
 
 enum { C_NAME, C_SIZE, C_MODE, C_LIFETIME, C_KEY, C_UID, C_GID, C_TIMEOUT,
-    C_NS, C_EXIST_OK };
+    C_NS, C_EXIST_OK, C_HUGE, C_PAGE_SIZE, C_LOCKED, C_NUMA };
 static const struct param_spec create_params[] = {
 	[C_NAME] = { "name", PARAM_STRING, 1 },
 	[C_SIZE] = { "size", PARAM_INT, 1 },
@@ -127,6 +128,10 @@ static const struct param_spec create_params[] = {
 	[C_TIMEOUT] = { "attach_timeout", PARAM_INT, 0 },
 	[C_NS] = { "ipc_namespace", PARAM_INT, 0 },
 	[C_EXIST_OK] = { "exist_ok", PARAM_BOOL, 0 },
+	[C_HUGE] = { "huge_pages", PARAM_BOOL, 0 },
+	[C_PAGE_SIZE] = { "page_size", PARAM_INT, 0 },
+	[C_LOCKED] = { "locked", PARAM_BOOL, 0 },
+	[C_NUMA] = { "numa_node", PARAM_INT, 0 },
 };
 #define NCREATE ((int)(sizeof create_params / sizeof create_params[0]))
 
@@ -164,6 +169,56 @@ method_namespace(struct call *call, const struct param_value *sent)
 	return -1;
 }
 
+/*
+ * A Create's memory policy, and its size rounded up to the page size.
+ * -1 once InvalidParameter or SystemLimit is answered.
+ */
+static int
+method_policy(struct call *call, const struct param_value *v,
+    struct lifecycle_request *req)
+{
+	struct kshm_limit	lim;
+
+	if (v[C_PAGE_SIZE].present && !v[C_HUGE].i) {
+		call_invalid_why(call, "page_size", "page_size needs "
+		    "huge_pages");
+		return -1;
+	}
+	if (v[C_HUGE].i && v[C_PAGE_SIZE].present) {
+		if (v[C_PAGE_SIZE].i < 1 ||
+		    !kmem_huge_known((uint64_t)v[C_PAGE_SIZE].i)) {
+			call_invalid_why(call, "page_size", "not a huge page "
+			    "size this kernel offers (see "
+			    "/sys/kernel/mm/hugepages)");
+			return -1;
+		}
+		req->policy.page_size = (uint64_t)v[C_PAGE_SIZE].i;
+	} else if (v[C_HUGE].i &&
+	    (req->policy.page_size = kmem_huge_default()) == 0) {
+		memset(&lim, 0, sizeof lim);
+		lim.err = EINVAL;
+		lim.name = "huge_pages";
+		snprintf(lim.message, sizeof lim.message, "this kernel offers "
+		    "no huge pages");
+		method_kernel_limit(call, &lim);
+		return -1;
+	}
+	req->policy.locked = v[C_LOCKED].i != 0;
+	if (v[C_NUMA].present) {
+		if (!kmem_node_has_memory(v[C_NUMA].i)) {
+			call_invalid_why(call, "numa_node", "no such NUMA node "
+			    "with memory (see /sys/devices/system/node)");
+			return -1;
+		}
+		req->policy.numa_node = (int)v[C_NUMA].i;
+	}
+	if ((req->size = kmem_round(req->size, &req->policy)) == 0) {
+		call_invalid(call, "size");
+		return -1;
+	}
+	return 0;
+}
+
 /* Answer a Create that lifecycle_create() refused with errno err. */
 static void
 method_create_failed(struct call *call, const struct lifecycle_request *req,
@@ -182,35 +237,36 @@ method_create_failed(struct call *call, const struct lifecycle_request *req,
 		}
 		return call_error(call, PROTO_ERR_KEY_IN_USE, p);
 	}
-	kshm_limit_of(err, req->size, &lim);
+	/* (a node gone since it was checked) */
+	if (call->srv->life.refused == KMEM_BIND && err == EINVAL)
+		return call_invalid(call, "numa_node");
+	if (kmem_limit_of(call->srv->life.refused, err, &req->policy,
+	    &lim) == -1)
+		kshm_limit_of(err, req->size, &lim);
 	user_log(call->conn->user, LOG_LEVEL_WARNING, "create %s for uid %lu: "
 	    "%s: %s", req->name, (unsigned long)call->conn->peer.uid,
 	    kshm_errno_name(err), strerror(err));
 	method_kernel_limit(call, &lim);
 }
 
-/* The per-uid quotas, for a segment of size bytes for uid. -1: answered. */
+/* The per-uid quotas (user.h), for the segment req asks. -1: answered. */
 static int
-method_charge(struct call *call, uid_t uid, uint64_t size)
+method_charge(struct call *call, const struct lifecycle_request *req)
 {
 	const struct conf	*conf = &call->srv->conf;
-	size_t			 held;
-	uint64_t		 held_bytes;
+	struct user_segments	 max = { conf->max_segments_per_uid,
+				    conf->max_bytes_per_uid,
+				    conf->max_huge_bytes_per_uid,
+				    conf->max_locked_bytes_per_uid };
+	const char		*limit;
+	uint64_t		 held;
 
-	if (uid == 0)
+	limit = user_segment_over(&call->srv->users, req->uid, req->size,
+	    &req->policy, &max, &held);
+	if (limit == NULL)
 		return 0;
-	registry_usage(&call->srv->life.registry, uid, &held, &held_bytes);
-	if (conf->max_segments_per_uid != 0 &&
-	    held >= conf->max_segments_per_uid) {
-		method_quota(call, "segments", conf->max_segments_per_uid);
-		return -1;
-	}
-	if (conf->max_bytes_per_uid != 0 &&
-	    held_bytes + size > conf->max_bytes_per_uid) {
-		method_quota(call, "bytes", conf->max_bytes_per_uid);
-		return -1;
-	}
-	return 0;
+	method_quota(call, limit, held);
+	return -1;
 }
 
 static void
@@ -264,6 +320,8 @@ method_create(struct call *call)
 			return call_invalid(call, "attach_timeout");
 		req.attach_timeout = (uint64_t)v[C_TIMEOUT].i;
 	}
+	if (method_policy(call, v, &req) == -1)
+		return;
 	if (method_namespace(call, &v[C_NS]) == -1)
 		return;
 	req.uid = v[C_UID].present ? (uid_t)v[C_UID].i : peer->uid;
@@ -273,11 +331,13 @@ method_create(struct call *call)
 
 	/*
 	 * A name whose segment the kernel freed is free again. With
-	 * exist_ok, a segment of that name and size the caller may open is
-	 * the answer, unchanged; anything else is NameExists.
+	 * exist_ok, a segment of that name, size and memory policy the
+	 * caller may open is the answer, unchanged; anything else is
+	 * NameExists.
 	 */
 	if ((seg = lifecycle_find(&srv->life, req.name, &st)) != NULL) {
 		if (v[C_EXIST_OK].i && seg->size == req.size &&
+		    shm_policy_same(&seg->policy, &req.policy) &&
 		    perm_may_open(peer, seg->creator_uid, &st))
 			return method_reply_segment(call, seg, &st, 0);
 		return call_error_str(call, PROTO_ERR_NAME_EXISTS, "name",
@@ -289,7 +349,7 @@ method_create(struct call *call)
 	if (req.size > srv->conf.max_segment_size)
 		return method_quota(call, "segment_size",
 		    srv->conf.max_segment_size);
-	if (method_charge(call, req.uid, req.size) == -1)
+	if (method_charge(call, &req) == -1)
 		return;
 	/* A size the kernel could never give is refused before anything. */
 	if (kshm_check_size(req.size, &lim) == -1)

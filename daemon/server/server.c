@@ -33,6 +33,25 @@ server_notify_cb(void *arg, enum proto_event ev, const struct segment *seg,
 	server_notify(arg, ev, seg, st);
 }
 
+/* The lifecycle's segments, charged to their uids here (user.h). */
+static int
+server_charge_cb(void *arg, uid_t uid, uint64_t size,
+    const struct shm_policy *p)
+{
+	struct server	*srv = arg;
+
+	return user_charge_segment(&srv->users, uid, size, p);
+}
+
+static void
+server_release_cb(void *arg, uid_t uid, uint64_t size,
+    const struct shm_policy *p)
+{
+	struct server	*srv = arg;
+
+	user_release_segment(&srv->users, uid, size, p);
+}
+
 int
 server_init(struct server *srv, struct event_base *base,
     const struct conf *conf)
@@ -66,6 +85,9 @@ server_init(struct server *srv, struct event_base *base,
 		srv->ipc_namespace = (uint64_t)sb.st_ino;
 	lifecycle_init(&srv->life, base, &srv->conf, srv->pid, srv->euid,
 	    srv->start_usec, server_notify_cb, srv);
+	srv->life.charge = server_charge_cb;
+	srv->life.release = server_release_cb;
+	srv->life.account_arg = srv;
 	return 0;
 }
 
@@ -495,18 +517,16 @@ server_notify(struct server *srv, enum proto_event ev,
 struct json_object *
 server_usage_json(struct server *srv)
 {
-	const struct registry	*reg = &srv->life.registry;
+	const struct user	*u;
 	struct json_object	*arr, *o;
-	size_t			 i;
 
 	if ((arr = json_object_new_array()) == NULL)
 		return NULL;
-	for (i = 0; i < reg->nowners; i++) {
+	TAILQ_FOREACH(u, &srv->users.holders, hold_entry) {
 		if ((o = json_object_new_object()) == NULL ||
-		    json_add_int(o, "uid", reg->owners[i].uid) == -1 ||
-		    json_add_int(o, "segments",
-		    (int64_t)reg->owners[i].segments) == -1 ||
-		    json_add_int(o, "bytes", (int64_t)reg->owners[i].bytes) ==
+		    json_add_int(o, "uid", u->uid) == -1 ||
+		    json_add_int(o, "segments", (int64_t)u->held.segments) ==
+		    -1 || json_add_int(o, "bytes", (int64_t)u->held.bytes) ==
 		    -1 || json_object_array_add(arr, o) != 0) {
 			json_object_put(o);
 			json_object_put(arr);

@@ -4,6 +4,7 @@
 #include <search.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <event2/event.h>
@@ -35,6 +36,7 @@ user_registry_init(struct user_registry *reg, struct event_base *base)
 	reg->base = base;
 	reg->log_tick = NULL;
 	TAILQ_INIT(&reg->logging);
+	TAILQ_INIT(&reg->holders);
 }
 
 /* Say how many lines of u were not logged, if any. */
@@ -56,6 +58,7 @@ user_registry_finish(struct user_registry *reg)
 	TAILQ_FOREACH(u, &reg->logging, log_entry)
 		user_log_quiet(u);
 	TAILQ_INIT(&reg->logging);
+	TAILQ_INIT(&reg->holders);
 	if (reg->log_tick != NULL)
 		event_free(reg->log_tick);
 	reg->log_tick = NULL;
@@ -97,6 +100,114 @@ user_put(struct user *u)
 	tdelete(u, &u->reg->by_uid, user_compare);
 	u->reg->count--;
 	free(u);
+}
+
+/* The user of uid if it exists (no reference taken), else NULL. */
+static struct user *
+user_find(const struct user_registry *reg, uid_t uid)
+{
+	struct user	 key;
+	void		*node;
+
+	key.uid = uid;
+	node = tfind(&key, &reg->by_uid, user_compare);
+	return node != NULL ? *(struct user **)node : NULL;
+}
+
+/* What a segment of size bytes with policy p counts, once. */
+static void
+user_segment_counts(uint64_t size, const struct shm_policy *p,
+    struct user_segments *c)
+{
+	c->segments = 1;
+	c->bytes = size;
+	c->huge_bytes = p->page_size != 0 ? size : 0;
+	c->locked_bytes = p->locked ? size : 0;
+}
+
+int
+user_charge_segment(struct user_registry *reg, uid_t uid, uint64_t size,
+    const struct shm_policy *p)
+{
+	struct user_segments	 c;
+	struct user		*u;
+
+	if ((u = user_get(reg, uid)) == NULL)
+		return -1;
+	if (u->held.segments == 0)
+		TAILQ_INSERT_TAIL(&reg->holders, u, hold_entry);
+	else
+		user_put(u);	/* the holders' list holds one already */
+	user_segment_counts(size, p, &c);
+	u->held.segments += c.segments;
+	u->held.bytes += c.bytes;
+	u->held.huge_bytes += c.huge_bytes;
+	u->held.locked_bytes += c.locked_bytes;
+	return 0;
+}
+
+void
+user_release_segment(struct user_registry *reg, uid_t uid, uint64_t size,
+    const struct shm_policy *p)
+{
+	struct user_segments	 c;
+	struct user		*u;
+
+	if ((u = user_find(reg, uid)) == NULL || u->held.segments == 0)
+		return;
+	user_segment_counts(size, p, &c);
+	u->held.segments -= c.segments;
+	u->held.bytes -= c.bytes;
+	u->held.huge_bytes -= c.huge_bytes;
+	u->held.locked_bytes -= c.locked_bytes;
+	if (u->held.segments > 0)
+		return;
+	TAILQ_REMOVE(&reg->holders, u, hold_entry);
+	user_put(u);
+}
+
+void
+user_segments_held(const struct user_registry *reg, uid_t uid,
+    struct user_segments *held)
+{
+	const struct user	*u = user_find(reg, uid);
+
+	if (u != NULL)
+		*held = u->held;
+	else
+		memset(held, 0, sizeof *held);
+}
+
+const char *
+user_segment_over(const struct user_registry *reg, uid_t uid, uint64_t size,
+    const struct shm_policy *p, const struct user_segments *max,
+    uint64_t *limit)
+{
+	struct user_segments	held, c;
+
+	if (uid == 0)
+		return NULL;
+	user_segments_held(reg, uid, &held);
+	user_segment_counts(size, p, &c);
+	if (max->segments != 0 && held.segments + 1 > max->segments) {
+		*limit = max->segments;
+		return "segments";
+	}
+	if (max->bytes != 0 && held.bytes + c.bytes > max->bytes) {
+		*limit = max->bytes;
+		return "bytes";
+	}
+	if (c.huge_bytes != 0 &&
+	    held.huge_bytes + c.huge_bytes > max->huge_bytes) {
+		*limit = max->huge_bytes;
+		return "huge_bytes";
+	}
+	if (c.locked_bytes != 0 &&
+	    held.locked_bytes + c.locked_bytes > max->locked_bytes) {
+		*limit = max->locked_bytes;
+		return "locked_bytes";
+	}
+	return NULL;
 }
 
 void

@@ -96,8 +96,12 @@ def _add_namespace(params: Dict[str, Any]) -> Dict[str, Any]:
 def create_parameters(name: str, size: int, mode: int, lifetime: str,
                       key: Optional[int], uid: Optional[int],
                       gid: Optional[int], attach_timeout: Optional[int],
-                      exist_ok: bool) -> Dict[str, Any]:
-    """Create's parameters, checked as the daemon would before asking it."""
+                      exist_ok: bool, huge_pages: bool = False,
+                      page_size: Optional[int] = None, locked: bool = False,
+                      numa_node: Optional[int] = None) -> Dict[str, Any]:
+    """Create's parameters, checked as the daemon would before asking it
+    (what only the system can tell, such as a page size or a node, is the
+    daemon's to answer)."""
     if not isinstance(name, str) or not _NAME.match(name) or \
             name.startswith("-"):
         raise InvalidParameter(parameter="name")
@@ -126,6 +130,17 @@ def create_parameters(name: str, size: int, mode: int, lifetime: str,
         raise InvalidParameter(parameter="exist_ok")
     if exist_ok:
         params["exist_ok"] = True
+    for flag, value in (("huge_pages", huge_pages), ("locked", locked)):
+        if not isinstance(value, bool):
+            raise InvalidParameter(parameter=flag)
+        if value:
+            params[flag] = True
+    if page_size is not None:
+        _check_int("page_size", page_size, 1, 2 ** 63 - 1)
+        params["page_size"] = page_size
+    if numa_node is not None:
+        _check_int("numa_node", numa_node, 0, 2 ** 31 - 1)
+        params["numa_node"] = numa_node
     return _add_namespace(params)
 
 

@@ -225,10 +225,13 @@ class Client:
                      lifetime: str = "detach", key: Optional[int] = None,
                      uid: Optional[int] = None, gid: Optional[int] = None,
                      attach_timeout: Optional[int] = None,
-                     exist_ok: bool = False) -> Segment:
+                     exist_ok: bool = False, huge_pages: bool = False,
+                     page_size: Optional[int] = None, locked: bool = False,
+                     numa_node: Optional[int] = None) -> Segment:
         """Create a segment: the arguments of shmd.Client.create."""
         params = create_parameters(name, size, mode, lifetime, key, uid, gid,
-                                   attach_timeout, exist_ok)
+                                   attach_timeout, exist_ok, huge_pages,
+                                   page_size, locked, numa_node)
         return segment_of(await self.call("io.shmd.Create", params),
                           create=True)
 

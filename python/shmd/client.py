@@ -245,16 +245,24 @@ class Client:
                lifetime: str = "detach", key: Optional[int] = None,
                uid: Optional[int] = None, gid: Optional[int] = None,
                attach_timeout: Optional[int] = None,
-               exist_ok: bool = False) -> Segment:
+               exist_ok: bool = False, huge_pages: bool = False,
+               page_size: Optional[int] = None, locked: bool = False,
+               numa_node: Optional[int] = None) -> Segment:
         """Create a segment. ``key``: None lets the daemon choose one,
         0 makes a keyless segment. ``lifetime``: "detach", "process" or
         "persistent". A name whose first component is ``uid:N`` or
         ``gid:N`` (``uid:1000/cam0``) is reserved to that uid or group and
         root: anyone else gets PermissionDenied, without asking.
-        ``exist_ok``: a segment of that name and size this caller may open
-        is returned as it is; the Segment's ``created`` says which."""
+        ``exist_ok``: a segment of that name, size and memory policy this
+        caller may open is returned as it is; the Segment's ``created``
+        says which. Memory policy: ``huge_pages`` (of ``page_size`` bytes,
+        else the system's default; the size is rounded up to it),
+        ``locked`` in RAM, bound to NUMA node ``numa_node``; each within
+        the caller's limits (QuotaExceeded) and the system's (SystemLimit:
+        its message says what to raise)."""
         params = create_parameters(name, size, mode, lifetime, key, uid, gid,
-                                   attach_timeout, exist_ok)
+                                   attach_timeout, exist_ok, huge_pages,
+                                   page_size, locked, numa_node)
         return segment_of(self.call("io.shmd.Create", params), create=True)
 
     def open(self, name: str, wait: Optional[float] = None) -> Segment:

@@ -16,7 +16,10 @@ _libc.shmdt.restype = ctypes.c_int
 _libc.shmdt.argtypes = [ctypes.c_void_p]
 
 _FIELDS = ("name", "shmid", "key", "size", "mode", "uid", "gid", "lifetime",
-           "nattch", "creator_uid", "creator_pid", "created_usec")
+           "nattch", "creator_uid", "creator_pid", "created_usec",
+           "page_size", "locked", "numa_node", "declared")
+# Members the daemon sends only when they have a value.
+_OPTIONAL = ("numa_node",)
 
 
 class _Mapping:
@@ -90,7 +93,10 @@ class Segment:
     One attribute per member of the protocol's Segment: ``name``,
     ``shmid``, ``key``, ``size``, ``mode``, ``uid``, ``gid``,
     ``lifetime``, ``nattch``, ``creator_uid``, ``creator_pid``,
-    ``created_usec``; members the daemon adds later land in ``extra``.
+    ``created_usec``, and the memory policy: ``page_size`` (bytes),
+    ``locked`` (bool), ``numa_node`` (None: not bound), ``declared``
+    (made from the daemon's configuration); members the daemon adds
+    later land in ``extra``.
     ``created``: from ``Client.create``, whether that call made it (False
     when ``exist_ok`` found it there); None from other calls.
     """
@@ -107,12 +113,19 @@ class Segment:
     creator_uid: int
     creator_pid: int
     created_usec: int
+    page_size: int
+    locked: bool
+    numa_node: Optional[int]
+    declared: bool
 
     def __init__(self, fields: Dict[str, Any],
                  created: Optional[bool] = None):
         self.created = created
         for f in _FIELDS:
             setattr(self, f, fields.get(f))
+        # (a daemon before the memory policy sends none of it)
+        self.locked = bool(fields.get("locked", False))
+        self.declared = bool(fields.get("declared", False))
         self.extra = {k: v for k, v in fields.items() if k not in _FIELDS}
         self._mappings: List[_Mapping] = []
 
@@ -141,7 +154,8 @@ class Segment:
 
     def as_dict(self) -> Dict[str, Any]:
         """The protocol's Segment object."""
-        d = {f: getattr(self, f) for f in _FIELDS}
+        d = {f: getattr(self, f) for f in _FIELDS
+             if f not in _OPTIONAL or getattr(self, f) is not None}
         d.update(self.extra)
         return d
 

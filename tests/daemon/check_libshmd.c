@@ -99,6 +99,54 @@ START_TEST(test_create_attach_destroy)
 }
 END_TEST
 
+/* The memory policy's options, and the Segment's members (since 0.4). */
+START_TEST(test_memory_policy)
+{
+	struct shmd_conn		*c = conn();
+	struct shmd_create_options	 o;
+	struct shmd_segment		 s;
+	struct shmid_ds			 ds;
+
+	shmd_create_options_init(&o);
+	o.lifetime = SHMD_LIFETIME_PERSISTENT;
+	o.flags |= SHMD_CREATE_LOCKED | SHMD_CREATE_NUMA_NODE;
+	o.numa_node = 0;
+	ck_assert_int_eq(shmd_create(c, "lib.policy", 5000, &o, &s), SHMD_OK);
+	ck_assert_int_eq(s.locked, 1);
+	ck_assert_int_eq(s.numa_node, 0);
+	ck_assert_int_eq(s.declared, 0);
+	ck_assert_uint_eq(s.page_size, (uint64_t)sysconf(_SC_PAGESIZE));
+	ck_assert_int_eq(shmctl(s.shmid, IPC_STAT, &ds), 0);
+	ck_assert_uint_eq(ds.shm_perm.mode & SHM_LOCKED, SHM_LOCKED);
+	/* exist_ok: the same policy is the answer, another is not */
+	o.flags |= SHMD_CREATE_EXIST_OK;
+	ck_assert_int_eq(shmd_create(c, "lib.policy", 5000, &o, &s), SHMD_OK);
+	ck_assert_int_eq(shmd_created(c), 0);
+	o.flags &= ~(unsigned)SHMD_CREATE_LOCKED;
+	ck_assert_int_eq(shmd_create(c, "lib.policy", 5000, &o, &s),
+	    SHMD_ERR_NAME_EXISTS);
+	ck_assert_int_eq(shmd_destroy(c, "lib.policy"), SHMD_OK);
+	/* no policy: no node */
+	ck_assert_int_eq(shmd_create(c, "lib.plain", 64, NULL, &s), SHMD_OK);
+	ck_assert_int_eq(s.numa_node, -1);
+	ck_assert_int_eq(s.locked, 0);
+	ck_assert_int_eq(shmd_destroy(c, "lib.plain"), SHMD_OK);
+	/* the daemon's refusals */
+	shmd_create_options_init(&o);
+	o.flags |= SHMD_CREATE_PAGE_SIZE;
+	o.page_size = 2 << 20;
+	ck_assert_int_eq(shmd_create(c, "lib.bad", 64, &o, NULL),
+	    SHMD_ERR_INVALID_PARAMETER);
+	shmd_create_options_init(&o);
+	o.flags |= SHMD_CREATE_NUMA_NODE;
+	o.numa_node = 1000;
+	ck_assert_int_eq(shmd_create(c, "lib.bad", 64, &o, NULL),
+	    SHMD_ERR_INVALID_PARAMETER);
+	ck_assert_ptr_nonnull(strstr(shmd_last_error(c), "numa_node"));
+	shmd_disconnect(c);
+}
+END_TEST
+
 START_TEST(test_errors)
 {
 	struct shmd_conn		*c = conn();
@@ -659,6 +707,8 @@ main(void)
 	tcase_add_unchecked_fixture(tc, start, stop);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_create_attach_destroy);
+	tcase_add_test_when(tc, test_memory_policy, geteuid() == 0,
+	    "needs a daemon that may lock memory (root)");
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_list_status_call);
 	tcase_add_test(tc, test_json_text);

@@ -191,6 +191,37 @@ class PythonClientTest(unittest.TestCase):
         with self.assertRaises(shmd.InvalidParameter):
             self.c.create("py.eo", 64, exist_ok=1)
 
+    @unittest.skipUnless(os.geteuid() == 0, "the daemon locks memory as root")
+    def test_memory_policy(self):
+        seg = self.c.create("py.policy", 5000, locked=True, numa_node=0,
+                            lifetime="persistent")
+        self.assertIs(seg.locked, True)
+        self.assertEqual(seg.numa_node, 0)
+        self.assertIs(seg.declared, False)
+        self.assertEqual(seg.page_size, os.sysconf("SC_PAGE_SIZE"))
+        self.assertEqual(seg.as_dict()["numa_node"], 0)
+        # exist_ok compares the policy
+        again = self.c.create("py.policy", 5000, locked=True, numa_node=0,
+                              lifetime="persistent", exist_ok=True)
+        self.assertEqual((again.created, again.shmid), (False, seg.shmid))
+        with self.assertRaises(shmd.NameExists):
+            self.c.create("py.policy", 5000, exist_ok=True)
+        plain = self.c.create("py.plain", 64)
+        self.assertIs(plain.locked, False)
+        self.assertIsNone(plain.numa_node)
+        self.assertNotIn("numa_node", plain.as_dict())
+        # the daemon's refusals, and the client's own checks
+        with self.assertRaises(shmd.InvalidParameter) as cm:
+            self.c.create("py.bad", 64, page_size=2 << 20)
+        self.assertEqual(cm.exception.parameter, "page_size")
+        with self.assertRaises(shmd.InvalidParameter) as cm:
+            self.c.create("py.bad", 64, numa_node=1000)
+        self.assertEqual(cm.exception.parameter, "numa_node")
+        for bad in ({"huge_pages": 1}, {"locked": "yes"}, {"numa_node": -1},
+                    {"page_size": 0}):
+            with self.assertRaises(shmd.InvalidParameter):
+                self.c.create("py.bad", 64, **bad)
+
     def test_share_between_processes(self):
         seg = self.c.create("py.share", 4096, mode=0o644, lifetime="persistent")
         self.assertIsInstance(seg, shmd.Segment)
@@ -574,6 +605,14 @@ class AsyncioClientTest(unittest.IsolatedAsyncioTestCase):
                 if len(seen) == 2:
                     break
         self.assertEqual(seen, [("created", "py.aw"), ("destroyed", "py.aw")])
+
+    @unittest.skipUnless(os.geteuid() == 0, "the daemon locks memory as root")
+    async def test_memory_policy(self):
+        seg = await self.c.create("py.apolicy", 64, locked=True, numa_node=0)
+        self.assertEqual((seg.locked, seg.numa_node), (True, 0))
+        with self.assertRaises(shmd.InvalidParameter) as cm:
+            await self.c.create("py.abad", 64, page_size=2 << 20)
+        self.assertEqual(cm.exception.parameter, "page_size")
 
     async def test_same_exceptions(self):
         await self.c.create("py.ae", 64)

@@ -90,7 +90,7 @@ add(const char *name, enum proto_lifetime lt, int64_t now, int age_s)
 	struct segment		*seg = segment_create(name);
 	struct kshm_stat	 st;
 	ck_assert_ptr_nonnull(seg);
-	seg->shmid = kshm_make(0, 4096, &st);
+	seg->shmid = kshm_make(0, 4096, 0, &st);
 	ck_assert_int_ge(seg->shmid, 0);
 	ck_assert_int_eq(kshm_hand_over(&st, getuid(), getgid(), 0600), 0);
 	seg->size = 4096;

@@ -65,7 +65,7 @@ recorded(const char *name, int *shmid)
 	struct segment		*seg = segment_create(name);
 	struct kshm_stat	 st;
 	ck_assert_ptr_nonnull(seg);
-	*shmid = kshm_make(0, 4096, &st);
+	*shmid = kshm_make(0, 4096, 0, &st);
 	ck_assert_int_ge(*shmid, 0);
 	ck_assert_int_eq(kshm_hand_over(&st, 0, 0, 0600), 0);
 	seg->shmid = *shmid;

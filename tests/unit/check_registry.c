@@ -14,6 +14,7 @@
 #include "kshm.h"
 #include "registry.h"
 #include "testutil.h"
+#include "user.h"
 
 static struct segment *
 make(const char *name, uid_t uid, uint64_t size)
@@ -31,8 +32,6 @@ START_TEST(test_add_find_remove)
 	struct registry	 reg;
 	struct segment	*a = make("a", 1000, 10), *b = make("b/c", 1000, 20);
 	struct segment	*c = make("c", 1001, 5), *dup = make("a", 2, 1);
-	size_t		 n;
-	uint64_t	 bytes;
 
 	registry_init(&reg);
 	ck_assert_int_eq(registry_add(&reg, a), 0);
@@ -45,9 +44,6 @@ START_TEST(test_add_find_remove)
 	ck_assert_uint_eq(reg.bytes, 35);
 	ck_assert_ptr_eq(registry_find_by_name(&reg, "b/c"), b);
 	ck_assert_ptr_null(registry_find_by_name(&reg, "b"));
-	registry_usage(&reg, 1000, &n, &bytes);
-	ck_assert_uint_eq(n, 2);
-	ck_assert_uint_eq(bytes, 30);
 	registry_remove(&reg, b);
 	segment_destroy(b);
 	ck_assert_ptr_null(registry_find_by_name(&reg, "b/c"));
@@ -58,6 +54,63 @@ START_TEST(test_add_find_remove)
 	ck_assert_ptr_eq(TAILQ_NEXT(a, entry), c);
 	registry_finish(&reg);
 	segment_destroy(NULL);
+}
+END_TEST
+
+/* Per-uid accounting (user.c): what each uid holds, and its limits. */
+START_TEST(test_user_segments)
+{
+	struct user_registry	 users;
+	struct shm_policy	 plain = SHM_POLICY_NONE, huge = SHM_POLICY_NONE;
+	struct shm_policy	 locked = SHM_POLICY_NONE;
+	struct user_segments	 held, max = { 3, 100, 0, 20 };
+	const struct user	*u;
+	uint64_t		 limit = 0;
+
+	huge.page_size = 2 << 20;
+	locked.locked = 1;
+	user_registry_init(&users, NULL);
+	ck_assert_int_eq(user_charge_segment(&users, 1000, 10, &plain), 0);
+	ck_assert_int_eq(user_charge_segment(&users, 1001, 5, &locked), 0);
+	ck_assert_int_eq(user_charge_segment(&users, 1000, 20, &locked), 0);
+	user_segments_held(&users, 1000, &held);
+	ck_assert_uint_eq(held.segments, 2);
+	ck_assert_uint_eq(held.bytes, 30);
+	ck_assert_uint_eq(held.huge_bytes, 0);
+	ck_assert_uint_eq(held.locked_bytes, 20);
+	/* the holders, in the order they came */
+	u = TAILQ_FIRST(&users.holders);
+	ck_assert_uint_eq(u->uid, 1000);
+	ck_assert_uint_eq(TAILQ_NEXT(u, hold_entry)->uid, 1001);
+	/* locked: 20 of 20 held; huge: 0 allows none; bytes; root: any */
+	ck_assert_str_eq(user_segment_over(&users, 1000, 1, &locked, &max,
+	    &limit), "locked_bytes");
+	ck_assert_uint_eq(limit, 20);
+	ck_assert_str_eq(user_segment_over(&users, 1000, 1, &huge, &max,
+	    &limit), "huge_bytes");
+	ck_assert_uint_eq(limit, 0);
+	ck_assert_str_eq(user_segment_over(&users, 1000, 71, &plain, &max,
+	    &limit), "bytes");
+	ck_assert_ptr_null(user_segment_over(&users, 1000, 70, &plain, &max,
+	    &limit));
+	ck_assert_ptr_null(user_segment_over(&users, 0, 1 << 30, &huge, &max,
+	    &limit));
+	ck_assert_int_eq(user_charge_segment(&users, 1000, 1, &plain), 0);
+	ck_assert_str_eq(user_segment_over(&users, 1000, 1, &plain, &max,
+	    &limit), "segments");
+	ck_assert_uint_eq(limit, 3);
+	/* released: a uid that holds nothing is gone */
+	user_release_segment(&users, 1000, 10, &plain);
+	user_release_segment(&users, 1000, 20, &locked);
+	user_release_segment(&users, 1000, 1, &plain);
+	user_segments_held(&users, 1000, &held);
+	ck_assert_uint_eq(held.segments + held.bytes + held.locked_bytes, 0);
+	ck_assert_uint_eq(TAILQ_FIRST(&users.holders)->uid, 1001);
+	ck_assert_uint_eq(users.count, 1);
+	user_release_segment(&users, 1001, 5, &locked);
+	ck_assert_uint_eq(users.count, 0);
+	ck_assert_ptr_null(TAILQ_FIRST(&users.holders));
+	user_registry_finish(&users);
 }
 END_TEST
 
@@ -176,7 +229,7 @@ START_TEST(test_keyalloc_skips_taken_keys)
 	}
 	keyalloc_init(&ka, KA_BASE, 6);
 	for (i = 0; i < 3; i++) {
-		ids[i] = keyalloc_create(&ka, 64, &st);
+		ids[i] = keyalloc_create(&ka, 64, 0, &st);
 		ck_assert_int_ge(ids[i], 0);
 		ck_assert_int_eq(st.key, KA_BASE + 3 + i);
 		/* the daemon's, mode 0, until handed over */
@@ -188,11 +241,11 @@ START_TEST(test_keyalloc_skips_taken_keys)
 		ck_assert_int_eq(shmget(st.key, 0, 0), ids[i]);
 	}
 	/* The range is full now. */
-	ck_assert_int_eq(keyalloc_create(&ka, 64, &st), -1);
+	ck_assert_int_eq(keyalloc_create(&ka, 64, 0, &st), -1);
 	ck_assert_int_eq(errno, EAGAIN);
 	/* A freed key is found again, wrapping around. */
 	ck_assert_int_eq(kshm_remove(ids[1]), 0);
-	i = keyalloc_create(&ka, 64, &st);
+	i = keyalloc_create(&ka, 64, 0, &st);
 	ck_assert_int_ge(i, 0);
 	ck_assert_int_eq(st.key, KA_BASE + 4);
 	kshm_remove(i);
@@ -208,7 +261,7 @@ START_TEST(test_kshm_errors)
 	struct kshm_stat	st;
 	int			id;
 
-	id = kshm_make(0, 100, &st);
+	id = kshm_make(0, 100, 0, &st);
 	ck_assert_int_ge(id, 0);
 	ck_assert_int_eq(st.key, 0);
 	ck_assert_uint_eq(st.size, 100);
@@ -231,6 +284,7 @@ main(void)
 	TCase	*tk = tcase_create("keyalloc");
 
 	tcase_add_test(tc, test_add_find_remove);
+	tcase_add_test(tc, test_user_segments);
 	tcase_add_test(tc, test_many);
 	tcase_add_test(tc, test_polls);
 	tcase_add_test(tk, test_keyalloc_skips_taken_keys);

@@ -7,6 +7,7 @@
 #include <check.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -83,13 +84,31 @@ START_TEST(test_edges_parse_back)
 	ck_assert_int_eq(member(o, "attach_timeout"), INT32_MAX);
 	ck_assert(json_object_object_get_ex(o, "lifetime", &v));
 	ck_assert_str_eq(json_object_get_string(v), "detach");
+	/* no policy: base pages, not locked, no node, not declared */
+	ck_assert_int_eq(member(o, "page_size"), sysconf(_SC_PAGESIZE));
+	ck_assert(!json_object_object_get_ex(o, "numa_node", &v));
+	ck_assert(json_object_object_get_ex(o, "locked", &v));
+	ck_assert(json_object_is_type(v, json_type_boolean));
+	ck_assert(!json_object_get_boolean(v));
+	ck_assert(json_object_object_get_ex(o, "declared", &v));
+	ck_assert(!json_object_get_boolean(v));
 	json_object_put(o);
-	/* the other lifetimes carry no attach_timeout */
+	/* the other lifetimes carry no attach_timeout; a whole policy */
 	seg->lifetime = PROTO_LIFETIME_PERSISTENT;
 	seg->key = 0;
+	seg->policy.page_size = 1ULL << 30;
+	seg->policy.locked = 1;
+	seg->policy.numa_node = INT32_MAX;
+	seg->declared = 1;
 	o = text_of(seg, &st);
 	ck_assert(!json_object_object_get_ex(o, "attach_timeout", &v));
 	ck_assert_int_eq(member(o, "key"), 0);
+	ck_assert_int_eq(member(o, "page_size"), 1LL << 30);
+	ck_assert_int_eq(member(o, "numa_node"), INT32_MAX);
+	ck_assert(json_object_object_get_ex(o, "locked", &v));
+	ck_assert(json_object_get_boolean(v));
+	ck_assert(json_object_object_get_ex(o, "declared", &v));
+	ck_assert(json_object_get_boolean(v));
 	json_object_put(o);
 	segment_destroy(seg);
 }

@@ -64,6 +64,12 @@ START_TEST(test_parse_log)
 	ck_assert_uint_eq(registry_find_by_name(l.segments, "b")->kernel_cuid,
 	    5);
 	ck_assert_int_eq(s->rmid_marked, 0);
+	/* records older than memory policies: none */
+	ck_assert_uint_eq(s->policy.page_size, 0);
+	ck_assert_int_eq(s->policy.locked, 0);
+	ck_assert_int_eq(s->policy.numa_node, -1);
+	ck_assert_int_eq(s->declared, 0);
+	ck_assert_int_eq(s->self_atime, 0);
 	state_loaded_free(&l);
 }
 END_TEST
@@ -117,6 +123,13 @@ assert_same_record(const struct segment *got, const struct segment *want)
 	ck_assert_uint_eq(got->kernel_cuid, want->kernel_cuid);
 	ck_assert_uint_eq(got->creator_pidns, want->creator_pidns);
 	ck_assert_int_eq(got->rmid_marked, want->rmid_marked);
+	ck_assert_uint_eq(got->policy.page_size, want->policy.page_size);
+	ck_assert_int_eq(got->policy.locked, want->policy.locked);
+	ck_assert_int_eq(got->policy.numa_node, want->policy.numa_node);
+	ck_assert_int_eq(got->declared, want->declared);
+	ck_assert_int_eq(got->self_atime, want->self_atime);
+	ck_assert_int_eq(got->self_dtime, want->self_dtime);
+	ck_assert_int_eq(got->self_lpid, want->self_lpid);
 }
 
 /*
@@ -154,11 +167,20 @@ START_TEST(test_records_read_back)
 	p.key = -5;
 	ck_assert_int_eq(state_record_pending(&st, &p), 0);
 	b = record_segment("b", 12);
+	/* a memory policy, declared, and the daemon's own attach */
+	b->policy.page_size = (uint64_t)1 << 30;
+	b->policy.locked = 1;
+	b->policy.numa_node = 3;
+	b->declared = 1;
+	b->self_atime = 1796000000;
+	b->self_dtime = 1796000001;
+	b->self_lpid = 77;
 	ck_assert_int_eq(state_record_create(&st, b), 0);
 	ck_assert_int_eq(state_record_mark(&st, b), 0);
 	ck_assert_int_eq(state_record_destroy(&st, a), 0);
 	p.key = 0;
 	p.size = 8192;
+	p.setup = 1;
 	ck_assert_int_eq(state_record_pending(&st, &p), 0);
 	ck_assert_int_eq(state_orphan_add(&st, &o), 0);
 	ck_assert_int_eq(state_load(&st, &l), 0);
@@ -176,6 +198,7 @@ START_TEST(test_records_read_back)
 	ck_assert_uint_eq(l.pending[0].size, 8192);
 	ck_assert_int_eq(l.pending[0].any_key, 0);
 	ck_assert_int_eq(l.pending[0].usec, 1000001);
+	ck_assert_int_eq(l.pending[0].setup, 1);
 	/*
 	 * The segment whose end was recorded (it may still be in the kernel,
 	 * to remove at start), then the orphan.
@@ -227,6 +250,7 @@ START_TEST(test_parse_pending)
 	ck_assert_int_eq(l.pending[0].usec, 1000000);
 	/* what an older record does not say proves nothing */
 	ck_assert_uint_eq(l.pending[0].gid, (gid_t)-1);
+	ck_assert_int_eq(l.pending[0].setup, 0);
 	state_loaded_free(&l);
 	/* an exact key */
 	ck_assert_int_eq(state_parse(HEADER "{\"op\":\"pending\",\"pid\":7,"
