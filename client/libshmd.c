@@ -877,6 +877,10 @@ shmd_status_0_3(struct shmd_conn *c, struct shmd_status *out)
 	st->limits.max_message_size = shmd_get_u64(limits, "max_message_size");
 	st->limits.attach_timeout = shmd_get_u64(limits, "attach_timeout");
 	st->max_clients_per_uid = shmd_get_u64(limits, "max_clients_per_uid");
+	st->max_huge_bytes_per_uid = shmd_get_u64(limits,
+	    "max_huge_bytes_per_uid");
+	st->max_locked_bytes_per_uid = shmd_get_u64(limits,
+	    "max_locked_bytes_per_uid");
 	json_object_put(reply);
 	shmd_sized_put(out, st, sizeof *st);
 	return SHMD_OK;
@@ -1008,16 +1012,24 @@ shmd_json_text(struct json_object *o, int flags, char **out)
 }
 
 SHMD_EXPORT int
-shmd_segment_json(const struct shmd_segment *seg, int flags, char **json)
+shmd_segment_json(const struct shmd_segment *given, int flags, char **json)
 {
+	struct shmd_segment	 full, *seg = &full;
 	struct json_object	*o;
-	int			 rc;
+	size_t			 n;
+	int			 rc, policy;
 
-	if (seg == NULL || json == NULL ||
+	if (given == NULL || json == NULL ||
 	    (flags & ~(SHMD_JSON_PRETTY | SHMD_JSON_SPACED)) ||
-	    !shmd_sized_ok(seg, SHMD_SEGMENT_MIN_SIZE))
+	    !shmd_sized_ok(given, SHMD_SEGMENT_MIN_SIZE))
 		return SHMD_ERR_INVALID_ARGUMENT;
 	*json = NULL;
+	/* only what the caller's struct_size holds */
+	memcpy(&n, given, sizeof n);
+	memset(&full, 0, sizeof full);
+	memcpy(&full, given, n < sizeof full ? n : sizeof full);
+	policy = n >= offsetof(struct shmd_segment, declared) + sizeof(int) &&
+	    seg->page_size > 0;
 	/* the members in the order of shmd-protocol(7)'s Segment */
 	if ((o = json_object_new_object()) == NULL ||
 	    json_add_string(o, "name", seg->name) == -1 ||
@@ -1032,7 +1044,14 @@ shmd_segment_json(const struct shmd_segment *seg, int flags, char **json)
 	    json_add_int(o, "nattch", (int64_t)seg->nattch) == -1 ||
 	    json_add_int(o, "creator_uid", seg->creator_uid) == -1 ||
 	    json_add_int(o, "creator_pid", seg->creator_pid) == -1 ||
-	    json_add_int(o, "created_usec", seg->created_usec) == -1)
+	    json_add_int(o, "created_usec", seg->created_usec) == -1 ||
+	    /* the memory policy, when the struct and the daemon had it */
+	    (policy && (json_add_int(o, "page_size",
+	    (int64_t)seg->page_size) == -1 ||
+	    json_add_bool(o, "locked", seg->locked) == -1 ||
+	    (seg->numa_node >= 0 && json_add_int(o, "numa_node",
+	    seg->numa_node) == -1) ||
+	    json_add_bool(o, "declared", seg->declared) == -1)))
 		rc = SHMD_ERR_NOMEM;
 	else
 		rc = shmd_json_text(o, flags, json);

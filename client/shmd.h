@@ -183,8 +183,10 @@ struct shmd_status {
 	uint64_t		reaped;
 	uint64_t		vanished;
 	struct shmd_limits	limits;
-	/* Since 0.4: the limit the daemon has beside those of limits. */
+	/* Since 0.4: the limits the daemon has beside those of limits. */
 	uint64_t		max_clients_per_uid;	/* 0: unlimited */
+	uint64_t		max_huge_bytes_per_uid;	/* 0: root only */
+	uint64_t		max_locked_bytes_per_uid; /* 0: root only */
 };
 
 /* Watch events. */

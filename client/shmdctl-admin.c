@@ -70,27 +70,35 @@ struct ctl_limit {
 	uint64_t	 value;
 	int		 is_size;
 	int		 shown;		/* in the human output */
+	const char	*zero;		/* what 0 means, if more than 0 */
 };
 
 static size_t
 ctl_limits(const struct shmd_status *st, struct ctl_limit *l)
 {
 	const struct ctl_limit	 all[] = {
-		{ "max_segment_size", st->limits.max_segment_size, 1, 1 },
+		{ "max_segment_size", st->limits.max_segment_size, 1, 1,
+		    NULL },
 		{ "max_segments_per_uid", st->limits.max_segments_per_uid, 0,
-		    1 },
-		{ "max_bytes_per_uid", st->limits.max_bytes_per_uid, 1, 1 },
-		{ "max_clients", st->limits.max_clients, 0, 1 },
-		{ "max_clients_per_uid", st->max_clients_per_uid, 0, 0 },
-		{ "max_message_size", st->limits.max_message_size, 1, 1 },
-		{ "attach_timeout", st->limits.attach_timeout, 0, 1 },
+		    1, "unlimited" },
+		{ "max_bytes_per_uid", st->limits.max_bytes_per_uid, 1, 1,
+		    "unlimited" },
+		{ "max_huge_bytes_per_uid", st->max_huge_bytes_per_uid, 1, 1,
+		    "root only" },
+		{ "max_locked_bytes_per_uid", st->max_locked_bytes_per_uid, 1,
+		    1, "root only" },
+		{ "max_clients", st->limits.max_clients, 0, 1, NULL },
+		{ "max_clients_per_uid", st->max_clients_per_uid, 0, 0,
+		    "unlimited" },
+		{ "max_message_size", st->limits.max_message_size, 1, 1, NULL },
+		{ "attach_timeout", st->limits.attach_timeout, 0, 1, NULL },
 	};
 
 	memcpy(l, all, sizeof all);
 	return sizeof all / sizeof all[0];
 }
 
-#define CTL_NLIMITS	7
+#define CTL_NLIMITS	9
 
 /* What the system uses of the kernel's limits. */
 struct ctl_kernel {
@@ -125,13 +133,14 @@ ctl_flag(uint64_t used, uint64_t limit)
 	    "  <-- over 80%" : "";
 }
 
+/* One limit, for people: zero says what 0 means, when it means more. */
 static void
-ctl_limit(const char *name, uint64_t v, int is_size)
+ctl_limit(const char *name, uint64_t v, int is_size, const char *zero)
 {
 	char	buf[16];
 
-	if (v == 0 && strstr(name, "per_uid") != NULL)
-		printf("  %-22s unlimited\n", name);
+	if (v == 0 && zero != NULL)
+		printf("  %-22s %s\n", name, zero);
 	else if (is_size) {
 		number_format_size(v, buf, sizeof buf);
 		printf("  %-22s %s\n", name, buf);
@@ -254,7 +263,8 @@ cmd_status(struct ctl *ctl, struct shmd_conn *c)
 	nl = ctl_limits(&st, l);
 	for (i = 0; i < nl; i++)
 		if (l[i].shown)
-			ctl_limit(l[i].name, l[i].value, l[i].is_size);
+			ctl_limit(l[i].name, l[i].value, l[i].is_size,
+			    l[i].zero);
 	/* Per owner, against the per-uid limits (root callers only). */
 	if (root) {
 		uint64_t maxs = st.limits.max_segments_per_uid;
