@@ -33,9 +33,10 @@ static int	cmd_wait(struct ctl *, struct shmd_conn *);
 
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "create", "create NAME SIZE [--mode MODE] [--lifetime detach|process|"
-	  "persistent] [--key KEY] [--owner UID[:GID]] [--exist-ok]", 2,
-	  OPT_MODE | OPT_LIFETIME | OPT_KEY | OPT_OWNER | OPT_EXIST_OK,
-	  cmd_create },
+	  "persistent] [--key KEY] [--owner UID[:GID]] [--exist-ok] "
+	  "[--huge-pages [--page-size SIZE]] [--locked] [--numa-node N]", 2,
+	  OPT_MODE | OPT_LIFETIME | OPT_KEY | OPT_OWNER | OPT_EXIST_OK |
+	  OPT_HUGE | OPT_PAGE_SIZE | OPT_LOCKED | OPT_NUMA, cmd_create },
 	{ "wait", "wait NAME [--timeout SECONDS]", 1, OPT_TIMEOUT, cmd_wait },
 	{ "ls", "ls [--json] [--attachers]", 0, OPT_JSON | OPT_ATTACHERS,
 	  cmd_ls },
@@ -140,6 +141,16 @@ ctl_size(const char *s, const char *what, uint64_t *out)
 		return -1;
 	}
 	return 0;
+}
+
+/* A segment's page size, as sizes are shown; "-" from a daemon before 0.4. */
+static void
+ctl_page(uint64_t page_size, char *buf, size_t len)
+{
+	if (page_size == 0)
+		snprintf(buf, len, "-");
+	else
+		number_format_size(page_size, buf, len);
 }
 
 const char *
@@ -247,6 +258,35 @@ ctl_print_json(struct textbuf *tb, int flags)
 	return 0;
 }
 
+/* create's memory policy: --huge-pages, --page-size, --locked, --numa-node. */
+static int
+ctl_policy(struct ctl *ctl, struct shmd_create_options *o)
+{
+	uint64_t	 v;
+	const char	*why;
+
+	if (ctl->given & OPT_HUGE)
+		o->flags |= SHMD_CREATE_HUGE_PAGES;
+	if (ctl->page_size != NULL) {
+		if (!(ctl->given & OPT_HUGE))
+			return ctl_usage_error("%s", "--page-size needs "
+			    "--huge-pages");
+		if (ctl_size(ctl->page_size, "page size", &v) == -1)
+			return EXIT_USAGE;
+		o->flags |= SHMD_CREATE_PAGE_SIZE;
+		o->page_size = v;
+	}
+	if (ctl->given & OPT_LOCKED)
+		o->flags |= SHMD_CREATE_LOCKED;
+	if (ctl->numa != NULL) {
+		if (number_parse(ctl->numa, 0, &v, &why) == -1 || v > INT32_MAX)
+			return ctl_usage_error("bad NUMA node '%s'", ctl->numa);
+		o->flags |= SHMD_CREATE_NUMA_NODE;
+		o->numa_node = (int)v;
+	}
+	return 0;
+}
+
 static int
 cmd_create(struct ctl *ctl, struct shmd_conn *c)
 {
@@ -318,6 +358,8 @@ cmd_create(struct ctl *ctl, struct shmd_conn *c)
 	}
 	if (ctl->given & OPT_EXIST_OK)
 		o.flags |= SHMD_CREATE_EXIST_OK;
+	if ((rc = ctl_policy(ctl, &o)) != 0)
+		return rc;
 	if ((rc = shmd_create(c, ctl->args[0], size, &o, &seg)) != SHMD_OK)
 		return ctl_refused(c, "create", ctl->args[0], rc);
 	printf("%d\n", seg.shmid);
@@ -375,7 +417,7 @@ cmd_ls(struct ctl *ctl, struct shmd_conn *c)
 	size_t			 n, natt = 0, i;
 	int			 rc, w = 4, with = ctl->given & OPT_ATTACHERS;
 	char			 size[16], age[32], ub[32], gb[32], owner[80];
-	char			 cmds[1024];
+	char			 cmds[1024], page[16];
 
 	if ((ctl->given & OPT_JSON) && !with)
 		return ctl_ls_json(c);
@@ -408,9 +450,9 @@ cmd_ls(struct ctl *ctl, struct shmd_conn *c)
 	for (i = 0; i < n; i++)
 		if ((int)strlen(segs[i].name) > w)
 			w = (int)strlen(segs[i].name);
-	printf("%-*s %10s %-10s %6s %4s %-17s %6s %-10s %-5s%s\n", w, "NAME",
-	    "SHMID", "KEY", "SIZE", "MODE", "OWNER", "NATTCH", "LIFETIME",
-	    "AGE", with ? " ATTACHED BY" : "");
+	printf("%-*s %10s %-10s %6s %4s %4s %-17s %6s %-10s %-6s %-5s%s\n", w,
+	    "NAME", "SHMID", "KEY", "SIZE", "PAGE", "MODE", "OWNER", "NATTCH",
+	    "LIFETIME", "LOCKED", "AGE", with ? " ATTACHED BY" : "");
 	for (i = 0; i < n; i++) {
 		number_format_size(segs[i].size, size, sizeof size);
 		ctl_age(segs[i].created_usec, age, sizeof age);
@@ -421,11 +463,13 @@ cmd_ls(struct ctl *ctl, struct shmd_conn *c)
 		if (with)
 			ctl_attachers_text(att, natt, segs[i].shmid, cmds,
 			    sizeof cmds);
-		printf("%-*s %10d 0x%08x %6s %04o %-17s %6llu %-10s %-5s%s%s\n",
-		    w, segs[i].name, segs[i].shmid, (unsigned)segs[i].key, size,
-		    segs[i].mode, owner, (unsigned long long)segs[i].nattch,
-		    shmd_lifetime_name(segs[i].lifetime), age, with ? " " : "",
-		    cmds);
+		ctl_page(segs[i].page_size, page, sizeof page);
+		printf("%-*s %10d 0x%08x %6s %4s %04o %-17s %6llu %-10s %-6s "
+		    "%-5s%s%s\n", w, segs[i].name, segs[i].shmid,
+		    (unsigned)segs[i].key, size, page, segs[i].mode, owner,
+		    (unsigned long long)segs[i].nattch,
+		    shmd_lifetime_name(segs[i].lifetime),
+		    segs[i].locked ? "yes" : "no", age, with ? " " : "", cmds);
 	}
 	shmd_free(segs);
 	free(att);
@@ -440,6 +484,7 @@ cmd_info(struct ctl *ctl, struct shmd_conn *c)
 	size_t			 natt = 0, i;
 	int			 shown = 0;
 	char			 size[16], age[32], ub[32], gb[32], cb[32];
+	char			 page[16];
 	int			 rc;
 
 	if ((rc = shmd_open(c, ctl->args[0], &s)) != SHMD_OK)
@@ -470,6 +515,14 @@ cmd_info(struct ctl *ctl, struct shmd_conn *c)
 	    ctl_group(s.gid, gb, sizeof gb), (unsigned long)s.uid,
 	    (unsigned long)s.gid);
 	printf("lifetime:  %s\n", shmd_lifetime_name(s.lifetime));
+	ctl_page(s.page_size, page, sizeof page);
+	printf("page size: %s%s\n", page, s.page_size > (uint64_t)getpagesize() ?
+	    " (huge pages)" : "");
+	printf("locked:    %s\n", s.locked ? "yes" : "no");
+	if (s.numa_node >= 0)
+		printf("numa node: %d\n", s.numa_node);
+	if (s.declared)
+		printf("declared:  yes (shmd's configuration)\n");
 	printf("nattch:    %llu\n", (unsigned long long)s.nattch);
 	printf("creator:   pid %ld, %s\n", (long)s.creator_pid,
 	    ctl_user(s.creator_uid, cb, sizeof cb));
@@ -665,6 +718,10 @@ main(int argc, char **argv)
 		{ "exist-ok", no_argument, NULL, 'e' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "interval", required_argument, NULL, 'i' },
+		{ "huge-pages", no_argument, NULL, 'H' },
+		{ "page-size", required_argument, NULL, 'P' },
+		{ "locked", no_argument, NULL, 'L' },
+		{ "numa-node", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -679,6 +736,10 @@ main(int argc, char **argv)
 		{ 'e', OPT_EXIST_OK, "--exist-ok" },
 		{ 't', OPT_TIMEOUT, "--timeout" },
 		{ 'i', OPT_INTERVAL, "--interval" },
+		{ 'H', OPT_HUGE, "--huge-pages" },
+		{ 'P', OPT_PAGE_SIZE, "--page-size" },
+		{ 'L', OPT_LOCKED, "--locked" },
+		{ 'N', OPT_NUMA, "--numa-node" },
 	};
 	const struct ctl_cmd	*cmd = NULL;
 	struct shmd_conn	*c;
@@ -706,6 +767,10 @@ main(int argc, char **argv)
 		case 'e': ctl.given |= OPT_EXIST_OK; break;
 		case 't': ctl.given |= OPT_TIMEOUT; ctl.timeout = optarg; break;
 		case 'i': ctl.given |= OPT_INTERVAL; ctl.interval = optarg; break;
+		case 'H': ctl.given |= OPT_HUGE; break;
+		case 'P': ctl.given |= OPT_PAGE_SIZE; ctl.page_size = optarg; break;
+		case 'L': ctl.given |= OPT_LOCKED; break;
+		case 'N': ctl.given |= OPT_NUMA; ctl.numa = optarg; break;
 		case 'h':
 			ctl_usage(stdout);
 			return 0;

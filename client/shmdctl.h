@@ -25,12 +25,16 @@
 #define OPT_EXIST_OK	0x800
 #define OPT_TIMEOUT	0x1000
 #define OPT_INTERVAL	0x2000
+#define OPT_HUGE	0x4000
+#define OPT_PAGE_SIZE	0x8000
+#define OPT_LOCKED	0x10000
+#define OPT_NUMA	0x20000
 
 struct ctl {
 	const char	*socket;
 	int		 given;		/* OPT_* seen */
 	const char	*mode, *lifetime, *key, *owner, *offset, *size;
-	const char	*older_than, *timeout, *interval;
+	const char	*older_than, *timeout, *interval, *page_size, *numa;
 	char		**args;
 	int		 nargs;
 };

@@ -26,7 +26,7 @@ _shmdctl()
 		case ${words[i]} in
 		--socket) sock=${words[i+1]}; ((i++)) ;;
 		--socket=*) sock=${words[i]#--socket=} ;;
-		--mode|--lifetime|--key|--owner|--offset|--size|--older-than|--timeout|--interval)
+		--mode|--lifetime|--key|--owner|--offset|--size|--older-than|--timeout|--interval|--page-size|--numa-node)
 			((i++)) ;;
 		-*) ;;
 		*) if [[ -z $cmd ]]; then cmd=${words[i]}; else ((operands++)); fi ;;
@@ -38,7 +38,7 @@ _shmdctl()
 		COMPREPLY=($(compgen -f -- "$cur")) ;;
 	--lifetime)
 		COMPREPLY=($(compgen -W "detach process persistent" -- "$cur")) ;;
-	--mode|--key|--owner|--offset|--size|--older-than|--timeout|--interval)
+	--mode|--key|--owner|--offset|--size|--older-than|--timeout|--interval|--page-size|--numa-node)
 		;;
 	*)
 		if [[ $cur == --socket=* ]]; then
@@ -47,7 +47,7 @@ _shmdctl()
 			COMPREPLY=($(compgen -W "$commands --socket --help --version" -- "$cur"))
 		else
 			case $cmd in
-			create) opts="--mode --lifetime --key --owner --exist-ok" ;;
+			create) opts="--mode --lifetime --key --owner --exist-ok --huge-pages --page-size --locked --numa-node" ;;
 			wait) opts="--timeout" ;;
 			ls) opts="--json --attachers" ;;
 			info) opts="--json" ;;

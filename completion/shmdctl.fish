@@ -31,7 +31,7 @@ function __shmdctl_wants_name
     set -l seen 0
     for t in $tokens[2..-1]
         switch $t
-            case --socket --mode --lifetime --key --owner --offset --size --older-than --timeout --interval
+            case --socket --mode --lifetime --key --owner --offset --size --older-than --timeout --interval --page-size --numa-node
                 set seen (math $seen - 1)
             case '-*'
             case '*'
@@ -64,6 +64,10 @@ complete -c shmdctl -n '__fish_seen_subcommand_from create' -l lifetime -x -a 'd
 complete -c shmdctl -n '__fish_seen_subcommand_from create' -l key -x -d 'its System V key'
 complete -c shmdctl -n '__fish_seen_subcommand_from create' -l owner -x -d 'its owner, UID[:GID]'
 complete -c shmdctl -n '__fish_seen_subcommand_from create' -l exist-ok -d 'an existing one of that size is the answer'
+complete -c shmdctl -n '__fish_seen_subcommand_from create' -l huge-pages -d 'backed by huge pages'
+complete -c shmdctl -n '__fish_seen_subcommand_from create' -l page-size -x -a '2M 1G' -d 'the huge page size'
+complete -c shmdctl -n '__fish_seen_subcommand_from create' -l locked -d 'locked in RAM'
+complete -c shmdctl -n '__fish_seen_subcommand_from create' -l numa-node -x -d 'the NUMA node to bind it to'
 complete -c shmdctl -n '__fish_seen_subcommand_from wait' -l timeout -x -d 'seconds to wait'
 complete -c shmdctl -n '__fish_seen_subcommand_from top' -l interval -x -d 'seconds between refreshes'
 complete -c shmdctl -n '__fish_seen_subcommand_from ls info status orphans watch' -l json -d 'in JSON'

@@ -252,6 +252,66 @@ START_TEST(test_root_prefers_admin_socket)
 }
 END_TEST
 
+/*
+ * create's memory policy reaches the daemon, and ls and info show it:
+ * locked and NUMA-bound (node 0 exists everywhere), huge pages when the
+ * system has some free (else the daemon's refusal names them).
+ */
+START_TEST(test_create_policy)
+{
+	const char	*huge[] = { test_program("client/shmdctl"), "--socket",
+	    d.socket, "create", "ctl.huge", "1", "--huge-pages", NULL };
+	char		*out, *err, *line;
+	int		 rc;
+
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "create", "ctl.locked", "4K",
+	    "--locked", "--numa-node", "0", NULL), 0);
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "ls", NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out, " PAGE "));
+	ck_assert_ptr_nonnull(strstr(out, " LOCKED "));
+	/* its row: page size 4K, then later locked */
+	ck_assert_ptr_nonnull(line = strstr(out, "\nctl.locked "));
+	*strchrnul(line + 1, '\n') = '\0';
+	ck_assert_msg(strstr(line, " 4K 0600 ") != NULL &&
+	    strstr(line, " detach     yes ") != NULL, "%s", line);
+	free(out);
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "info", "ctl.locked", NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out, "\nlocked:    yes\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\nnuma node: 0\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\npage size: 4K\n"));
+	free(out);
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "info", "ctl.locked", "--json",
+	    NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out, "\"locked\":true"));
+	ck_assert_ptr_nonnull(strstr(out, "\"numa_node\":0"));
+	free(out);
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "rm", "ctl.locked", NULL), 0);
+	/* huge pages: made with them, or refused for the want of them */
+	rc = run_cmd2(&out, &err, NULL, huge);
+	if (rc == 0) {
+		free(out);
+		ck_assert_int_eq(testd_ctl(&d, &out, NULL, "info", "ctl.huge",
+		    NULL), 0);
+		ck_assert_ptr_nonnull(strstr(out, "(huge pages)"));
+		ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "rm", "ctl.huge",
+		    NULL), 0);
+	} else {
+		ck_assert_int_eq(rc, 1);
+		ck_assert_msg(strstr(err, "huge") != NULL, "%s", err);
+	}
+	free(out);
+	free(err);
+	/* refused by the daemon (no such node), or by shmdctl (usage) */
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "create", "ctl.numa", "4K",
+	    "--numa-node", "4095", NULL), 1);
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "create", "ctl.numa", "4K",
+	    "--numa-node", "x", NULL), 2);
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "create", "ctl.numa", "4K",
+	    "--page-size", "2M", NULL), 2);
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "ls", "--locked", NULL), 2);
+}
+END_TEST
+
 /* top on a pipe: one snapshot, totals, usage per uid, segments by size. */
 START_TEST(test_top_snapshot)
 {
@@ -374,6 +434,8 @@ main(void)
 	tcase_add_test(tc, test_write_read);
 	tcase_add_test(tc, test_exit_codes);
 	tcase_add_test(tc, test_status_and_env);
+	tcase_add_test_when(tc, test_create_policy, getuid() == 0,
+	    "needs root: only root may lock memory by default");
 	tcase_add_test(tc, test_top_snapshot);
 	tcase_add_test(tc, test_top_terminal);
 	tcase_add_test_when(tc, test_root_prefers_admin_socket,
