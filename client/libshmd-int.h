@@ -25,6 +25,9 @@
 	(offsetof(struct shmd_segment, created_usec) + sizeof(int64_t))
 #define SHMD_STATUS_MIN_SIZE \
 	(offsetof(struct shmd_status, limits) + sizeof(struct shmd_limits))
+/* Since 0.4: its size then. */
+#define SHMD_USAGE_MIN_SIZE \
+	(offsetof(struct shmd_usage, bytes) + sizeof(uint64_t))
 #define SHMD_CREATE_OPTIONS_MIN_SIZE \
 	(offsetof(struct shmd_create_options, attach_timeout) + \
 	sizeof(unsigned int))

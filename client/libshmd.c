@@ -31,6 +31,8 @@ _Static_assert(offsetof(struct shmd_segment, struct_size) == 0 &&
     offsetof(struct shmd_status, struct_size) == 0 &&
     offsetof(struct shmd_create_options, struct_size) == 0,
     "struct_size leads every struct a caller allocates");
+/* shmd.h's name buffer holds every name proto_name_valid() accepts. */
+_Static_assert(SHMD_NAME_MAX == PROTO_NAME_MAX, "one name length");
 
 /* The daemon's error names in the order of enum proto_error. */
 static const enum shmd_error shmd_proto_errors[PROTO_ERR_COUNT] = {
@@ -235,21 +237,20 @@ shmd_write_all(struct shmd_conn *c, const char *p, size_t len)
 }
 
 /*
- * The next message from the daemon: when none is buffered, read (blocking,
- * or not when dontwait) until one is. SHMD_ERR_AGAIN when dontwait and the
- * socket has no more bytes: then everything received has been handed out
- * but an incomplete message, so a poll(2) that reports the descriptor
- * readable means more.
+ * The next message from the daemon, as it came (NUL-terminated, len
+ * bytes, in c->in until the next read): when none is buffered, read
+ * (blocking, or not when dontwait) until one is. SHMD_ERR_AGAIN when
+ * dontwait and the socket has no more bytes: then everything received
+ * has been handed out but an incomplete message, so a poll(2) that
+ * reports the descriptor readable means more.
  */
 static int
-shmd_next_message(struct shmd_conn *c, int dontwait, struct json_object **out)
+shmd_next_text(struct shmd_conn *c, int dontwait, char **msg, size_t *len)
 {
-	char	*msg, *space, reason[256];
-	size_t	 len;
+	char	*space;
 	ssize_t	 n;
 
-	*out = NULL;
-	while ((msg = frame_buf_next(&c->in, &len)) == NULL) {
+	while ((*msg = frame_buf_next(&c->in, len)) == NULL) {
 		if ((space = frame_buf_space(&c->in, 65536)) == NULL)
 			return shmd_fail(c, SHMD_ERR_NOMEM, NULL);
 		n = recv(c->fd, space, 65536, dontwait ? MSG_DONTWAIT : 0);
@@ -265,11 +266,35 @@ shmd_next_message(struct shmd_conn *c, int dontwait, struct json_object **out)
 		}
 		c->in.len += (size_t)n;
 	}
+	return SHMD_OK;
+}
+
+/* A message's text as JSON. */
+static int
+shmd_decode(struct shmd_conn *c, const char *msg, size_t len,
+    struct json_object **out)
+{
+	char	reason[256];
+
 	if (frame_decode(msg, len, out, reason, sizeof reason) == -1) {
 		c->dead = 1;
 		return shmd_fail(c, SHMD_ERR_BAD_REPLY, reason);
 	}
 	return SHMD_OK;
+}
+
+/* The next message from the daemon, decoded (see shmd_next_text()). */
+static int
+shmd_next_message(struct shmd_conn *c, int dontwait, struct json_object **out)
+{
+	char	*msg;
+	size_t	 len;
+	int	 rc;
+
+	*out = NULL;
+	if ((rc = shmd_next_text(c, dontwait, &msg, &len)) != SHMD_OK)
+		return rc;
+	return shmd_decode(c, msg, len, out);
 }
 
 /* Describe a daemon error from its parameters. */
@@ -328,20 +353,19 @@ shmd_daemon_error(struct shmd_conn *c, const char *name,
 }
 
 /*
- * Read one reply. On success *params is the reply's parameters (a new
- * reference, an empty object when absent) and *continues its flag.
+ * A reply, from its message (whose reference it takes). On success
+ * *params is the reply's parameters (a new reference, an empty object
+ * when absent) and *continues its flag.
  */
 static int
-shmd_read_reply(struct shmd_conn *c, int dontwait, struct json_object **params,
-    int *continues)
+shmd_reply(struct shmd_conn *c, struct json_object *msg,
+    struct json_object **params, int *continues)
 {
-	struct json_object	*msg, *p = NULL, *v;
+	struct json_object	*p = NULL, *v;
 	const char		*error;
 	int			 rc;
 
 	*params = NULL;
-	if ((rc = shmd_next_message(c, dontwait, &msg)) != SHMD_OK)
-		return rc;
 	if (continues != NULL)
 		*continues = json_object_object_get_ex(msg, "continues", &v) &&
 		    json_object_get_boolean(v);
@@ -364,6 +388,20 @@ shmd_read_reply(struct shmd_conn *c, int dontwait, struct json_object **params,
 	return rc;
 }
 
+/* Read one reply: shmd_reply() of the next message. */
+static int
+shmd_read_reply(struct shmd_conn *c, int dontwait, struct json_object **params,
+    int *continues)
+{
+	struct json_object	*msg;
+	int			 rc;
+
+	*params = NULL;
+	if ((rc = shmd_next_message(c, dontwait, &msg)) != SHMD_OK)
+		return rc;
+	return shmd_reply(c, msg, params, continues);
+}
+
 /*
  * The daemon closed before our call was sent: a connection over a limit
  * is answered and closed at once, and a client slow to send (under load)
@@ -382,20 +420,16 @@ shmd_said_before_closing(struct shmd_conn *c, struct json_object **reply)
 	return shmd_fail(c, SHMD_ERR_DISCONNECTED, NULL);
 }
 
-/*
- * Send a call (taking the reference to params) and read its reply: the
- * reply's parameters, for the caller to put, also on a daemon error.
- */
+/* Send a call (taking the reference to params). */
 static int
-shmd_invoke(struct shmd_conn *c, const char *method, struct json_object *params,
-    int more, struct json_object **reply)
+shmd_send(struct shmd_conn *c, const char *method, struct json_object *params,
+    int more)
 {
 	struct json_object	*msg;
 	const char		*s;
 	size_t			 len;
 	int			 rc;
 
-	*reply = NULL;
 	if (c == NULL) {
 		json_object_put(params);
 		return SHMD_ERR_INVALID_ARGUMENT;
@@ -419,6 +453,21 @@ shmd_invoke(struct shmd_conn *c, const char *method, struct json_object *params,
 	}
 	rc = shmd_write_all(c, s, len);
 	json_object_put(msg);
+	return rc;
+}
+
+/*
+ * Send a call (taking the reference to params) and read its reply: the
+ * reply's parameters, for the caller to put, also on a daemon error.
+ */
+static int
+shmd_invoke(struct shmd_conn *c, const char *method, struct json_object *params,
+    int more, struct json_object **reply)
+{
+	int	rc;
+
+	*reply = NULL;
+	rc = shmd_send(c, method, params, more);
 	if (rc == SHMD_ERR_DISCONNECTED)
 		return shmd_said_before_closing(c, reply);
 	if (rc != SHMD_OK)
@@ -498,7 +547,7 @@ shmd_segment_from_json(struct shmd_conn *c, struct json_object *o,
 
 	if (o == NULL || !json_object_is_type(o, json_type_object) ||
 	    json_get_string(o, "name", &name) == -1 ||
-	    strlen(name) > SHMD_NAME_MAX ||
+	    proto_name_valid(name) == -1 ||
 	    json_get_int(o, "shmid", &shmid) == -1 ||
 	    json_get_int(o, "key", &key) == -1 ||
 	    json_get_int(o, "size", &size) == -1 ||
@@ -590,33 +639,23 @@ shmd_add_namespace(struct shmd_conn *c, struct json_object *p)
 	return json_add_int(p, "ipc_namespace", (int64_t)c->ipc_namespace);
 }
 
-/* Whether this process may create name (shmd-protocol(7)'s reserved names). */
+/*
+ * Whether this process is in group gid, for proto_name_allowed(): with
+ * more groups than fit, yes, and the daemon decides.
+ */
 static int
-shmd_may_name(const char *name)
+shmd_in_group(const void *unused, uint32_t gid)
 {
-	gid_t		groups[256];
-	uint32_t	id;
-	int		n, i;
+	gid_t	groups[256];
+	int	n, i;
 
-	if (geteuid() == 0)
+	(void)unused;
+	if (getegid() == (gid_t)gid || (n = getgroups(256, groups)) == -1)
 		return 1;
-	switch (proto_name_reserved(name, &id)) {
-	case PROTO_RESERVED_NONE:
-		return 1;
-	case PROTO_RESERVED_UID:
-		return geteuid() == (uid_t)id;
-	case PROTO_RESERVED_GID:
-		if (getegid() == (gid_t)id)
+	for (i = 0; i < n; i++)
+		if (groups[i] == (gid_t)gid)
 			return 1;
-		/* more groups than fit: let the daemon decide */
-		if ((n = getgroups(256, groups)) == -1)
-			return 1;
-		for (i = 0; i < n; i++)
-			if (groups[i] == (gid_t)id)
-				return 1;
-		return 0;
-	}
-	return 1;
+	return 0;
 }
 
 /* The options' memory policy as Create's parameters. -1: no memory. */
@@ -655,7 +694,7 @@ shmd_create_0_3(struct shmd_conn *c, const char *name, uint64_t size,
 	if (o != NULL && (o->lifetime < SHMD_LIFETIME_DETACH ||
 	    o->lifetime > SHMD_LIFETIME_PERSISTENT))
 		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, "lifetime");
-	if (!shmd_may_name(name))
+	if (!proto_name_allowed(name, geteuid(), shmd_in_group, NULL))
 		return shmd_fail(c, SHMD_ERR_PERMISSION_DENIED,
 		    "the name is reserved to another user or group");
 	if ((p = shmd_name_params(name)) == NULL ||
@@ -740,41 +779,42 @@ shmd_destroy(struct shmd_conn *c, const char *name)
 	return rc;
 }
 
-SHMD_EXPORT int
-shmd_list_sized(struct shmd_conn *c, struct shmd_segment **segs, size_t *n,
-    size_t seg_size)
+/*
+ * A call without parameters whose reply holds an array, member (absent:
+ * empty when optional), read into a new array of *n elements of size
+ * bytes: each one's struct_size set, then filled by fill from its object.
+ */
+static int
+shmd_array_call(struct shmd_conn *c, const char *method, const char *member,
+    int optional, size_t size,
+    int (*fill)(struct shmd_conn *, struct json_object *, void *),
+    void **elems, size_t *n)
 {
-	struct json_object	*reply, *arr;
+	struct json_object	*reply, *arr = NULL;
 	char			*out;
-	struct shmd_segment	*seg;
-	size_t			 i, len;
+	size_t			 i, len = 0;
 	int			 rc;
 
-	if (segs == NULL || n == NULL ||
-	    !shmd_size_ok(seg_size, SHMD_SEGMENT_MIN_SIZE))
-		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, NULL);
-	*segs = NULL;
+	*elems = NULL;
 	*n = 0;
-	if ((rc = shmd_invoke(c, PROTO_METHOD_LIST, NULL, 0, &reply)) !=
-	    SHMD_OK) {
+	if ((rc = shmd_invoke(c, method, NULL, 0, &reply)) != SHMD_OK) {
 		json_object_put(reply);
 		return rc;
 	}
-	if (!json_object_object_get_ex(reply, "segments", &arr) ||
-	    !json_object_is_type(arr, json_type_array)) {
+	if ((!json_object_object_get_ex(reply, member, &arr) && !optional) ||
+	    (arr != NULL && !json_object_is_type(arr, json_type_array))) {
 		json_object_put(reply);
-		return shmd_fail(c, SHMD_ERR_BAD_REPLY, "segments");
+		return shmd_fail(c, SHMD_ERR_BAD_REPLY, member);
 	}
-	len = json_object_array_length(arr);
-	if ((out = calloc(len ? len : 1, seg_size)) == NULL) {
+	if (arr != NULL)
+		len = json_object_array_length(arr);
+	if ((out = calloc(len ? len : 1, size)) == NULL) {
 		json_object_put(reply);
 		return shmd_fail(c, SHMD_ERR_NOMEM, NULL);
 	}
 	for (i = 0; i < len; i++) {
-		seg = (struct shmd_segment *)(void *)(out + i * seg_size);
-		seg->struct_size = seg_size;
-		rc = shmd_segment_from_json(c,
-		    json_object_array_get_idx(arr, i), seg);
+		memcpy(out + i * size, &size, sizeof size);
+		rc = fill(c, json_object_array_get_idx(arr, i), out + i * size);
 		if (rc != SHMD_OK) {
 			free(out);
 			json_object_put(reply);
@@ -782,9 +822,31 @@ shmd_list_sized(struct shmd_conn *c, struct shmd_segment **segs, size_t *n,
 		}
 	}
 	json_object_put(reply);
-	*segs = (struct shmd_segment *)(void *)out;
+	*elems = out;
 	*n = len;
 	return SHMD_OK;
+}
+
+static int
+shmd_segment_fill(struct shmd_conn *c, struct json_object *o, void *seg)
+{
+	return shmd_segment_from_json(c, o, seg);
+}
+
+SHMD_EXPORT int
+shmd_list_sized(struct shmd_conn *c, struct shmd_segment **segs, size_t *n,
+    size_t seg_size)
+{
+	void	*out;
+	int	 rc;
+
+	if (segs == NULL || n == NULL ||
+	    !shmd_size_ok(seg_size, SHMD_SEGMENT_MIN_SIZE))
+		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, NULL);
+	rc = shmd_array_call(c, PROTO_METHOD_LIST, "segments", 0, seg_size,
+	    shmd_segment_fill, &out, n);
+	*segs = out;
+	return rc;
 }
 
 static uint64_t
@@ -827,6 +889,7 @@ shmd_status_0_3(struct shmd_conn *c, struct shmd_status *out)
 	st->requests = shmd_get_u64(reply, "requests");
 	st->reaped = shmd_get_u64(reply, "reaped");
 	st->vanished = shmd_get_u64(reply, "vanished");
+	st->declared_drift = shmd_get_u64(reply, "declared_drift");
 	st->limits.max_segment_size = shmd_get_u64(limits, "max_segment_size");
 	st->limits.max_segments_per_uid = shmd_get_u64(limits,
 	    "max_segments_per_uid");
@@ -835,6 +898,11 @@ shmd_status_0_3(struct shmd_conn *c, struct shmd_status *out)
 	st->limits.max_clients = shmd_get_u64(limits, "max_clients");
 	st->limits.max_message_size = shmd_get_u64(limits, "max_message_size");
 	st->limits.attach_timeout = shmd_get_u64(limits, "attach_timeout");
+	st->max_clients_per_uid = shmd_get_u64(limits, "max_clients_per_uid");
+	st->max_huge_bytes_per_uid = shmd_get_u64(limits,
+	    "max_huge_bytes_per_uid");
+	st->max_locked_bytes_per_uid = shmd_get_u64(limits,
+	    "max_locked_bytes_per_uid");
 	json_object_put(reply);
 	shmd_sized_put(out, st, sizeof *st);
 	return SHMD_OK;
@@ -941,5 +1009,180 @@ shmd_call(struct shmd_conn *c, const char *method, const char *params_json,
 			rc = shmd_fail(c, SHMD_ERR_NOMEM, NULL);
 		json_object_put(reply);
 	}
+	return rc;
+}
+
+/* json-c's flags for SHMD_JSON_* ("/" left as it is, as the daemon writes it). */
+static int
+shmd_json_flags(int flags)
+{
+	return JSON_C_TO_STRING_NOSLASHESCAPE |
+	    (flags & SHMD_JSON_PRETTY ? JSON_C_TO_STRING_PRETTY : 0) |
+	    (flags & SHMD_JSON_SPACED ? JSON_C_TO_STRING_SPACED : 0);
+}
+
+/* o's text, laid out as flags say, in *out for shmd_free(). */
+static int
+shmd_json_text(struct json_object *o, int flags, char **out)
+{
+	const char	*s;
+
+	if ((s = json_object_to_json_string_ext(o, shmd_json_flags(flags))) ==
+	    NULL || (*out = strdup(s)) == NULL)
+		return SHMD_ERR_NOMEM;
+	return SHMD_OK;
+}
+
+SHMD_EXPORT int
+shmd_segment_json(const struct shmd_segment *given, int flags, char **json)
+{
+	struct shmd_segment	 full, *seg = &full;
+	struct json_object	*o;
+	size_t			 n;
+	int			 rc, policy;
+
+	if (given == NULL || json == NULL ||
+	    (flags & ~(SHMD_JSON_PRETTY | SHMD_JSON_SPACED)) ||
+	    !shmd_sized_ok(given, SHMD_SEGMENT_MIN_SIZE))
+		return SHMD_ERR_INVALID_ARGUMENT;
+	*json = NULL;
+	/* only what the caller's struct_size holds */
+	memcpy(&n, given, sizeof n);
+	memset(&full, 0, sizeof full);
+	memcpy(&full, given, n < sizeof full ? n : sizeof full);
+	policy = n >= offsetof(struct shmd_segment, declared) + sizeof(int) &&
+	    seg->page_size > 0;
+	/* the members in the order of shmd-protocol(7)'s Segment */
+	if ((o = json_object_new_object()) == NULL ||
+	    json_add_string(o, "name", seg->name) == -1 ||
+	    json_add_int(o, "shmid", seg->shmid) == -1 ||
+	    json_add_int(o, "key", seg->key) == -1 ||
+	    json_add_int(o, "size", (int64_t)seg->size) == -1 ||
+	    json_add_int(o, "mode", seg->mode) == -1 ||
+	    json_add_int(o, "uid", seg->uid) == -1 ||
+	    json_add_int(o, "gid", seg->gid) == -1 ||
+	    json_add_string(o, "lifetime",
+	    shmd_lifetime_name(seg->lifetime)) == -1 ||
+	    json_add_int(o, "nattch", (int64_t)seg->nattch) == -1 ||
+	    json_add_int(o, "creator_uid", seg->creator_uid) == -1 ||
+	    json_add_int(o, "creator_pid", seg->creator_pid) == -1 ||
+	    json_add_int(o, "created_usec", seg->created_usec) == -1 ||
+	    /* the memory policy, when the struct and the daemon had it */
+	    (policy && (json_add_int(o, "page_size",
+	    (int64_t)seg->page_size) == -1 ||
+	    json_add_bool(o, "locked", seg->locked) == -1 ||
+	    (seg->numa_node >= 0 && json_add_int(o, "numa_node",
+	    seg->numa_node) == -1) ||
+	    json_add_bool(o, "declared", seg->declared) == -1)))
+		rc = SHMD_ERR_NOMEM;
+	else
+		rc = shmd_json_text(o, flags, json);
+	json_object_put(o);
+	return rc;
+}
+
+SHMD_EXPORT int
+shmd_json_format(const char *json, const char *member, int flags, char **out)
+{
+	struct json_object	*o, *m;
+	char			 reason[256];
+	int			 rc;
+
+	if (json == NULL || out == NULL ||
+	    (flags & ~(SHMD_JSON_PRETTY | SHMD_JSON_SPACED)))
+		return SHMD_ERR_INVALID_ARGUMENT;
+	*out = NULL;
+	if (frame_decode_value(json, strlen(json), &o, reason,
+	    sizeof reason) == -1)
+		return SHMD_ERR_INVALID_ARGUMENT;
+	m = o;
+	if (member != NULL && (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, member, &m)))
+		rc = SHMD_ERR_INVALID_ARGUMENT;
+	else
+		rc = shmd_json_text(m, flags, out);
+	json_object_put(o);
+	return rc;
+}
+
+/* One element of Status's usage, into the caller's struct (struct_size set). */
+static int
+shmd_usage_fill(struct shmd_conn *c, struct json_object *o, void *dst)
+{
+	struct shmd_usage	one;
+	int64_t			uid, segs, bytes;
+
+	if (json_get_int(o, "uid", &uid) == -1 ||
+	    json_get_int(o, "segments", &segs) == -1 ||
+	    json_get_int(o, "bytes", &bytes) == -1)
+		return shmd_fail(c, SHMD_ERR_BAD_REPLY, "usage");
+	memset(&one, 0, sizeof one);
+	one.uid = (uid_t)uid;
+	one.segments = (uint64_t)segs;
+	one.bytes = (uint64_t)bytes;
+	shmd_sized_put(dst, &one, sizeof one);
+	return SHMD_OK;
+}
+
+SHMD_EXPORT int
+shmd_usage_sized(struct shmd_conn *c, struct shmd_usage **usage, size_t *n,
+    size_t usage_size)
+{
+	void	*out;
+	int	 rc;
+
+	if (usage == NULL || n == NULL ||
+	    !shmd_size_ok(usage_size, SHMD_USAGE_MIN_SIZE))
+		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, NULL);
+	/* only a root caller's Status has it */
+	rc = shmd_array_call(c, PROTO_METHOD_STATUS, "usage", 1, usage_size,
+	    shmd_usage_fill, &out, n);
+	*usage = out;
+	return rc;
+}
+
+/*
+ * The segments array as the daemon wrote it: with tens of thousands of
+ * segments, parsing List's reply and writing it again would cost more
+ * than the daemon's answer and lsipc's whole run (BENCHMARKS.md). The
+ * daemon writes a success one way, and its tests parse it; any other
+ * reply (an error, another layout) is read as JSON.
+ */
+SHMD_EXPORT int
+shmd_list_json(struct shmd_conn *c, char **json)
+{
+	static const char	 head[] = "{\"parameters\":{\"segments\":[";
+	struct json_object	*msg, *reply, *arr;
+	char			*text;
+	size_t			 len, alen;
+	int			 rc;
+
+	if (c == NULL || json == NULL)
+		return shmd_fail(c, SHMD_ERR_INVALID_ARGUMENT, NULL);
+	*json = NULL;
+	if ((rc = shmd_send(c, PROTO_METHOD_LIST, NULL, 0)) != SHMD_OK ||
+	    (rc = shmd_next_text(c, 0, &text, &len)) != SHMD_OK)
+		return rc;
+	if (len >= sizeof head + 2 && memcmp(text, head, sizeof head - 1) ==
+	    0 && memcmp(text + len - 3, "]}}", 3) == 0 &&
+	    frame_utf8_valid(text, len)) {
+		/* the array: from its '[' to its ']' */
+		alen = len - (sizeof head - 2) - 2;
+		if ((*json = malloc(alen + 1)) == NULL)
+			return shmd_fail(c, SHMD_ERR_NOMEM, NULL);
+		memcpy(*json, text + sizeof head - 2, alen);
+		(*json)[alen] = '\0';
+		return SHMD_OK;
+	}
+	if ((rc = shmd_decode(c, text, len, &msg)) != SHMD_OK)
+		return rc;
+	if ((rc = shmd_reply(c, msg, &reply, NULL)) == SHMD_OK) {
+		if (!json_object_object_get_ex(reply, "segments", &arr) ||
+		    !json_object_is_type(arr, json_type_array))
+			rc = shmd_fail(c, SHMD_ERR_BAD_REPLY, "segments");
+		else if (shmd_json_text(arr, 0, json) != SHMD_OK)
+			rc = shmd_fail(c, SHMD_ERR_NOMEM, NULL);
+	}
+	json_object_put(reply);
 	return rc;
 }

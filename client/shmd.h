@@ -183,6 +183,12 @@ struct shmd_status {
 	uint64_t		reaped;
 	uint64_t		vanished;
 	struct shmd_limits	limits;
+	/* Since 0.4: the limits the daemon has beside those of limits. */
+	uint64_t		max_clients_per_uid;	/* 0: unlimited */
+	uint64_t		max_huge_bytes_per_uid;	/* 0: root only */
+	uint64_t		max_locked_bytes_per_uid; /* 0: root only */
+	uint64_t		declared_drift;	/* declared segments unlike
+						   their declaration */
 };
 
 /* Watch events. */
@@ -289,6 +295,12 @@ int	shmd_list_sized(struct shmd_conn *, struct shmd_segment **segs,
 	    size_t *n, size_t seg_size);
 #define shmd_list(c, segs, n) \
 	shmd_list_sized((c), (segs), (n), sizeof **(segs))
+/*
+ * The same list as the JSON text of the daemon's array of Segment
+ * objects, as it wrote it (members this header lacks included); free
+ * *json with shmd_free(). Since 0.4.
+ */
+int	shmd_list_json(struct shmd_conn *, char **json);
 /* The daemon's status. */
 int	shmd_status(struct shmd_conn *, struct shmd_status *out);
 #define shmd_status(c, out) shmd_status((c), shmd_status_sized(out))
@@ -328,6 +340,47 @@ int	shmd_watch_poll(struct shmd_conn *, enum shmd_event *event,
  */
 int	shmd_call(struct shmd_conn *, const char *method,
 	    const char *params_json, char **reply_json);
+
+/*
+ * Status's usage for a root caller: one element per owner uid that holds
+ * segments (none for another caller). New members will come at the end.
+ * Since 0.4.
+ */
+struct shmd_usage {
+	size_t			struct_size;	/* sizeof, set by the library */
+	uid_t			uid;
+	uint64_t		segments;
+	uint64_t		bytes;
+};
+
+/*
+ * Status's usage, an array of *n elements of usage_size bytes each;
+ * free *usage with shmd_free(). shmd_usage() passes this header's
+ * sizeof. Since 0.4.
+ */
+int	shmd_usage_sized(struct shmd_conn *, struct shmd_usage **usage,
+	    size_t *n, size_t usage_size);
+#define shmd_usage(c, usage, n) \
+	shmd_usage_sized((c), (usage), (n), sizeof **(usage))
+
+/* How the library lays out the JSON text it gives (since 0.4). */
+#define SHMD_JSON_PRETTY	0x01	/* indented, one member a line */
+#define SHMD_JSON_SPACED	0x02	/* a space after ':' and ',' */
+
+/*
+ * The protocol's Segment object of seg (shmd-protocol(7)), as the JSON
+ * text a tool prints; free *json with shmd_free(). Since 0.4.
+ */
+int	shmd_segment_json(const struct shmd_segment *seg, int flags,
+	    char **json);
+/*
+ * JSON text laid out again as flags say (0: compact); with member not
+ * NULL, only that member of the object json is (SHMD_ERR_INVALID_ARGUMENT
+ * when json is not JSON or has no such member). For printing what
+ * shmd_call() returned; free *out with shmd_free(). Since 0.4.
+ */
+int	shmd_json_format(const char *json, const char *member, int flags,
+	    char **out);
 
 /* Free what the library returned. */
 void	shmd_free(void *);

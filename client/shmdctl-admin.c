@@ -9,14 +9,14 @@
 #include <sys/shm.h>
 #include <time.h>
 
-#include <json-c/json.h>
+#include <unistd.h>
 
-#include "jsonutil.h"
 #include "number.h"
 #include "proto.h"
 #include "shmd.h"
 #include "shmdctl.h"
 #include "sysv.h"
+#include "textbuf.h"
 
 
 void
@@ -38,36 +38,67 @@ ctl_attachers_text(const struct sysv_attacher *att, size_t n, int shmid,
 	}
 }
 
-/* The daemon's Status as a JSON object (NULL: refused, reported). */
-static struct json_object *
-ctl_status_json(struct shmd_conn *c, int *rc)
+/* status --json: the daemon's Status as it came, laid out. */
+static int
+ctl_status_json(struct shmd_conn *c)
 {
-	struct json_object	*o;
-	char			*text;
-	int			 err;
+	char	*text, *out;
+	int	 rc;
 
-	if ((err = shmd_call(c, PROTO_METHOD_STATUS, NULL, &text)) != SHMD_OK) {
+	if ((rc = shmd_call(c, PROTO_METHOD_STATUS, NULL, &text)) != SHMD_OK) {
 		shmd_free(text);
-		*rc = ctl_refused(c, "status", NULL, err);
-		return NULL;
+		return ctl_refused(c, "status", NULL, rc);
 	}
-	o = json_tokener_parse(text);
+	rc = shmd_json_format(text, NULL, SHMD_JSON_PRETTY | SHMD_JSON_SPACED,
+	    &out);
 	shmd_free(text);
-	if (o == NULL) {
+	if (rc != SHMD_OK) {
 		fprintf(stderr, "shmdctl: status: unreadable reply\n");
-		*rc = EXIT_REFUSED;
+		return EXIT_REFUSED;
 	}
-	return o;
+	printf("%s\n", out);
+	shmd_free(out);
+	return 0;
 }
 
-static int64_t
-ctl_int(struct json_object *o, const char *key)
+/*
+ * The limits Status reports, in its order, from libshmd's struct: for
+ * the Prometheus output and the human one.
+ */
+struct ctl_limit {
+	const char	*name;
+	uint64_t	 value;
+	int		 is_size;
+	int		 shown;		/* in the human output */
+	const char	*zero;		/* what 0 means, if more than 0 */
+};
+
+static size_t
+ctl_limits(const struct shmd_status *st, struct ctl_limit *l)
 {
-	int64_t	v = 0;
+	const struct ctl_limit	 all[] = {
+		{ "max_segment_size", st->limits.max_segment_size, 1, 1,
+		    NULL },
+		{ "max_segments_per_uid", st->limits.max_segments_per_uid, 0,
+		    1, "unlimited" },
+		{ "max_bytes_per_uid", st->limits.max_bytes_per_uid, 1, 1,
+		    "unlimited" },
+		{ "max_huge_bytes_per_uid", st->max_huge_bytes_per_uid, 1, 1,
+		    "root only" },
+		{ "max_locked_bytes_per_uid", st->max_locked_bytes_per_uid, 1,
+		    1, "root only" },
+		{ "max_clients", st->limits.max_clients, 0, 1, NULL },
+		{ "max_clients_per_uid", st->max_clients_per_uid, 0, 0,
+		    "unlimited" },
+		{ "max_message_size", st->limits.max_message_size, 1, 1, NULL },
+		{ "attach_timeout", st->limits.attach_timeout, 0, 1, NULL },
+	};
 
-	json_get_int(o, key, &v);
-	return v;
+	memcpy(l, all, sizeof all);
+	return sizeof all / sizeof all[0];
 }
+
+#define CTL_NLIMITS	9
 
 /* What the system uses of the kernel's limits. */
 struct ctl_kernel {
@@ -102,13 +133,14 @@ ctl_flag(uint64_t used, uint64_t limit)
 	    "  <-- over 80%" : "";
 }
 
+/* One limit, for people: zero says what 0 means, when it means more. */
 static void
-ctl_limit(const char *name, uint64_t v, int is_size)
+ctl_limit(const char *name, uint64_t v, int is_size, const char *zero)
 {
 	char	buf[16];
 
-	if (v == 0 && strstr(name, "per_uid") != NULL)
-		printf("  %-22s unlimited\n", name);
+	if (v == 0 && zero != NULL)
+		printf("  %-22s %s\n", name, zero);
 	else if (is_size) {
 		number_format_size(v, buf, sizeof buf);
 		printf("  %-22s %s\n", name, buf);
@@ -126,59 +158,55 @@ ctl_metric(const char *name, const char *type, const char *help,
 
 /* shmd_uid_<member>{uid="N"}, one sample per owner of Status's usage. */
 static void
-ctl_prometheus_usage(struct json_object *usage, const char *member,
+ctl_prometheus_usage(const struct shmd_usage *u, size_t n, int bytes,
     const char *help)
 {
-	struct json_object	*u;
-	size_t			 i, n = json_object_array_length(usage);
+	const char	*member = bytes ? "bytes" : "segments";
+	size_t		 i;
 
 	printf("# HELP shmd_uid_%s %s\n# TYPE shmd_uid_%s gauge\n", member,
 	    help, member);
-	for (i = 0; i < n; i++) {
-		u = json_object_array_get_idx(usage, i);
-		printf("shmd_uid_%s{uid=\"%lld\"} %lld\n", member,
-		    (long long)ctl_int(u, "uid"), (long long)ctl_int(u, member));
-	}
+	for (i = 0; i < n; i++)
+		printf("shmd_uid_%s{uid=\"%lld\"} %llu\n", member,
+		    (long long)u[i].uid, (unsigned long long)(bytes ?
+		    u[i].bytes : u[i].segments));
 }
 
 /* The Prometheus text exposition format, for node_exporter's textfile collector. */
 static void
-ctl_prometheus(struct json_object *st, const struct ctl_kernel *k)
+ctl_prometheus(const struct shmd_status *st, const struct shmd_usage *u,
+    size_t nu, const struct ctl_kernel *k)
 {
-	struct json_object	*limits, *usage;
+	struct ctl_limit	l[CTL_NLIMITS];
+	size_t			i, nl = ctl_limits(st, l);
 
 	ctl_metric("shmd_segments", "gauge", "Segments shmd manages.", "",
-	    (uint64_t)ctl_int(st, "segments"));
+	    st->segments);
 	ctl_metric("shmd_bytes", "gauge", "Bytes in the segments shmd manages.",
-	    "", (uint64_t)ctl_int(st, "bytes"));
+	    "", st->bytes);
 	ctl_metric("shmd_clients", "gauge", "Open connections to shmd.", "",
-	    (uint64_t)ctl_int(st, "clients"));
+	    st->clients);
 	ctl_metric("shmd_requests_total", "counter",
-	    "Calls shmd answered since it started.", "",
-	    (uint64_t)ctl_int(st, "requests"));
+	    "Calls shmd answered since it started.", "", st->requests);
 	ctl_metric("shmd_reaped_total", "counter",
 	    "Segments destroyed by their lifetime since shmd started.", "",
-	    (uint64_t)ctl_int(st, "reaped"));
+	    st->reaped);
 	ctl_metric("shmd_vanished_total", "counter",
 	    "Managed segments removed behind shmd's back since it started.",
-	    "", (uint64_t)ctl_int(st, "vanished"));
+	    "", st->vanished);
 	ctl_metric("shmd_declared_drift", "gauge",
 	    "Declared segments that differ from their declaration.", "",
-	    (uint64_t)ctl_int(st, "declared_drift"));
+	    st->declared_drift);
 	ctl_metric("shmd_uptime_seconds", "gauge", "Seconds since shmd started.",
-	    "", (uint64_t)(ctl_int(st, "uptime_usec") / 1000000));
-	if (json_object_object_get_ex(st, "limits", &limits)) {
-		printf("# HELP shmd_limit shmd's configured limits (0: "
-		    "unlimited).\n# TYPE shmd_limit gauge\n");
-		json_object_object_foreach(limits, key, val) {
-			printf("shmd_limit{limit=\"%s\"} %lld\n", key,
-			    (long long)json_object_get_int64(val));
-		}
-	}
-	if (json_object_object_get_ex(st, "usage", &usage) &&
-	    json_object_is_type(usage, json_type_array)) {
-		ctl_prometheus_usage(usage, "segments", "Segments per owner uid.");
-		ctl_prometheus_usage(usage, "bytes", "Bytes per owner uid.");
+	    "", st->uptime_usec / 1000000);
+	printf("# HELP shmd_limit shmd's configured limits (0: "
+	    "unlimited).\n# TYPE shmd_limit gauge\n");
+	for (i = 0; i < nl; i++)
+		printf("shmd_limit{limit=\"%s\"} %llu\n", l[i].name,
+		    (unsigned long long)l[i].value);
+	if (u != NULL) {
+		ctl_prometheus_usage(u, nu, 0, "Segments per owner uid.");
+		ctl_prometheus_usage(u, nu, 1, "Bytes per owner uid.");
 	}
 	if (k == NULL)
 		return;
@@ -203,83 +231,66 @@ ctl_prometheus(struct json_object *st, const struct ctl_kernel *k)
 int
 cmd_status(struct ctl *ctl, struct shmd_conn *c)
 {
-	struct json_object	*st, *limits = NULL, *usage = NULL, *u;
+	struct shmd_status	 st;
+	struct shmd_usage	*u = NULL;
 	struct ctl_kernel	 k;
-	const char		*version = "?";
+	struct ctl_limit	 l[CTL_NLIMITS];
 	char			 bytes[16], b2[16], ub[32];
-	size_t			 i, n;
-	int			 rc = 0, have_kernel;
+	size_t			 i, n = 0, nl;
+	int			 rc, have_kernel, root = geteuid() == 0;
 
-	if ((st = ctl_status_json(c, &rc)) == NULL)
-		return rc;
+	if (ctl->given & OPT_JSON)
+		return ctl_status_json(c);
+	/* usage: the daemon reports it to root only */
+	if ((rc = shmd_status(c, &st)) != SHMD_OK ||
+	    (root && (rc = shmd_usage(c, &u, &n)) != SHMD_OK))
+		return ctl_refused(c, "status", NULL, rc);
 	have_kernel = ctl_kernel(&k) == 0;
 	if (ctl->given & OPT_PROMETHEUS) {
-		ctl_prometheus(st, have_kernel ? &k : NULL);
-		json_object_put(st);
+		ctl_prometheus(&st, root ? u : NULL, n,
+		    have_kernel ? &k : NULL);
+		shmd_free(u);
 		return 0;
 	}
-	if (ctl->given & OPT_JSON) {
-		printf("%s\n", json_object_to_json_string_ext(st,
-		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-		    JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(st);
-		return 0;
-	}
-	json_get_string(st, "version", &version);
-	json_object_object_get_ex(st, "limits", &limits);
-	number_format_size((uint64_t)ctl_int(st, "bytes"), bytes, sizeof bytes);
-	printf("shmd %s, pid %lld, uid %lld, up %llds\n", version,
-	    (long long)ctl_int(st, "pid"), (long long)ctl_int(st, "uid"),
-	    (long long)(ctl_int(st, "uptime_usec") / 1000000));
-	printf("segments:  %lld (%s)\n", (long long)ctl_int(st, "segments"),
+	number_format_size(st.bytes, bytes, sizeof bytes);
+	printf("shmd %s, pid %ld, uid %lu, up %llus\n", st.version,
+	    (long)st.pid, (unsigned long)st.uid,
+	    (unsigned long long)(st.uptime_usec / 1000000));
+	printf("segments:  %llu (%s)\n", (unsigned long long)st.segments,
 	    bytes);
-	printf("clients:   %lld\n", (long long)ctl_int(st, "clients"));
-	printf("requests:  %lld\n", (long long)ctl_int(st, "requests"));
-	printf("reaped:    %lld\n", (long long)ctl_int(st, "reaped"));
-	printf("vanished:  %lld\n", (long long)ctl_int(st, "vanished"));
-	printf("drift:     %lld (declared segments unlike their "
-	    "declaration)\n", (long long)ctl_int(st, "declared_drift"));
-	if (limits != NULL) {
-		printf("limits:\n");
-		ctl_limit("max_segment_size",
-		    (uint64_t)ctl_int(limits, "max_segment_size"), 1);
-		ctl_limit("max_segments_per_uid",
-		    (uint64_t)ctl_int(limits, "max_segments_per_uid"), 0);
-		ctl_limit("max_bytes_per_uid",
-		    (uint64_t)ctl_int(limits, "max_bytes_per_uid"), 1);
-		ctl_limit("max_clients", (uint64_t)ctl_int(limits,
-		    "max_clients"), 0);
-		ctl_limit("max_message_size",
-		    (uint64_t)ctl_int(limits, "max_message_size"), 1);
-		ctl_limit("attach_timeout", (uint64_t)ctl_int(limits,
-		    "attach_timeout"), 0);
-	}
+	printf("clients:   %llu\n", (unsigned long long)st.clients);
+	printf("requests:  %llu\n", (unsigned long long)st.requests);
+	printf("reaped:    %llu\n", (unsigned long long)st.reaped);
+	printf("vanished:  %llu\n", (unsigned long long)st.vanished);
+	printf("drift:     %llu (declared segments unlike their "
+	    "declaration)\n", (unsigned long long)st.declared_drift);
+	printf("limits:\n");
+	nl = ctl_limits(&st, l);
+	for (i = 0; i < nl; i++)
+		if (l[i].shown)
+			ctl_limit(l[i].name, l[i].value, l[i].is_size,
+			    l[i].zero);
 	/* Per owner, against the per-uid limits (root callers only). */
-	if (json_object_object_get_ex(st, "usage", &usage) &&
-	    json_object_is_type(usage, json_type_array)) {
-		uint64_t maxs = (uint64_t)ctl_int(limits, "max_segments_per_uid");
-		uint64_t maxb = (uint64_t)ctl_int(limits, "max_bytes_per_uid");
+	if (root) {
+		uint64_t maxs = st.limits.max_segments_per_uid;
+		uint64_t maxb = st.limits.max_bytes_per_uid;
 
-		n = json_object_array_length(usage);
 		printf("usage by owner:\n  %-12s %10s %10s\n", "USER",
 		    "SEGMENTS", "BYTES");
 		for (i = 0; i < n; i++) {
-			uint64_t segs, by;
-
-			u = json_object_array_get_idx(usage, i);
-			segs = (uint64_t)ctl_int(u, "segments");
-			by = (uint64_t)ctl_int(u, "bytes");
-			number_format_size(by, bytes, sizeof bytes);
+			number_format_size(u[i].bytes, bytes, sizeof bytes);
 			number_format_size(maxb, b2, sizeof b2);
 			printf("  %-12s %4llu/%-5s %4s/%-5s%s\n",
-			    ctl_user((uid_t)ctl_int(u, "uid"), ub, sizeof ub),
-			    (unsigned long long)segs, ctl_int(u, "uid") == 0 ||
-			    maxs == 0 ? "-" : "", bytes, ctl_int(u, "uid") == 0 ||
-			    maxb == 0 ? "-" : b2, ctl_int(u, "uid") == 0 ? "" :
-			    ctl_flag(segs, maxs)[0] ? ctl_flag(segs, maxs) :
-			    ctl_flag(by, maxb));
+			    ctl_user(u[i].uid, ub, sizeof ub),
+			    (unsigned long long)u[i].segments, u[i].uid == 0 ||
+			    maxs == 0 ? "-" : "", bytes, u[i].uid == 0 ||
+			    maxb == 0 ? "-" : b2, u[i].uid == 0 ? "" :
+			    ctl_flag(u[i].segments, maxs)[0] ?
+			    ctl_flag(u[i].segments, maxs) :
+			    ctl_flag(u[i].bytes, maxb));
 		}
 	}
+	shmd_free(u);
 	if (have_kernel) {
 		char	largest[16], shmmax[16];
 
@@ -297,7 +308,6 @@ cmd_status(struct ctl *ctl, struct shmd_conn *c)
 		printf("  largest   %s of %s (kernel.shmmax)%s\n", largest,
 		    shmmax, ctl_flag(k.largest, k.lim.shmmax));
 	}
-	json_object_put(st);
 	return 0;
 }
 
@@ -375,28 +385,36 @@ ctl_orphan_row(const struct sysv_seg *s, const char *prefix)
 }
 
 /* Orphans as a JSON array of {shmid, key, uid, gid, size, cpid, ctime}. */
-static struct json_object *
+static int
 ctl_orphans_json(const struct sysv_seg *segs, size_t n)
 {
-	struct json_object	*arr = json_object_new_array(), *o;
-	size_t			 i;
+	struct textbuf	tb;
+	size_t		i;
 
-	for (i = 0; arr != NULL && i < n; i++) {
-		if ((o = json_object_new_object()) == NULL ||
-		    json_object_array_add(arr, o) != 0 ||
-		    json_add_int(o, "shmid", segs[i].shmid) == -1 ||
-		    json_add_int(o, "key", (int32_t)segs[i].key) == -1 ||
-		    json_add_int(o, "uid", segs[i].uid) == -1 ||
-		    json_add_int(o, "gid", segs[i].gid) == -1 ||
-		    json_add_int(o, "size", (int64_t)segs[i].size) == -1 ||
-		    json_add_int(o, "cpid", segs[i].cpid) == -1 ||
-		    json_add_int(o, "ctime", segs[i].ctime) == -1) {
-			json_object_put(o);
-			json_object_put(arr);
-			return NULL;
-		}
+	if (textbuf_init_heap(&tb, 1024) == -1)
+		tb.failed = 1;
+	textbuf_lit(&tb, "[");
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			textbuf_lit(&tb, ",");
+		textbuf_lit(&tb, "{\"shmid\":");
+		textbuf_i64(&tb, segs[i].shmid);
+		textbuf_lit(&tb, ",\"key\":");
+		textbuf_i64(&tb, (int32_t)segs[i].key);
+		textbuf_lit(&tb, ",\"uid\":");
+		textbuf_u64(&tb, segs[i].uid);
+		textbuf_lit(&tb, ",\"gid\":");
+		textbuf_u64(&tb, segs[i].gid);
+		textbuf_lit(&tb, ",\"size\":");
+		textbuf_u64(&tb, segs[i].size);
+		textbuf_lit(&tb, ",\"cpid\":");
+		textbuf_i64(&tb, segs[i].cpid);
+		textbuf_lit(&tb, ",\"ctime\":");
+		textbuf_i64(&tb, segs[i].ctime);
+		textbuf_lit(&tb, "}");
 	}
-	return arr;
+	textbuf_lit(&tb, "]");
+	return ctl_print_json(&tb, SHMD_JSON_PRETTY);
 }
 
 int
@@ -416,8 +434,7 @@ cmd_orphans(struct ctl *ctl, struct shmd_conn *c)
 		return rc;
 	if (!(ctl->given & OPT_REMOVE)) {
 		if (ctl->given & OPT_JSON) {
-			rc = ctl_print_json(ctl_orphans_json(segs, n),
-			    JSON_C_TO_STRING_PRETTY);
+			rc = ctl_orphans_json(segs, n);
 			free(segs);
 			return rc;
 		} else if (n > 0) {

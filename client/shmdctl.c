@@ -11,20 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/shm.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
-#include "frame.h"
-#include "jsonutil.h"
 #include "number.h"
 #include "proto.h"
 #include "shmd.h"
 #include "shmdctl.h"
 #include "sysv.h"
+#include "textbuf.h"
 
 static int	cmd_create(struct ctl *, struct shmd_conn *);
 static int	cmd_ls(struct ctl *, struct shmd_conn *);
@@ -37,9 +33,10 @@ static int	cmd_wait(struct ctl *, struct shmd_conn *);
 
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "create", "create NAME SIZE [--mode MODE] [--lifetime detach|process|"
-	  "persistent] [--key KEY] [--owner UID[:GID]] [--exist-ok]", 2,
-	  OPT_MODE | OPT_LIFETIME | OPT_KEY | OPT_OWNER | OPT_EXIST_OK,
-	  cmd_create },
+	  "persistent] [--key KEY] [--owner UID[:GID]] [--exist-ok] "
+	  "[--huge-pages [--page-size SIZE]] [--locked] [--numa-node N]", 2,
+	  OPT_MODE | OPT_LIFETIME | OPT_KEY | OPT_OWNER | OPT_EXIST_OK |
+	  OPT_HUGE | OPT_PAGE_SIZE | OPT_LOCKED | OPT_NUMA, cmd_create },
 	{ "wait", "wait NAME [--timeout SECONDS]", 1, OPT_TIMEOUT, cmd_wait },
 	{ "ls", "ls [--json] [--attachers]", 0, OPT_JSON | OPT_ATTACHERS,
 	  cmd_ls },
@@ -50,6 +47,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "orphans", "orphans [--json] [--older-than SECONDS] [--remove]", 0,
 	  OPT_JSON | OPT_OLDER | OPT_REMOVE, cmd_orphans },
 	{ "watch", "watch [--json]", 0, OPT_JSON, cmd_watch },
+	{ "top", "top [--interval SECONDS]", 0, OPT_INTERVAL, cmd_top },
 	{ "write", "write NAME", 1, 0, cmd_write },
 	{ "read", "read NAME [--offset N] [--size N]", 1, OPT_OFFSET | OPT_SIZE,
 	  cmd_read },
@@ -82,6 +80,12 @@ ctl_connect(const char *given, struct shmd_conn **c)
 	}
 	ctl_path = shmd_socket_path(given);
 	return shmd_connect(given, c);
+}
+
+int
+ctl_connect_again(struct shmd_conn **c)
+{
+	return shmd_connect(ctl_path, c);
 }
 
 static void
@@ -139,6 +143,16 @@ ctl_size(const char *s, const char *what, uint64_t *out)
 	return 0;
 }
 
+/* A segment's page size, as sizes are shown; "-" from a daemon before 0.4. */
+static void
+ctl_page(uint64_t page_size, char *buf, size_t len)
+{
+	if (page_size == 0)
+		snprintf(buf, len, "-");
+	else
+		number_format_size(page_size, buf, len);
+}
+
 const char *
 ctl_user(uid_t uid, char *buf, size_t len)
 {
@@ -165,10 +179,14 @@ void
 ctl_age(int64_t created_usec, char *buf, size_t len)
 {
 	struct timespec	ts;
-	int64_t		secs;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	secs = ts.tv_sec - created_usec / 1000000;
+	ctl_duration(ts.tv_sec - created_usec / 1000000, buf, len);
+}
+
+void
+ctl_duration(int64_t secs, char *buf, size_t len)
+{
 	if (secs < 0)
 		secs = 0;
 	if (secs < 120)
@@ -181,63 +199,91 @@ ctl_age(int64_t created_usec, char *buf, size_t len)
 		snprintf(buf, len, "%lldd", (long long)(secs / 86400));
 }
 
-/* A segment as the protocol's Segment object, with its attachers if natt >= 0. */
-struct json_object *
-ctl_segment_object(const struct shmd_segment *s,
+int
+ctl_segment_text(struct textbuf *tb, const struct shmd_segment *s,
     const struct sysv_attacher *att, ssize_t natt)
 {
-	struct json_object	*o = json_object_new_object(), *arr, *a;
-	ssize_t			 i;
+	ssize_t	 i;
+	char	*json;
+	int	 first = 1;
 
-	if (o == NULL || json_add_string(o, "name", s->name) == -1 ||
-	    json_add_int(o, "shmid", s->shmid) == -1 ||
-	    json_add_int(o, "key", (int32_t)s->key) == -1 ||
-	    json_add_int(o, "size", (int64_t)s->size) == -1 ||
-	    json_add_int(o, "mode", s->mode) == -1 ||
-	    json_add_int(o, "uid", s->uid) == -1 ||
-	    json_add_int(o, "gid", s->gid) == -1 ||
-	    json_add_string(o, "lifetime",
-	    shmd_lifetime_name(s->lifetime)) == -1 ||
-	    json_add_int(o, "nattch", (int64_t)s->nattch) == -1 ||
-	    json_add_int(o, "creator_uid", s->creator_uid) == -1 ||
-	    json_add_int(o, "creator_pid", s->creator_pid) == -1 ||
-	    json_add_int(o, "created_usec", s->created_usec) == -1)
-		goto fail;
-	if (natt < 0)
-		return o;
-	if ((arr = json_object_new_array()) == NULL ||
-	    json_add(o, "attachers", arr) == -1)
-		goto fail;
+	if (shmd_segment_json(s, 0, &json) != SHMD_OK)
+		return -1;
+	if (natt < 0) {
+		textbuf_str(tb, json);
+		shmd_free(json);
+		return 0;
+	}
+	/* the object without its '}', then one more member */
+	textbuf_mem(tb, json, strlen(json) - 1);
+	shmd_free(json);
+	textbuf_lit(tb, ",\"attachers\":[");
 	for (i = 0; i < natt; i++) {
 		if (att[i].shmid != s->shmid)
 			continue;
-		if ((a = json_object_new_object()) == NULL ||
-		    json_object_array_add(arr, a) != 0 ||
-		    json_add_int(a, "pid", att[i].pid) == -1 ||
-		    json_add_int(a, "uid", att[i].uid == (uid_t)-1 ? -1 :
-		    (int64_t)att[i].uid) == -1 ||
-		    json_add_string(a, "command", att[i].command) == -1)
-			goto fail;
+		if (!first)
+			textbuf_lit(tb, ",");
+		textbuf_lit(tb, "{\"pid\":");
+		textbuf_i64(tb, att[i].pid);
+		textbuf_lit(tb, ",\"uid\":");
+		textbuf_i64(tb, att[i].uid == (uid_t)-1 ? -1 :
+		    (int64_t)att[i].uid);
+		textbuf_lit(tb, ",\"command\":");
+		textbuf_json_string(tb, att[i].command);
+		textbuf_lit(tb, "}");
+		first = 0;
 	}
-	return o;
-fail:
-	json_object_put(o);
-	return NULL;
+	textbuf_lit(tb, "]}");
+	return tb->failed ? -1 : 0;
 }
 
 int
-ctl_print_json(struct json_object *o, int flags)
+ctl_print_json(struct textbuf *tb, int flags)
 {
-	const char	*s;
+	char	*out;
+	int	 rc = tb->failed ? SHMD_ERR_NOMEM : SHMD_OK;
 
-	if (o == NULL || (s = json_object_to_json_string_ext(o, flags |
-	    JSON_C_TO_STRING_NOSLASHESCAPE)) == NULL) {
-		json_object_put(o);
-		fprintf(stderr, "shmdctl: out of memory\n");
+	if (rc == SHMD_OK && textbuf_end(tb) == -1)
+		rc = SHMD_ERR_NOMEM;
+	if (rc == SHMD_OK)
+		rc = shmd_json_format(tb->buf, NULL, flags, &out);
+	free(tb->buf);
+	tb->buf = NULL;
+	if (rc != SHMD_OK) {
+		fprintf(stderr, "shmdctl: %s\n", shmd_strerror(rc));
 		return EXIT_REFUSED;
 	}
-	printf("%s\n", s);
-	json_object_put(o);
+	printf("%s\n", out);
+	shmd_free(out);
+	return 0;
+}
+
+/* create's memory policy: --huge-pages, --page-size, --locked, --numa-node. */
+static int
+ctl_policy(struct ctl *ctl, struct shmd_create_options *o)
+{
+	uint64_t	 v;
+	const char	*why;
+
+	if (ctl->given & OPT_HUGE)
+		o->flags |= SHMD_CREATE_HUGE_PAGES;
+	if (ctl->page_size != NULL) {
+		if (!(ctl->given & OPT_HUGE))
+			return ctl_usage_error("%s", "--page-size needs "
+			    "--huge-pages");
+		if (ctl_size(ctl->page_size, "page size", &v) == -1)
+			return EXIT_USAGE;
+		o->flags |= SHMD_CREATE_PAGE_SIZE;
+		o->page_size = v;
+	}
+	if (ctl->given & OPT_LOCKED)
+		o->flags |= SHMD_CREATE_LOCKED;
+	if (ctl->numa != NULL) {
+		if (number_parse(ctl->numa, 0, &v, &why) == -1 || v > INT32_MAX)
+			return ctl_usage_error("bad NUMA node '%s'", ctl->numa);
+		o->flags |= SHMD_CREATE_NUMA_NODE;
+		o->numa_node = (int)v;
+	}
 	return 0;
 }
 
@@ -312,6 +358,8 @@ cmd_create(struct ctl *ctl, struct shmd_conn *c)
 	}
 	if (ctl->given & OPT_EXIST_OK)
 		o.flags |= SHMD_CREATE_EXIST_OK;
+	if ((rc = ctl_policy(ctl, &o)) != 0)
+		return rc;
 	if ((rc = shmd_create(c, ctl->args[0], size, &o, &seg)) != SHMD_OK)
 		return ctl_refused(c, "create", ctl->args[0], rc);
 	printf("%d\n", seg.shmid);
@@ -344,65 +392,21 @@ cmd_wait(struct ctl *ctl, struct shmd_conn *c)
 }
 
 /*
- * ls --json: the daemon's Segment objects as they came. With tens of
- * thousands of segments, parsing the List reply and printing it again
- * costs more than lsipc does (BENCHMARKS.md); so the reply is read raw on
- * the connection and its array printed as is: the daemon writes it, one
- * way, and its tests parse it with json-c (tests/unit/check_segment.c). Any
- * other reply (an error) goes through json-c.
+ * ls --json: the daemon's Segment objects as they came (members beyond
+ * struct shmd_segment included), never parsed: with tens of thousands of
+ * segments, the cost of `ls --json` against lsipc's (BENCHMARKS.md).
  */
 static int
 ctl_ls_json(struct shmd_conn *c)
 {
-	static const char	 call[] = "{\"method\":\"" PROTO_METHOD_LIST
-				    "\"}";
-	static const char	 head[] = "{\"parameters\":{\"segments\":[";
-	struct frame_buf	 in;
-	struct json_object	*reply = NULL, *segs;
-	char			*msg, *p;
-	size_t			 len;
-	ssize_t			 n;
-	int			 fd = shmd_fd(c), rc = EXIT_REFUSED;
+	char	*segs;
+	int	 rc;
 
-	frame_buf_init(&in);
-	if (send(fd, call, sizeof call, MSG_NOSIGNAL) != (ssize_t)sizeof call)
-		goto gone;
-	while ((msg = frame_buf_next(&in, &len)) == NULL) {
-		if ((p = frame_buf_space(&in, 1 << 20)) == NULL) {
-			fprintf(stderr, "shmdctl: ls: out of memory\n");
-			goto out;
-		}
-		if ((n = recv(fd, p, 1 << 20, 0)) <= 0)
-			goto gone;
-		in.len += (size_t)n;
-	}
-	if (len >= sizeof head + 2 && memcmp(msg, head, sizeof head - 1) == 0 &&
-	    memcmp(msg + len - 3, "]}}", 3) == 0) {
-		/* the array: from its '[' to its ']' */
-		fwrite(msg + sizeof head - 2, 1, len - (sizeof head - 2) - 2,
-		    stdout);
-		putchar('\n');
-		rc = 0;
-		goto out;
-	}
-	if ((reply = json_tokener_parse(msg)) == NULL)
-		fprintf(stderr, "shmdctl: ls: unreadable reply\n");
-	else if (json_object_object_get_ex(reply, "error", &segs))
-		fprintf(stderr, "shmdctl: ls: %s\n", json_object_get_string(segs));
-	else if (json_object_object_get_ex(reply, "parameters", &segs) &&
-	    json_object_object_get_ex(segs, "segments", &segs)) {
-		rc = ctl_print_json(json_object_get(segs),
-		    JSON_C_TO_STRING_PRETTY);
-	} else
-		fprintf(stderr, "shmdctl: ls: unreadable reply\n");
-	goto out;
-gone:
-	fprintf(stderr, "shmdctl: ls: shmd at %s closed the connection\n",
-	    ctl_path);
-out:
-	json_object_put(reply);
-	frame_buf_finish(&in);
-	return rc;
+	if ((rc = shmd_list_json(c, &segs)) != SHMD_OK)
+		return ctl_refused(c, "ls", NULL, rc);
+	printf("%s\n", segs);
+	shmd_free(segs);
+	return 0;
 }
 
 static int
@@ -413,13 +417,8 @@ cmd_ls(struct ctl *ctl, struct shmd_conn *c)
 	size_t			 n, natt = 0, i;
 	int			 rc, w = 4, with = ctl->given & OPT_ATTACHERS;
 	char			 size[16], age[32], ub[32], gb[32], owner[80];
-	char			 cmds[1024];
+	char			 cmds[1024], page[16];
 
-	/*
-	 * The daemon's Segment objects as they are: one json-c parse of the
-	 * reply and one print, no round trip through structs (the cost of
-	 * `ls --json` with tens of thousands of segments).
-	 */
 	if ((ctl->given & OPT_JSON) && !with)
 		return ctl_ls_json(c);
 	if ((rc = shmd_list(c, &segs, &n)) != SHMD_OK)
@@ -431,27 +430,29 @@ cmd_ls(struct ctl *ctl, struct shmd_conn *c)
 		return EXIT_REFUSED;
 	}
 	if (ctl->given & OPT_JSON) {
-		struct json_object	*arr = json_object_new_array(), *o;
+		struct textbuf	tb;
 
-		for (i = 0; arr != NULL && i < n; i++) {
-			o = ctl_segment_object(&segs[i], att,
-			    with ? (ssize_t)natt : -1);
-			if (o == NULL || json_object_array_add(arr, o) != 0) {
-				json_object_put(o);
-				json_object_put(arr);
-				arr = NULL;
-			}
+		if (textbuf_init_heap(&tb, 4096) == -1)
+			tb.failed = 1;
+		textbuf_lit(&tb, "[");
+		for (i = 0; !tb.failed && i < n; i++) {
+			if (i > 0)
+				textbuf_lit(&tb, ",");
+			if (ctl_segment_text(&tb, &segs[i], att,
+			    (ssize_t)natt) == -1)
+				tb.failed = 1;
 		}
+		textbuf_lit(&tb, "]");
 		shmd_free(segs);
 		free(att);
-		return ctl_print_json(arr, JSON_C_TO_STRING_PRETTY);
+		return ctl_print_json(&tb, SHMD_JSON_PRETTY);
 	}
 	for (i = 0; i < n; i++)
 		if ((int)strlen(segs[i].name) > w)
 			w = (int)strlen(segs[i].name);
-	printf("%-*s %10s %-10s %6s %4s %-17s %6s %-10s %-5s%s\n", w, "NAME",
-	    "SHMID", "KEY", "SIZE", "MODE", "OWNER", "NATTCH", "LIFETIME",
-	    "AGE", with ? " ATTACHED BY" : "");
+	printf("%-*s %10s %-10s %6s %4s %4s %-17s %6s %-10s %-6s %-5s%s\n", w,
+	    "NAME", "SHMID", "KEY", "SIZE", "PAGE", "MODE", "OWNER", "NATTCH",
+	    "LIFETIME", "LOCKED", "AGE", with ? " ATTACHED BY" : "");
 	for (i = 0; i < n; i++) {
 		number_format_size(segs[i].size, size, sizeof size);
 		ctl_age(segs[i].created_usec, age, sizeof age);
@@ -462,11 +463,13 @@ cmd_ls(struct ctl *ctl, struct shmd_conn *c)
 		if (with)
 			ctl_attachers_text(att, natt, segs[i].shmid, cmds,
 			    sizeof cmds);
-		printf("%-*s %10d 0x%08x %6s %04o %-17s %6llu %-10s %-5s%s%s\n",
-		    w, segs[i].name, segs[i].shmid, (unsigned)segs[i].key, size,
-		    segs[i].mode, owner, (unsigned long long)segs[i].nattch,
-		    shmd_lifetime_name(segs[i].lifetime), age, with ? " " : "",
-		    cmds);
+		ctl_page(segs[i].page_size, page, sizeof page);
+		printf("%-*s %10d 0x%08x %6s %4s %04o %-17s %6llu %-10s %-6s "
+		    "%-5s%s%s\n", w, segs[i].name, segs[i].shmid,
+		    (unsigned)segs[i].key, size, page, segs[i].mode, owner,
+		    (unsigned long long)segs[i].nattch,
+		    shmd_lifetime_name(segs[i].lifetime),
+		    segs[i].locked ? "yes" : "no", age, with ? " " : "", cmds);
 	}
 	shmd_free(segs);
 	free(att);
@@ -481,6 +484,7 @@ cmd_info(struct ctl *ctl, struct shmd_conn *c)
 	size_t			 natt = 0, i;
 	int			 shown = 0;
 	char			 size[16], age[32], ub[32], gb[32], cb[32];
+	char			 page[16];
 	int			 rc;
 
 	if ((rc = shmd_open(c, ctl->args[0], &s)) != SHMD_OK)
@@ -491,10 +495,13 @@ cmd_info(struct ctl *ctl, struct shmd_conn *c)
 		natt = 0;
 	}
 	if (ctl->given & OPT_JSON) {
-		rc = ctl_print_json(ctl_segment_object(&s, att, (ssize_t)natt),
-		    JSON_C_TO_STRING_PRETTY);
+		struct textbuf	tb;
+
+		if (textbuf_init_heap(&tb, 1024) == -1 ||
+		    ctl_segment_text(&tb, &s, att, (ssize_t)natt) == -1)
+			tb.failed = 1;
 		free(att);
-		return rc;
+		return ctl_print_json(&tb, SHMD_JSON_PRETTY);
 	}
 	number_format_size(s.size, size, sizeof size);
 	ctl_age(s.created_usec, age, sizeof age);
@@ -508,6 +515,14 @@ cmd_info(struct ctl *ctl, struct shmd_conn *c)
 	    ctl_group(s.gid, gb, sizeof gb), (unsigned long)s.uid,
 	    (unsigned long)s.gid);
 	printf("lifetime:  %s\n", shmd_lifetime_name(s.lifetime));
+	ctl_page(s.page_size, page, sizeof page);
+	printf("page size: %s%s\n", page, s.page_size > (uint64_t)getpagesize() ?
+	    " (huge pages)" : "");
+	printf("locked:    %s\n", s.locked ? "yes" : "no");
+	if (s.numa_node >= 0)
+		printf("numa node: %d\n", s.numa_node);
+	if (s.declared)
+		printf("declared:  yes (shmd's configuration)\n");
 	printf("nattch:    %llu\n", (unsigned long long)s.nattch);
 	printf("creator:   pid %ld, %s\n", (long)s.creator_pid,
 	    ctl_user(s.creator_uid, cb, sizeof cb));
@@ -552,16 +567,18 @@ cmd_watch(struct ctl *ctl, struct shmd_conn *c)
 		if (!has)
 			continue;
 		if (ctl->given & OPT_JSON) {
-			struct json_object	*o = json_object_new_object();
+			struct textbuf	tb;
 
-			/* one line per event */
-			if (o != NULL && (json_add_string(o, "event",
-			    shmd_event_name(ev)) == -1 || json_add(o, "segment",
-			    ctl_segment_object(&s, NULL, -1)) == -1)) {
-				json_object_put(o);
-				o = NULL;
-			}
-			if (ctl_print_json(o, JSON_C_TO_STRING_SPACED) != 0)
+			/* one line per event: Watch's reply, as it came */
+			if (textbuf_init_heap(&tb, 1024) == -1)
+				tb.failed = 1;
+			textbuf_lit(&tb, "{\"event\":\"");
+			textbuf_str(&tb, shmd_event_name(ev));
+			textbuf_lit(&tb, "\",\"segment\":");
+			if (ctl_segment_text(&tb, &s, NULL, -1) == -1)
+				tb.failed = 1;
+			textbuf_lit(&tb, "}");
+			if (ctl_print_json(&tb, SHMD_JSON_SPACED) != 0)
 				return EXIT_REFUSED;
 		} else
 			printf("%-9s %s shmid %d key 0x%08x size %llu owner "
@@ -700,6 +717,11 @@ main(int argc, char **argv)
 		{ "prometheus", no_argument, NULL, 'p' },
 		{ "exist-ok", no_argument, NULL, 'e' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "huge-pages", no_argument, NULL, 'H' },
+		{ "page-size", required_argument, NULL, 'P' },
+		{ "locked", no_argument, NULL, 'L' },
+		{ "numa-node", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -713,6 +735,11 @@ main(int argc, char **argv)
 		{ 'p', OPT_PROMETHEUS, "--prometheus" },
 		{ 'e', OPT_EXIST_OK, "--exist-ok" },
 		{ 't', OPT_TIMEOUT, "--timeout" },
+		{ 'i', OPT_INTERVAL, "--interval" },
+		{ 'H', OPT_HUGE, "--huge-pages" },
+		{ 'P', OPT_PAGE_SIZE, "--page-size" },
+		{ 'L', OPT_LOCKED, "--locked" },
+		{ 'N', OPT_NUMA, "--numa-node" },
 	};
 	const struct ctl_cmd	*cmd = NULL;
 	struct shmd_conn	*c;
@@ -739,6 +766,11 @@ main(int argc, char **argv)
 		case 'p': ctl.given |= OPT_PROMETHEUS; break;
 		case 'e': ctl.given |= OPT_EXIST_OK; break;
 		case 't': ctl.given |= OPT_TIMEOUT; ctl.timeout = optarg; break;
+		case 'i': ctl.given |= OPT_INTERVAL; ctl.interval = optarg; break;
+		case 'H': ctl.given |= OPT_HUGE; break;
+		case 'P': ctl.given |= OPT_PAGE_SIZE; ctl.page_size = optarg; break;
+		case 'L': ctl.given |= OPT_LOCKED; break;
+		case 'N': ctl.given |= OPT_NUMA; ctl.numa = optarg; break;
 		case 'h':
 			ctl_usage(stdout);
 			return 0;
@@ -777,9 +809,8 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (cmd->nargs > 0 && proto_name_valid(ctl.args[0]) == -1) {
-		fprintf(stderr, "shmdctl: %s: invalid segment name '%s': 1 to "
-		    "255 of A-Z a-z 0-9 . _ - : @ /, not starting with -\n",
-		    cmd->name, ctl.args[0]);
+		fprintf(stderr, "shmdctl: %s: invalid segment name '%s': "
+		    PROTO_NAME_RULE "\n", cmd->name, ctl.args[0]);
 		return EXIT_USAGE;
 	}
 	if (ctl_connect(ctl.socket, &c) != SHMD_OK) {

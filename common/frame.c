@@ -23,9 +23,13 @@ frame_tokener_new(void)
 	return tok;
 }
 
-int
-frame_decode(const char *msg, size_t len, struct json_object **out,
-    char *reason, size_t reasonlen)
+static int	frame_parse(struct json_tokener *, const char *, size_t,
+		    struct json_object **, char *, size_t);
+
+/* With a tokener of its own: an object (a message), or any value. */
+static int
+frame_decode_once(const char *msg, size_t len, int any,
+    struct json_object **out, char *reason, size_t reasonlen)
 {
 	struct json_tokener	*tok;
 	int			 rc;
@@ -35,9 +39,19 @@ frame_decode(const char *msg, size_t len, struct json_object **out,
 		snprintf(reason, reasonlen, "out of memory");
 		return -1;
 	}
-	rc = frame_decode_with(tok, msg, len, out, reason, reasonlen);
+	if (any)
+		rc = frame_parse(tok, msg, len, out, reason, reasonlen);
+	else
+		rc = frame_decode_with(tok, msg, len, out, reason, reasonlen);
 	json_tokener_free(tok);
 	return rc;
+}
+
+int
+frame_decode(const char *msg, size_t len, struct json_object **out,
+    char *reason, size_t reasonlen)
+{
+	return frame_decode_once(msg, len, 0, out, reason, reasonlen);
 }
 
 int
@@ -46,8 +60,9 @@ frame_utf8_valid(const char *text, size_t len)
 	return utf8_valid(text, len);
 }
 
-int
-frame_decode_with(struct json_tokener *tok, const char *msg, size_t len,
+/* One JSON value of any type, strictly UTF-8, nothing but blanks after it. */
+static int
+frame_parse(struct json_tokener *tok, const char *msg, size_t len,
     struct json_object **out, char *reason, size_t reasonlen)
 {
 	struct json_object	*obj;
@@ -87,13 +102,30 @@ frame_decode_with(struct json_tokener *tok, const char *msg, size_t len,
 			return -1;
 		}
 	}
-	if (!json_object_is_type(obj, json_type_object)) {
-		json_object_put(obj);
+	*out = obj;
+	return 0;
+}
+
+int
+frame_decode_with(struct json_tokener *tok, const char *msg, size_t len,
+    struct json_object **out, char *reason, size_t reasonlen)
+{
+	if (frame_parse(tok, msg, len, out, reason, reasonlen) == -1)
+		return -1;
+	if (!json_object_is_type(*out, json_type_object)) {
+		json_object_put(*out);
+		*out = NULL;
 		snprintf(reason, reasonlen, "message is not a JSON object");
 		return -1;
 	}
-	*out = obj;
 	return 0;
+}
+
+int
+frame_decode_value(const char *text, size_t len, struct json_object **out,
+    char *reason, size_t reasonlen)
+{
+	return frame_decode_once(text, len, 1, out, reason, reasonlen);
 }
 
 const char *

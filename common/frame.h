@@ -30,6 +30,9 @@ int	frame_decode(const char *msg, size_t len, struct json_object **out,
 /* The same with a tokener made by frame_tokener_new(), reused (one thread). */
 int	frame_decode_with(struct json_tokener *, const char *msg, size_t len,
 	    struct json_object **out, char *reason, size_t reasonlen);
+/* Any JSON value (an array, a number...) under the same rules. */
+int	frame_decode_value(const char *text, size_t len,
+	    struct json_object **out, char *reason, size_t reasonlen);
 /* A tokener with the framing's limits; json_tokener_free() it. */
 struct json_tokener *frame_tokener_new(void);
 

@@ -162,3 +162,22 @@ proto_name_reserved(const char *name, uint32_t *id)
 	*id = (uint32_t)v;
 	return kind;
 }
+
+int
+proto_name_allowed(const char *name, uint32_t uid,
+    int (*in_group)(const void *, uint32_t), const void *arg)
+{
+	uint32_t	id;
+
+	if (uid == 0)
+		return 1;
+	switch (proto_name_reserved(name, &id)) {
+	case PROTO_RESERVED_NONE:
+		return 1;
+	case PROTO_RESERVED_UID:
+		return uid == id;
+	case PROTO_RESERVED_GID:
+		return in_group(arg, id);
+	}
+	return 0;
+}

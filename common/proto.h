@@ -73,6 +73,9 @@ int		 proto_event_parse(const char *, enum proto_event *);
 
 /* 0 when a segment name is valid: 1..255 bytes of [A-Za-z0-9._:@/-], no leading '-'. */
 int		 proto_name_valid(const char *);
+/* proto_name_valid()'s rule, in words for messages. */
+#define PROTO_NAME_RULE \
+	"1 to 255 of A-Z a-z 0-9 . _ - : @ /, not starting with -"
 
 /* Whom a name is reserved to (shmd-protocol(7), "Reserved names"). */
 enum proto_reserved {
@@ -87,5 +90,14 @@ enum proto_reserved {
  * leading zeros; *id is N.
  */
 enum proto_reserved proto_name_reserved(const char *, uint32_t *id);
+
+/*
+ * Whether uid may create a (valid) name: root any; a reserved name only
+ * its uid, or a member of its group as in_group(arg, gid) tells. The
+ * daemon asks with a peer's credentials, libshmd with its own process's
+ * (to fail early); the daemon's answer is the one that counts.
+ */
+int	proto_name_allowed(const char *, uint32_t uid,
+	    int (*in_group)(const void *arg, uint32_t gid), const void *arg);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "textbuf.h"
+#include "utf8.h"
 
 void
 textbuf_init(struct textbuf *tb, char *buf, size_t size)
@@ -81,6 +82,36 @@ textbuf_i64(struct textbuf *tb, int64_t v)
 		textbuf_u64(tb, (uint64_t)-(v + 1) + 1);
 	} else
 		textbuf_u64(tb, (uint64_t)v);
+}
+
+void
+textbuf_json_string(struct textbuf *tb, const char *s)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	size_t			 len = strlen(s), n;
+	uint32_t		 cp;
+	char			 esc[6] = { '\\', 'u', '0', '0' };
+
+	textbuf_lit(tb, "\"");
+	while (len > 0) {
+		n = utf8_char(s, len, &cp);
+		if (n == 0) {
+			/* not UTF-8: U+FFFD, as JSON must be UTF-8 */
+			textbuf_lit(tb, "\\ufffd");
+			n = 1;
+		} else if (*s == '"' || *s == '\\') {
+			textbuf_lit(tb, "\\");
+			textbuf_mem(tb, s, 1);
+		} else if (cp < 0x20) {
+			esc[4] = hex[cp >> 4];
+			esc[5] = hex[cp & 0xf];
+			textbuf_mem(tb, esc, sizeof esc);
+		} else
+			textbuf_mem(tb, s, n);
+		s += n;
+		len -= n;
+	}
+	textbuf_lit(tb, "\"");
 }
 
 long

@@ -44,6 +44,12 @@ void	textbuf_u64(struct textbuf *, uint64_t);
 void	textbuf_i64(struct textbuf *, int64_t);
 #define textbuf_lit(tb, lit)	textbuf_mem((tb), (lit), sizeof(lit) - 1)
 
+/*
+ * s as a JSON string, quoted: '"', '\\' and control characters escaped,
+ * and each byte that does not start valid UTF-8 as U+FFFD.
+ */
+void	textbuf_json_string(struct textbuf *, const char *s);
+
 /* NUL-terminate: the text's length, or -1 when something did not fit. */
 long	textbuf_end(struct textbuf *);
 

@@ -19,14 +19,14 @@ _shmdctl()
 	[[ -z $line || $line == *[[:space:]] ]] && words+=("")
 	cur=${words[${#words[@]} - 1]}
 	prev=${words[${#words[@]} - 2]}
-	local commands="create wait ls info rm status orphans watch write read"
+	local commands="create wait ls info rm status orphans watch top write read"
 	local i cmd= sock= operands=0 opts=
 
 	for ((i = 1; i < ${#words[@]} - 1; i++)); do
 		case ${words[i]} in
 		--socket) sock=${words[i+1]}; ((i++)) ;;
 		--socket=*) sock=${words[i]#--socket=} ;;
-		--mode|--lifetime|--key|--owner|--offset|--size|--older-than|--timeout)
+		--mode|--lifetime|--key|--owner|--offset|--size|--older-than|--timeout|--interval|--page-size|--numa-node)
 			((i++)) ;;
 		-*) ;;
 		*) if [[ -z $cmd ]]; then cmd=${words[i]}; else ((operands++)); fi ;;
@@ -38,7 +38,7 @@ _shmdctl()
 		COMPREPLY=($(compgen -f -- "$cur")) ;;
 	--lifetime)
 		COMPREPLY=($(compgen -W "detach process persistent" -- "$cur")) ;;
-	--mode|--key|--owner|--offset|--size|--older-than|--timeout)
+	--mode|--key|--owner|--offset|--size|--older-than|--timeout|--interval|--page-size|--numa-node)
 		;;
 	*)
 		if [[ $cur == --socket=* ]]; then
@@ -47,13 +47,14 @@ _shmdctl()
 			COMPREPLY=($(compgen -W "$commands --socket --help --version" -- "$cur"))
 		else
 			case $cmd in
-			create) opts="--mode --lifetime --key --owner --exist-ok" ;;
+			create) opts="--mode --lifetime --key --owner --exist-ok --huge-pages --page-size --locked --numa-node" ;;
 			wait) opts="--timeout" ;;
 			ls) opts="--json --attachers" ;;
 			info) opts="--json" ;;
 			status) opts="--json --prometheus" ;;
 			orphans) opts="--json --older-than --remove" ;;
 			watch) opts="--json" ;;
+			top) opts="--interval" ;;
 			read) opts="--offset --size" ;;
 			esac
 			if [[ $cur == -* ]]; then

@@ -1,7 +1,7 @@
 # fish completion for shmdctl(1): commands, their options, and the names of
 # the segments you may open (from `shmdctl ls`).
 
-set -l commands create wait ls info rm status orphans watch write read
+set -l commands create wait ls info rm status orphans watch top write read
 
 # The --socket given on the command line, if any.
 function __shmdctl_socket
@@ -31,7 +31,7 @@ function __shmdctl_wants_name
     set -l seen 0
     for t in $tokens[2..-1]
         switch $t
-            case --socket --mode --lifetime --key --owner --offset --size --older-than --timeout
+            case --socket --mode --lifetime --key --owner --offset --size --older-than --timeout --interval --page-size --numa-node
                 set seen (math $seen - 1)
             case '-*'
             case '*'
@@ -55,6 +55,7 @@ complete -c shmdctl -n $nocmd -a rm -d 'destroy a segment'
 complete -c shmdctl -n $nocmd -a status -d "show the daemon's status"
 complete -c shmdctl -n $nocmd -a orphans -d 'list segments nobody manages'
 complete -c shmdctl -n $nocmd -a watch -d 'follow segments being created and removed'
+complete -c shmdctl -n $nocmd -a top -d 'a live view of the segments and their owners'
 complete -c shmdctl -n $nocmd -a write -d 'copy standard input into a segment'
 complete -c shmdctl -n $nocmd -a read -d 'copy a segment to standard output'
 
@@ -63,7 +64,12 @@ complete -c shmdctl -n '__fish_seen_subcommand_from create' -l lifetime -x -a 'd
 complete -c shmdctl -n '__fish_seen_subcommand_from create' -l key -x -d 'its System V key'
 complete -c shmdctl -n '__fish_seen_subcommand_from create' -l owner -x -d 'its owner, UID[:GID]'
 complete -c shmdctl -n '__fish_seen_subcommand_from create' -l exist-ok -d 'an existing one of that size is the answer'
+complete -c shmdctl -n '__fish_seen_subcommand_from create' -l huge-pages -d 'backed by huge pages'
+complete -c shmdctl -n '__fish_seen_subcommand_from create' -l page-size -x -a '2M 1G' -d 'the huge page size'
+complete -c shmdctl -n '__fish_seen_subcommand_from create' -l locked -d 'locked in RAM'
+complete -c shmdctl -n '__fish_seen_subcommand_from create' -l numa-node -x -d 'the NUMA node to bind it to'
 complete -c shmdctl -n '__fish_seen_subcommand_from wait' -l timeout -x -d 'seconds to wait'
+complete -c shmdctl -n '__fish_seen_subcommand_from top' -l interval -x -d 'seconds between refreshes'
 complete -c shmdctl -n '__fish_seen_subcommand_from ls info status orphans watch' -l json -d 'in JSON'
 complete -c shmdctl -n '__fish_seen_subcommand_from ls' -l attachers -d 'with the processes attached'
 complete -c shmdctl -n '__fish_seen_subcommand_from status' -l prometheus -d 'in the Prometheus text format'

@@ -104,10 +104,6 @@ segment_text(struct textbuf *tb, const struct segment *seg,
 	textbuf_i64(tb, seg->creator_pid);
 	textbuf_lit(tb, ",\"created_usec\":");
 	textbuf_i64(tb, seg->created_usec);
-	if (seg->declared)
-		textbuf_lit(tb, ",\"declared\":true");
-	else
-		textbuf_lit(tb, ",\"declared\":false");
 	if (seg->lifetime == PROTO_LIFETIME_DETACH) {
 		textbuf_lit(tb, ",\"attach_timeout\":");
 		textbuf_u64(tb, seg->attach_timeout);

@@ -37,20 +37,15 @@ perm_may_own(const struct peer *p, uid_t uid, gid_t gid)
 	return uid == p->uid && peer_in_group(p, gid);
 }
 
+/* proto_name_allowed()'s question about a peer's groups. */
+static int
+perm_in_group(const void *peer, uint32_t gid)
+{
+	return peer_in_group(peer, (gid_t)gid);
+}
+
 int
 perm_may_name(const struct peer *p, const char *name)
 {
-	uint32_t	id;
-
-	if (p->uid == 0)
-		return 1;
-	switch (proto_name_reserved(name, &id)) {
-	case PROTO_RESERVED_NONE:
-		return 1;
-	case PROTO_RESERVED_UID:
-		return p->uid == (uid_t)id;
-	case PROTO_RESERVED_GID:
-		return peer_in_group(p, (gid_t)id);
-	}
-	return 0;
+	return proto_name_allowed(name, p->uid, perm_in_group, p);
 }

@@ -384,8 +384,15 @@ START_TEST(test_prometheus)
 	free(out);
 	ck_assert_int_eq(segments, json_object_get_int64(
 	    json_object_object_get(o, "segments")));
-	json_object_put(o);
 	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "status", "--prometheus", NULL), 0);
+	/* every limit Status reports, with its value */
+	json_object_object_foreach(json_object_object_get(o, "limits"), key,
+	    val) {
+		snprintf(name, sizeof name, "\nshmd_limit{limit=\"%s\"} %lld\n",
+		    key, (long long)json_object_get_int64(val));
+		ck_assert_msg(strstr(out, name) != NULL, "no %s", name);
+	}
+	json_object_put(o);
 	ck_assert_ptr_nonnull(strstr(out, "shmd_uid_segments{uid=\"65534\"} 1"));
 	ck_assert_ptr_nonnull(strstr(out, "shmd_kernel_shmmni "));
 	free(out);

@@ -12,8 +12,12 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <json-c/json.h>
 
 #include "shmd.h"
 #include "testutil.h"
@@ -198,6 +202,8 @@ START_TEST(test_list_status_call)
 	ck_assert_uint_eq(st.bytes, 300);
 	ck_assert_uint_eq(st.limits.max_segments_per_uid, 4);
 	ck_assert_uint_eq(st.limits.max_bytes_per_uid, 1 << 20);
+	/* since 0.4, beyond struct shmd_limits (the daemon's default) */
+	ck_assert_uint_eq(st.max_clients_per_uid, 128);
 	ck_assert_str_eq(st.version, PACKAGE_VERSION);
 	ck_assert_int_eq(shmd_call(c, "io.shmd.Open", "{\"name\":\"lib.l2\"}",
 	    &json), SHMD_OK);
@@ -211,6 +217,152 @@ START_TEST(test_list_status_call)
 	    SHMD_ERR_INVALID_ARGUMENT);
 	destroy_all(c);
 	shmd_disconnect(c);
+}
+END_TEST
+
+/* JSON text to print: the daemon's own, laid out; a segment as it writes one. */
+START_TEST(test_json_text)
+{
+	struct shmd_conn	*c = conn();
+	struct shmd_segment	*segs, bad;
+	struct shmd_usage	*u;
+	struct json_object	*daemon;
+	size_t			 n, i;
+	char			*json, *arr, *t;
+
+	ck_assert_int_eq(shmd_create(c, "lib.j1", 100, NULL, NULL), SHMD_OK);
+	ck_assert_int_eq(shmd_create(c, "uid:0/lib.j2", 200, NULL, NULL),
+	    SHMD_OK);
+	ck_assert_int_eq(shmd_call(c, "io.shmd.List", NULL, &json), SHMD_OK);
+	ck_assert_int_eq(shmd_json_format(json, "segments", 0, &arr), SHMD_OK);
+	ck_assert_msg(arr[0] == '[' && arr[strlen(arr) - 1] == ']', "%s", arr);
+	/* List's array as it came: the same text, unparsed */
+	ck_assert_int_eq(shmd_list_json(c, &t), SHMD_OK);
+	ck_assert_str_eq(t, arr);
+	shmd_free(t);
+	/*
+	 * Each segment as libshmd writes it is the daemon's: every member
+	 * shmd-protocol(7) names, the memory policy's included, with the
+	 * daemon's value (it may add more: attach_timeout).
+	 */
+	ck_assert_int_eq(shmd_list(c, &segs, &n), SHMD_OK);
+	ck_assert_uint_eq(n, 2);
+	daemon = json_tokener_parse(arr);
+	ck_assert_ptr_nonnull(daemon);
+	for (i = 0; i < n; i++) {
+		struct json_object	*ours, *theirs, *v;
+
+		ck_assert_int_eq(shmd_segment_json(&segs[i], 0, &t), SHMD_OK);
+		ck_assert_ptr_nonnull(ours = json_tokener_parse(t));
+		theirs = json_object_array_get_idx(daemon, (int)i);
+		ck_assert_int_eq(json_object_object_length(ours), 15);
+		json_object_object_foreach(ours, key, val) {
+			ck_assert_msg(json_object_object_get_ex(theirs, key,
+			    &v) && json_object_equal(val, v), "%s: %s", key, t);
+		}
+		json_object_put(ours);
+		shmd_free(t);
+	}
+	json_object_put(daemon);
+	ck_assert_int_eq(shmd_segment_json(&segs[0], SHMD_JSON_PRETTY, &t),
+	    SHMD_OK);
+	ck_assert_ptr_nonnull(strstr(t, "{\n  \"name\":\"lib.j1\",\n"));
+	shmd_free(t);
+	shmd_free(segs);
+	shmd_free(arr);
+	shmd_free(json);
+	/* layouts */
+	ck_assert_int_eq(shmd_json_format(" {\"a\":[1,\"x/y\"]} ", NULL, 0,
+	    &t), SHMD_OK);
+	ck_assert_str_eq(t, "{\"a\":[1,\"x/y\"]}");
+	shmd_free(t);
+	ck_assert_int_eq(shmd_json_format("{\"a\":[1]}", NULL,
+	    SHMD_JSON_PRETTY, &t), SHMD_OK);
+	ck_assert_str_eq(t, "{\n  \"a\":[\n    1\n  ]\n}");
+	shmd_free(t);
+	ck_assert_int_eq(shmd_json_format("{\"a\":[1]}", NULL,
+	    SHMD_JSON_SPACED, &t), SHMD_OK);
+	ck_assert_str_eq(t, "{ \"a\": [ 1 ] }");
+	shmd_free(t);
+	ck_assert_int_eq(shmd_json_format("[2]", NULL, 0, &t), SHMD_OK);
+	ck_assert_str_eq(t, "[2]");
+	shmd_free(t);
+	/* refused: not JSON, no such member, unknown flags, no struct_size */
+	ck_assert_int_eq(shmd_json_format("{", NULL, 0, &t),
+	    SHMD_ERR_INVALID_ARGUMENT);
+	ck_assert_int_eq(shmd_json_format("{\"a\":1} x", NULL, 0, &t),
+	    SHMD_ERR_INVALID_ARGUMENT);
+	ck_assert_int_eq(shmd_json_format("{\"a\":1}", "b", 0, &t),
+	    SHMD_ERR_INVALID_ARGUMENT);
+	ck_assert_int_eq(shmd_json_format("[1]", "a", 0, &t),
+	    SHMD_ERR_INVALID_ARGUMENT);
+	ck_assert_int_eq(shmd_json_format("{}", NULL, 0x10, &t),
+	    SHMD_ERR_INVALID_ARGUMENT);
+	memset(&bad, 0, sizeof bad);
+	ck_assert_int_eq(shmd_segment_json(&bad, 0, &t),
+	    SHMD_ERR_INVALID_ARGUMENT);
+	/* usage: root's Status has it, per owner */
+	ck_assert_int_eq(shmd_usage(c, &u, &n), SHMD_OK);
+	if (geteuid() == 0) {
+		ck_assert_uint_eq(n, 1);
+		ck_assert_uint_eq(u[0].struct_size, sizeof *u);
+		ck_assert_uint_eq(u[0].uid, 0);
+		ck_assert_uint_eq(u[0].segments, 2);
+		ck_assert_uint_eq(u[0].bytes, 300);
+	} else
+		ck_assert_uint_eq(n, 0);
+	shmd_free(u);
+	ck_assert_int_eq(shmd_usage_sized(c, &u, &n, sizeof(size_t)),
+	    SHMD_ERR_INVALID_ARGUMENT);
+	destroy_all(c);
+	shmd_disconnect(c);
+}
+END_TEST
+
+/* A reply written ahead on a fake daemon's socket; the library's answer. */
+static int
+fake_list_json(const char *reply, char **json)
+{
+	struct sockaddr_un	 sun;
+	struct shmd_conn	*c;
+	int			 l, a, rc;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	ck_assert_int_lt(snprintf(sun.sun_path, sizeof sun.sun_path,
+	    "%.80s/fake.sock", d.dir), (int)sizeof sun.sun_path);
+	unlink(sun.sun_path);
+	ck_assert_int_ne(l = socket(AF_UNIX, SOCK_STREAM, 0), -1);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&sun, sizeof sun), 0);
+	ck_assert_int_eq(listen(l, 1), 0);
+	ck_assert_int_eq(shmd_connect(sun.sun_path, &c), SHMD_OK);
+	ck_assert_int_ne(a = accept(l, NULL, NULL), -1);
+	ck_assert_int_eq(write(a, reply, strlen(reply) + 1),
+	    (ssize_t)strlen(reply) + 1);
+	rc = shmd_list_json(c, json);
+	shmd_disconnect(c);
+	close(a);
+	close(l);
+	unlink(sun.sun_path);
+	return rc;
+}
+
+/* shmd_list_json() beyond the daemon's one layout: read as JSON. */
+START_TEST(test_list_json_layouts)
+{
+	char	*json;
+
+	ck_assert_int_eq(fake_list_json("{\"parameters\": {\"segments\": "
+	    "[{\"name\": \"a\"}], \"x\": 1}}", &json), SHMD_OK);
+	ck_assert_str_eq(json, "[{\"name\":\"a\"}]");
+	shmd_free(json);
+	ck_assert_int_eq(fake_list_json("{\"error\":\"io.shmd.PermissionDenied\","
+	    "\"parameters\":{}}", &json), SHMD_ERR_PERMISSION_DENIED);
+	ck_assert_ptr_null(json);
+	ck_assert_int_eq(fake_list_json("{\"parameters\":{}}", &json),
+	    SHMD_ERR_BAD_REPLY);
+	ck_assert_int_eq(fake_list_json("{\"parameters\":{\"segments\":[}}",
+	    &json), SHMD_ERR_BAD_REPLY);
 }
 END_TEST
 
@@ -610,6 +762,8 @@ main(void)
 	    "needs a daemon that may lock memory (root)");
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_list_status_call);
+	tcase_add_test(tc, test_json_text);
+	tcase_add_test(tc, test_list_json_layouts);
 	tcase_add_test(tc, test_watch);
 	tcase_add_test(tc, test_watch_poll_drains);
 	tcase_add_test(tc, test_watch_poll_disconnected);

@@ -2,6 +2,9 @@
 #include "config.h"
 
 #include <check.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,10 +14,13 @@
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 
+#include "shmd.h"
 #include "testutil.h"
 
 static struct testd	d;
@@ -246,6 +252,176 @@ START_TEST(test_root_prefers_admin_socket)
 }
 END_TEST
 
+/*
+ * create's memory policy reaches the daemon, and ls and info show it:
+ * locked and NUMA-bound (node 0 exists everywhere), huge pages when the
+ * system has some free (else the daemon's refusal names them).
+ */
+START_TEST(test_create_policy)
+{
+	const char	*huge[] = { test_program("client/shmdctl"), "--socket",
+	    d.socket, "create", "ctl.huge", "1", "--huge-pages", NULL };
+	char		*out, *err, *line;
+	int		 rc;
+
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "create", "ctl.locked", "4K",
+	    "--locked", "--numa-node", "0", NULL), 0);
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "ls", NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out, " PAGE "));
+	ck_assert_ptr_nonnull(strstr(out, " LOCKED "));
+	/* its row: page size 4K, then later locked */
+	ck_assert_ptr_nonnull(line = strstr(out, "\nctl.locked "));
+	*strchrnul(line + 1, '\n') = '\0';
+	ck_assert_msg(strstr(line, " 4K 0600 ") != NULL &&
+	    strstr(line, " detach     yes ") != NULL, "%s", line);
+	free(out);
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "info", "ctl.locked", NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out, "\nlocked:    yes\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\nnuma node: 0\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\npage size: 4K\n"));
+	free(out);
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "info", "ctl.locked", "--json",
+	    NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out, "\"locked\":true"));
+	ck_assert_ptr_nonnull(strstr(out, "\"numa_node\":0"));
+	free(out);
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "rm", "ctl.locked", NULL), 0);
+	/* huge pages: made with them, or refused for the want of them */
+	rc = run_cmd2(&out, &err, NULL, huge);
+	if (rc == 0) {
+		free(out);
+		ck_assert_int_eq(testd_ctl(&d, &out, NULL, "info", "ctl.huge",
+		    NULL), 0);
+		ck_assert_ptr_nonnull(strstr(out, "(huge pages)"));
+		ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "rm", "ctl.huge",
+		    NULL), 0);
+	} else {
+		ck_assert_int_eq(rc, 1);
+		ck_assert_msg(strstr(err, "huge") != NULL, "%s", err);
+	}
+	free(out);
+	free(err);
+	/* refused by the daemon (no such node), or by shmdctl (usage) */
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "create", "ctl.numa", "4K",
+	    "--numa-node", "4095", NULL), 1);
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "create", "ctl.numa", "4K",
+	    "--numa-node", "x", NULL), 2);
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "create", "ctl.numa", "4K",
+	    "--page-size", "2M", NULL), 2);
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "ls", "--locked", NULL), 2);
+}
+END_TEST
+
+/* top on a pipe: one snapshot, totals, usage per uid, segments by size. */
+START_TEST(test_top_snapshot)
+{
+	char	*out, *big, *small;
+
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "create", "top.small", "4K",
+	    NULL), 0);
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "create", "top.big", "2M",
+	    NULL), 0);
+	ck_assert_int_eq(testd_ctl(&d, &out, NULL, "top", NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out, "shmd "));
+	ck_assert_ptr_nonnull(strstr(out, "\nUSER "));
+	ck_assert_ptr_nonnull(strstr(out, "\nroot "));
+	ck_assert_ptr_nonnull(strstr(out, "\nNAME "));
+	/* no terminal, no escapes */
+	ck_assert_ptr_null(strchr(out, '\033'));
+	big = strstr(out, "\ntop.big ");
+	small = strstr(out, "\ntop.small ");
+	ck_assert_ptr_nonnull(big);
+	ck_assert_ptr_nonnull(small);
+	ck_assert(big < small);
+	free(out);
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "top", "--interval", "0",
+	    NULL), 2);
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "top", "--interval", "x",
+	    NULL), 2);
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "rm", "top.small", NULL), 0);
+	ck_assert_int_eq(testd_ctl(&d, NULL, NULL, "rm", "top.big", NULL), 0);
+}
+END_TEST
+
+/*
+ * Read the terminal's output into buf (NUL-terminated, at most len - 1
+ * bytes kept: the latest) until want shows; 0, or -1 after timeout_ms.
+ */
+static int
+pty_wait(int fd, char *buf, size_t len, const char *want, int timeout_ms)
+{
+	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
+	struct timespec	 start, now;
+	size_t		 used = 0;
+	ssize_t		 n;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	buf[0] = '\0';
+	for (;;) {
+		if (strstr(buf, want) != NULL)
+			return 0;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 +
+		    (now.tv_nsec - start.tv_nsec) / 1000000 > timeout_ms)
+			return -1;
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		/* keep the last half when full: a frame fits in it */
+		if (used == len - 1) {
+			memmove(buf, buf + len / 2, used - len / 2);
+			used -= len / 2;
+		}
+		if ((n = read(fd, buf + used, len - 1 - used)) <= 0)
+			return -1;
+		used += (size_t)n;
+		buf[used] = '\0';
+	}
+}
+
+/* top on a terminal, its exit status when the test is done with it. */
+static int
+top_on_pty(int end_with_q)
+{
+	struct shmd_conn	*c;
+	struct winsize		 ws = { .ws_row = 40, .ws_col = 120 };
+	char			 buf[16384];
+	pid_t			 pid;
+	int			 fd, status;
+
+	pid = forkpty(&fd, NULL, NULL, &ws);
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		execl(test_program("client/shmdctl"), "shmdctl", "--socket",
+		    d.socket, "top", "--interval", "0.2", (char *)NULL);
+		_exit(127);
+	}
+	ck_assert_msg(pty_wait(fd, buf, sizeof buf, "NAME", 10000) == 0,
+	    "no view: %s", buf);
+	/* a segment made now shows in a later frame, from its event */
+	c = testd_conn(&d);
+	ck_assert_int_eq(shmd_create(c, "top.live", 8192, NULL, NULL), SHMD_OK);
+	ck_assert_msg(pty_wait(fd, buf, sizeof buf, "top.live", 10000) == 0,
+	    "top.live not shown: %s", buf);
+	ck_assert_int_eq(shmd_destroy(c, "top.live"), SHMD_OK);
+	shmd_disconnect(c);
+	if (end_with_q)
+		ck_assert_int_eq(write(fd, "q", 1), 1);
+	else
+		ck_assert_int_eq(kill(pid, SIGINT), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	close(fd);
+	ck_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/* top under a pseudo-terminal: it follows events; q and SIGINT end it with 0. */
+START_TEST(test_top_terminal)
+{
+	ck_assert_int_eq(top_on_pty(1), 0);
+	ck_assert_int_eq(top_on_pty(0), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -258,6 +434,10 @@ main(void)
 	tcase_add_test(tc, test_write_read);
 	tcase_add_test(tc, test_exit_codes);
 	tcase_add_test(tc, test_status_and_env);
+	tcase_add_test_when(tc, test_create_policy, getuid() == 0,
+	    "needs root: only root may lock memory by default");
+	tcase_add_test(tc, test_top_snapshot);
+	tcase_add_test(tc, test_top_terminal);
 	tcase_add_test_when(tc, test_root_prefers_admin_socket,
 	    getuid() == 0 && testutil_can_unshare(CLONE_NEWNS),
 	    "needs root and a mount namespace");

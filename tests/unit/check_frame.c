@@ -164,6 +164,31 @@ START_TEST(test_name_rules)
 }
 END_TEST
 
+/* A group membership for proto_name_allowed(): arg points at the one gid. */
+static int
+in_group(const void *arg, uint32_t gid)
+{
+	return gid == *(const uint32_t *)arg;
+}
+
+/* Who may use a reserved name: the one rule the daemon and libshmd share. */
+START_TEST(test_name_allowed)
+{
+	uint32_t	group = 20;
+
+	ck_assert(proto_name_allowed("cam0", 1000, in_group, &group));
+	ck_assert(proto_name_allowed("uid:1000/cam0", 1000, in_group, &group));
+	ck_assert(!proto_name_allowed("uid:1000/cam0", 1001, in_group, &group));
+	ck_assert(proto_name_allowed("uid:1000/cam0", 0, in_group, &group));
+	ck_assert(proto_name_allowed("gid:20/x", 1001, in_group, &group));
+	ck_assert(!proto_name_allowed("gid:21/x", 1001, in_group, &group));
+	ck_assert(proto_name_allowed("gid:21/x", 0, in_group, &group));
+	/* not reserved: a leading zero, another first component */
+	ck_assert(proto_name_allowed("uid:01/x", 1001, in_group, &group));
+	ck_assert(proto_name_allowed("a/uid:1000", 1001, in_group, &group));
+}
+END_TEST
+
 static Suite *
 frame_suite(void)
 {
@@ -177,6 +202,7 @@ frame_suite(void)
 	tcase_add_test(tc, test_buf_splits);
 	tcase_add_test(tc, test_utf8);
 	tcase_add_test(tc, test_name_rules);
+	tcase_add_test(tc, test_name_allowed);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -6,6 +6,7 @@
 
 #include <check.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -40,6 +41,18 @@ text_of(const struct segment *seg, const struct kshm_stat *st)
 	ck_assert_uint_le((size_t)n, SEGMENT_TEXT_MAX);
 	o = json_tokener_parse(buf);
 	ck_assert_msg(o != NULL, "not JSON: %s", buf);
+	/* each member once (json-c keeps the last of a repeated one) */
+	json_object_object_foreach(o, key, val) {
+		char		 pat[64];
+		const char	*p;
+		int		 seen = 0;
+
+		(void)val;
+		snprintf(pat, sizeof pat, "\"%s\":", key);
+		for (p = buf; (p = strstr(p, pat)) != NULL; p++)
+			seen++;
+		ck_assert_msg(seen == 1, "%s %d times: %s", key, seen, buf);
+	}
 	return o;
 }
 

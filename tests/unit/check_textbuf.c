@@ -85,6 +85,22 @@ START_TEST(test_heap_grows)
 }
 END_TEST
 
+/* Strings: quotes, backslashes and control characters escaped; bad UTF-8 replaced. */
+START_TEST(test_json_string)
+{
+	struct textbuf	 tb;
+	char		 buf[128];
+
+	textbuf_init(&tb, buf, sizeof buf);
+	textbuf_json_string(&tb, "a\"b\\c/d\t\x01 \xc3\xa9 \xff\xc3");
+	expect_text(&tb, "\"a\\\"b\\\\c/d\\u0009\\u0001 \xc3\xa9 "
+	    "\\ufffd\\ufffd\"");
+	textbuf_init(&tb, buf, sizeof buf);
+	textbuf_json_string(&tb, "");
+	expect_text(&tb, "\"\"");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -94,6 +110,7 @@ main(void)
 	tcase_add_test(tc, test_numbers);
 	tcase_add_test(tc, test_fixed_buffer);
 	tcase_add_test(tc, test_heap_grows);
+	tcase_add_test(tc, test_json_string);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
