@@ -26,9 +26,15 @@ stress-lists:
 	@echo "$(TESTS)"
 EOF
 )
-daemon=$(echo "$lists" | sed -n 1p)
+# SHMD_STRESS_ONLY=TEXT: only the tests whose path holds it (check_: C)
+only=${SHMD_STRESS_ONLY:-}
+daemon=
+for t in $(echo "$lists" | sed -n 1p); do
+	case $t in *"$only"*) daemon="$daemon $t" ;; esac
+done
 rest=
 for t in $(echo "$lists" | sed -n 2p); do
+	case $t in *"$only"*) ;; *) continue ;; esac
 	case " $daemon " in
 	*" $t "*) ;;
 	*)
@@ -57,7 +63,7 @@ while [ $i -lt $((2 * $(nproc))) ]; do
 done
 
 every=$(( (runs + others - 1) / others ))
-echo "under $((2 * $(nproc))) busy loops: $runs runs of $daemon;" \
+echo "under $((2 * $(nproc))) busy loops: $runs runs of$daemon;" \
     "$(( (runs + every - 1) / every )) of$rest"
 start=$(date +%s)
 run=1

@@ -70,21 +70,6 @@ def kernel():
     return out
 
 
-def group_alive(pgid):
-    """Whether a process of group pgid is still running (not a zombie)."""
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % pid) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            return True
-    return False
-
-
 class Conn:
     """One raw connection: calls that answer None once shmd is gone."""
 
@@ -215,6 +200,20 @@ def create_and_exit(path, params):
     return json.loads(data) if data else None
 
 
+def group_alive(pgid):
+    """Whether a process of group pgid runs (a zombie, which an init that
+    does not reap may keep for long, does not)."""
+    for d in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
+
+
 class Run:
     def __init__(self, workdir):
         self.dir = tempfile.mkdtemp(prefix="crash-", dir=workdir)
@@ -252,11 +251,13 @@ class Run:
         if self.proc is not None:
             self.signal(signal.SIGKILL)
             self.proc.wait()
-            # strace's tracee dies after strace, and holds its sockets until
-            # it has: a daemon started meanwhile finds them answering
+            # until the whole group is gone, shmd under strace or unshare
+            # too (a loaded machine took over 5 s: the next one found it)
+            end = time.monotonic() + PATIENCE
             while time.monotonic() < end and group_alive(self.proc.pid):
                 time.sleep(0.02)
         # unshare --kill-child passes a SIGTERM on: wait until the socket is dead
+        end = time.monotonic() + PATIENCE
         while time.monotonic() < end and try_call(self.sock, "Status") is not None:
             time.sleep(0.02)
 
