@@ -297,32 +297,6 @@ lifecycle_remove(struct lifecycle *lc, struct segment *seg)
 	return 0;
 }
 
-/* The Create announced: what a crash after shmget would leave. */
-static int
-lifecycle_announce(struct lifecycle *lc, const struct lifecycle_request *req)
-{
-	struct state_pending	p;
-
-	memset(&p, 0, sizeof p);
-	p.pid = lc->state.pid;
-	p.pidns = lc->pidns;
-	p.uid = kshm_cuid();
-	p.gid = kshm_cgid();
-	p.size = req->size;
-	p.any_key = req->any_key;
-	p.key = req->key;
-	p.key_base = lc->keys.base;
-	p.key_count = lc->keys.count;
-	p.usec = realtime_usec();
-	if (lifecycle_ready(lc) == -1)
-		return -1;
-	if (state_record_pending(&lc->state, &p) == -1) {
-		lifecycle_unrecorded(lc, req->name);
-		return -1;
-	}
-	return 0;
-}
-
 /* A new segment's record, from the request and what the kernel made. */
 static void
 lifecycle_fill(struct lifecycle *lc, struct segment *seg,
@@ -363,8 +337,12 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 
 	if ((seg = segment_create(req->name)) == NULL)
 		goto fail;
-	/* Announced first: a crash after shmget leaves a provable leftover. */
-	if (lifecycle_announce(lc, req) == -1) {
+	/*
+	 * The log takes records, so it holds this run's record: what a
+	 * crash between shmget and the segment's record leaves is proven
+	 * the daemon's by it (state.h), with no record of its own.
+	 */
+	if (lifecycle_ready(lc) == -1) {
 		rc = LIFECYCLE_STATE_ERROR;
 		goto fail;
 	}
@@ -373,13 +351,8 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 		shmid = keyalloc_create(&lc->keys, req->size, st);
 	else
 		shmid = kshm_make(req->key, req->size, st);
-	if (shmid == -1) {
-		saved = errno;
-		/* Nothing is left: so recovery looks for nothing. */
-		state_record_aborted(&lc->state);
-		errno = saved;
+	if (shmid == -1)
 		goto fail;
-	}
 	lifecycle_fill(lc, seg, req, st);
 	/* Recorded before it is handed over and answered: a restart finds it. */
 	if (lifecycle_record(lc, seg, state_record_create) == -1) {
@@ -410,7 +383,9 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 		errno = ENOMEM;
 		goto fail;
 	}
-	log_info("created %s (shmid %d, key 0x%08x, %llu bytes, owner "
+	lc->created++;
+	/* (at debug: a line per new process would fill the journal) */
+	log_debug("created %s (shmid %d, key 0x%08x, %llu bytes, owner "
 	    "%lu:%lu, mode %03o, %s) for pid %ld uid %lu", seg->name, shmid,
 	    (unsigned)seg->key, (unsigned long long)seg->size,
 	    (unsigned long)seg->uid, (unsigned long)seg->gid, seg->mode,

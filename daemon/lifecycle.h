@@ -6,9 +6,10 @@
  *
  * state     event                record        kernel           then
  * --------  -------------------  ------------  ---------------  -----------------
- * -         Create               pending,      shmget (mode 0), Segment, created;
- *                                create        IPC_SET          watchers: created
- *   (a record refused: the segment removed, or an orphan; StateError)
+ * -         Create               create        shmget (mode 0)  Segment, created;
+ *                                (between)     then IPC_SET     watchers: created
+ *   (a record refused: the segment removed, or an orphan; StateError;
+ *    a crash before the record: the run record proves it, state.h)
  * live      Destroy              destroy       IPC_RMID *       (); destroyed
  *   (the record refused: nothing changes; StateError)
  * live      lifetime over        destroy       IPC_RMID *       reaped
@@ -69,6 +70,7 @@ struct lifecycle {
 	struct event		*first_sweep;
 	unsigned		 ticks;
 	uint64_t		 pidns;		/* shmd's pid namespace (inode) */
+	uint64_t		 created;	/* segments, since start */
 	uint64_t		 reaped;	/* by lifetime, since start */
 	int			 unrecorded;	/* the last record failed (logged) */
 	uint64_t		 vanished;	/* removed behind shmd's back */

@@ -510,6 +510,7 @@ method_status(struct call *call)
 	    -1 ||
 	    json_add_int(p, "bytes", (int64_t)srv->life.registry.bytes) == -1 ||
 	    json_add_int(p, "requests", (int64_t)srv->requests) == -1 ||
+	    json_add_int(p, "created", (int64_t)srv->life.created) == -1 ||
 	    json_add_int(p, "reaped", (int64_t)srv->life.reaped) == -1 ||
 	    json_add_int(p, "vanished", (int64_t)srv->life.vanished) == -1 ||
 	    json_add_int(p, "waiters", (int64_t)srv->waiters.count) == -1 ||

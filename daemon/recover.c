@@ -87,8 +87,8 @@ recover_adopt(struct lifecycle *lc, struct state_loaded *l)
  * Could this kernel segment be the one the pending Create made? Only
  * what that Create leaves before its record fits: made by the daemon's
  * uid and gid and still theirs with mode 0 (not handed over: see
- * kshm_make()), of that size and key, not before the announcement, never
- * attached. Its creator's pid is the announcing daemon's where this run
+ * kshm_make()), of that size and key (any, for a run's: state.h), not
+ * before the announcement (the run's start), never attached. Its creator's pid is the announcing daemon's where this run
  * shares its pid namespace, else one this run cannot see (0): a segment
  * made by a process that got the daemon's old pid is not the daemon's.
  */
@@ -103,9 +103,11 @@ recover_fits(const struct state_pending *p, const struct shmid_ds *ds,
 	    ds->shm_perm.cgid != p->gid || ds->shm_perm.uid != p->uid ||
 	    ds->shm_perm.gid != p->gid ||
 	    (ds->shm_perm.mode & 07777) != KSHM_UNSET_MODE ||
-	    ds->shm_segsz != p->size || ds->shm_nattch != 0 ||
+	    (!p->run && ds->shm_segsz != p->size) || ds->shm_nattch != 0 ||
 	    ds->shm_atime != 0 || (int64_t)ds->shm_ctime < p->usec / 1000000)
 		return 0;
+	if (p->run)
+		return ds->shm_segsz > 0;
 	if (!p->any_key)
 		return (int32_t)key == p->key;
 	return key != 0 && key - p->key_base < p->key_count;
@@ -155,6 +157,7 @@ recover_pending(struct lifecycle *lc, const struct state_pending *p,
 	struct state_orphan	 o;
 	int			 maxidx, idx, id, found = -1, fits = 0;
 	int32_t		 key = 0;
+	uint64_t	 size = 0;
 
 	maxidx = shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&info);
 	for (idx = 0; idx <= maxidx; idx++) {
@@ -165,6 +168,7 @@ recover_pending(struct lifecycle *lc, const struct state_pending *p,
 			continue;
 		found = id;
 		key = (int32_t)ds.shm_perm.__key;
+		size = ds.shm_segsz;
 		fits++;
 	}
 	if (fits == 0)
@@ -180,7 +184,7 @@ recover_pending(struct lifecycle *lc, const struct state_pending *p,
 	o.shmid = found;
 	o.key = key;
 	o.cuid = p->uid;
-	o.size = p->size;
+	o.size = size;
 	return lifecycle_remove_made(lc, &o) == 0;
 }
 
@@ -219,7 +223,7 @@ recover_remove_leftover(struct lifecycle *lc, const struct state_loaded *l)
 	size_t	 i, nids;
 	int	*ids, removed;
 
-	if (l->norphans == 0 && l->npending == 0)
+	if (l->norphans == 0 && l->npending == 0 && !l->has_run)
 		return 0;
 	if ((ids = recover_known_ids(&lc->registry, &nids)) == NULL) {
 		log_warn("recovery: leftovers left for the next start");
@@ -228,6 +232,8 @@ recover_remove_leftover(struct lifecycle *lc, const struct state_loaded *l)
 	removed = recover_orphans(lc, l, ids, nids);
 	for (i = 0; i < l->npending; i++)
 		removed += recover_pending(lc, &l->pending[i], ids, nids);
+	if (l->has_run)
+		removed += recover_pending(lc, &l->run, ids, nids);
 	free(ids);
 	return removed;
 }

@@ -28,10 +28,11 @@ size_t	recover_verify(struct state_loaded *loaded);
 size_t	recover_adopt(struct lifecycle *, struct state_loaded *loaded);
 
 /*
- * Remove the segment of the Create that the earlier run announced but
- * never recorded, if exactly one kernel segment fits it: made by that
- * run's pid and uid, of that size and key, not before the announcement,
- * and not one of lc's. 1 when one was removed, else 0: a segment shmd
+ * Remove the segment of the Create that the earlier run made but never
+ * recorded, if exactly one kernel segment fits it: made by that run's
+ * pid and ids and never handed over (state.h), not before its run record
+ * (or, in older logs, of the size and key its pending record announced,
+ * not before it), and not one of lc's. 1 when one was removed, else 0: a segment shmd
  * cannot prove it made is never removed.
  */
 int	recover_remove_leftover(struct lifecycle *,

@@ -142,6 +142,23 @@ remove_leftover(void)
 	return rc;
 }
 
+/*
+ * The last run record (this process, started at usec): what proves a
+ * Create cut short before its one record (state.h), whatever its size.
+ */
+static void
+last_run(int64_t usec)
+{
+	memset(&loaded.run, 0, sizeof loaded.run);
+	loaded.run.run = 1;
+	loaded.run.pid = getpid();
+	loaded.run.pidns = lc.pidns;
+	loaded.run.uid = geteuid();
+	loaded.run.gid = getegid();
+	loaded.run.usec = usec;
+	loaded.has_run = 1;
+}
+
 static int
 exists(int shmid)
 {
@@ -158,6 +175,54 @@ START_TEST(test_leftover_removed)
 	id = made(ODD_SIZE);
 	ck_assert_int_eq(remove_leftover(), 1);
 	ck_assert(!exists(id));
+}
+END_TEST
+
+/* Killed between shmget and the create record: the run's, any size. */
+START_TEST(test_leftover_of_the_last_run)
+{
+	int	id;
+
+	last_run(realtime_usec() - 1000000);
+	id = made(ODD_SIZE + 1);
+	ck_assert_int_eq(remove_leftover(), 1);
+	ck_assert(!exists(id));
+}
+END_TEST
+
+/* Only what that run made, since it started, never handed over. */
+START_TEST(test_leftover_of_the_last_run_only)
+{
+	struct shmid_ds	ds;
+	int		id = made(ODD_SIZE + 1), other;
+
+	/* no run record that says who made what: not proof */
+	ck_assert_int_eq(remove_leftover(), 0);
+	last_run(realtime_usec() - 1000000);
+	loaded.run.pid = getpid() + 1;
+	ck_assert_int_eq(remove_leftover(), 0);
+	/* made before the run started */
+	last_run(realtime_usec() + 10 * 1000000);
+	ck_assert_int_eq(remove_leftover(), 0);
+	/* the run's ids, not another's */
+	last_run(realtime_usec() - 1000000);
+	loaded.run.gid = getegid() + 1;
+	ck_assert_int_eq(remove_leftover(), 0);
+	/* handed over: recorded, or not shmd's */
+	last_run(realtime_usec() - 1000000);
+	ck_assert_int_eq(shmctl(id, IPC_STAT, &ds), 0);
+	ds.shm_perm.mode = 0600;
+	ck_assert_int_eq(shmctl(id, IPC_SET, &ds), 0);
+	ck_assert_int_eq(remove_leftover(), 0);
+	ds.shm_perm.mode = KSHM_UNSET_MODE;
+	ck_assert_int_eq(shmctl(id, IPC_SET, &ds), 0);
+	/* two could be it (a run does one Create at a time): neither goes */
+	other = made(ODD_SIZE + 2);
+	ck_assert_int_eq(remove_leftover(), 0);
+	ck_assert(exists(id));
+	ck_assert(exists(other));
+	shmctl(id, IPC_RMID, NULL);
+	shmctl(other, IPC_RMID, NULL);
 }
 END_TEST
 
@@ -335,6 +400,8 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_verify_and_adopt);
 	tcase_add_test(tc, test_leftover_removed);
+	tcase_add_test(tc, test_leftover_of_the_last_run);
+	tcase_add_test(tc, test_leftover_of_the_last_run_only);
 	tcase_add_test(tc, test_leftover_needs_an_announcement);
 	tcase_add_test(tc, test_leftover_never_attached);
 	tcase_add_test(tc, test_leftover_stranger_in_new_pid_namespace);
