@@ -296,7 +296,13 @@ kshm_limit_set(struct kshm_limit *lim, int err, const char *name,
 		    " segments", name);
 }
 
-int
+/*
+ * Whether the kernel could ever give a segment of size bytes: 0, or -1
+ * with the limit it crosses: above kernel.shmmax, more pages than
+ * kernel.shmall allows in all, or more than the system will commit (RAM
+ * and swap, unless vm.overcommit_memory is 1).
+ */
+static int
 kshm_check_size(uint64_t size, struct kshm_limit *lim)
 {
 	struct shminfo	k;

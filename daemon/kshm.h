@@ -79,16 +79,10 @@ struct kshm_limit {
 };
 
 /*
- * Whether the kernel could ever give a segment of size bytes: 0, or -1
- * with the limit it crosses: above kernel.shmmax, more pages than
- * kernel.shmall allows in all, or more than the system will commit (RAM
- * and swap, unless vm.overcommit_memory is 1). Cheap: what is in use
- * (kernel.shmmni, shmall's free pages) is for the kernel to refuse, and
- * kshm_limit_of() to name.
+ * Which limit refused a create of size bytes with errno err: asked only
+ * once the kernel refused (IPC_INFO and sysinfo are not free on every
+ * Create), and the same the kernel applied.
  */
-int	kshm_check_size(uint64_t size, struct kshm_limit *);
-
-/* Which limit refused a create of size bytes with errno err. */
 void	kshm_limit_of(int err, uint64_t size, struct kshm_limit *);
 
 #endif

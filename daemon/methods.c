@@ -134,7 +134,9 @@ static const struct param_spec create_params[] = {
  * Whether the caller is in shmd's IPC namespace, where its shmids mean
  * something: what shmd reads of the caller's (as root) wins over
  * what the caller sent (ipc_namespace); a caller of whom neither is
- * known is served. -1 once WrongNamespace (or InvalidParameter) is answered.
+ * known is served. A caller that sent shmd's own is taken at its word:
+ * the check is for its sake, and the read is a first contact's dearest
+ * step. -1 once WrongNamespace (or InvalidParameter) is answered.
  */
 static int
 method_namespace(struct call *call, const struct param_value *sent)
@@ -148,6 +150,8 @@ method_namespace(struct call *call, const struct param_value *sent)
 			return -1;
 		}
 		client = (uint64_t)sent->i;
+		if (client == daemon)
+			return 0;
 	}
 	if (peer_ipc_namespace(&call->conn->peer, call->conn->fd, &read) == 0)
 		client = read;
@@ -222,7 +226,6 @@ method_create(struct call *call)
 	struct lifecycle_request	 req;
 	struct segment			*seg;
 	struct kshm_stat		 st;
-	struct kshm_limit		 lim;
 	int				 rc;
 
 	if (call_params(call, create_params, NCREATE, v) == -1)
@@ -291,9 +294,6 @@ method_create(struct call *call)
 		    srv->conf.max_segment_size);
 	if (method_charge(call, req.uid, req.size) == -1)
 		return;
-	/* A size the kernel could never give is refused before anything. */
-	if (kshm_check_size(req.size, &lim) == -1)
-		return method_kernel_limit(call, &lim);
 	/*
 	 * A "process" segment follows the process that connected, in any
 	 * pid namespace, by the pidfd of its connection (SO_PEERPIDFD).

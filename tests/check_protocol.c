@@ -97,6 +97,44 @@ START_TEST(test_errors_keep_connection)
 END_TEST
 
 /*
+ * A Create is counted in Status (created), and logged only at debug: a
+ * line per new process would fill the journal at the default level.
+ */
+START_TEST(test_created_counted_not_logged)
+{
+	struct testd	 e;
+	struct json_object *r;
+	char		*log;
+	int		 fd;
+
+	memset(&e, 0, sizeof e);
+	testd_start(&e, "--log-level=info", NULL);
+	ck_assert_int_eq(testd_status(&e, "created"), 0);
+	fd = raw_connect(e.socket);
+	r = raw_call(fd, "{\"method\":\"io.shmd.Create\",\"parameters\":"
+	    "{\"name\":\"counted.one\",\"size\":64}}");
+	ck_assert_ptr_null(reply_error(r));
+	json_object_put(r);
+	close(fd);
+	ck_assert_int_eq(testd_status(&e, "created"), 1);
+	ck_assert_ptr_nonnull(log = read_file(e.log));
+	ck_assert_ptr_null(strstr(log, "counted.one"));
+	free(log);
+	testd_stop(&e);
+	/* at debug (the fixture's daemon), the line is there */
+	fd = raw_connect(d.socket);
+	r = raw_call(fd, "{\"method\":\"io.shmd.Create\",\"parameters\":"
+	    "{\"name\":\"counted.two\",\"size\":64}}");
+	ck_assert_ptr_null(reply_error(r));
+	json_object_put(r);
+	close(fd);
+	ck_assert_ptr_nonnull(log = read_file(d.log));
+	ck_assert_ptr_nonnull(strstr(log, "created counted.two"));
+	free(log);
+}
+END_TEST
+
+/*
  * shmd reads a new connection at once, where the first call usually is
  * already: a client that sends nothing at first, or half a call, is
  * read when the rest comes. Another connection's round trip, made after
@@ -558,6 +596,7 @@ main(void)
 	tcase_add_test(tc, test_garbage);
 	tcase_add_test(tc, test_errors_keep_connection);
 	tcase_add_test(tc, test_first_call_late);
+	tcase_add_test(tc, test_created_counted_not_logged);
 	tcase_add_test(tc, test_split_and_batched);
 	tcase_add_test(tc, test_batch_beyond_buffer_and_mixed_reads);
 	tcase_add_test(tc, test_stalled_client);
