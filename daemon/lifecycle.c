@@ -12,6 +12,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "realtime.h"
+#include "trace.h"
 
 static void	lifecycle_follow(void *, struct segment *);
 static void	lifecycle_follow_pinned(struct lifecycle *, struct segment *,
@@ -335,6 +336,7 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 	int		 shmid, saved, pidfd = req->creator_pidfd;
 	int		 rc = -1;
 
+	trace_mark(TRACE_CHECKED);
 	if ((seg = segment_create(req->name)) == NULL)
 		goto fail;
 	/*
@@ -353,6 +355,7 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 		shmid = kshm_make(req->key, req->size, st);
 	if (shmid == -1)
 		goto fail;
+	trace_mark(TRACE_MADE);
 	lifecycle_fill(lc, seg, req, st);
 	/* Recorded before it is handed over and answered: a restart finds it. */
 	if (lifecycle_record(lc, seg, state_record_create) == -1) {
@@ -362,6 +365,7 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 		rc = LIFECYCLE_STATE_ERROR;
 		goto fail;
 	}
+	trace_mark(TRACE_RECORDED);
 	if (kshm_hand_over(st, seg->uid, seg->gid, seg->mode) == -1) {
 		saved = errno;
 		/* (a log that cannot say so is rewritten before the next) */
@@ -371,6 +375,7 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 		errno = saved;
 		goto fail;
 	}
+	trace_mark(TRACE_HANDED);
 	segment_saw(seg, st);
 	/* from here on the pidfd is lifecycle_begin()'s */
 	saved = pidfd;
