@@ -276,6 +276,20 @@ shmd_kill(pid_t pid, int sig)
 	waitpid(pid, NULL, 0);
 }
 
+/* The end of a run: the floor servers stopped, what it made removed. */
+static void
+bench_finish(pid_t floor, pid_t floor_stat)
+{
+	char	cmd[128];
+
+	shmd_kill(floor, SIGKILL);
+	shmd_kill(floor_stat, SIGKILL);
+	bench_cleanup();
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", B.dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "shmd-bench: cannot remove %s\n", B.dir);
+}
+
 /* ------------------------------------------------------------ measures */
 
 /* Round trips of one message on one connection: p50 and p99 in us. */
@@ -1256,12 +1270,7 @@ main(int argc, char **argv)
 		printf("shmd-bench --first-contact: %s run, pid %d\n\n",
 		    B.quick ? "quick" : "full", getpid());
 		i = first_contact_mode(argv[0], spid);
-		shmd_kill(fpid, SIGKILL);
-		shmd_kill(fspid, SIGKILL);
-		bench_cleanup();
-		snprintf(msg, sizeof msg, "rm -rf '%s'", B.dir);
-		if (system(msg) != 0)
-			fprintf(stderr, "shmd-bench: cannot remove %s\n", B.dir);
+		bench_finish(fpid, fspid);
 		free(c);
 		free(w);
 		return i;
@@ -1577,12 +1586,7 @@ main(int argc, char **argv)
 		if (maps[i] != NULL)
 			shmdt(maps[i]);
 	shmd_kill(spid, SIGTERM);
-	shmd_kill(fpid, SIGKILL);
-	shmd_kill(fspid, SIGKILL);
-	bench_cleanup();
-	snprintf(msg, sizeof msg, "rm -rf '%s'", B.dir);
-	if (system(msg) != 0)
-		fprintf(stderr, "shmd-bench: cannot remove %s\n", B.dir);
+	bench_finish(fpid, fspid);
 	free(ids);
 	free(maps);
 	free(c);

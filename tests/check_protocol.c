@@ -96,6 +96,22 @@ START_TEST(test_errors_keep_connection)
 }
 END_TEST
 
+/* A Create of name (64 bytes) on a connection of its own to sock: answered. */
+static void
+create_ok(const char *sock, const char *name)
+{
+	struct json_object	*r;
+	char			 msg[256];
+	int			 fd = raw_connect(sock);
+
+	snprintf(msg, sizeof msg, "{\"method\":\"io.shmd.Create\","
+	    "\"parameters\":{\"name\":\"%s\",\"size\":64}}", name);
+	r = raw_call(fd, msg);
+	ck_assert_ptr_null(reply_error(r));
+	json_object_put(r);
+	close(fd);
+}
+
 /*
  * A Create is counted in Status (created), and logged only at debug: a
  * line per new process would fill the journal at the default level.
@@ -103,31 +119,19 @@ END_TEST
 START_TEST(test_created_counted_not_logged)
 {
 	struct testd	 e;
-	struct json_object *r;
 	char		*log;
-	int		 fd;
 
 	memset(&e, 0, sizeof e);
 	testd_start(&e, "--log-level=info", NULL);
 	ck_assert_int_eq(testd_status(&e, "created"), 0);
-	fd = raw_connect(e.socket);
-	r = raw_call(fd, "{\"method\":\"io.shmd.Create\",\"parameters\":"
-	    "{\"name\":\"counted.one\",\"size\":64}}");
-	ck_assert_ptr_null(reply_error(r));
-	json_object_put(r);
-	close(fd);
+	create_ok(e.socket, "counted.one");
 	ck_assert_int_eq(testd_status(&e, "created"), 1);
 	ck_assert_ptr_nonnull(log = read_file(e.log));
 	ck_assert_ptr_null(strstr(log, "counted.one"));
 	free(log);
 	testd_stop(&e);
 	/* at debug (the fixture's daemon), the line is there */
-	fd = raw_connect(d.socket);
-	r = raw_call(fd, "{\"method\":\"io.shmd.Create\",\"parameters\":"
-	    "{\"name\":\"counted.two\",\"size\":64}}");
-	ck_assert_ptr_null(reply_error(r));
-	json_object_put(r);
-	close(fd);
+	create_ok(d.socket, "counted.two");
 	ck_assert_ptr_nonnull(log = read_file(d.log));
 	ck_assert_ptr_nonnull(strstr(log, "created counted.two"));
 	free(log);

@@ -178,6 +178,17 @@ START_TEST(test_leftover_removed)
 }
 END_TEST
 
+/* Two segments could be the leftover: neither is removed (then removed here). */
+static void
+neither_goes(int a, int b)
+{
+	ck_assert_int_eq(remove_leftover(), 0);
+	ck_assert(exists(a));
+	ck_assert(exists(b));
+	shmctl(a, IPC_RMID, NULL);
+	shmctl(b, IPC_RMID, NULL);
+}
+
 /* Killed between shmget and the create record: the run's, any size. */
 START_TEST(test_leftover_of_the_last_run)
 {
@@ -218,11 +229,7 @@ START_TEST(test_leftover_of_the_last_run_only)
 	ck_assert_int_eq(shmctl(id, IPC_SET, &ds), 0);
 	/* two could be it (a run does one Create at a time): neither goes */
 	other = made(ODD_SIZE + 2);
-	ck_assert_int_eq(remove_leftover(), 0);
-	ck_assert(exists(id));
-	ck_assert(exists(other));
-	shmctl(id, IPC_RMID, NULL);
-	shmctl(other, IPC_RMID, NULL);
+	neither_goes(id, other);
 }
 END_TEST
 
@@ -346,11 +353,7 @@ START_TEST(test_leftover_ambiguous)
 	a = made(ODD_SIZE);
 	b = made(ODD_SIZE);
 	/* two could be it: shmd cannot prove which, so neither goes */
-	ck_assert_int_eq(remove_leftover(), 0);
-	ck_assert(exists(a));
-	ck_assert(exists(b));
-	shmctl(a, IPC_RMID, NULL);
-	shmctl(b, IPC_RMID, NULL);
+	neither_goes(a, b);
 }
 END_TEST
 
