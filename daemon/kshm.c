@@ -73,6 +73,19 @@ kshm_fill(int shmid, const struct shmid_ds *ds, struct kshm_stat *st)
 }
 
 int
+kshm_stat_index(int idx, struct kshm_stat *st)
+{
+	struct shmid_ds	ds;
+	int		id;
+
+	memset(&ds, 0, sizeof ds);	/* valgrind does not know it fills ds */
+	if ((id = shmctl(idx, SHM_STAT_ANY, &ds)) == -1)
+		return -1;
+	kshm_fill(id, &ds, st);
+	return id;
+}
+
+int
 kshm_stat(int shmid, struct kshm_stat *st)
 {
 	struct shmid_ds	ds;

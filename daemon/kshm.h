@@ -44,6 +44,11 @@ int	kshm_unhanded(const struct kshm_stat *st);
  */
 int	kshm_stat(int shmid, struct kshm_stat *st);
 #define KSHM_UNKNOWN(err)	((err) != EINVAL && (err) != EIDRM)
+/*
+ * The segment at kernel index idx (SHM_STAT_ANY: no read access needed):
+ * its shmid with *st, or -1 with errno (EINVAL: none there).
+ */
+int	kshm_stat_index(int idx, struct kshm_stat *st);
 
 /*
  * Whether st (looked up by its shmid) is the segment shmd made with that

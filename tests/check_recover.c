@@ -58,6 +58,20 @@ teardown(void)
 	event_base_free(base);
 }
 
+/* recover_verify() as shmd's start calls it: after one look at the kernel. */
+static size_t
+verify(void)
+{
+	struct recover_kernel	k;
+	size_t			n;
+
+	recover_scan(&k);
+	ck_assert_ptr_nonnull(k.segs);
+	n = recover_verify(&loaded, &k);
+	recover_kernel_free(&k);
+	return n;
+}
+
 /* A record of a segment the test makes now, as an earlier run would have. */
 static struct segment *
 recorded(const char *name, int *shmid)
@@ -89,7 +103,7 @@ START_TEST(test_verify_and_adopt)
 	ck_assert_int_eq(shmctl(removed, IPC_RMID, NULL), 0);
 	/* the shmid is a segment of another creator uid now */
 	other->kernel_cuid = 65534;
-	ck_assert_uint_eq(recover_verify(&loaded), 2);
+	ck_assert_uint_eq(verify(), 2);
 	ck_assert_uint_eq(loaded.segments->count, 1);
 	ck_assert_uint_eq(recover_adopt(&lc, &loaded), 1);
 	ck_assert_uint_eq(loaded.segments->count, 0);
@@ -137,7 +151,7 @@ remove_leftover(void)
 	int	rc;
 
 	loaded.pending = &one_pending;
-	rc = recover_remove_leftover(&lc, &loaded);
+	rc = recover_remove_leftover(&lc, &loaded, NULL);
 	loaded.pending = NULL;
 	return rc;
 }
@@ -334,7 +348,7 @@ START_TEST(test_marks)
 	ck_assert_ptr_ne(p2, (void *)-1);
 	ck_assert_int_eq(shmctl(a, IPC_RMID, NULL), 0);
 	ck_assert_int_eq(shmctl(c, IPC_RMID, NULL), 0);
-	ck_assert_uint_eq(recover_verify(&loaded), 1);
+	ck_assert_uint_eq(verify(), 1);
 	ck_assert_ptr_null(registry_find_by_name(loaded.segments, "theirs"));
 	ck_assert_int_eq(mine->rmid_marked, 1);
 	ck_assert_uint_eq(mine->poll, 0);
