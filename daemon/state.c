@@ -1,4 +1,20 @@
-/* What survives a restart: an append-only log of segments in state_dir. */
+/*
+ * What survives a restart: an append-only log of segments in state_dir.
+ *
+ * Its records, one JSON object a line, after the header line
+ * {"shmd_state":1,"boot_id":...}:
+ *   run      a run began: pid, uid, start_usec; since 2026-12-06 (issue
+ *            31) also pidns, cuid, cgid: what proves a segment the run
+ *            made and never recorded its own (state.h, recover.c)
+ *   create   a segment (state_segment_text()), written once per Create,
+ *            after its shmget
+ *   destroy, mark, orphan   a segment's end, shmd's IPC_RMID mark, a
+ *            segment shmd could not remove yet
+ *   pending, aborted        written before 2026-12-06 around each
+ *            shmget (announced, then made nothing); no longer written,
+ *            still read: an older log's unresolved pending Create is
+ *            checked at start as it always was
+ */
 #include "config.h"
 
 #include <errno.h>
