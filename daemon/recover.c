@@ -53,7 +53,7 @@ recover_cmp_stat(const void *a, const void *b)
 }
 
 void
-recover_scan(struct recover_kernel *k)
+recover_scan(struct recover_kernel *k, const struct state_loaded *l)
 {
 	struct shm_info		 info;
 	struct kshm_stat	 st, *tmp;
@@ -61,6 +61,10 @@ recover_scan(struct recover_kernel *k)
 	int			 maxidx, idx;
 
 	memset(k, 0, sizeof *k);
+	/* (a first start, or after a clean one with nothing: no look) */
+	if ((l->segments == NULL || l->segments->count == 0) &&
+	    l->npending == 0 && !l->has_run)
+		return;
 	/* (a kernel that will not say: each step looks one by one) */
 	if ((maxidx = shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&info)) ==
 	    -1)
@@ -306,7 +310,7 @@ recover_pendings(struct lifecycle *lc, const struct state_loaded *l,
 	if (l->npending == 0 && !l->has_run)
 		return 0;
 	if (k == NULL || k->segs == NULL) {
-		recover_scan(&own);
+		recover_scan(&own, l);
 		k = &own;
 	} else
 		own.segs = NULL;

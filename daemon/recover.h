@@ -29,12 +29,14 @@ struct recover_kernel {
 };
 
 /*
- * Look at every segment of the kernel once (SHM_STAT_ANY an index): as
- * many system calls as the segments recorded cost one by one, and what
- * a Create cut short may have left is among them. k->segs is NULL when
- * out of memory: then each step looks for itself.
+ * Look at every segment of the kernel once (SHM_STAT_ANY an index), when
+ * loaded has anything to look for: as many system calls as the segments
+ * recorded cost one by one, and what a Create cut short may have left is
+ * among them. k->segs is NULL when there was nothing to look for, or no
+ * memory: then each step looks for itself.
  */
-void	recover_scan(struct recover_kernel *k);
+void	recover_scan(struct recover_kernel *k,
+	    const struct state_loaded *loaded);
 void	recover_kernel_free(struct recover_kernel *k);
 
 /*

@@ -338,7 +338,7 @@ shmdd_recover(struct server *srv)
 		    STATE_FILE);
 		return -1;
 	}
-	recover_scan(&kernel);
+	recover_scan(&kernel, &loaded);
 	gone = recover_verify(&loaded, &kernel);
 	lc->vanished += gone;
 	adopted = recover_adopt(lc, &loaded);

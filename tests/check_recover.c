@@ -65,7 +65,7 @@ verify(void)
 	struct recover_kernel	k;
 	size_t			n;
 
-	recover_scan(&k);
+	recover_scan(&k, &loaded);
 	ck_assert_ptr_nonnull(k.segs);
 	n = recover_verify(&loaded, &k);
 	recover_kernel_free(&k);
