@@ -239,6 +239,7 @@ recover_pending(struct lifecycle *lc, const struct state_pending *p,
     const struct recover_kernel *k, const int *ids, size_t nids)
 {
 	const struct kshm_stat	*st, *found = NULL;
+	struct kshm_stat	 now;
 	struct state_orphan	 o;
 	size_t			 i;
 	int			 fits = 0;
@@ -259,6 +260,10 @@ recover_pending(struct lifecycle *lc, const struct state_pending *p,
 		    "all alone", fits, (long)p->pid);
 		return 0;
 	}
+	/* the scan came before the orphans' removal: it must fit still */
+	if (kshm_stat(found->shmid, &now) == -1 ||
+	    !recover_fits(p, &now, lc->pidns))
+		return 0;
 	log_notice("recovery: removing shmid %d, created by an earlier run "
 	    "(pid %ld) that never answered for it", found->shmid,
 	    (long)p->pid);

@@ -247,6 +247,35 @@ START_TEST(test_leftover_of_the_last_run_only)
 }
 END_TEST
 
+/*
+ * A segment whose end was recorded (an orphan) and that the last run's
+ * record would prove a leftover too: removed once, as the orphan, and
+ * not tried again (the look at the kernel came before its removal).
+ */
+START_TEST(test_leftover_also_an_orphan)
+{
+	struct recover_kernel	k;
+	struct state_orphan	o;
+	int			id;
+
+	last_run(realtime_usec() - 1000000);
+	id = made(ODD_SIZE + 3);
+	o.shmid = id;
+	o.key = 0;
+	o.cuid = geteuid();
+	o.size = ODD_SIZE + 3;
+	loaded.orphans = &o;
+	loaded.norphans = 1;
+	recover_scan(&k, &loaded);
+	ck_assert_int_eq(recover_remove_leftover(&lc, &loaded, &k), 1);
+	recover_kernel_free(&k);
+	loaded.orphans = NULL;
+	loaded.norphans = 0;
+	ck_assert(!exists(id));
+	ck_assert_uint_eq(lc.state.norphans, 0);
+}
+END_TEST
+
 START_TEST(test_leftover_needs_an_announcement)
 {
 	struct shmid_ds	ds;
@@ -419,6 +448,7 @@ main(void)
 	tcase_add_test(tc, test_leftover_removed);
 	tcase_add_test(tc, test_leftover_of_the_last_run);
 	tcase_add_test(tc, test_leftover_of_the_last_run_only);
+	tcase_add_test(tc, test_leftover_also_an_orphan);
 	tcase_add_test(tc, test_leftover_needs_an_announcement);
 	tcase_add_test(tc, test_leftover_never_attached);
 	tcase_add_test(tc, test_leftover_stranger_in_new_pid_namespace);
