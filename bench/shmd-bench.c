@@ -4,6 +4,7 @@
  *
  *   shmd-bench [--quick] [--segments N] [--shmd PATH] [--shmdctl PATH]
  *   shmd-bench --huge	(root: 1 GiB, 4 KiB pages against huge pages)
+ *   shmd-bench --first-contact [--quick]   a new program's first contact
  *
  * As root it runs in an IPC namespace of its own (with room for the
  * segments), so it neither sees nor disturbs the host's segments.
@@ -45,6 +46,7 @@ static struct {
 	const char	*shmd, *shmdctl;
 	int		 segments;
 	int		 quick;
+	const char	*level;		/* the daemons' log level */
 	char		 dir[64], sock[128], floor_sock[128], state[128], log[128];
 	char		 floor_stat_sock[128];
 	pid_t		 daemons[64];	/* every shmd this run started */
@@ -85,6 +87,8 @@ pct(double *v, int n, double p)
 	i = (int)(p / 100.0 * (n - 1) + 0.5);
 	return v[i];
 }
+
+static void	row(const char *, const char *, const char *, int);
 
 /* ------------------------------------------------------------ a client */
 
@@ -209,15 +213,17 @@ shmd_start(void)
 {
 	pid_t	pid;
 	int	fd, i;
+	char	level[32];
 	struct cli c;
 
+	snprintf(level, sizeof level, "--log-level=%s", B.level);
 	pid = fork();
 	if (pid == 0) {
 		fd = open(B.log, O_WRONLY | O_CREAT | O_APPEND, 0644);
 		dup2(fd, 2);
 		dup2(fd, 1);
 		execl(B.shmd, "shmd", "--config", "/dev/null", "--socket",
-		    B.sock, "--state-dir", B.state, "--log-level=warning",
+		    B.sock, "--state-dir", B.state, level,
 		    "--max-segments-per-uid=0", "--max-clients=4096",
 		    (char *)NULL);
 		_exit(127);
@@ -281,6 +287,16 @@ shmd_kill(pid_t pid, int sig)
 {
 	kill(pid, sig);
 	waitpid(pid, NULL, 0);
+}
+
+/* The end of a run: the floor servers stopped, what it made removed. */
+static void
+bench_finish(pid_t floor, pid_t floor_stat)
+{
+	shmd_kill(floor, SIGKILL);
+	shmd_kill(floor_stat, SIGKILL);
+	bench_cleanup();
+	bench_dir_remove();
 }
 
 /* ------------------------------------------------------------ measures */
@@ -648,6 +664,224 @@ roudi_first_write_us(const char *self, int n)
 	kill(roudi, SIGTERM);
 	waitpid(roudi, NULL, 0);
 	return us;
+}
+
+/*
+ * A new program's first contact, timed from its own main() (no fork in
+ * the figure): bench/first-contact exec'd against sock, alone (shmd) or
+ * with --floor. Its figure in us; *pid its pid. -1 when it failed.
+ */
+static double
+exec_first_contact(const char *prog, const char *sock, int floor, long *pid)
+{
+	char	out[128];
+	double	us = -1;
+	ssize_t	n, len = 0;
+	int	fds[2], status;
+	pid_t	child;
+
+	if (pipe(fds) == -1)
+		die("pipe");
+	if ((child = fork()) == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		execl(prog, "first-contact", sock, floor ? "--floor" : NULL,
+		    (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	while (len < (ssize_t)sizeof out - 1 &&
+	    (n = read(fds[0], out + len, sizeof out - 1 - (size_t)len)) > 0)
+		len += n;
+	out[len] = '\0';
+	close(fds[0]);
+	waitpid(child, &status, 0);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+	    sscanf(out, "%lf pid %ld", &us, pid) == 2)
+		return us;
+	return -1;
+}
+
+/* The path of a program beside this one (bench/NAME), or NULL. */
+static const char *
+bench_program(const char *self, const char *name, char *buf, size_t len)
+{
+	const char	*slash = strrchr(self, '/');
+
+	snprintf(buf, len, "%.*s%s", slash ? (int)(slash - self + 1) : 0, self,
+	    name);
+	return access(buf, X_OK) == 0 ? buf : NULL;
+}
+
+/* The load average over the last minute (/proc/loadavg), for the record. */
+static double
+loadavg(void)
+{
+	double	l = -1;
+	FILE	*f;
+
+	if ((f = fopen("/proc/loadavg", "r")) != NULL) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = -1;
+		fclose(f);
+	}
+	return l;
+}
+
+/*
+ * Medians of the phases of shmd's debug lines ("first call of pid N, us
+ * after accept: read X checked X made X recorded X handed X replied X")
+ * for the pids of n first contacts.
+ */
+static void
+first_contact_phases(const long *pids, int n)
+{
+	static const char *const names[] = { "read", "checked", "made",
+	    "recorded", "handed", "replied" };
+	static const char *const says[] = {
+	    "accept -> first read returned",
+	    "-> Create checked (parse, ids, quotas, pidfd)",
+	    "-> shmget returned",
+	    "-> state record written",
+	    "-> IPC_SET returned (kernel done)",
+	    "-> reply sent" };
+	double	*v[6], x[6], prev = 0, med;
+	char	 line[512], *p, key[32], val[32];
+	long	 pid;
+	int	 k, i, m = 0, ok;
+	FILE	*f;
+
+	for (k = 0; k < 6; k++)
+		v[k] = calloc((size_t)n, sizeof *v[k]);
+	if ((f = fopen(B.log, "r")) == NULL)
+		die("the debug log");
+	while (fgets(line, sizeof line, f) != NULL && m < n) {
+		if ((p = strstr(line, "first call of pid ")) == NULL ||
+		    sscanf(p, "first call of pid %ld", &pid) != 1)
+			continue;
+		for (i = 0; i < n && pids[i] != pid; i++)
+			;
+		if (i == n || (p = strstr(p, "accept: ")) == NULL)
+			continue;
+		p += 8;
+		for (k = 0, ok = 1; k < 6 && ok; k++) {
+			ok = sscanf(p, "%31s %31s", key, val) == 2 &&
+			    strcmp(key, names[k]) == 0 && val[0] != '-';
+			x[k] = ok ? atof(val) : 0;
+			p = strstr(p, val) + strlen(val);
+		}
+		if (!ok)
+			continue;
+		for (k = 0; k < 6; k++)
+			v[k][m] = x[k];
+		m++;
+	}
+	fclose(f);
+	printf("\nInside shmd, a first contact's phases (its debug lines, "
+	    "medians of %d; us after accept4, and each phase's own):\n\n", m);
+	printf("| %-46s | %-10s | %-10s |\n", "phase", "at", "own");
+	printf("|%s|%s|%s|\n", "------------------------------------------------",
+	    "------------", "------------");
+	for (k = 0; k < 6 && m > 0; k++) {
+		med = pct(v[k], m, 50);
+		printf("| %-46s | %7.1f us | %7.1f us |\n", says[k], med,
+		    med - prev);
+		prev = med;
+	}
+	for (k = 0; k < 6; k++)
+		free(v[k]);
+}
+
+/*
+ * shmd-bench --first-contact: a new program's first contact from its own
+ * main(), shmd against the floor in turn (medians of 21, rounds), the
+ * fork-timed figure beside it, RouDi's when it is there, and the phases
+ * inside shmd (from a daemon at debug level, apart from the timed runs).
+ */
+static int
+first_contact_mode(const char *self, pid_t spid)
+{
+	char	 prog[512], v[128];
+	double	 ff[5], fc[5], kf[5], kc[5], a, b, r, l0, l1;
+	double	 vf[21], vc[21];
+	long	 pids[21], pid;
+	int	 rounds = B.quick ? 1 : 5, i, k;
+	static struct cli cli;
+
+	if (bench_program(self, "first-contact", prog, sizeof prog) == NULL) {
+		fprintf(stderr, "shmd-bench: no %s\n", prog);
+		return 1;
+	}
+	l0 = loadavg();
+	printf("| %-44s | %-26s | %-30s | %-4s |\n", "measure", "value",
+	    "target", "met");
+	printf("|%s|%s|%s|%s|\n", "----------------------------------------------",
+	    "----------------------------", "--------------------------------",
+	    "------");
+	for (k = 0; k < rounds; k++) {
+		/* floor and shmd in turn, program by program */
+		for (i = 0; i < 21; i++) {
+			if ((vf[i] = exec_first_contact(prog, B.floor_sock, 1,
+			    &pid)) < 0 || (vc[i] = exec_first_contact(prog,
+			    B.sock, 0, &pid)) < 0) {
+				fprintf(stderr, "shmd-bench: first-contact "
+				    "failed (see %s)\n", B.log);
+				return 1;
+			}
+		}
+		ff[k] = pct(vf, 21, 50);
+		fc[k] = pct(vc, 21, 50);
+		kf[k] = first_contact_us(B.floor_sock, 1, 21);
+		kc[k] = first_contact_us(B.sock, 0, 21);
+	}
+	a = pct(ff, rounds, 50);
+	b = pct(fc, rounds, 50);
+	snprintf(v, sizeof v, "%.0f us", a);
+	row("floor: first contact from main() (exec'd)", v, "", -1);
+	snprintf(v, sizeof v, "%.0f us (%.2fx)", b, b / a);
+	row("shmd: first contact from main() (exec'd)", v, "<= 1.3 x floor",
+	    b <= 1.3 * a);
+	for (k = 0; k < rounds; k++)
+		printf("|   round %d: floor / shmd                     | "
+		    "%4.0f / %4.0f us (%.2fx)      |%32s|%6s|\n", k + 1, ff[k],
+		    fc[k], fc[k] / ff[k], "", "");
+	a = pct(kf, rounds, 50);
+	b = pct(kc, rounds, 50);
+	snprintf(v, sizeof v, "%.0f us", a);
+	row("floor: first write, fork-timed", v, "", -1);
+	snprintf(v, sizeof v, "%.0f us (%.2fx)", b, b / a);
+	row("shmd: first write, fork-timed", v, "", -1);
+	if (!B.quick && (r = roudi_first_write_us(self, 21)) > 0) {
+		snprintf(v, sizeof v, "%.0f us", r);
+		row("RouDi (iceoryx): first write, fork-timed", v, "", -1);
+		snprintf(v, sizeof v, "%.3fx RouDi's", b / r);
+		row("shmd: the same, against RouDi", v, "<= 0.10 x RouDi",
+		    b <= 0.10 * r);
+	}
+	l1 = loadavg();
+	printf("\nLoad average (1 min) before and after: %.2f, %.2f\n", l0, l1);
+
+	/* the phases: a daemon at debug level, not timed against the floor */
+	shmd_kill(spid, SIGTERM);
+	B.level = "debug";
+	if (truncate(B.log, 0) == -1)
+		die("truncate");
+	spid = shmd_start();
+	for (i = 0; i < 21; i++)
+		if (exec_first_contact(prog, B.sock, 0, &pids[i]) < 0)
+			die("first-contact at debug level");
+	/*
+	 * The last line is written once its reply is sent: a call answered
+	 * after it (shmd serves one at a time) says it is in the log.
+	 */
+	if (cli_connect(&cli, B.sock) == -1 || cli_call(&cli,
+	    "{\"method\":\"io.shmd.Status\"}", 28) < 0)
+		die("Status");
+	close(cli.fd);
+	first_contact_phases(pids, 21);
+	shmd_kill(spid, SIGTERM);
+	return 0;
 }
 
 /* ------------------------------------------------------------ fairness */
@@ -1088,6 +1322,7 @@ main(int argc, char **argv)
 		{ "shared-ipc", no_argument, NULL, 's' },
 		{ "scale", no_argument, NULL, 'S' },
 		{ "huge", no_argument, NULL, 'H' },
+		{ "first-contact", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli	*c = malloc(sizeof *c), *w = malloc(sizeof *w);
@@ -1095,7 +1330,7 @@ main(int argc, char **argv)
 	double		 f50, f99, o50, o99, c50, d50, raw, ft[3], st[3];
 	double		*lat, secs, t0, wall, rec_ms, base_ms, raw_cpu;
 	int		 ch, i, n, conns[3] = { 1, 16, 64 }, *ids, shared = 0;
-	int		 scaling = 0, huge = 0;
+	int		 scaling = 0, huge = 0, first_only = 0;
 	pid_t		 fpid, fspid, spid;
 	long		 rss0, rss1;
 	void		**maps;
@@ -1105,6 +1340,7 @@ main(int argc, char **argv)
 	B.shmd = "daemon/shmd";
 	B.shmdctl = "client/shmdctl";
 	B.segments = 4000;
+	B.level = "warning";
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'q': B.quick = 1; B.segments = 200; break;
@@ -1114,10 +1350,11 @@ main(int argc, char **argv)
 		case 's': shared = 1; break;
 		case 'S': scaling = 1; break;
 		case 'H': huge = 1; break;
+		case 'F': first_only = 1; break;
 		default:
 			fprintf(stderr, "usage: shmd-bench [--quick] [--segments N] "
 			    "[--shmd PATH] [--shmdctl PATH] [--shared-ipc] "
-			    "[--scale] [--huge]\n");
+			    "[--scale] [--huge] [--first-contact]\n");
 			return 2;
 		}
 	}
@@ -1195,6 +1432,15 @@ main(int argc, char **argv)
 		usleep(1000);
 	close(w->fd);
 
+	if (first_only) {
+		printf("shmd-bench --first-contact: %s run, pid %d\n\n",
+		    B.quick ? "quick" : "full", getpid());
+		i = first_contact_mode(argv[0], spid);
+		bench_finish(fpid, fspid);
+		free(c);
+		free(w);
+		return i;
+	}
 	printf("shmd-bench: %d segments, %s run, pid %d\n\n", B.segments,
 	    B.quick ? "quick" : "full", getpid());
 	table_head();
@@ -1502,10 +1748,7 @@ main(int argc, char **argv)
 		if (maps[i] != NULL)
 			shmdt(maps[i]);
 	shmd_kill(spid, SIGTERM);
-	shmd_kill(fpid, SIGKILL);
-	shmd_kill(fspid, SIGKILL);
-	bench_cleanup();
-	bench_dir_remove();
+	bench_finish(fpid, fspid);
 	free(ids);
 	free(maps);
 	free(c);

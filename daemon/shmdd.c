@@ -353,6 +353,7 @@ shmdd_recover(struct server *srv)
 {
 	struct lifecycle	*lc = &srv->life;
 	struct state_loaded	 loaded;
+	struct recover_kernel	 kernel;
 	size_t			 gone, adopted;
 	int			 rc;
 
@@ -361,10 +362,12 @@ shmdd_recover(struct server *srv)
 		    STATE_FILE);
 		return -1;
 	}
-	gone = recover_verify(&loaded);
+	recover_scan(&kernel, &loaded);
+	gone = recover_verify(&loaded, &kernel);
 	lc->vanished += gone;
 	adopted = recover_adopt(lc, &loaded);
-	recover_remove_leftover(lc, &loaded);
+	recover_remove_leftover(lc, &loaded, &kernel);
+	recover_kernel_free(&kernel);
 	/*
 	 * A log that still says what is true goes on; else a new one. One
 	 * that cannot be written now is not fatal: shmd serves, refuses

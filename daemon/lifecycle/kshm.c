@@ -73,6 +73,19 @@ kshm_fill(int shmid, const struct shmid_ds *ds, struct kshm_stat *st)
 }
 
 int
+kshm_stat_index(int idx, struct kshm_stat *st)
+{
+	struct shmid_ds	ds;
+	int		id;
+
+	memset(&ds, 0, sizeof ds);	/* valgrind does not know it fills ds */
+	if ((id = shmctl(idx, SHM_STAT_ANY, &ds)) == -1)
+		return -1;
+	kshm_fill(id, &ds, st);
+	return id;
+}
+
+int
 kshm_stat(int shmid, struct kshm_stat *st)
 {
 	struct shmid_ds	ds;
@@ -297,7 +310,13 @@ kshm_limit_set(struct kshm_limit *lim, int err, const char *name,
 		    " segments", name);
 }
 
-int
+/*
+ * Whether the kernel could ever give a segment of size bytes: 0, or -1
+ * with the limit it crosses: above kernel.shmmax, more pages than
+ * kernel.shmall allows in all, or more than the system will commit (RAM
+ * and swap, unless vm.overcommit_memory is 1).
+ */
+static int
 kshm_check_size(uint64_t size, struct kshm_limit *lim)
 {
 	struct shminfo	k;

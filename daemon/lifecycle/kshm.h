@@ -54,6 +54,11 @@ int	kshm_unhanded(const struct kshm_stat *st);
  */
 int	kshm_stat(int shmid, struct kshm_stat *st);
 #define KSHM_UNKNOWN(err)	((err) != EINVAL && (err) != EIDRM)
+/*
+ * The segment at kernel index idx (SHM_STAT_ANY: no read access needed):
+ * its shmid with *st, or -1 with errno (EINVAL: none there).
+ */
+int	kshm_stat_index(int idx, struct kshm_stat *st);
 
 /*
  * Whether st (looked up by its shmid) is the segment shmd made with that
@@ -89,16 +94,10 @@ struct kshm_limit {
 };
 
 /*
- * Whether the kernel could ever give a segment of size bytes: 0, or -1
- * with the limit it crosses: above kernel.shmmax, more pages than
- * kernel.shmall allows in all, or more than the system will commit (RAM
- * and swap, unless vm.overcommit_memory is 1). Cheap: what is in use
- * (kernel.shmmni, shmall's free pages) is for the kernel to refuse, and
- * kshm_limit_of() to name.
+ * Which limit refused a create of size bytes with errno err: asked only
+ * once the kernel refused (IPC_INFO and sysinfo are not free on every
+ * Create), and the same the kernel applied.
  */
-int	kshm_check_size(uint64_t size, struct kshm_limit *);
-
-/* Which limit refused a create of size bytes with errno err. */
 void	kshm_limit_of(int err, uint64_t size, struct kshm_limit *);
 
 #endif

@@ -13,6 +13,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "realtime.h"
+#include "trace.h"
 
 static void	lifecycle_follow(void *, struct segment *);
 static void	lifecycle_follow_pinned(struct lifecycle *, struct segment *,
@@ -320,7 +321,7 @@ lifecycle_remove(struct lifecycle *lc, struct segment *seg)
 	return 0;
 }
 
-/* The Create announced: what a crash after shmget would leave. */
+/* The Create announced: what a crash after shmget would leave (setup). */
 static int
 lifecycle_announce(struct lifecycle *lc, const struct lifecycle_request *req)
 {
@@ -337,7 +338,7 @@ lifecycle_announce(struct lifecycle *lc, const struct lifecycle_request *req)
 	p.key_base = lc->keys.base;
 	p.key_count = lc->keys.count;
 	p.usec = realtime_usec();
-	p.setup = req->policy.numa_node >= 0 || req->policy.locked;
+	p.setup = shm_policy_setup(&req->policy);
 	if (lifecycle_ready(lc) == -1)
 		return -1;
 	if (state_record_pending(&lc->state, &p) == -1) {
@@ -391,13 +392,21 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
     struct segment **out, struct kshm_stat *st)
 {
 	struct segment	*seg;
-	int		 shmid, saved;
+	int		 shmid, saved, setup;
 	int		 rc = -1;
 
+	trace_mark(TRACE_CHECKED);
 	if ((seg = segment_create(req->name)) == NULL)
 		goto fail;
-	/* Announced first: a crash after shmget leaves a provable leftover. */
-	if (lifecycle_announce(lc, req) == -1) {
+	/*
+	 * The log takes records, so it holds this run's record: what a
+	 * crash between shmget and the segment's record leaves is proven
+	 * the daemon's by it (state.h), with no record of its own. A
+	 * policy shmd sets up before the record changes what the kernel
+	 * shows of such a leftover: that Create is announced (pending).
+	 */
+	setup = shm_policy_setup(&req->policy);
+	if ((setup ? lifecycle_announce(lc, req) : lifecycle_ready(lc)) == -1) {
 		rc = LIFECYCLE_STATE_ERROR;
 		goto fail;
 	}
@@ -410,7 +419,8 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 		shmid = kshm_make(req->key, req->size,
 		    kmem_shmflg(&req->policy), st);
 	/* Its memory policy, while the pending record covers it. */
-	if (shmid != -1 && kmem_apply(st, &req->policy, &lc->refused) == -1) {
+	if (shmid != -1 && setup &&
+	    kmem_apply(st, &req->policy, &lc->refused) == -1) {
 		struct state_orphan	o = { shmid, st->key, st->cuid,
 					    req->size };
 
@@ -422,10 +432,12 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 	if (shmid == -1) {
 		saved = errno;
 		/* Nothing is left: so recovery looks for nothing. */
-		state_record_aborted(&lc->state);
+		if (setup)
+			state_record_aborted(&lc->state);
 		errno = saved;
 		goto fail;
 	}
+	trace_mark(TRACE_MADE);
 	lifecycle_fill(lc, seg, req, st);
 	/* Recorded before it is handed over and answered: a restart finds it. */
 	if (lifecycle_record(lc, seg, state_record_create) == -1) {
@@ -435,6 +447,7 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 		rc = LIFECYCLE_STATE_ERROR;
 		goto fail;
 	}
+	trace_mark(TRACE_RECORDED);
 	if (kshm_hand_over(st, seg->uid, seg->gid, seg->mode) == -1) {
 		saved = errno;
 		/* (a log that cannot say so is rewritten before the next) */
@@ -444,6 +457,7 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 		errno = saved;
 		goto fail;
 	}
+	trace_mark(TRACE_HANDED);
 	segment_saw(seg, st);
 	if (lifecycle_begin(lc, seg, req->creator_pidfd) == -1) {
 		/* (a log that cannot say so is rewritten before the next) */
@@ -453,7 +467,9 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 		errno = ENOMEM;
 		goto fail;
 	}
-	log_info("created %s (shmid %d, key 0x%08x, %llu bytes, owner "
+	lc->created++;
+	/* (at debug: a line per new process would fill the journal) */
+	log_debug("created %s (shmid %d, key 0x%08x, %llu bytes, owner "
 	    "%lu:%lu, mode %03o, %s) for pid %ld uid %lu", seg->name, shmid,
 	    (unsigned)seg->key, (unsigned long long)seg->size,
 	    (unsigned long)seg->uid, (unsigned long)seg->gid, seg->mode,

@@ -6,10 +6,14 @@
  *
  * state     event                record        kernel           then
  * --------  -------------------  ------------  ---------------  -----------------
- * -         Create               pending,      shmget (mode 0), Segment, created;
- *                                              policy (kmem.c), watchers: created
- *                                create        IPC_SET
- *   (a record refused: the segment removed, or an orphan; StateError)
+ * -         Create               create        shmget (mode 0)  Segment, created;
+ *                                (between)     then IPC_SET     watchers: created
+ *   (a record refused: the segment removed, or an orphan; StateError;
+ *    a crash before the record: the run record proves it, state.h)
+ *           Create with a policy pending,      shmget (mode 0), Segment, created;
+ *           shmd sets up     create        policy (kmem.c), watchers: created
+ *           (locked, a node)               IPC_SET
+ *   (its pending record proves what a crash after shmget leaves)
  * live      Destroy              destroy       IPC_RMID *       (); destroyed
  *   (the record refused: nothing changes; StateError)
  * live      lifetime over        destroy       IPC_RMID *       reaped
@@ -80,6 +84,7 @@ struct lifecycle {
 	struct event		*first_sweep;
 	unsigned		 ticks;
 	uint64_t		 pidns;		/* shmd's pid namespace (inode) */
+	uint64_t		 created;	/* segments, since start */
 	uint64_t		 reaped;	/* by lifetime, since start */
 	int			 unrecorded;	/* the last record failed (logged) */
 	uint64_t		 vanished;	/* removed behind shmd's back */

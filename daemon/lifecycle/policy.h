@@ -26,4 +26,15 @@ shm_policy_same(const struct shm_policy *a, const struct shm_policy *b)
 	    a->numa_node == b->numa_node;
 }
 
+/*
+ * Whether the daemon sets the policy up itself once the segment exists
+ * (it locks it, or attaches to bind it to a node), which changes what a
+ * crash there would leave: 1 or 0. Huge pages are a flag of shmget.
+ */
+static inline int
+shm_policy_setup(const struct shm_policy *p)
+{
+	return p->numa_node >= 0 || p->locked;
+}
+
 #endif

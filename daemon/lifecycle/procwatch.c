@@ -45,6 +45,50 @@ procwatch_init(struct procwatcher *pw, struct event_base *base,
 	pw->arg = arg;
 	pw->npidfds = 0;
 	pw->max_pidfds = SIZE_MAX;
+	LIST_INIT(&pw->unwatched);
+	pw->flush = NULL;
+}
+
+/*
+ * Watch the pidfds of new watches in the event loop: after the call that
+ * made them is answered (an epoll_ctl less before a first Create's
+ * reply). A pidfd shows an exit that happened meanwhile all the same.
+ * One the loop refuses is tried again at the next poll.
+ */
+static void
+procwatch_flush(struct procwatcher *pw)
+{
+	struct procwatch	*w, *next;
+
+	for (w = LIST_FIRST(&pw->unwatched); w != NULL; w = next) {
+		next = LIST_NEXT(w, unwatched_entry);
+		if (event_add(w->ev, NULL) == -1) {
+			log_warnx("cannot watch process %ld (will retry)",
+			    (long)w->pid);
+			continue;
+		}
+		LIST_REMOVE(w, unwatched_entry);
+		w->unwatched = 0;
+	}
+}
+
+static void
+procwatch_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	procwatch_flush(arg);
+}
+
+/* Watch w's pidfd once the call under way is answered. -1: no memory. */
+static int
+procwatch_defer(struct procwatcher *pw, struct procwatch *w)
+{
+	if (pw->flush == NULL && (pw->flush = event_new(pw->base, -1, 0,
+	    procwatch_flush_cb, pw)) == NULL)
+		return -1;
+	LIST_INSERT_HEAD(&pw->unwatched, w, unwatched_entry);
+	w->unwatched = 1;
+	event_active(pw->flush, EV_TIMEOUT, 1);
+	return 0;
 }
 
 void
@@ -219,7 +263,7 @@ procwatch_get(struct procwatcher *pw, pid_t pid, uint64_t start, uint64_t ino,
 		if (mine)
 			fcntl(fd, F_SETFD, FD_CLOEXEC);
 		w->ev = event_new(pw->base, fd, EV_READ, procwatch_cb, w);
-		if (w->ev == NULL || event_add(w->ev, NULL) == -1) {
+		if (w->ev == NULL || procwatch_defer(pw, w) == -1) {
 			if (w->ev != NULL)
 				event_free(w->ev);
 			procwatch_unused(fd, mine);
@@ -239,6 +283,8 @@ static void
 procwatch_free(struct procwatch *w)
 {
 	LIST_REMOVE(w, entry);
+	if (w->unwatched)
+		LIST_REMOVE(w, unwatched_entry);
 	if (w->ev != NULL)
 		event_free(w->ev);
 	if (w->pidfd != -1) {
@@ -253,6 +299,7 @@ procwatch_poll(struct procwatcher *pw)
 {
 	struct procwatch	*w, *next;
 
+	procwatch_flush(pw);
 	for (w = LIST_FIRST(&pw->list); w != NULL; w = next) {
 		/* The callback may free w, never another watch. */
 		next = LIST_NEXT(w, entry);
@@ -277,4 +324,7 @@ procwatch_finish(struct procwatcher *pw)
 
 	while ((w = LIST_FIRST(&pw->list)) != NULL)
 		procwatch_free(w);
+	if (pw->flush != NULL)
+		event_free(pw->flush);
+	pw->flush = NULL;
 }

@@ -29,6 +29,8 @@ struct procwatcher {
 	void			*arg;
 	size_t			 npidfds;	/* descriptors held */
 	size_t			 max_pidfds;	/* beyond: /proc is polled */
+	struct procwatch_list	 unwatched;	/* pidfds not in the loop yet */
+	struct event		*flush;		/* puts them there */
 };
 
 struct procwatch {
@@ -41,6 +43,8 @@ struct procwatch {
 	int			 pidfd;
 	struct event		*ev;
 	unsigned		 refs;		/* segments that follow it */
+	LIST_ENTRY(procwatch)	 unwatched_entry;
+	int			 unwatched;	/* ev not added yet */
 };
 
 void	procwatch_init(struct procwatcher *, struct event_base *,

@@ -43,8 +43,92 @@ recover_same(struct registry *reg, struct segment *seg,
 	return 1;
 }
 
+static int
+recover_cmp_stat(const void *a, const void *b)
+{
+	int	x = ((const struct kshm_stat *)a)->shmid;
+	int	y = ((const struct kshm_stat *)b)->shmid;
+
+	return (x > y) - (x < y);
+}
+
+void
+recover_scan(struct recover_kernel *k, const struct state_loaded *l)
+{
+	struct shm_info		 info;
+	struct kshm_stat	 st, *tmp;
+	size_t			 cap;
+	int			 maxidx, idx;
+
+	memset(k, 0, sizeof *k);
+	/* (a first start, or after a clean one with nothing: no look) */
+	if ((l->segments == NULL || l->segments->count == 0) &&
+	    l->npending == 0 && !l->has_run)
+		return;
+	/* (a kernel that will not say: each step looks one by one) */
+	if ((maxidx = shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&info)) ==
+	    -1)
+		return;
+	cap = (size_t)maxidx + 1;
+	if ((k->segs = calloc(cap, sizeof *k->segs)) == NULL)
+		return;
+	for (idx = 0; idx <= maxidx; idx++) {
+		if (kshm_stat_index(idx, &st) == -1) {
+			if (KSHM_UNKNOWN(errno))
+				k->partial = 1;
+			continue;
+		}
+		if (k->n == cap) {
+			if ((tmp = reallocarray(k->segs, cap * 2,
+			    sizeof *tmp)) == NULL) {
+				recover_kernel_free(k);
+				return;
+			}
+			k->segs = tmp;
+			cap *= 2;
+		}
+		k->segs[k->n++] = st;
+	}
+	/* segments in use and none seen: no SHM_STAT_ANY (Linux < 4.17) */
+	if (k->n == 0 && info.used_ids > 0) {
+		recover_kernel_free(k);
+		return;
+	}
+	qsort(k->segs, k->n, sizeof *k->segs, recover_cmp_stat);
+}
+
+void
+recover_kernel_free(struct recover_kernel *k)
+{
+	free(k->segs);
+	memset(k, 0, sizeof *k);
+}
+
+/*
+ * The kernel's segment of that shmid, as the scan saw it (or, without
+ * one, or for an index it could not read, as kshm_stat() sees it now).
+ */
+static int
+recover_look(const struct recover_kernel *k, int shmid, struct kshm_stat *st)
+{
+	struct kshm_stat	key, *found;
+
+	if (k == NULL || k->segs == NULL)
+		return kshm_stat(shmid, st);
+	key.shmid = shmid;
+	if ((found = bsearch(&key, k->segs, k->n, sizeof *k->segs,
+	    recover_cmp_stat)) != NULL) {
+		*st = *found;
+		return 0;
+	}
+	if (k->partial)
+		return kshm_stat(shmid, st);
+	errno = EINVAL;
+	return -1;
+}
+
 size_t
-recover_verify(struct state_loaded *l)
+recover_verify(struct state_loaded *l, const struct recover_kernel *k)
 {
 	struct segment		*seg, *next;
 	struct kshm_stat	 st;
@@ -55,7 +139,7 @@ recover_verify(struct state_loaded *l)
 	for (seg = TAILQ_FIRST(&l->segments->segments); seg != NULL;
 	    seg = next) {
 		next = TAILQ_NEXT(seg, entry);
-		if (kshm_stat(seg->shmid, &st) == 0) {
+		if (recover_look(k, seg->shmid, &st) == 0) {
 			if (recover_same(l->segments, seg, &st)) {
 				segment_saw(seg, &st);
 				continue;
@@ -87,32 +171,34 @@ recover_adopt(struct lifecycle *lc, struct state_loaded *l)
  * Could this kernel segment be the one the pending Create made? Only
  * what that Create leaves before its record fits: made by the daemon's
  * uid and gid and still theirs with mode 0 (not handed over: see
- * kshm_make()), of that size and key, not before the announcement, never
- * attached (but by the daemon, locked, and mode KSHM_SETUP_MODE when it
- * was setting a memory policy: kmem_apply()). Its creator's pid is the announcing daemon's where this run
- * shares its pid namespace, else one this run cannot see (0): a segment
- * made by a process that got the daemon's old pid is not the daemon's.
+ * kshm_make()), of that size and key (any, for a run's: state.h), not
+ * before the announcement (the run's start), never attached (but by the
+ * daemon, locked, and mode KSHM_SETUP_MODE when a pending Create was
+ * setting a memory policy: kmem_apply()). Its creator's pid is the
+ * announcing daemon's where this run shares its pid namespace, else one
+ * this run cannot see (0).
  */
 static int
-recover_fits(const struct state_pending *p, const struct shmid_ds *ds,
+recover_fits(const struct state_pending *p, const struct kshm_stat *st,
     uint64_t pidns)
 {
-	uint32_t	key = (uint32_t)ds->shm_perm.__key;
+	uint32_t	key = (uint32_t)st->key;
 	pid_t		cpid = p->pidns == pidns ? p->pid : 0;
-	unsigned	mode = ds->shm_perm.mode & 07777;
+	unsigned	mode = st->mode & 07777;
 
 	/* a policy set before the record: its lock and the daemon's attach */
 	if (p->setup)
 		mode &= ~(unsigned)SHM_LOCKED;
-	if (ds->shm_cpid != cpid || ds->shm_perm.cuid != p->uid ||
-	    ds->shm_perm.cgid != p->gid || ds->shm_perm.uid != p->uid ||
-	    ds->shm_perm.gid != p->gid ||
+	if (st->cpid != cpid || st->cuid != p->uid || st->cgid != p->gid ||
+	    st->uid != p->uid || st->gid != p->gid ||
 	    (mode != KSHM_UNSET_MODE &&
 	    !(p->setup && mode == KSHM_SETUP_MODE)) ||
-	    ds->shm_segsz != p->size || ds->shm_nattch != 0 ||
-	    (ds->shm_atime != 0 && !p->setup) ||
-	    (int64_t)ds->shm_ctime < p->usec / 1000000)
+	    (!p->run && st->size != p->size) || st->nattch != 0 ||
+	    (st->atime != 0 && !p->setup) ||
+	    (int64_t)st->ctime < p->usec / 1000000)
 		return 0;
+	if (p->run)
+		return st->size > 0;
 	if (!p->any_key)
 		return (int32_t)key == p->key;
 	return key != 0 && key - p->key_base < p->key_count;
@@ -152,26 +238,26 @@ recover_known(const int *ids, size_t n, int shmid)
 	return bsearch(&shmid, ids, n, sizeof *ids, recover_cmp_int) != NULL;
 }
 
-/* The one leftover of pending Create p, removed when it fits: 1, else 0. */
+/*
+ * The one leftover of pending Create p among the kernel's segments k,
+ * removed when it fits: 1, else 0.
+ */
 static int
 recover_pending(struct lifecycle *lc, const struct state_pending *p,
-    const int *ids, size_t nids)
+    const struct recover_kernel *k, const int *ids, size_t nids)
 {
-	struct shm_info		 info;
-	struct shmid_ds		 ds;
+	const struct kshm_stat	*st, *found = NULL;
+	struct kshm_stat	 now;
 	struct state_orphan	 o;
-	int			 maxidx, idx, id, found = -1, fits = 0;
-	int32_t		 key = 0;
+	size_t			 i;
+	int			 fits = 0;
 
-	maxidx = shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&info);
-	for (idx = 0; idx <= maxidx; idx++) {
-		memset(&ds, 0, sizeof ds);	/* for valgrind */
-		if ((id = shmctl(idx, SHM_STAT_ANY, &ds)) == -1 ||
-		    !recover_fits(p, &ds, lc->pidns) ||
-		    recover_known(ids, nids, id))
+	for (i = 0; i < k->n; i++) {
+		st = &k->segs[i];
+		if (!recover_fits(p, st, lc->pidns) ||
+		    recover_known(ids, nids, st->shmid))
 			continue;
-		found = id;
-		key = (int32_t)ds.shm_perm.__key;
+		found = st;
 		fits++;
 	}
 	if (fits == 0)
@@ -182,12 +268,17 @@ recover_pending(struct lifecycle *lc, const struct state_pending *p,
 		    "all alone", fits, (long)p->pid);
 		return 0;
 	}
+	/* the scan came before the orphans' removal: it must fit still */
+	if (kshm_stat(found->shmid, &now) == -1 ||
+	    !recover_fits(p, &now, lc->pidns))
+		return 0;
 	log_notice("recovery: removing shmid %d, created by an earlier run "
-	    "(pid %ld) that never answered for it", found, (long)p->pid);
-	o.shmid = found;
-	o.key = key;
+	    "(pid %ld) that never answered for it", found->shmid,
+	    (long)p->pid);
+	o.shmid = found->shmid;
+	o.key = found->key;
 	o.cuid = p->uid;
-	o.size = p->size;
+	o.size = found->size;
 	return lifecycle_remove_made(lc, &o) == 0;
 }
 
@@ -220,21 +311,52 @@ recover_orphans(struct lifecycle *lc, const struct state_loaded *l,
 	return removed;
 }
 
-int
-recover_remove_leftover(struct lifecycle *lc, const struct state_loaded *l)
+/* The pending Creates' leftovers (l's, and its last run's) among k's. */
+static int
+recover_pendings(struct lifecycle *lc, const struct state_loaded *l,
+    const struct recover_kernel *k, const int *ids, size_t nids)
 {
-	size_t	 i, nids;
+	struct recover_kernel	 own;
+	size_t			 i;
+	int			 removed = 0;
+
+	if (l->npending == 0 && !l->has_run)
+		return 0;
+	if (k == NULL || k->segs == NULL) {
+		recover_scan(&own, l);
+		k = &own;
+	} else
+		own.segs = NULL;
+	/* what could not be seen could be a second fit: nothing is proven */
+	if (k->segs == NULL || k->partial)
+		log_warnx("recovery: cannot see every segment; what a Create "
+		    "cut short left is left for the next start");
+	else {
+		for (i = 0; i < l->npending; i++)
+			removed += recover_pending(lc, &l->pending[i], k, ids,
+			    nids);
+		if (l->has_run)
+			removed += recover_pending(lc, &l->run, k, ids, nids);
+	}
+	recover_kernel_free(&own);
+	return removed;
+}
+
+int
+recover_remove_leftover(struct lifecycle *lc, const struct state_loaded *l,
+    const struct recover_kernel *k)
+{
+	size_t	 nids;
 	int	*ids, removed;
 
-	if (l->norphans == 0 && l->npending == 0)
+	if (l->norphans == 0 && l->npending == 0 && !l->has_run)
 		return 0;
 	if ((ids = recover_known_ids(&lc->registry, &nids)) == NULL) {
 		log_warn("recovery: leftovers left for the next start");
 		return 0;
 	}
 	removed = recover_orphans(lc, l, ids, nids);
-	for (i = 0; i < l->npending; i++)
-		removed += recover_pending(lc, &l->pending[i], ids, nids);
+	removed += recover_pendings(lc, l, k, ids, nids);
 	free(ids);
 	return removed;
 }

@@ -3,6 +3,8 @@
  * daemon's start calls these steps in this order (shmdd.c):
  *
  *   state_load()              what the log says
+ *   recover_scan()            what the kernel holds: one look at each
+ *                             segment, for the steps below
  *   recover_verify()          keep what the kernel still holds as recorded
  *   recover_adopt()           those become this run's segments
  *   recover_remove_leftover() the segment of a Create the crashed run
@@ -15,26 +17,47 @@
 
 #include <stddef.h>
 
+struct kshm_stat;
 struct lifecycle;
 struct state_loaded;
+
+/* Every segment the kernel holds, sorted by shmid. */
+struct recover_kernel {
+	struct kshm_stat	*segs;		/* NULL: unknown (no memory) */
+	size_t			 n;
+	int			 partial;	/* an index could not be read */
+};
+
+/*
+ * Look at every segment of the kernel once (SHM_STAT_ANY an index), when
+ * loaded has anything to look for: as many system calls as the segments
+ * recorded cost one by one, and what a Create cut short may have left is
+ * among them. k->segs is NULL when there was nothing to look for, or no
+ * memory: then each step looks for itself.
+ */
+void	recover_scan(struct recover_kernel *k,
+	    const struct state_loaded *loaded);
+void	recover_kernel_free(struct recover_kernel *k);
 
 /*
  * Drop from loaded every recorded segment the kernel no longer holds as
  * the same segment (creator pid, size, key, ctime). Returns how many.
  */
-size_t	recover_verify(struct state_loaded *loaded);
+size_t	recover_verify(struct state_loaded *loaded,
+	    const struct recover_kernel *k);
 
 /* Adopt every segment of loaded (taking them out of it). Returns how many. */
 size_t	recover_adopt(struct lifecycle *, struct state_loaded *loaded);
 
 /*
- * Remove the segment of the Create that the earlier run announced but
- * never recorded, if exactly one kernel segment fits it: made by that
- * run's pid and uid, of that size and key, not before the announcement,
- * and not one of lc's. 1 when one was removed, else 0: a segment shmd
+ * Remove the segment of the Create that the earlier run made but never
+ * recorded, if exactly one kernel segment fits it: made by that run's
+ * pid and ids and never handed over (state.h), not before its run record
+ * (or, in older logs, of the size and key its pending record announced,
+ * not before it), and not one of lc's. 1 when one was removed, else 0: a segment shmd
  * cannot prove it made is never removed.
  */
 int	recover_remove_leftover(struct lifecycle *,
-	    const struct state_loaded *loaded);
+	    const struct state_loaded *loaded, const struct recover_kernel *k);
 
 #endif

@@ -1,4 +1,22 @@
-/* What survives a restart: an append-only log of segments in state_dir. */
+/*
+ * What survives a restart: an append-only log of segments in state_dir.
+ *
+ * Its records, one JSON object a line, after the header line
+ * {"shmd_state":1,"boot_id":...}:
+ *   run      a run began: pid, uid, start_usec; since 2026-12-06 (issue
+ *            31) also pidns, cuid, cgid: what proves a segment the run
+ *            made and never recorded its own (state.h, recover.c)
+ *   create   a segment (state_segment_text()), written once per Create,
+ *            after its shmget
+ *   destroy, mark, orphan   a segment's end, shmd's IPC_RMID mark, a
+ *            segment shmd could not remove yet
+ *   pending, aborted        a Create announced before its shmget,
+ *            then one that made nothing: written only for a Create whose
+ *            memory policy the daemon applies itself before the record
+ *            ("setup": it locks, or attaches to bind a NUMA node), and by
+ *            every Create before 2026-12-06; an unresolved one is checked
+ *            at start (recover.c)
+ */
 #include "config.h"
 
 #include <errno.h>
@@ -60,6 +78,7 @@ state_init(struct state *st, pid_t pid, uid_t uid, int64_t start_usec)
 	st->pid = pid;
 	st->uid = uid;
 	st->start_usec = start_usec;
+	st->pidns = state_pidns();
 	st->slack = STATE_SLACK;
 	/* Tests make the log compact at every position (tests/daemon/check_lifetime.c). */
 	if ((env = getenv("SHMD_TEST_STATE_SLACK")) != NULL)
@@ -146,7 +165,7 @@ state_write_all(int fd, const char *p, size_t len)
 
 /*
  * Records are written as text straight into a buffer (textbuf.h), as the
- * hot replies are: every Create writes two and every end one, and
+ * hot replies are: every Create and every end writes one, and
  * building json-c objects cost more than the write. They are read back
  * with json-c (state_parse()); names are of the protocol's characters,
  * which JSON takes as they are.
@@ -216,7 +235,10 @@ state_segment_text(struct textbuf *tb, const struct segment *seg)
 	textbuf_lit(tb, "}\n");
 }
 
-/* This run's record (who wrote what follows), newline included. */
+/*
+ * This run's record (who wrote what follows), newline included: also
+ * what proves a segment it made but never recorded its own (state.h).
+ */
 static void
 state_run_text(struct textbuf *tb, const struct state *st)
 {
@@ -224,6 +246,9 @@ state_run_text(struct textbuf *tb, const struct state *st)
 	state_int(tb, "pid", st->pid);
 	state_int(tb, "uid", st->uid);
 	state_int(tb, "start_usec", st->start_usec);
+	state_int(tb, "pidns", (int64_t)st->pidns);
+	state_int(tb, "cuid", kshm_cuid());
+	state_int(tb, "cgid", kshm_cgid());
 	textbuf_lit(tb, "}\n");
 }
 
@@ -727,6 +752,31 @@ state_parse_pending(struct json_object *o, struct state_pending *p)
 	return 0;
 }
 
+/*
+ * A run record into the proof of what that run may have left (state.h);
+ * -1 when it is older and says too little (its Creates were announced).
+ */
+static int
+state_parse_run(struct json_object *o, struct state_pending *p)
+{
+	int64_t	pid, pidns, cuid, cgid, usec;
+
+	memset(p, 0, sizeof *p);
+	if (json_get_int(o, "pid", &pid) == -1 || pid < 1 ||
+	    pid > INT32_MAX || json_get_int(o, "pidns", &pidns) == -1 ||
+	    json_get_int(o, "cuid", &cuid) == -1 || cuid < 0 ||
+	    json_get_int(o, "cgid", &cgid) == -1 || cgid < 0 ||
+	    json_get_int(o, "start_usec", &usec) == -1)
+		return -1;
+	p->run = 1;
+	p->pid = (pid_t)pid;
+	p->pidns = (uint64_t)pidns;
+	p->uid = (uid_t)cuid;
+	p->gid = (gid_t)cgid;
+	p->usec = usec;
+	return 0;
+}
+
 /* An orphan record; -1 when it is not one. */
 static int
 state_parse_orphan(struct json_object *o, struct state_orphan *or)
@@ -812,6 +862,8 @@ state_parse_record(struct json_object *o, const char *op, int lineno,
 	if (strcmp(op, "run") == 0) {
 		if (json_get_int(o, "uid", &uid) == 0)
 			out->run_uid = (uid_t)uid;
+		/* only the last run may have a Create cut short */
+		out->has_run = state_parse_run(o, &out->run) == 0;
 	} else if (strcmp(op, "aborted") == 0) {
 		/* nothing: it only ends a pending Create */
 	} else if (strcmp(op, "create") == 0 &&

@@ -1,7 +1,8 @@
 /*
  * What survives a restart: an append-only log in state_dir, one JSON
- * object per line. A Create is announced ("pending") before its shmget,
- * recorded ("create") before it is answered; a Destroy's or a reap's end
+ * object per line. A Create writes one record ("create"), after its
+ * shmget and before the segment is handed over and answered; a Destroy's
+ * or a reap's end
  * ("destroy"), and shmd's IPC_RMID mark on an attached keyless segment
  * ("mark"), are recorded before shmd acts. A segment shmd made and could
  * not remove is an "orphan" until it can. The log is rewritten whole (a
@@ -10,6 +11,17 @@
  * discarded: segments do not survive a reboot. A line that cannot be read
  * is skipped, and the damaged log kept aside as segments.log.damaged
  * when the log is next rewritten.
+ *
+ * What a crash between a Create's shmget and its record leaves is proven
+ * the daemon's by the last "run" record (format since 2026-12-06, issue
+ * 31): every run writes one, with its pid, pid namespace and the ids its
+ * segments get, before its first Create, and a segment made but never
+ * recorded is still the daemon's own, mode KSHM_UNSET_MODE, never
+ * attached, made since that run started; recovery removes the one such
+ * segment (never several: then none is proven). Logs of earlier versions
+ * announced each Create ("pending", then "create", or "aborted" when
+ * shmget failed): they still load, their unresolved pending Creates
+ * checked as before.
  *
  * When a record cannot be written (ENOSPC, EIO, ...) the caller is told
  * (-1 with errno) and changes nothing; the next record first rewrites the
@@ -36,9 +48,12 @@ struct segment;
 
 /*
  * A Create under way: what the segment it makes looks like until its
- * record is written (owned by the daemon, mode KSHM_UNSET_MODE).
+ * record is written (owned by the daemon, mode KSHM_UNSET_MODE). Either
+ * a pending record (a Create whose policy shmd sets up, or any Create of
+ * an older log), or a run's (any size, any key).
  */
 struct state_pending {
+	int		run;		/* a run's: size and key not known */
 	pid_t		pid;		/* the daemon: the segment's cpid */
 	uint64_t	pidns;		/* in this pid namespace (inode) */
 	uid_t		uid;		/* the daemon's: its cuid */
@@ -75,6 +90,7 @@ struct state {
 	size_t		norphans;
 	pid_t		pid;		/* this run */
 	uid_t		uid;
+	uint64_t	pidns;
 	int64_t		start_usec;
 };
 
@@ -82,7 +98,9 @@ struct state {
 struct state_loaded {
 	struct registry		*segments;
 	struct state_pending	*pending;	/* Creates it never finished */
-	size_t			 npending;
+	size_t			 npending;	/* (older logs) */
+	struct state_pending	 run;		/* the last run, whose Create */
+	int			 has_run;	/* may have been cut short */
 	struct state_orphan	*orphans;	/* and segments whose end */
 	size_t			 norphans;	/* was recorded */
 	uid_t			 run_uid;	/* the earlier daemon's uid */
@@ -116,8 +134,9 @@ int	state_ready(struct state *, const struct registry *reg);
 const char *state_failed_path(const struct state *, char *buf, size_t len);
 
 /* Append one record; -1 with errno. No-ops without a state directory. */
+/* A Create announced (only one whose policy shmd sets up: setup). */
 int	state_record_pending(struct state *, const struct state_pending *);
-/* The pending Create made nothing (shmget failed). */
+/* The pending Create made nothing (shmget or its setup failed). */
 int	state_record_aborted(struct state *);
 int	state_record_create(struct state *, const struct segment *);
 int	state_record_destroy(struct state *, const struct segment *);

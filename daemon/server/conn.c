@@ -129,6 +129,7 @@ conn_create(struct server *srv, int fd, struct peer *peer, struct user *user)
 		user_put(user);
 		return NULL;
 	}
+	trace_begin(&c->trace);
 	c->srv = srv;
 	c->fd = fd;
 	c->peer = *peer;
@@ -607,9 +608,17 @@ conn_readcb(evutil_socket_t fd, short what, void *arg)
 		conn_close_now(c);
 		return;
 	}
+	if (c->trace.on) {
+		trace_current = &c->trace;
+		trace_mark(TRACE_READ);
+	}
 	conn_batch_begin(c);
 	conn_input(c, conn_rbuf, (size_t)n);
 	conn_batch_end(c);
+	if (c->trace.on) {
+		trace_mark(TRACE_REPLIED);
+		trace_end(&c->trace, c->peer.pid);
+	}
 	/* The client shut down its side: answer what it sent, then close. */
 	if (n == 0) {
 		c->eof = 1;

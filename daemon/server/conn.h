@@ -8,6 +8,7 @@
 
 #include "perm.h"
 #include "proto.h"
+#include "trace.h"
 
 struct event;
 struct evbuffer;
@@ -48,6 +49,7 @@ struct conn {
 	int			 writing;	/* wev is pending */
 	int			 listed;	/* in srv->conns */
 	int			 counted;	/* in srv->nconns, user->conns */
+	struct trace		 trace;		/* its first call (debug level) */
 };
 
 /*

@@ -181,7 +181,10 @@ method_reply_segment(struct call *call, const struct segment *seg,
  * Whether the caller is in shmd's IPC namespace, where its shmids mean
  * something: what shmd reads of the caller's (as root) wins over
  * what the caller sent (ipc_namespace); a caller of whom neither is
- * known is served. -1 with WrongNamespace (or InvalidParameter).
+ * known is served (PROTOCOL.md "Namespaces": what shmd reads wins
+ * whatever was sent, shmd's own too: a client that sent the daemon's
+ * namespace, copied from Status, would attach nothing). -1 with
+ * WrongNamespace (or InvalidParameter).
  */
 static int
 method_namespace(struct call *call, const struct param_value *sent,
@@ -273,8 +276,8 @@ method_charge(struct call *call, const struct lifecycle_request *req,
 /*
  * Create's request from its parameters, with the defaults, once the
  * caller may have it made (its namespace, the name free, permissions,
- * quotas, what the kernel could ever give): 0, or -1 with why not. seg
- * is the segment of that name, if one is there.
+ * quotas; what the kernel refuses is named once it has): 0, or -1 with
+ * why not. seg is the segment of that name, if one is there.
  */
 static int
 method_create_request(struct call *call, struct lifecycle_request *req,
@@ -353,9 +356,6 @@ method_create_request(struct call *call, struct lifecycle_request *req,
 		    "segment_size", (int64_t)conf->max_segment_size);
 	if (method_charge(call, req, r) == -1)
 		return -1;
-	/* A size the kernel could never give is refused before anything. */
-	if (kshm_check_size(req->size, &r->lim) == -1)
-		return method_refused(r, PROTO_ERR_SYSTEM_LIMIT, NULL, 0);
 	return 0;
 }
 
@@ -562,6 +562,7 @@ method_status(struct call *call)
 	    -1 ||
 	    json_add_int(p, "bytes", (int64_t)srv->life.registry.bytes) == -1 ||
 	    json_add_int(p, "requests", (int64_t)srv->requests) == -1 ||
+	    json_add_int(p, "created", (int64_t)srv->life.created) == -1 ||
 	    json_add_int(p, "reaped", (int64_t)srv->life.reaped) == -1 ||
 	    json_add_int(p, "vanished", (int64_t)srv->life.vanished) == -1 ||
 	    json_add_int(p, "declared_drift",

@@ -86,20 +86,17 @@ peer_pin(struct peer *p, int fd)
 }
 
 int
-peer_from_socket(int fd, struct peer *p)
+peer_from_socket(int fd, const struct ucred *cred, struct peer *p)
 {
-	struct ucred	 cred;
-	socklen_t	 len = sizeof cred;
+	socklen_t	 len;
 	gid_t		*groups = NULL, *tmp;
 	size_t		 cap = 16;
 
 	memset(p, 0, sizeof *p);
 	p->pidfd = -1;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
-		return -1;
-	p->pid = cred.pid;
-	p->uid = cred.uid;
-	p->gid = cred.gid;
+	p->pid = cred->pid;
+	p->uid = cred->uid;
+	p->gid = cred->gid;
 	/*
 	 * Where pidfs can pin it later (peer_pin()), nothing more now: every
 	 * connection's first call is cheaper. Elsewhere its start time, now:

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct ucred;
+
 /* A caller, as SO_PEERCRED and SO_PEERGROUPS tell at connect time. */
 struct peer {
 	pid_t	 pid;		/* 0: in a pid namespace shmd cannot see */
@@ -29,8 +31,11 @@ struct peer {
 	int	 ipcns_unknown;	/* shmd cannot read it */
 };
 
-/* Read the credentials of a connected socket. -1 with errno. */
-int	peer_from_socket(int fd, struct peer *);
+/*
+ * Read the credentials of a connected socket, cred its SO_PEERCRED
+ * already read. -1 with errno.
+ */
+int	peer_from_socket(int fd, const struct ucred *cred, struct peer *);
 void	peer_finish(struct peer *);
 /*
  * The pidfd peer_pin() took, for the call to hand on or close (its

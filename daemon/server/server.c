@@ -24,6 +24,7 @@
 #include "realtime.h"
 #include "server.h"
 #include "textbuf.h"
+#include "trace.h"
 
 /* The lifecycle's notify callback. */
 static void
@@ -188,7 +189,7 @@ server_admit(struct server *srv, int fd)
 		user_put(u);
 		return NULL;
 	}
-	if (peer_from_socket(fd, &peer) == -1) {
+	if (peer_from_socket(fd, &cred, &peer) == -1) {
 		log_warn("connection: peer credentials");
 		user_put(u);
 		close(fd);
@@ -266,6 +267,7 @@ server_accept_cb(evutil_socket_t lfd, short what, void *arg)
 
 	for (i = 0; i < SERVER_ACCEPT_BATCH; i++) {
 		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		trace_accepted();
 		if (fd == -1) {
 			err = errno;
 			if (err == EINTR || err == ECONNABORTED)

@@ -96,6 +96,83 @@ START_TEST(test_errors_keep_connection)
 }
 END_TEST
 
+/* A Create of name (64 bytes) on a connection of its own to sock: answered. */
+static void
+create_ok(const char *sock, const char *name)
+{
+	struct json_object	*r;
+	char			 msg[256];
+	int			 fd = raw_connect(sock);
+
+	snprintf(msg, sizeof msg, "{\"method\":\"io.shmd.Create\","
+	    "\"parameters\":{\"name\":\"%s\",\"size\":64}}", name);
+	r = raw_call(fd, msg);
+	ck_assert_ptr_null(reply_error(r));
+	json_object_put(r);
+	close(fd);
+}
+
+/*
+ * A Create is counted in Status (created), and logged only at debug: a
+ * line per new process would fill the journal at the default level.
+ */
+START_TEST(test_created_counted_not_logged)
+{
+	struct testd	 e;
+	char		*log;
+
+	memset(&e, 0, sizeof e);
+	testd_start(&e, "--log-level=info", NULL);
+	ck_assert_int_eq(testd_status(&e, "created"), 0);
+	create_ok(e.socket, "counted.one");
+	ck_assert_int_eq(testd_status(&e, "created"), 1);
+	ck_assert_ptr_nonnull(log = read_file(e.log));
+	ck_assert_ptr_null(strstr(log, "counted.one"));
+	free(log);
+	testd_stop(&e);
+	/* at debug (the fixture's daemon), the line is there */
+	create_ok(d.socket, "counted.two");
+	ck_assert_ptr_nonnull(log = read_file(d.log));
+	ck_assert_ptr_nonnull(strstr(log, "created counted.two"));
+	free(log);
+}
+END_TEST
+
+/*
+ * At debug level a connection's first call is stamped phase by phase
+ * (daemon/trace.h): one line once it is answered, every phase of a
+ * Create reached, in order; later calls on it are not traced.
+ */
+START_TEST(test_first_call_traced)
+{
+	struct json_object *r;
+	char		 want[64], *log, *p;
+	double		 at[6];
+	int		 fd, i;
+
+	fd = raw_connect(d.socket);
+	r = raw_call(fd, "{\"method\":\"io.shmd.Create\",\"parameters\":"
+	    "{\"name\":\"traced.one\",\"size\":64}}");
+	ck_assert_ptr_null(reply_error(r));
+	json_object_put(r);
+	r = raw_call(fd, "{\"method\":\"io.shmd.Status\"}");
+	json_object_put(r);
+	close(fd);
+	snprintf(want, sizeof want, "first call of pid %ld,", (long)getpid());
+	ck_assert_ptr_nonnull(log = read_file(d.log));
+	ck_assert_ptr_nonnull(p = strstr(log, want));
+	ck_assert_int_eq(sscanf(strstr(p, "accept: "), "accept: read %lf "
+	    "checked %lf made %lf recorded %lf handed %lf replied %lf",
+	    &at[0], &at[1], &at[2], &at[3], &at[4], &at[5]), 6);
+	for (i = 1; i < 6; i++)
+		ck_assert(at[i] >= at[i - 1]);
+	ck_assert(at[0] >= 0);
+	/* one line: the Status after it on the same connection is not traced */
+	ck_assert_ptr_null(strstr(p + 1, want));
+	free(log);
+}
+END_TEST
+
 /*
  * shmd reads a new connection at once, where the first call usually is
  * already: a client that sends nothing at first, or half a call, is
@@ -558,6 +635,8 @@ main(void)
 	tcase_add_test(tc, test_garbage);
 	tcase_add_test(tc, test_errors_keep_connection);
 	tcase_add_test(tc, test_first_call_late);
+	tcase_add_test(tc, test_created_counted_not_logged);
+	tcase_add_test(tc, test_first_call_traced);
 	tcase_add_test(tc, test_split_and_batched);
 	tcase_add_test(tc, test_batch_beyond_buffer_and_mixed_reads);
 	tcase_add_test(tc, test_stalled_client);

@@ -58,6 +58,20 @@ teardown(void)
 	event_base_free(base);
 }
 
+/* recover_verify() as shmd's start calls it: after one look at the kernel. */
+static size_t
+verify(void)
+{
+	struct recover_kernel	k;
+	size_t			n;
+
+	recover_scan(&k, &loaded);
+	ck_assert_ptr_nonnull(k.segs);
+	n = recover_verify(&loaded, &k);
+	recover_kernel_free(&k);
+	return n;
+}
+
 /* A record of a segment the test makes now, as an earlier run would have. */
 static struct segment *
 recorded(const char *name, int *shmid)
@@ -89,7 +103,7 @@ START_TEST(test_verify_and_adopt)
 	ck_assert_int_eq(shmctl(removed, IPC_RMID, NULL), 0);
 	/* the shmid is a segment of another creator uid now */
 	other->kernel_cuid = 65534;
-	ck_assert_uint_eq(recover_verify(&loaded), 2);
+	ck_assert_uint_eq(verify(), 2);
 	ck_assert_uint_eq(loaded.segments->count, 1);
 	ck_assert_uint_eq(recover_adopt(&lc, &loaded), 1);
 	ck_assert_uint_eq(loaded.segments->count, 0);
@@ -137,9 +151,26 @@ remove_leftover(void)
 	int	rc;
 
 	loaded.pending = &one_pending;
-	rc = recover_remove_leftover(&lc, &loaded);
+	rc = recover_remove_leftover(&lc, &loaded, NULL);
 	loaded.pending = NULL;
 	return rc;
+}
+
+/*
+ * The last run record (this process, started at usec): what proves a
+ * Create cut short before its one record (state.h), whatever its size.
+ */
+static void
+last_run(int64_t usec)
+{
+	memset(&loaded.run, 0, sizeof loaded.run);
+	loaded.run.run = 1;
+	loaded.run.pid = getpid();
+	loaded.run.pidns = lc.pidns;
+	loaded.run.uid = geteuid();
+	loaded.run.gid = getegid();
+	loaded.run.usec = usec;
+	loaded.has_run = 1;
 }
 
 static int
@@ -158,6 +189,90 @@ START_TEST(test_leftover_removed)
 	id = made(ODD_SIZE);
 	ck_assert_int_eq(remove_leftover(), 1);
 	ck_assert(!exists(id));
+}
+END_TEST
+
+/* Two segments could be the leftover: neither is removed (then removed here). */
+static void
+neither_goes(int a, int b)
+{
+	ck_assert_int_eq(remove_leftover(), 0);
+	ck_assert(exists(a));
+	ck_assert(exists(b));
+	shmctl(a, IPC_RMID, NULL);
+	shmctl(b, IPC_RMID, NULL);
+}
+
+/* Killed between shmget and the create record: the run's, any size. */
+START_TEST(test_leftover_of_the_last_run)
+{
+	int	id;
+
+	last_run(realtime_usec() - 1000000);
+	id = made(ODD_SIZE + 1);
+	ck_assert_int_eq(remove_leftover(), 1);
+	ck_assert(!exists(id));
+}
+END_TEST
+
+/* Only what that run made, since it started, never handed over. */
+START_TEST(test_leftover_of_the_last_run_only)
+{
+	struct shmid_ds	ds;
+	int		id = made(ODD_SIZE + 1), other;
+
+	/* no run record that says who made what: not proof */
+	ck_assert_int_eq(remove_leftover(), 0);
+	last_run(realtime_usec() - 1000000);
+	loaded.run.pid = getpid() + 1;
+	ck_assert_int_eq(remove_leftover(), 0);
+	/* made before the run started */
+	last_run(realtime_usec() + 10 * 1000000);
+	ck_assert_int_eq(remove_leftover(), 0);
+	/* the run's ids, not another's */
+	last_run(realtime_usec() - 1000000);
+	loaded.run.gid = getegid() + 1;
+	ck_assert_int_eq(remove_leftover(), 0);
+	/* handed over: recorded, or not shmd's */
+	last_run(realtime_usec() - 1000000);
+	ck_assert_int_eq(shmctl(id, IPC_STAT, &ds), 0);
+	ds.shm_perm.mode = 0600;
+	ck_assert_int_eq(shmctl(id, IPC_SET, &ds), 0);
+	ck_assert_int_eq(remove_leftover(), 0);
+	ds.shm_perm.mode = KSHM_UNSET_MODE;
+	ck_assert_int_eq(shmctl(id, IPC_SET, &ds), 0);
+	/* two could be it (a run does one Create at a time): neither goes */
+	other = made(ODD_SIZE + 2);
+	neither_goes(id, other);
+}
+END_TEST
+
+/*
+ * A segment whose end was recorded (an orphan) and that the last run's
+ * record would prove a leftover too: removed once, as the orphan, and
+ * not tried again (the look at the kernel came before its removal).
+ */
+START_TEST(test_leftover_also_an_orphan)
+{
+	struct recover_kernel	k;
+	struct state_orphan	o;
+	int			id;
+
+	last_run(realtime_usec() - 1000000);
+	id = made(ODD_SIZE + 3);
+	o.shmid = id;
+	o.key = 0;
+	o.cuid = geteuid();
+	o.size = ODD_SIZE + 3;
+	loaded.orphans = &o;
+	loaded.norphans = 1;
+	recover_scan(&k, &loaded);
+	ck_assert_int_eq(recover_remove_leftover(&lc, &loaded, &k), 1);
+	recover_kernel_free(&k);
+	loaded.orphans = NULL;
+	loaded.norphans = 0;
+	ck_assert(!exists(id));
+	ck_assert_uint_eq(lc.state.norphans, 0);
 }
 END_TEST
 
@@ -262,7 +377,7 @@ START_TEST(test_marks)
 	ck_assert_ptr_ne(p2, (void *)-1);
 	ck_assert_int_eq(shmctl(a, IPC_RMID, NULL), 0);
 	ck_assert_int_eq(shmctl(c, IPC_RMID, NULL), 0);
-	ck_assert_uint_eq(recover_verify(&loaded), 1);
+	ck_assert_uint_eq(verify(), 1);
 	ck_assert_ptr_null(registry_find_by_name(loaded.segments, "theirs"));
 	ck_assert_int_eq(mine->rmid_marked, 1);
 	ck_assert_uint_eq(mine->poll, 0);
@@ -281,11 +396,7 @@ START_TEST(test_leftover_ambiguous)
 	a = made(ODD_SIZE);
 	b = made(ODD_SIZE);
 	/* two could be it: shmd cannot prove which, so neither goes */
-	ck_assert_int_eq(remove_leftover(), 0);
-	ck_assert(exists(a));
-	ck_assert(exists(b));
-	shmctl(a, IPC_RMID, NULL);
-	shmctl(b, IPC_RMID, NULL);
+	neither_goes(a, b);
 }
 END_TEST
 
@@ -335,6 +446,9 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_verify_and_adopt);
 	tcase_add_test(tc, test_leftover_removed);
+	tcase_add_test(tc, test_leftover_of_the_last_run);
+	tcase_add_test(tc, test_leftover_of_the_last_run_only);
+	tcase_add_test(tc, test_leftover_also_an_orphan);
 	tcase_add_test(tc, test_leftover_needs_an_announcement);
 	tcase_add_test(tc, test_leftover_never_attached);
 	tcase_add_test(tc, test_leftover_stranger_in_new_pid_namespace);
