@@ -365,6 +365,19 @@ func (c *Client) List(ctx context.Context) ([]Segment, error) {
 	return segs, nil
 }
 
+// Call makes any call of the protocol on the client's connection: method
+// fully qualified ("io.shmd.Status"), params its parameters (nil: none),
+// and the reply's parameters decoded into out (nil: dropped), as
+// encoding/json would. A method this package does not wrap yet is reached
+// so; a daemon error is an *Error, as from the wrapped calls.
+func (c *Client) Call(ctx context.Context, method string, params map[string]any,
+	out any) error {
+	if params == nil {
+		params = map[string]any{}
+	}
+	return c.call(ctx, c.main, method, params, out)
+}
+
 // Status returns the daemon's state and limits.
 func (c *Client) Status(ctx context.Context) (*Status, error) {
 	var out struct {

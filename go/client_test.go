@@ -291,3 +291,32 @@ func TestCallWithEndedContext(t *testing.T) {
 		t.Fatalf("%d calls sent", len(sent))
 	}
 }
+
+// Call reaches any method, a wrapped one or not, and its errors are *Error.
+func TestCall(t *testing.T) {
+	c := dial(t)
+	ctx := testContext(t)
+	var st struct {
+		Version string `json:"version"`
+		PID     int    `json:"pid"`
+	}
+	if err := c.Call(ctx, "io.shmd.Status", nil, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Version == "" || st.PID <= 0 {
+		t.Fatalf("Status through Call: %+v", st)
+	}
+	var desc struct {
+		Description string `json:"description"`
+	}
+	err := c.Call(ctx, "org.varlink.service.GetInterfaceDescription",
+		map[string]any{"interface": "io.shmd"}, &desc)
+	if err != nil || len(desc.Description) == 0 {
+		t.Fatalf("GetInterfaceDescription: %v %q", err, desc.Description)
+	}
+	err = c.Call(ctx, "io.shmd.NoSuchMethod", nil, nil)
+	var e *Error
+	if !errors.As(err, &e) || e.Name != "org.varlink.service.MethodNotFound" {
+		t.Fatalf("an unknown method: %v", err)
+	}
+}

@@ -28,6 +28,9 @@
 // pipelined on one connection and each gets its own reply. OpenWait and
 // Watch use connections of their own, so a wait holds up no other call.
 //
+// Client.Call makes any call of the protocol, one this package does not
+// wrap yet included, and decodes its reply with encoding/json.
+//
 // Every error the daemon answers is an *Error, and matches its sentinel with
 // errors.Is (ErrNameExists, ErrNoSuchSegment, ...); the integers among its
 // Parameters are int64. The package uses the standard library only, speaks
