@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "kmem.h"
 #include "kshm.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -271,28 +272,11 @@ declared_key(void *arg, const char *key, const char *value, char *why,
 	return 0;
 }
 
-/* The system's default huge page size (/proc/meminfo); 0: none. */
-static uint64_t
-declared_huge_page_size(void)
-{
-	FILE			*f;
-	char			 line[128];
-	unsigned long long	 kb = 0;
-
-	if ((f = fopen("/proc/meminfo", "r")) == NULL)
-		return 0;
-	while (fgets(line, sizeof line, f) != NULL)
-		if (sscanf(line, "Hugepagesize: %llu kB", &kb) == 1)
-			break;
-	fclose(f);
-	return (uint64_t)kb * 1024;
-}
-
 /* What a section must say as a whole: its size; huge pages' page size. */
 static int
 declared_check(struct declaration *dcl, char *err, size_t errlen)
 {
-	uint64_t	ps;
+	uint64_t	size;
 
 	if (dcl->size == 0) {
 		snprintf(err, errlen, "%s:%d: segment '%s': key 'size' is "
@@ -307,20 +291,20 @@ declared_check(struct declaration *dcl, char *err, size_t errlen)
 	if (!dcl->huge_pages)
 		return 0;
 	if (dcl->policy.page_size == 0 &&
-	    (dcl->policy.page_size = declared_huge_page_size()) == 0) {
+	    (dcl->policy.page_size = kmem_huge_default()) == 0) {
 		snprintf(err, errlen, "%s:%d: segment '%s': key 'huge_pages': "
 		    "this system has no huge pages", dcl->file, dcl->line,
 		    dcl->name);
 		return -1;
 	}
 	/* Made rounded up (PROTOCOL.md): compared rounded up. */
-	ps = dcl->policy.page_size;
-	if (dcl->size > INT64_MAX - (ps - 1)) {
+	if ((size = kmem_round(dcl->size, &dcl->policy)) == 0 ||
+	    size > INT64_MAX) {
 		snprintf(err, errlen, "%s:%d: segment '%s': key 'size' is out "
 		    "of range", dcl->file, dcl->line, dcl->name);
 		return -1;
 	}
-	dcl->size = (dcl->size + ps - 1) / ps * ps;
+	dcl->size = size;
 	return 0;
 }
 
