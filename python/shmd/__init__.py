@@ -21,7 +21,7 @@ from .errors import (ConnectionError, Error, ExpectedMore, InterfaceNotFound,
                      QuotaExceeded, StateError, SystemLimit, WrongNamespace)
 from .segment import Segment
 
-__version__ = "0.2.0"
+__version__ = "0.4.0"
 
 __all__ = [
     "Client", "Segment", "DEFAULT_SOCKET", "socket_path", "Error",
