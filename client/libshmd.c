@@ -890,6 +890,7 @@ shmd_status_0_3(struct shmd_conn *c, struct shmd_status *out)
 	st->reaped = shmd_get_u64(reply, "reaped");
 	st->vanished = shmd_get_u64(reply, "vanished");
 	st->declared_drift = shmd_get_u64(reply, "declared_drift");
+	st->created = shmd_get_u64(reply, "created");
 	st->limits.max_segment_size = shmd_get_u64(limits, "max_segment_size");
 	st->limits.max_segments_per_uid = shmd_get_u64(limits,
 	    "max_segments_per_uid");

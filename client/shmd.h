@@ -189,6 +189,7 @@ struct shmd_status {
 	uint64_t		max_locked_bytes_per_uid; /* 0: root only */
 	uint64_t		declared_drift;	/* declared segments unlike
 						   their declaration */
+	uint64_t		created;	/* segments made since start */
 };
 
 /* Watch events. */

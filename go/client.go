@@ -389,9 +389,11 @@ func (c *Client) Status(ctx context.Context) (*Status, error) {
 		Segments     int64            `json:"segments"`
 		Bytes        int64            `json:"bytes"`
 		Requests     int64            `json:"requests"`
+		Created      int64            `json:"created"`
 		Reaped       int64            `json:"reaped"`
 		Vanished     int64            `json:"vanished"`
 		Waiters      int64            `json:"waiters"`
+		Drift        int64            `json:"declared_drift"`
 		UID          uint32           `json:"uid"`
 		Limits       map[string]int64 `json:"limits"`
 		Usage        []struct {
@@ -408,7 +410,8 @@ func (c *Client) Status(ctx context.Context) (*Status, error) {
 		Uptime:       time.Duration(out.UptimeUsec) * time.Microsecond,
 		IPCNamespace: out.IPCNamespace, Clients: out.Clients,
 		Segments: out.Segments, Bytes: out.Bytes, Requests: out.Requests,
-		Reaped: out.Reaped, Vanished: out.Vanished, Waiters: out.Waiters,
+		Created: out.Created, Reaped: out.Reaped, Vanished: out.Vanished,
+		Waiters: out.Waiters, DeclaredDrift: out.Drift,
 		UID:    out.UID,
 		Limits: out.Limits,
 	}

@@ -306,10 +306,27 @@ func TestCall(t *testing.T) {
 	if st.Version == "" || st.PID <= 0 {
 		t.Fatalf("Status through Call: %+v", st)
 	}
+	// Status's counters: a Create counts; no declarations, no drift
+	before, err := c.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Create(ctx, "go.call.count", 64, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Destroy(ctx, "go.call.count")
+	after, err := c.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Created < before.Created+1 || after.DeclaredDrift != 0 {
+		t.Fatalf("Status: created %d then %d, drift %d", before.Created,
+			after.Created, after.DeclaredDrift)
+	}
 	var desc struct {
 		Description string `json:"description"`
 	}
-	err := c.Call(ctx, "org.varlink.service.GetInterfaceDescription",
+	err = c.Call(ctx, "org.varlink.service.GetInterfaceDescription",
 		map[string]any{"interface": "io.shmd"}, &desc)
 	if err != nil || len(desc.Description) == 0 {
 		t.Fatalf("GetInterfaceDescription: %v %q", err, desc.Description)

@@ -75,10 +75,14 @@ type Status struct {
 	Segments     int64
 	Bytes        int64
 	Requests     int64
+	Created      int64 // segments made since the daemon started
 	Reaped       int64
 	Vanished     int64
 	Waiters      int64 // Open calls waiting for a name
-	UID          uint32
-	Limits       map[string]int64 // one per limit key (max_segment_size, ...)
-	Usage        []Usage          // root only
+	// DeclaredDrift counts the declared segments (shmd(8)) that differ
+	// from their declaration.
+	DeclaredDrift int64
+	UID           uint32
+	Limits        map[string]int64 // one per limit key (max_segment_size, ...)
+	Usage         []Usage          // root only
 }

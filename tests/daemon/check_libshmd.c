@@ -204,6 +204,8 @@ START_TEST(test_list_status_call)
 	ck_assert_uint_eq(st.limits.max_bytes_per_uid, 1 << 20);
 	/* since 0.4, beyond struct shmd_limits (the daemon's default) */
 	ck_assert_uint_eq(st.max_clients_per_uid, 128);
+	ck_assert_uint_ge(st.created, 2);	/* this test's, and earlier ones' */
+	ck_assert_uint_eq(st.declared_drift, 0);
 	ck_assert_str_eq(st.version, PACKAGE_VERSION);
 	ck_assert_int_eq(shmd_call(c, "io.shmd.Open", "{\"name\":\"lib.l2\"}",
 	    &json), SHMD_OK);
