@@ -321,7 +321,7 @@ lifecycle_remove(struct lifecycle *lc, struct segment *seg)
 	return 0;
 }
 
-/* The Create announced: what a crash after shmget would leave (setup). */
+/* The Create announced: what a crash after shmget would leave. */
 static int
 lifecycle_announce(struct lifecycle *lc, const struct lifecycle_request *req)
 {
@@ -399,14 +399,13 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 	if ((seg = segment_create(req->name)) == NULL)
 		goto fail;
 	/*
-	 * The log takes records, so it holds this run's record: what a
-	 * crash between shmget and the segment's record leaves is proven
-	 * the daemon's by it (state.h), with no record of its own. A
-	 * policy shmd sets up before the record changes what the kernel
-	 * shows of such a leftover: that Create is announced (pending).
+	 * Announced first: what a crash between shmget and the segment's
+	 * record leaves is proven the daemon's by its size, key and time.
+	 * (A run's record is no such proof: in a new pid namespace every
+	 * segment made outside it shows cpid 0, as the old run's do.)
 	 */
 	setup = shm_policy_setup(&req->policy);
-	if ((setup ? lifecycle_announce(lc, req) : lifecycle_ready(lc)) == -1) {
+	if (lifecycle_announce(lc, req) == -1) {
 		rc = LIFECYCLE_STATE_ERROR;
 		goto fail;
 	}
@@ -432,8 +431,7 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 	if (shmid == -1) {
 		saved = errno;
 		/* Nothing is left: so recovery looks for nothing. */
-		if (setup)
-			state_record_aborted(&lc->state);
+		state_record_aborted(&lc->state);
 		errno = saved;
 		goto fail;
 	}

@@ -6,14 +6,11 @@
  *
  * state     event                record        kernel           then
  * --------  -------------------  ------------  ---------------  -----------------
- * -         Create               create        shmget (mode 0)  Segment, created;
- *                                (between)     then IPC_SET     watchers: created
+ * -         Create               pending,      shmget (mode 0), Segment, created;
+ *                                              policy (kmem.c), watchers: created
+ *                                create        IPC_SET
  *   (a record refused: the segment removed, or an orphan; StateError;
- *    a crash before the record: the run record proves it, state.h)
- *           Create with a policy pending,      shmget (mode 0), Segment, created;
- *           shmd sets up     create        policy (kmem.c), watchers: created
- *           (locked, a node)               IPC_SET
- *   (its pending record proves what a crash after shmget leaves)
+ *    the pending record proves what a crash after shmget leaves)
  * live      Destroy              destroy       IPC_RMID *       (); destroyed
  *   (the record refused: nothing changes; StateError)
  * live      lifetime over        destroy       IPC_RMID *       reaped

@@ -63,7 +63,7 @@ recover_scan(struct recover_kernel *k, const struct state_loaded *l)
 	memset(k, 0, sizeof *k);
 	/* (a first start, or after a clean one with nothing: no look) */
 	if ((l->segments == NULL || l->segments->count == 0) &&
-	    l->npending == 0 && !l->has_run)
+	    l->npending == 0)
 		return;
 	/* (a kernel that will not say: each step looks one by one) */
 	if ((maxidx = shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&info)) ==
@@ -171,12 +171,11 @@ recover_adopt(struct lifecycle *lc, struct state_loaded *l)
  * Could this kernel segment be the one the pending Create made? Only
  * what that Create leaves before its record fits: made by the daemon's
  * uid and gid and still theirs with mode 0 (not handed over: see
- * kshm_make()), of that size and key (any, for a run's: state.h), not
- * before the announcement (the run's start), never attached (but by the
- * daemon, locked, and mode KSHM_SETUP_MODE when a pending Create was
- * setting a memory policy: kmem_apply()). Its creator's pid is the
- * announcing daemon's where this run shares its pid namespace, else one
- * this run cannot see (0).
+ * kshm_make()), of that size and key, not before the announcement,
+ * never attached (but by the daemon, locked, and mode KSHM_SETUP_MODE
+ * when a pending Create was setting a memory policy: kmem_apply()). Its
+ * creator's pid is the announcing daemon's where this run shares its pid
+ * namespace, else one this run cannot see (0).
  */
 static int
 recover_fits(const struct state_pending *p, const struct kshm_stat *st,
@@ -193,12 +192,10 @@ recover_fits(const struct state_pending *p, const struct kshm_stat *st,
 	    st->uid != p->uid || st->gid != p->gid ||
 	    (mode != KSHM_UNSET_MODE &&
 	    !(p->setup && mode == KSHM_SETUP_MODE)) ||
-	    (!p->run && st->size != p->size) || st->nattch != 0 ||
+	    st->size != p->size || st->nattch != 0 ||
 	    (st->atime != 0 && !p->setup) ||
 	    (int64_t)st->ctime < p->usec / 1000000)
 		return 0;
-	if (p->run)
-		return st->size > 0;
 	if (!p->any_key)
 		return (int32_t)key == p->key;
 	return key != 0 && key - p->key_base < p->key_count;
@@ -311,7 +308,7 @@ recover_orphans(struct lifecycle *lc, const struct state_loaded *l,
 	return removed;
 }
 
-/* The pending Creates' leftovers (l's, and its last run's) among k's. */
+/* The pending Creates' leftovers among k's. */
 static int
 recover_pendings(struct lifecycle *lc, const struct state_loaded *l,
     const struct recover_kernel *k, const int *ids, size_t nids)
@@ -320,7 +317,7 @@ recover_pendings(struct lifecycle *lc, const struct state_loaded *l,
 	size_t			 i;
 	int			 removed = 0;
 
-	if (l->npending == 0 && !l->has_run)
+	if (l->npending == 0)
 		return 0;
 	if (k == NULL || k->segs == NULL) {
 		recover_scan(&own, l);
@@ -335,8 +332,6 @@ recover_pendings(struct lifecycle *lc, const struct state_loaded *l,
 		for (i = 0; i < l->npending; i++)
 			removed += recover_pending(lc, &l->pending[i], k, ids,
 			    nids);
-		if (l->has_run)
-			removed += recover_pending(lc, &l->run, k, ids, nids);
 	}
 	recover_kernel_free(&own);
 	return removed;
@@ -349,7 +344,7 @@ recover_remove_leftover(struct lifecycle *lc, const struct state_loaded *l,
 	size_t	 nids;
 	int	*ids, removed;
 
-	if (l->norphans == 0 && l->npending == 0 && !l->has_run)
+	if (l->norphans == 0 && l->npending == 0)
 		return 0;
 	if ((ids = recover_known_ids(&lc->registry, &nids)) == NULL) {
 		log_warn("recovery: leftovers left for the next start");

@@ -3,19 +3,15 @@
  *
  * Its records, one JSON object a line, after the header line
  * {"shmd_state":1,"boot_id":...}:
- *   run      a run began: pid, uid, start_usec; since 2026-12-06 (issue
- *            31) also pidns, cuid, cgid: what proves a segment the run
- *            made and never recorded its own (state.h, recover.c)
- *   create   a segment (state_segment_text()), written once per Create,
- *            after its shmget
+ *   run      a run began: pid, uid, start_usec, pidns, cuid, cgid (who
+ *            wrote what follows; no proof of a leftover: recover.c)
+ *   pending, aborted        a Create announced before its shmget (size,
+ *            key, the daemon's ids; "setup" when shmd sets a memory
+ *            policy up before the record), then one that made nothing:
+ *            an unresolved one proves its leftover at start (recover.c)
+ *   create   a segment (state_segment_text()), after its shmget
  *   destroy, mark, orphan   a segment's end, shmd's IPC_RMID mark, a
  *            segment shmd could not remove yet
- *   pending, aborted        a Create announced before its shmget,
- *            then one that made nothing: written only for a Create whose
- *            memory policy the daemon applies itself before the record
- *            ("setup": it locks, or attaches to bind a NUMA node), and by
- *            every Create before 2026-12-06; an unresolved one is checked
- *            at start (recover.c)
  */
 #include "config.h"
 

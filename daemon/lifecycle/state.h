@@ -48,9 +48,9 @@ struct segment;
 
 /*
  * A Create under way: what the segment it makes looks like until its
- * record is written (owned by the daemon, mode KSHM_UNSET_MODE). Either
- * a pending record (a Create whose policy shmd sets up, or any Create of
- * an older log), or a run's (any size, any key).
+ * record is written (owned by the daemon, mode KSHM_UNSET_MODE): a
+ * pending record. (A run's record reads into one too, run set: it proves
+ * no leftover, recover.c.)
  */
 struct state_pending {
 	int		run;		/* a run's: size and key not known */

@@ -173,7 +173,7 @@ START_TEST(test_records_read_back)
 	ck_assert_int_eq(state_record_create(&st, b), 0);
 	ck_assert_int_eq(state_record_mark(&st, b), 0);
 	ck_assert_int_eq(state_record_destroy(&st, a), 0);
-	/* a Create whose policy shmd sets up is announced (state.h) */
+	/* a Create announced, one that sets a memory policy up (state.h) */
 	ck_assert_int_eq(state_record_pending(&st, &p), 0);
 	ck_assert_int_eq(state_orphan_add(&st, &o), 0);
 	ck_assert_int_eq(state_load(&st, &l), 0);
@@ -184,10 +184,8 @@ START_TEST(test_records_read_back)
 	ck_assert_ptr_nonnull(s = registry_find_by_name(l.segments, "b"));
 	assert_same_record(s, b);
 	/*
-	 * Only a Create whose policy shmd sets up is announced; for the
-	 * others the run record proves a segment its last Create made and
-	 * never recorded (its pid, pid namespace and the ids its segments
-	 * get, since its start).
+	 * The last Create was announced and never recorded; the run record
+	 * (its pid, pid namespace and ids) reads back too.
 	 */
 	ck_assert_uint_eq(l.npending, 1);
 	ck_assert_int_eq(l.pending[0].pid, 4242);
