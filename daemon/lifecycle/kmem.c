@@ -174,9 +174,15 @@ kmem_apply(struct kshm_stat *st, const struct shm_policy *p,
 {
 	if (p->numa_node >= 0) {
 		*failed = KMEM_BIND;
-		/* mode 0 keeps out even its creator: the daemon's, a moment */
-		if (kshm_hand_over(st, st->cuid, st->cgid, KSHM_SETUP_MODE) ==
-		    -1 || kmem_bind(st->shmid, st->size, p) == -1)
+		/*
+		 * Mode 0 keeps out even its creator, unless root: an
+		 * unprivileged daemon gives itself KSHM_SETUP_MODE a moment.
+		 * Root never does, so that no root-made 0600 segment can
+		 * pass for its leftover (recover.c).
+		 */
+		if ((geteuid() != 0 && kshm_hand_over(st, st->cuid, st->cgid,
+		    KSHM_SETUP_MODE) == -1) ||
+		    kmem_bind(st->shmid, st->size, p) == -1)
 			return -1;
 	}
 	if (p->locked) {

@@ -173,7 +173,9 @@ recover_adopt(struct lifecycle *lc, struct state_loaded *l)
  * uid and gid and still theirs with mode 0 (not handed over: see
  * kshm_make()), of that size and key, not before the announcement,
  * never attached (but by the daemon, locked, and mode KSHM_SETUP_MODE
- * when a pending Create was setting a memory policy: kmem_apply()). Its
+ * for an unprivileged daemon, when a pending Create was setting a memory
+ * policy: kmem_apply(); a root daemon keeps mode 0, so that a root-made
+ * 0600 segment never fits). Its
  * creator's pid is the announcing daemon's where this run shares its pid
  * namespace, else one this run cannot see (0).
  */
@@ -190,8 +192,8 @@ recover_fits(const struct state_pending *p, const struct kshm_stat *st,
 		mode &= ~(unsigned)SHM_LOCKED;
 	if (st->cpid != cpid || st->cuid != p->uid || st->cgid != p->gid ||
 	    st->uid != p->uid || st->gid != p->gid ||
-	    (mode != KSHM_UNSET_MODE &&
-	    !(p->setup && mode == KSHM_SETUP_MODE)) ||
+	    (mode != KSHM_UNSET_MODE && !(p->setup && p->uid != 0 &&
+	    mode == KSHM_SETUP_MODE)) ||
 	    st->size != p->size || st->nattch != 0 ||
 	    (st->atime != 0 && !p->setup) ||
 	    (int64_t)st->ctime < p->usec / 1000000)
