@@ -231,10 +231,7 @@ state_segment_text(struct textbuf *tb, const struct segment *seg)
 	textbuf_lit(tb, "}\n");
 }
 
-/*
- * This run's record (who wrote what follows), newline included: also
- * what proves a segment it made but never recorded its own (state.h).
- */
+/* This run's record (who wrote what follows), newline included. */
 static void
 state_run_text(struct textbuf *tb, const struct state *st)
 {
@@ -749,8 +746,8 @@ state_parse_pending(struct json_object *o, struct state_pending *p)
 }
 
 /*
- * A run record into the proof of what that run may have left (state.h);
- * -1 when it is older and says too little (its Creates were announced).
+ * A run record (who wrote what follows: state.h); -1 when it is older
+ * and says too little.
  */
 static int
 state_parse_run(struct json_object *o, struct state_pending *p)

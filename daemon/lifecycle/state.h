@@ -1,8 +1,9 @@
 /*
  * What survives a restart: an append-only log in state_dir, one JSON
- * object per line. A Create writes one record ("create"), after its
- * shmget and before the segment is handed over and answered; a Destroy's
- * or a reap's end
+ * object per line. A Create is announced ("pending": its size, key and
+ * the daemon's ids) before its shmget, and recorded ("create") before the
+ * segment is handed over and answered, or ends "aborted" when it made
+ * nothing; a Destroy's or a reap's end
  * ("destroy"), and shmd's IPC_RMID mark on an attached keyless segment
  * ("mark"), are recorded before shmd acts. A segment shmd made and could
  * not remove is an "orphan" until it can. The log is rewritten whole (a
@@ -13,15 +14,13 @@
  * when the log is next rewritten.
  *
  * What a crash between a Create's shmget and its record leaves is proven
- * the daemon's by the last "run" record (format since 2026-12-06, issue
- * 31): every run writes one, with its pid, pid namespace and the ids its
- * segments get, before its first Create, and a segment made but never
- * recorded is still the daemon's own, mode KSHM_UNSET_MODE, never
- * attached, made since that run started; recovery removes the one such
- * segment (never several: then none is proven). Logs of earlier versions
- * announced each Create ("pending", then "create", or "aborted" when
- * shmget failed): they still load, their unresolved pending Creates
- * checked as before.
+ * the daemon's by its unresolved "pending" record: the one kernel segment
+ * of that size and key, still the daemon's own, mode KSHM_UNSET_MODE,
+ * never attached, made since the announcement (recover.c; never several:
+ * then none is proven). Each run also records itself ("run": its pid,
+ * pid namespace and ids), which says who wrote what follows and proves
+ * no leftover: after a restart in a new pid namespace every segment made
+ * outside it shows cpid 0, as the old run's do.
  *
  * When a record cannot be written (ENOSPC, EIO, ...) the caller is told
  * (-1 with errno) and changes nothing; the next record first rewrites the
@@ -98,9 +97,9 @@ struct state {
 struct state_loaded {
 	struct registry		*segments;
 	struct state_pending	*pending;	/* Creates it never finished */
-	size_t			 npending;	/* (older logs) */
-	struct state_pending	 run;		/* the last run, whose Create */
-	int			 has_run;	/* may have been cut short */
+	size_t			 npending;
+	struct state_pending	 run;		/* the last run record (who */
+	int			 has_run;	/* wrote what follows), if any */
 	struct state_orphan	*orphans;	/* and segments whose end */
 	size_t			 norphans;	/* was recorded */
 	uid_t			 run_uid;	/* the earlier daemon's uid */

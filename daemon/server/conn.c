@@ -129,7 +129,9 @@ conn_create(struct server *srv, int fd, struct peer *peer, struct user *user)
 		user_put(user);
 		return NULL;
 	}
-	trace_begin(&c->trace);
+	/* (calloc: not traced unless its uid's budget says so) */
+	if (user_may_trace_first(user))
+		trace_begin(&c->trace);
 	c->srv = srv;
 	c->fd = fd;
 	c->peer = *peer;

@@ -336,3 +336,23 @@ user_trace(struct user *u, const char *fmt, ...)
 	user_vlog(u, LOG_LEVEL_DEBUG, USER_TRACE_PER_SEC, fmt, ap);
 	va_end(ap);
 }
+
+int
+user_may_trace_first(struct user *u)
+{
+	int64_t	now;
+
+	if (!log_enabled(LOG_LEVEL_DEBUG))
+		return 0;
+	if (u->uid == 0)
+		return 1;	/* root: as its other limits, none */
+	now = user_second();
+	if (u->first_second != now) {
+		u->first_second = now;
+		u->first_traces = 0;
+	}
+	if (u->first_traces >= USER_FIRST_TRACES_PER_SEC)
+		return 0;
+	u->first_traces++;
+	return 1;
+}

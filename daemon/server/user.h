@@ -30,6 +30,13 @@ struct event_base;
  * many: the rest is kept for what matters more (refusals, errors).
  */
 #define USER_TRACE_PER_SEC	5
+/*
+ * Connections of a uid other than root whose first call is stamped phase
+ * by phase in a second, at debug level (trace.h): bounded, so that a uid
+ * that connects again and again cannot fill the log; root's (the admin's
+ * shmd-bench --first-contact) are all traced.
+ */
+#define USER_FIRST_TRACES_PER_SEC	20
 
 struct user;
 TAILQ_HEAD(user_list, user);
@@ -67,6 +74,8 @@ struct user {
 	uint64_t		 log_quiet;	/* not logged, not yet said */
 	int			 logging;	/* on reg->logging, holding a ref */
 	TAILQ_ENTRY(user)	 log_entry;
+	int64_t			 first_second;	/* first calls traced in it */
+	unsigned		 first_traces;
 };
 
 void	user_registry_init(struct user_registry *, struct event_base *);
@@ -122,5 +131,11 @@ void	user_log(struct user *, enum log_level, const char *fmt, ...)
 /* A debug line that traces u's connections and calls, in the same budget. */
 void	user_trace(struct user *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/*
+ * Whether a new connection of u may have its first call traced (debug
+ * level only): 1 for at most USER_FIRST_TRACES_PER_SEC a second (root:
+ * always), else 0.
+ */
+int	user_may_trace_first(struct user *);
 
 #endif

@@ -19,6 +19,7 @@
 
 #include "proto.h"
 #include "testutil.h"
+#include "user.h"
 
 static struct testd	d;
 
@@ -169,6 +170,77 @@ START_TEST(test_first_call_traced)
 	ck_assert(at[0] >= 0);
 	/* one line: the Status after it on the same connection is not traced */
 	ck_assert_ptr_null(strstr(p + 1, want));
+	free(log);
+}
+END_TEST
+
+#define FIRST_CALLS	100
+
+/* Many connections of one uid, each with a first call (as_nobody()). */
+static int
+first_calls(void *arg)
+{
+	const char		*sock = arg;
+	struct json_object	*r;
+	int			 fd, i;
+
+	for (i = 0; i < FIRST_CALLS; i++) {
+		if ((fd = raw_connect(sock)) < 0)
+			return 1;
+		r = raw_call(fd, "{\"method\":\"io.shmd.Status\"}");
+		if (r == NULL || reply_error(r) != NULL)
+			return 2;
+		json_object_put(r);
+		close(fd);
+	}
+	return 0;
+}
+
+/* How many times needle stands in hay. */
+static int
+count_in(const char *hay, const char *needle)
+{
+	int	n = 0;
+
+	for (; (hay = strstr(hay, needle)) != NULL; hay++)
+		n++;
+	return n;
+}
+
+/*
+ * First calls are traced for at most USER_FIRST_TRACES_PER_SEC of a
+ * uid's connections a second: a uid that connects again and again
+ * cannot fill the log, and another uid's are traced all the same.
+ */
+START_TEST(test_first_call_traces_bounded)
+{
+	struct json_object	*r;
+	struct timespec		 t0, t1;
+	char			*log, want[64];
+	size_t			 before;
+	int			 lines, secs, fd;
+
+	ck_assert_ptr_nonnull(log = read_file(d.log));
+	before = strlen(log);
+	free(log);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(as_nobody(first_calls, d.socket), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (int)(t1.tv_sec - t0.tv_sec) + 2;
+	/* root's next connection is traced: its budget is its own */
+	fd = raw_connect(d.socket);
+	r = raw_call(fd, "{\"method\":\"io.shmd.Status\"}");
+	ck_assert_ptr_null(reply_error(r));
+	json_object_put(r);
+	close(fd);
+	ck_assert_ptr_nonnull(log = read_file(d.log));
+	lines = count_in(log + before, "first call of pid ");
+	ck_assert_msg(lines >= 2 &&
+	    lines <= USER_FIRST_TRACES_PER_SEC * secs + 1,
+	    "%d first-call lines for %d connections in about %d s", lines,
+	    FIRST_CALLS + 1, secs);
+	snprintf(want, sizeof want, "first call of pid %ld,", (long)getpid());
+	ck_assert_ptr_nonnull(strstr(log + before, want));
 	free(log);
 }
 END_TEST
@@ -637,6 +709,8 @@ main(void)
 	tcase_add_test(tc, test_first_call_late);
 	tcase_add_test(tc, test_created_counted_not_logged);
 	tcase_add_test(tc, test_first_call_traced);
+	tcase_add_test_when(tc, test_first_call_traces_bounded,
+	    geteuid() == 0, "needs root");
 	tcase_add_test(tc, test_split_and_batched);
 	tcase_add_test(tc, test_batch_beyond_buffer_and_mixed_reads);
 	tcase_add_test(tc, test_stalled_client);
