@@ -321,7 +321,10 @@ lifecycle_remove(struct lifecycle *lc, struct segment *seg)
 	return 0;
 }
 
-/* The Create announced: what a crash after shmget would leave. */
+/*
+ * The Create announced in the intent page (state.h): what a crash after
+ * shmget would leave, for a copy, not a write.
+ */
 static int
 lifecycle_announce(struct lifecycle *lc, const struct lifecycle_request *req)
 {
@@ -341,7 +344,7 @@ lifecycle_announce(struct lifecycle *lc, const struct lifecycle_request *req)
 	p.setup = shm_policy_setup(&req->policy);
 	if (lifecycle_ready(lc) == -1)
 		return -1;
-	if (state_record_pending(&lc->state, &p) == -1) {
+	if (state_announce(&lc->state, &p) == -1) {
 		lifecycle_unrecorded(lc, req->name);
 		return -1;
 	}
@@ -417,7 +420,7 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 	else
 		shmid = kshm_make(req->key, req->size,
 		    kmem_shmflg(&req->policy), st);
-	/* Its memory policy, while the pending record covers it. */
+	/* Its memory policy, while the announcement covers it. */
 	if (shmid != -1 && setup &&
 	    kmem_apply(st, &req->policy, &lc->refused) == -1) {
 		struct state_orphan	o = { shmid, st->key, st->cuid,
@@ -428,13 +431,9 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 		errno = saved;
 		shmid = -1;
 	}
-	if (shmid == -1) {
-		saved = errno;
-		/* Nothing is left: so recovery looks for nothing. */
-		state_record_aborted(&lc->state);
-		errno = saved;
+	/* (nothing is left: the announcement is settled on the way out) */
+	if (shmid == -1)
 		goto fail;
-	}
 	trace_mark(TRACE_MADE);
 	lifecycle_fill(lc, seg, req, st);
 	/* Recorded before it is handed over and answered: a restart finds it. */
@@ -481,6 +480,8 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 	return 0;
 fail:
 	saved = errno;
+	/* what it made is undone: recovery is to look for nothing */
+	state_settle(&lc->state);
 	segment_destroy(seg);
 	errno = saved;
 	return rc;

@@ -5,11 +5,11 @@
  * {"shmd_state":1,"boot_id":...}:
  *   run      a run began: pid, uid, start_usec, pidns, cuid, cgid (who
  *            wrote what follows; no proof of a leftover: recover.c)
- *   pending, aborted        a Create announced before its shmget (size,
- *            key, the daemon's ids; "setup" when shmd sets a memory
- *            policy up before the record), then one that made nothing:
- *            an unresolved one proves its leftover at start (recover.c)
- *   create   a segment (state_segment_text()), after its shmget
+ *   create   a segment (state_segment_text()), after its shmget; the
+ *            number of its announcement ("intent") when first written
+ *   pending, aborted        what older versions wrote where the intent
+ *            page is now (state.h), read still: a Create announced
+ *            before its shmget, then one that made nothing
  *   destroy, mark, orphan   a segment's end, shmd's IPC_RMID mark, a
  *            segment shmd could not remove yet
  */
@@ -26,6 +26,7 @@
 
 #include <json-c/json.h>
 
+#include "intent.h"
 #include "jsonutil.h"
 #include "kshm.h"
 #include "log.h"
@@ -130,6 +131,9 @@ state_open(struct state *st, const char *dir, char *why, size_t whylen)
 		return -1;
 	}
 	st->dirfd = fd;
+	/* (one that cannot be made now is made before the first record) */
+	if ((st->intent = intent_map(fd)) == NULL)
+		log_warn("state: cannot make %s/%s", dir, INTENT_FILE);
 	return 0;
 }
 
@@ -200,9 +204,13 @@ state_policy_text(struct textbuf *tb, const struct segment *seg)
 	}
 }
 
-/* A segment's record (its "create" line), newline included. */
+/*
+ * A segment's record (its "create" line), newline included; the number
+ * of the announcement it answers, when it is one (0: none).
+ */
 static void
-state_segment_text(struct textbuf *tb, const struct segment *seg)
+state_segment_text(struct textbuf *tb, const struct segment *seg,
+    uint64_t intent)
 {
 	textbuf_lit(tb, "{\"op\":\"create\",\"name\":\"");
 	textbuf_str(tb, seg->name);
@@ -228,6 +236,8 @@ state_segment_text(struct textbuf *tb, const struct segment *seg)
 	if (seg->rmid_marked)
 		textbuf_lit(tb, ",\"marked\":true");
 	state_policy_text(tb, seg);
+	if (intent != 0)
+		state_int(tb, "intent", (int64_t)intent);
 	textbuf_lit(tb, "}\n");
 }
 
@@ -284,7 +294,16 @@ state_maybe_compact(struct state *st, const struct registry *reg)
 int
 state_ready(struct state *st, const struct registry *reg)
 {
-	if (st->dirfd == -1 || st->fd != -1)
+	if (st->dirfd == -1)
+		return 0;
+	if (st->intent == NULL) {
+		if ((st->intent = intent_map(st->dirfd)) == NULL) {
+			st->failed = INTENT_FILE;
+			return -1;
+		}
+		st->failed = NULL;
+	}
+	if (st->fd != -1)
 		return 0;
 	return state_compact(st, reg);
 }
@@ -325,12 +344,23 @@ state_append(struct state *st, struct state_line *l)
 }
 
 int
-state_record_pending(struct state *st, const struct state_pending *p)
+state_announce(struct state *st, const struct state_pending *p)
 {
 	struct state_line	 l;
 	struct textbuf		*tb = state_line_begin(&l);
+	long			 len;
 
+	if (st->dirfd == -1)
+		return 0;
+	if (st->intent == NULL) {
+		errno = EAGAIN;	/* state_ready() first */
+		return -1;
+	}
 	textbuf_lit(tb, "{\"op\":\"pending\"");
+	state_int(tb, "seq", (int64_t)++st->intent_seq);
+	textbuf_lit(tb, ",\"boot_id\":\"");
+	textbuf_str(tb, state_boot_id());
+	textbuf_lit(tb, "\"");
 	state_int(tb, "pid", p->pid);
 	state_int(tb, "pidns", (int64_t)p->pidns);
 	state_int(tb, "uid", p->uid);
@@ -345,16 +375,21 @@ state_record_pending(struct state *st, const struct state_pending *p)
 	if (p->setup)
 		textbuf_lit(tb, ",\"setup\":true");
 	textbuf_lit(tb, "}\n");
-	return state_append(st, &l);
+	if ((len = textbuf_end(tb)) == -1 || len >= INTENT_SIZE) {
+		errno = ENOMEM;
+		return -1;
+	}
+	intent_store(st->intent, l.line + 1, (size_t)len);
+	st->announced = 1;
+	return 0;
 }
 
-int
-state_record_aborted(struct state *st)
+void
+state_settle(struct state *st)
 {
-	struct state_line	l;
-
-	textbuf_lit(state_line_begin(&l), "{\"op\":\"aborted\"}\n");
-	return state_append(st, &l);
+	if (st->intent != NULL)
+		intent_clear(st->intent);
+	st->announced = 0;
 }
 
 int
@@ -362,8 +397,13 @@ state_record_create(struct state *st, const struct segment *seg)
 {
 	struct state_line	l;
 
-	state_segment_text(state_line_begin(&l), seg);
-	return state_append(st, &l);
+	state_segment_text(state_line_begin(&l), seg,
+	    st->announced ? st->intent_seq : 0);
+	if (state_append(st, &l) == -1)
+		return -1;
+	/* (a crash before this: the record's number answers the page) */
+	state_settle(st);
+	return 0;
 }
 
 /* A record that names a segment: {"op":"OP","name":"..."}. */
@@ -506,7 +546,7 @@ state_write_snapshot(const struct state *st, const struct registry *reg,
 	TAILQ_FOREACH(seg, &reg->segments, entry) {
 		if (state_chunk_begin(ch, &tb) == NULL)
 			goto out;
-		state_segment_text(&tb, seg);
+		state_segment_text(&tb, seg, 0);
 		if (state_chunk_end(ch, &tb) == -1)
 			goto out;
 		(*records)++;
@@ -535,6 +575,8 @@ state_resume(struct state *st, const struct state_loaded *l,
 
 	if (st->dirfd == -1)
 		return 0;
+	/* recovery has answered what the page announced */
+	state_settle(st);
 	/* (what recovery undid or set aside must leave the log too) */
 	if (l->segments == NULL || gone > 0 || l->npending > 0 ||
 	    st->norphans > 0 || l->damaged > 0 ||
@@ -823,7 +865,7 @@ state_parse_record(struct json_object *o, const char *op, int lineno,
 	struct state_orphan	 orphan;
 	const char		*name;
 	void			*tmp;
-	int64_t			 uid;
+	int64_t			 uid, intent;
 
 	/*
 	 * The daemon does one Create at a time: whatever record follows a
@@ -861,6 +903,10 @@ state_parse_record(struct json_object *o, const char *op, int lineno,
 		/* nothing: it only ends a pending Create */
 	} else if (strcmp(op, "create") == 0 &&
 	    (seg = state_parse_segment(o, out->run_uid, boot_skew)) != NULL) {
+		/* the announcement it answers, if any (state_load_intent()) */
+		if (json_get_int(o, "intent", &intent) == 0 && intent > 0 &&
+		    (uint64_t)intent > out->last_intent)
+			out->last_intent = (uint64_t)intent;
 		if ((old = registry_find_by_name(out->segments,
 		    seg->name)) != NULL) {
 			registry_remove(out->segments, old);
@@ -1024,6 +1070,48 @@ state_read_file(int dirfd, size_t *size)
 	return buf;
 }
 
+/*
+ * What the intent page says (intent.h), into out: a Create announced this
+ * boot that no create record answers is one cut short. The numbers go on
+ * past every one the log holds.
+ */
+static int
+state_load_intent(struct state *st, struct state_loaded *out)
+{
+	struct json_object	*o;
+	struct state_pending	 p;
+	const char		*op, *boot;
+	int64_t			 seq;
+	void			*tmp;
+	int			 rc = 0;
+
+	if (out->last_intent > st->intent_seq)
+		st->intent_seq = out->last_intent;
+	if (st->intent == NULL || st->intent[0] == '\0' ||
+	    (o = json_tokener_parse(st->intent)) == NULL)
+		return 0;
+	if (json_get_string(o, "op", &op) == 0 &&
+	    strcmp(op, "pending") == 0 &&
+	    json_get_string(o, "boot_id", &boot) == 0 &&
+	    strcmp(boot, state_boot_id()) == 0 &&
+	    json_get_int(o, "seq", &seq) == 0 && seq > 0) {
+		if ((uint64_t)seq > st->intent_seq)
+			st->intent_seq = (uint64_t)seq;
+		if ((uint64_t)seq > out->last_intent &&
+		    state_parse_pending(o, &p) == 0) {
+			if ((tmp = state_grow(out->pending, &out->npending,
+			    sizeof p)) == NULL)
+				rc = -1;
+			else {
+				out->pending = tmp;
+				out->pending[out->npending - 1] = p;
+			}
+		}
+	}
+	json_object_put(o);
+	return rc;
+}
+
 int
 state_load(struct state *st, struct state_loaded *out)
 {
@@ -1033,8 +1121,11 @@ state_load(struct state *st, struct state_loaded *out)
 	memset(out, 0, sizeof *out);
 	if (st->dirfd == -1)
 		return 0;
-	if ((text = state_read_file(st->dirfd, &size)) == NULL)
-		return errno == ENOENT ? 0 : -1;
+	if ((text = state_read_file(st->dirfd, &size)) == NULL) {
+		if (errno != ENOENT)
+			return -1;
+		return state_load_intent(st, out);
+	}
 	if (state_parse(text, state_boot_id(), out) == -1)
 		log_notice("state: %s is from another boot: starting afresh",
 		    STATE_FILE);
@@ -1044,12 +1135,19 @@ state_load(struct state *st, struct state_loaded *out)
 		st->damaged = 1;	/* kept aside at the next rewrite */
 	}
 	munmap(text, size);
+	if (state_load_intent(st, out) == -1) {
+		state_loaded_free(out);
+		errno = ENOMEM;
+		return -1;
+	}
 	return 0;
 }
 
 void
 state_close(struct state *st)
 {
+	intent_unmap(st->intent);
+	st->intent = NULL;
 	if (st->fd != -1)
 		close(st->fd);
 	if (st->dirfd != -1)

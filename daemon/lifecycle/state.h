@@ -1,36 +1,44 @@
 /*
  * What survives a restart: an append-only log in state_dir, one JSON
- * object per line. A Create is announced ("pending": its size, key and
- * the daemon's ids) before its shmget, and recorded ("create") before the
- * segment is handed over and answered, or ends "aborted" when it made
- * nothing; a Destroy's or a reap's end
- * ("destroy"), and shmd's IPC_RMID mark on an attached keyless segment
- * ("mark"), are recorded before shmd acts. A segment shmd made and could
- * not remove is an "orphan" until it can. The log is rewritten whole (a
- * new file renamed over the old) only when the caller says the registry
- * and the log agree (lifecycle.c). State written under another boot is
- * discarded: segments do not survive a reboot. A line that cannot be read
- * is skipped, and the damaged log kept aside as segments.log.damaged
- * when the log is next rewritten.
+ * object per line. A Create is recorded ("create") after its shmget and
+ * before the segment is handed over and answered; a Destroy's or a
+ * reap's end ("destroy"), and shmd's IPC_RMID mark on an attached keyless
+ * segment ("mark"), are recorded before shmd acts. A segment shmd made
+ * and could not remove is an "orphan" until it can. The log is rewritten
+ * whole (a new file renamed over the old) only when the caller says the
+ * registry and the log agree (lifecycle.c). State written under another
+ * boot is discarded: segments do not survive a reboot. A line that cannot
+ * be read is skipped, and the damaged log kept aside as
+ * segments.log.damaged when the log is next rewritten.
  *
- * What a crash between a Create's shmget and its record leaves is proven
- * the daemon's by its unresolved "pending" record: the one kernel segment
- * of that size and key, still the daemon's own, mode KSHM_UNSET_MODE,
- * never attached, made since the announcement (recover.c; never several:
- * then none is proven). Each run also records itself ("run": its pid,
- * pid namespace and ids), which says who wrote what follows and proves
- * no leftover: after a restart in a new pid namespace every segment made
- * outside it shows cpid 0, as the old run's do.
+ * Before its shmget a Create is announced in the intent page (intent.h,
+ * segments.intent: its size, key, the daemon's ids and a sequence
+ * number), not in the log: one write a Create. Its create record carries
+ * the number ("intent"), and the page is emptied once the record is
+ * written or the Create made nothing. An announcement that no record
+ * answers, read at start, is a Create cut short: what a crash between its
+ * shmget and its record left is proven the daemon's by it, as by the
+ * "pending" records older versions wrote in the log (still read): the one
+ * kernel segment of that size and key, still the daemon's own, mode
+ * KSHM_UNSET_MODE, never attached, made since the announcement
+ * (recover.c; never several: then none is proven). Each run also records
+ * itself ("run": its pid, pid namespace and ids), which says who wrote
+ * what follows and proves no leftover: after a restart in a new pid
+ * namespace every segment made outside it shows cpid 0, as the old run's
+ * do.
  *
  * When a record cannot be written (ENOSPC, EIO, ...) the caller is told
  * (-1 with errno) and changes nothing; the next record first rewrites the
  * log whole (state_ready()), so a torn or missing log heals as soon as
- * the directory takes records again, without a restart.
+ * the directory takes records again, without a restart. The intent page
+ * is made (its space allocated) at start, or by state_ready() when it
+ * could not be then.
  *
  * The directory must be the daemon's own: not a symlink, owned by its
  * uid, not writable by group or others. Files in it are reached through
  * a descriptor of the directory, never following a symlink, and created
- * exclusively.
+ * exclusively (the intent page, which is rewritten in place, is opened
+ * without O_EXCL and must be a regular file).
  */
 #ifndef SHMD_STATE_H
 #define SHMD_STATE_H
@@ -47,8 +55,8 @@ struct segment;
 
 /*
  * A Create under way: what the segment it makes looks like until its
- * record is written (owned by the daemon, mode KSHM_UNSET_MODE): a
- * pending record. (A run's record reads into one too, run set: it proves
+ * record is written (owned by the daemon, mode KSHM_UNSET_MODE): its
+ * announcement. (A run's record reads into one too, run set: it proves
  * no leftover, recover.c.)
  */
 struct state_pending {
@@ -85,6 +93,9 @@ struct state {
 	int		torn;		/* a record was cut short */
 	int		damaged;	/* the log read had unreadable lines */
 	const char	*failed;	/* the file that refused the last write */
+	char		*intent;	/* the intent page, or NULL: make it */
+	uint64_t	intent_seq;	/* the last announcement's number */
+	int		announced;	/* a Create is announced, unrecorded */
 	struct state_orphan *orphans;
 	size_t		norphans;
 	pid_t		pid;		/* this run */
@@ -97,6 +108,7 @@ struct state {
 struct state_loaded {
 	struct registry		*segments;
 	struct state_pending	*pending;	/* Creates it never finished */
+	uint64_t		 last_intent;	/* the highest create record's */
 	size_t			 npending;
 	struct state_pending	 run;		/* the last run record (who */
 	int			 has_run;	/* wrote what follows), if any */
@@ -126,17 +138,24 @@ int	state_load(struct state *, struct state_loaded *out);
 
 /*
  * Whether records can be appended now: after a failed write or a failed
- * start the log is first rewritten as reg. 0, or -1 with errno.
+ * start the log is first rewritten as reg, and the intent page made if it
+ * is not there yet. 0, or -1 with errno.
  */
 int	state_ready(struct state *, const struct registry *reg);
 /* The path that refused the last record ("DIR/segments.log"), in buf. */
 const char *state_failed_path(const struct state *, char *buf, size_t len);
 
+/*
+ * A Create announced in the intent page, before its shmget (setup: one
+ * whose memory policy shmd sets up); -1 with errno when the page is not
+ * there (state_ready() first). No-ops without a state directory.
+ */
+int	state_announce(struct state *, const struct state_pending *);
+/* The announced Create is over: recorded, or it made nothing. */
+void	state_settle(struct state *);
+
 /* Append one record; -1 with errno. No-ops without a state directory. */
-/* A Create announced (only one whose policy shmd sets up: setup). */
-int	state_record_pending(struct state *, const struct state_pending *);
-/* The pending Create made nothing (shmget or its setup failed). */
-int	state_record_aborted(struct state *);
+/* A segment made: the announcement's number with it, then settled. */
 int	state_record_create(struct state *, const struct segment *);
 int	state_record_destroy(struct state *, const struct segment *);
 /* shmd is about to mark seg IPC_RMID (an attached keyless segment). */

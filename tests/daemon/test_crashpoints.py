@@ -317,7 +317,7 @@ def workload(run, outcome):
         outcome["destroyed"].add("x.gone")
     elif r is not None and "x.gone" in outcome["acked"]:
         outcome["errors"]["destroy x.gone"] = r["error"]
-    # A memory policy is set while its pending record covers the segment
+    # A memory policy is set while its announcement covers the segment
     # (mode 0600, locked, attached once by shmd): a crash there leaves
     # nothing shmd cannot account for.
     create("p.policy", lifetime="persistent", locked=True, numa_node=0)

@@ -165,11 +165,31 @@ START_TEST(test_log_agrees_at_every_step)
 }
 END_TEST
 
+/*
+ * A Create writes one record: its announcement before shmget goes to the
+ * intent page (state.h), emptied once the record is written.
+ */
+START_TEST(test_one_record_a_create)
+{
+	uint64_t	records = lc.state.records;
+
+	create("one", PROTO_LIFETIME_PROCESS);
+	ck_assert_uint_eq(lc.state.records, records + 1);
+	ck_assert_int_eq(lc.state.intent[0], '\0');
+	ck_assert_uint_eq(lc.state.intent_seq, 1);
+	create("two", PROTO_LIFETIME_PERSISTENT);
+	ck_assert_uint_eq(lc.state.records, records + 2);
+	ck_assert_uint_eq(lc.state.intent_seq, 2);
+	assert_agree();
+}
+END_TEST
+
 START_TEST(test_failed_create_leaves_nothing)
 {
 	struct lifecycle_request	 req;
 	struct segment			*seg = NULL;
 	struct kshm_stat		 st;
+	uint64_t			 records = lc.state.records;
 	int				 taken;
 
 	kernel_sweep_keys(0x7e5f0000, 1);
@@ -185,7 +205,10 @@ START_TEST(test_failed_create_leaves_nothing)
 	ck_assert_int_eq(lifecycle_create(&lc, &req, &seg, &st), -1);
 	ck_assert_int_eq(errno, EEXIST);
 	ck_assert_uint_eq(lc.registry.count, 0);
-	assert_agree();	/* and no pending Create is left in the log */
+	assert_agree();	/* and no pending Create is left */
+	/* nothing written, and the announcement settled */
+	ck_assert_uint_eq(lc.state.records, records);
+	ck_assert_int_eq(lc.state.intent[0], '\0');
 	ck_assert_str_eq(events, "");
 	shmctl(taken, IPC_RMID, NULL);
 }
@@ -210,6 +233,46 @@ START_TEST(test_compaction_follows_no_symlink)
 	ck_assert_int_eq(memcmp(buf, "precious", 8), 0);
 	unlink(victim);
 	assert_agree();
+}
+END_TEST
+
+/*
+ * The intent page is opened in place, not created exclusively: a
+ * symlink there is refused (the state is not ready, changes are refused
+ * with the file named), never followed; once it is gone, the page is
+ * made and changes go on, without a restart.
+ */
+START_TEST(test_intent_follows_no_symlink)
+{
+	struct state	st;
+	struct registry	reg;
+	char		sub[160], victim[160], link[200], why[256], buf[16];
+	int		fd;
+
+	snprintf(sub, sizeof sub, "%s/sub", dir);
+	snprintf(victim, sizeof victim, "%s/victim", dir);
+	snprintf(link, sizeof link, "%s/segments.intent", sub);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	fd = open(victim, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "precious", 8), 8);
+	close(fd);
+	ck_assert_int_eq(symlink(victim, link), 0);
+	registry_init(&reg);
+	state_init(&st, getpid(), geteuid(), 0);
+	ck_assert_int_eq(state_open(&st, sub, why, sizeof why), 0);
+	ck_assert_ptr_null(st.intent);
+	ck_assert_int_eq(state_ready(&st, &reg), -1);
+	ck_assert_str_eq(st.failed, "segments.intent");
+	fd = open(victim, O_RDONLY);
+	ck_assert_int_eq(read(fd, buf, sizeof buf), 8);
+	close(fd);
+	ck_assert_int_eq(memcmp(buf, "precious", 8), 0);
+	ck_assert_int_eq(unlink(link), 0);
+	ck_assert_int_eq(state_ready(&st, &reg), 0);
+	ck_assert_ptr_nonnull(st.intent);
+	state_close(&st);
+	registry_finish(&reg);
 }
 END_TEST
 
@@ -326,8 +389,10 @@ main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_log_agrees_at_every_step, 0, 8);
+	tcase_add_test(tc, test_one_record_a_create);
 	tcase_add_test(tc, test_failed_create_leaves_nothing);
 	tcase_add_test(tc, test_compaction_follows_no_symlink);
+	tcase_add_test(tc, test_intent_follows_no_symlink);
 	tcase_add_test(tc, test_state_dir_rules);
 	tcase_add_test(tc, test_resume);
 	suite_add_tcase(s, tc);
