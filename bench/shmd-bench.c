@@ -29,6 +29,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1323,6 +1324,7 @@ main(int argc, char **argv)
 		{ "scale", no_argument, NULL, 'S' },
 		{ "huge", no_argument, NULL, 'H' },
 		{ "first-contact", no_argument, NULL, 'F' },
+		{ "dir", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli	*c = malloc(sizeof *c), *w = malloc(sizeof *w);
@@ -1331,6 +1333,8 @@ main(int argc, char **argv)
 	double		*lat, secs, t0, wall, rec_ms, base_ms, raw_cpu;
 	int		 ch, i, n, conns[3] = { 1, 16, 64 }, *ids, shared = 0;
 	int		 scaling = 0, huge = 0, first_only = 0;
+	const char	*top = NULL;
+	struct statfs	 fs;
 	pid_t		 fpid, fspid, spid;
 	long		 rss0, rss1;
 	void		**maps;
@@ -1351,10 +1355,11 @@ main(int argc, char **argv)
 		case 'S': scaling = 1; break;
 		case 'H': huge = 1; break;
 		case 'F': first_only = 1; break;
+		case 'D': top = optarg; break;
 		default:
 			fprintf(stderr, "usage: shmd-bench [--quick] [--segments N] "
 			    "[--shmd PATH] [--shmdctl PATH] [--shared-ipc] "
-			    "[--scale] [--huge] [--first-contact]\n");
+			    "[--scale] [--huge] [--first-contact] [--dir DIR]\n");
 			return 2;
 		}
 	}
@@ -1373,7 +1378,14 @@ main(int argc, char **argv)
 			fclose(f);
 		}
 	}
-	snprintf(B.dir, sizeof B.dir, "/tmp/shmd-bench-XXXXXX");
+	/*
+	 * Sockets and the state directory on tmpfs, as deployed (state_dir
+	 * is /run/shmd/state): /dev/shm when it is one, else /tmp.
+	 */
+	if (top == NULL)
+		top = statfs("/dev/shm", &fs) == 0 && fs.f_type == 0x01021994 ?
+		    "/dev/shm" : "/tmp";
+	snprintf(B.dir, sizeof B.dir, "%s/shmd-bench-XXXXXX", top);
 	if (mkdtemp(B.dir) == NULL)
 		die("mkdtemp");
 	snprintf(B.sock, sizeof B.sock, "%s/shmd.sock", B.dir);
@@ -1396,8 +1408,9 @@ main(int argc, char **argv)
 		const int		*sizes = B.quick ? quick : full;
 		struct scale_figures	 fig[3];
 
-		printf("shmd-bench --scale: keyless segments, %s run, pid %d\n\n",
-		    B.quick ? "quick" : "full", (int)getpid());
+		printf("shmd-bench --scale: keyless segments, %s run, pid %d, "
+		    "in %s\n\n", B.quick ? "quick" : "full", (int)getpid(),
+		    B.dir);
 		table_head();
 		for (i = 0; i < 3; i++)
 			scale(sizes[i], &fig[i], i ? &fig[0] : NULL);
@@ -1433,16 +1446,16 @@ main(int argc, char **argv)
 	close(w->fd);
 
 	if (first_only) {
-		printf("shmd-bench --first-contact: %s run, pid %d\n\n",
-		    B.quick ? "quick" : "full", getpid());
+		printf("shmd-bench --first-contact: %s run, pid %d, in %s\n\n",
+		    B.quick ? "quick" : "full", getpid(), B.dir);
 		i = first_contact_mode(argv[0], spid);
 		bench_finish(fpid, fspid);
 		free(c);
 		free(w);
 		return i;
 	}
-	printf("shmd-bench: %d segments, %s run, pid %d\n\n", B.segments,
-	    B.quick ? "quick" : "full", getpid());
+	printf("shmd-bench: %d segments, %s run, pid %d, in %s\n\n",
+	    B.segments, B.quick ? "quick" : "full", getpid(), B.dir);
 	table_head();
 
 	{
