@@ -54,6 +54,7 @@ struct server {
 	uid_t			 euid;
 	pid_t			 pid;
 	uint64_t		 ipc_namespace;	/* /proc/self/ns/ipc's inode */
+	int			 ipc_namespace_fd; /* it, held (server_init()) */
 	struct json_tokener	*tok;		/* parses every message */
 };
 
