@@ -377,7 +377,6 @@ conn_batch_end(struct conn *c)
 	}
 	batch.len = 0;
 	conn_flush(c);
-	peer_answered(&c->peer);
 }
 
 void
@@ -633,7 +632,7 @@ conn_readcb(evutil_socket_t fd, short what, void *arg)
 void
 conn_read_now(struct conn *c)
 {
-	conn_readcb(c->fd, EV_READ, c);
+	event_active(c->rev, EV_READ, 1);
 }
 
 void

@@ -59,11 +59,7 @@ struct conn {
 struct conn *conn_create(struct server *, int fd, struct peer *peer,
 	    struct user *user);
 void	conn_destroy(struct conn *);
-/*
- * Read what the client sent, now: a new connection's first call, which
- * is usually there by the time it is accepted, is answered before the
- * next accept (nothing if it has sent nothing yet: its event reads it).
- */
+/* Read what the client sent in this turn of the loop, without waiting. */
 void	conn_read_now(struct conn *);
 /* Bytes of replies and events queued, not yet written. */
 size_t	conn_queued(const struct conn *);

@@ -93,7 +93,7 @@ peer_from_socket(int fd, const struct ucred *cred, struct peer *p)
 	size_t		 cap = 16;
 
 	memset(p, 0, sizeof *p);
-	p->pidfd = p->nsfd = -1;
+	p->pidfd = -1;
 	p->pid = cred->pid;
 	p->uid = cred->uid;
 	p->gid = cred->gid;
@@ -145,8 +145,7 @@ peer_ipc_namespace_pidfd(struct peer *p, int fd, uint64_t *ino)
 	    (nsfd = ioctl(p->pidfd, PIDFD_GET_IPC_NAMESPACE, 0)) == -1)
 		return -1;
 	r = fstat(nsfd, &sb);
-	/* (closed after the answer: peer_answered()) */
-	p->nsfd = nsfd;
+	close(nsfd);
 	if (r == -1)
 		return -1;
 	*ino = (uint64_t)sb.st_ino;
@@ -182,17 +181,8 @@ peer_take_pidfd(struct peer *p)
 }
 
 void
-peer_answered(struct peer *p)
-{
-	if (p->nsfd != -1)
-		close(p->nsfd);
-	p->nsfd = -1;
-}
-
-void
 peer_finish(struct peer *p)
 {
-	peer_answered(p);
 	free(p->groups);
 	p->groups = NULL;
 	p->ngroups = 0;

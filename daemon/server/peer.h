@@ -29,8 +29,6 @@ struct peer {
 	int	 exited;	/* it has exited (or shmd cannot see it) */
 	uint64_t ipcns;		/* its IPC namespace, once read; 0: not yet */
 	int	 ipcns_unknown;	/* shmd cannot read it */
-	int	 nsfd;		/* the descriptor it was read from, closed
-				   once the answer is sent; -1 */
 };
 
 /*
@@ -57,12 +55,6 @@ int	peer_pin(struct peer *, int fd);
  * or -1 when shmd cannot read it (not root, another pid namespace).
  */
 int	peer_ipc_namespace(struct peer *, int fd, uint64_t *ino);
-/*
- * The answers to what it asked are sent: close what reading its
- * namespace held open (closing it costs a new process's first call
- * nothing then).
- */
-void	peer_answered(struct peer *);
 
 int	peer_in_group(const struct peer *, gid_t);
 

@@ -301,8 +301,8 @@ server_accept_cb(evutil_socket_t lfd, short what, void *arg)
 		}
 		/*
 		 * A new client has usually sent its first call by the time
-		 * it is admitted: read and answered now, before the next
-		 * accept4(), rather than after another wait.
+		 * it is admitted: read it in this turn of the loop rather
+		 * than after another wait.
 		 */
 		if ((c = server_admit(srv, fd)) != NULL)
 			conn_read_now(c);
