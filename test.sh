@@ -94,9 +94,9 @@ if [ -n "${CI:-}" ] || [ -n "${SHMD_FULL:-}" ]; then
 	step "fuzzing for 60 s (tests/fuzz/fuzz.sh)"
 	sh "$top/tests/fuzz/fuzz.sh" 60
 
-	step "crash points: every one the workload reaches, in all three modes (tests/daemon/test_crashpoints.py --long)"
+	step "crash points: every one the workload reaches, in all three modes, Creates announced in the page and in the log (tests/daemon/test_crashpoints.py --long --intent both)"
 	TOP_BUILDDIR="$top/build" python3 "$top/tests/daemon/test_crashpoints.py" --long \
-		--budget 1500 >"$top/build/crashpoints.out" 2>&1 ||
+		--intent both --budget 3000 >"$top/build/crashpoints.out" 2>&1 ||
 		{ cat "$top/build/crashpoints.out"; exit 1; }
 	grep -E '^(FAIL|crash points|kill|enospc|eio)' "$top/build/crashpoints.out"
 

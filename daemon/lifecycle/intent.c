@@ -20,8 +20,9 @@ intent_map(int dirfd)
 	char		*page;
 	int		 fd, rc, saved;
 
+	/* (O_NONBLOCK: something not a file there must not hold us up) */
 	fd = openat(dirfd, INTENT_FILE, O_RDWR | O_CREAT | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
+	    O_NONBLOCK | O_CLOEXEC, 0600);
 	if (fd == -1)
 		return NULL;
 	if (fstat(fd, &sb) == -1)
@@ -50,6 +51,33 @@ fail:
 	return NULL;
 }
 
+int
+intent_read(int dirfd, char *buf, size_t size)
+{
+	struct stat	sb;
+	ssize_t		n;
+	int		fd, saved;
+
+	fd = openat(dirfd, INTENT_FILE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	n = read(fd, buf, size - 1);
+	saved = errno;
+	close(fd);
+	if (n == -1) {
+		errno = saved;
+		return -1;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
 void
 intent_unmap(char *page)
 {
@@ -58,9 +86,10 @@ intent_unmap(char *page)
 }
 
 /*
- * The compiler keeps the order of the stores around each fence; the
- * processor's order matters to nobody but a reader after the daemon's
- * death, which sees every store it made.
+ * The first byte is stored through a volatile access and the compiler
+ * keeps the other stores on their side of each fence; the processor's
+ * order matters to nobody but a reader after the daemon's death, which
+ * sees every store the daemon made, in the order it made them.
  */
 void
 intent_store(char *page, const char *line, size_t len)
@@ -69,16 +98,16 @@ intent_store(char *page, const char *line, size_t len)
 		intent_clear(page);
 		return;
 	}
-	page[0] = '\0';
-	atomic_signal_fence(memory_order_seq_cst);
+	intent_clear(page);
 	memcpy(page + 1, line + 1, len - 1);
 	page[len] = '\0';
 	atomic_signal_fence(memory_order_seq_cst);
-	page[0] = line[0];
+	*(volatile char *)page = line[0];
 }
 
 void
 intent_clear(char *page)
 {
-	page[0] = '\0';
+	*(volatile char *)page = '\0';
+	atomic_signal_fence(memory_order_seq_cst);
 }

@@ -25,6 +25,12 @@
 char	*intent_map(int dirfd);
 void	 intent_unmap(char *page);
 
+/*
+ * The page's text read into buf (size bytes, NUL-ended) without mapping
+ * it: 0, or -1 with errno (ENOENT: there is none).
+ */
+int	 intent_read(int dirfd, char *buf, size_t size);
+
 /* Store line (len bytes, len < INTENT_SIZE), or empty the page. */
 void	 intent_store(char *page, const char *line, size_t len);
 void	 intent_clear(char *page);

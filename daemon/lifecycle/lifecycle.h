@@ -6,11 +6,12 @@
  *
  * state     event                record        kernel           then
  * --------  -------------------  ------------  ---------------  -----------------
- * -         Create               pending,      shmget (mode 0), Segment, created;
+ * -         Create               announced,    shmget (mode 0), Segment, created;
  *                                              policy (kmem.c), watchers: created
  *                                create        IPC_SET
  *   (a record refused: the segment removed, or an orphan; StateError;
- *    the pending record proves what a crash after shmget leaves)
+ *    the announcement, in the intent page or the log (state.h), proves
+ *    what a crash after shmget leaves)
  * live      Destroy              destroy       IPC_RMID *       (); destroyed
  *   (the record refused: nothing changes; StateError)
  * live      lifetime over        destroy       IPC_RMID *       reaped

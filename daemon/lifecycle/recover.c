@@ -329,7 +329,7 @@ recover_pendings(struct lifecycle *lc, const struct state_loaded *l,
 	/* what could not be seen could be a second fit: nothing is proven */
 	if (k->segs == NULL || k->partial)
 		log_warnx("recovery: cannot see every segment; what a Create "
-		    "cut short left is left for the next start");
+		    "cut short left, if anything, is left alone");
 	else {
 		for (i = 0; i < l->npending; i++)
 			removed += recover_pending(lc, &l->pending[i], k, ids,
@@ -349,7 +349,7 @@ recover_remove_leftover(struct lifecycle *lc, const struct state_loaded *l,
 	if (l->norphans == 0 && l->npending == 0)
 		return 0;
 	if ((ids = recover_known_ids(&lc->registry, &nids)) == NULL) {
-		log_warn("recovery: leftovers left for the next start");
+		log_warn("recovery: leftovers left alone");
 		return 0;
 	}
 	removed = recover_orphans(lc, l, ids, nids);

@@ -50,12 +50,13 @@ size_t	recover_verify(struct state_loaded *loaded,
 size_t	recover_adopt(struct lifecycle *, struct state_loaded *loaded);
 
 /*
- * Remove the segment of the Create that the earlier run made but never
- * recorded, if exactly one kernel segment fits it: made by that run's
- * pid and ids and never handed over (state.h), not before its run record
- * (or, in older logs, of the size and key its pending record announced,
- * not before it), and not one of lc's. 1 when one was removed, else 0: a segment shmd
- * cannot prove it made is never removed.
+ * Remove the segment of each Create that the earlier run announced but
+ * never recorded (its announcement, in the intent page or a pending
+ * record of the log: state.h), and the orphans it recorded, if exactly
+ * one kernel segment fits each: of the size and key announced, still the
+ * daemon's and never handed over or attached, made since the
+ * announcement, and not one of lc's. How many were removed: a segment
+ * shmd cannot prove it made is never removed.
  */
 int	recover_remove_leftover(struct lifecycle *,
 	    const struct state_loaded *loaded, const struct recover_kernel *k);

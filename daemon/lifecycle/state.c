@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -80,6 +81,29 @@ state_init(struct state *st, pid_t pid, uid_t uid, int64_t start_usec)
 	/* Tests make the log compact at every position (tests/daemon/check_lifetime.c). */
 	if ((env = getenv("SHMD_TEST_STATE_SLACK")) != NULL)
 		st->slack = strtoull(env, NULL, 10);
+	/* Tests choose where Creates are announced: "page" or "log". */
+	if ((env = getenv("SHMD_TEST_INTENT")) != NULL)
+		st->intent_force = strcmp(env, "page") == 0 ? 1 :
+		    strcmp(env, "log") == 0 ? -1 : 0;
+}
+
+/*
+ * Where Creates are announced (state.h): in the intent page on tmpfs or
+ * ramfs, where a store never faults for want of space or for an I/O
+ * error once the page is allocated; in the log elsewhere (a copy-on-
+ * write or journalled filesystem may refuse a store with SIGBUS).
+ */
+static int
+state_intent_in_log(const struct state *st, int dirfd)
+{
+	struct statfs	fs;
+
+	if (st->intent_force != 0)
+		return st->intent_force < 0;
+	if (fstatfs(dirfd, &fs) == -1)
+		return 1;
+	return fs.f_type != 0x01021994 &&	/* TMPFS_MAGIC */
+	    fs.f_type != (typeof(fs.f_type))0x858458f6;	/* RAMFS_MAGIC */
 }
 
 int
@@ -132,7 +156,8 @@ state_open(struct state *st, const char *dir, char *why, size_t whylen)
 	}
 	st->dirfd = fd;
 	/* (one that cannot be made now is made before the first record) */
-	if ((st->intent = intent_map(fd)) == NULL)
+	if (!(st->intent_log = state_intent_in_log(st, fd)) &&
+	    (st->intent = intent_map(fd)) == NULL)
 		log_warn("state: cannot make %s/%s", dir, INTENT_FILE);
 	return 0;
 }
@@ -296,7 +321,7 @@ state_ready(struct state *st, const struct registry *reg)
 {
 	if (st->dirfd == -1)
 		return 0;
-	if (st->intent == NULL) {
+	if (!st->intent_log && st->intent == NULL) {
 		if ((st->intent = intent_map(st->dirfd)) == NULL) {
 			st->failed = INTENT_FILE;
 			return -1;
@@ -343,6 +368,21 @@ state_append(struct state *st, struct state_line *l)
 	return 0;
 }
 
+/*
+ * The announcement forgotten: the page emptied, or, where Creates are
+ * announced in the log, the page an earlier run left removed.
+ */
+static void
+state_intent_forget(struct state *st)
+{
+	if (st->intent != NULL)
+		intent_clear(st->intent);
+	else if (st->intent_found &&
+	    (unlinkat(st->dirfd, INTENT_FILE, 0) == 0 || errno == ENOENT))
+		st->intent_found = 0;
+	st->stale = 0;
+}
+
 int
 state_announce(struct state *st, const struct state_pending *p)
 {
@@ -352,15 +392,17 @@ state_announce(struct state *st, const struct state_pending *p)
 
 	if (st->dirfd == -1)
 		return 0;
-	if (st->intent == NULL) {
+	if (!st->intent_log && st->intent == NULL) {
 		errno = EAGAIN;	/* state_ready() first */
 		return -1;
 	}
 	textbuf_lit(tb, "{\"op\":\"pending\"");
-	state_int(tb, "seq", (int64_t)++st->intent_seq);
-	textbuf_lit(tb, ",\"boot_id\":\"");
-	textbuf_str(tb, state_boot_id());
-	textbuf_lit(tb, "\"");
+	if (!st->intent_log) {
+		state_int(tb, "seq", (int64_t)++st->intent_seq);
+		textbuf_lit(tb, ",\"boot_id\":\"");
+		textbuf_str(tb, state_boot_id());
+		textbuf_lit(tb, "\"");
+	}
 	state_int(tb, "pid", p->pid);
 	state_int(tb, "pidns", (int64_t)p->pidns);
 	state_int(tb, "uid", p->uid);
@@ -375,11 +417,17 @@ state_announce(struct state *st, const struct state_pending *p)
 	if (p->setup)
 		textbuf_lit(tb, ",\"setup\":true");
 	textbuf_lit(tb, "}\n");
-	if ((len = textbuf_end(tb)) == -1 || len >= INTENT_SIZE) {
-		errno = ENOMEM;
-		return -1;
+	if (st->intent_log) {
+		/* (the record that follows it, create or aborted, answers it) */
+		if (state_append(st, &l) == -1)
+			return -1;
+	} else {
+		if ((len = textbuf_end(tb)) == -1 || len >= INTENT_SIZE) {
+			errno = ENOMEM;
+			return -1;
+		}
+		intent_store(st->intent, l.line + 1, (size_t)len);
 	}
-	intent_store(st->intent, l.line + 1, (size_t)len);
 	st->announced = 1;
 	return 0;
 }
@@ -387,9 +435,19 @@ state_announce(struct state *st, const struct state_pending *p)
 void
 state_settle(struct state *st)
 {
-	if (st->intent != NULL)
-		intent_clear(st->intent);
+	struct state_line	l;
+
+	if (!st->announced)
+		return;
 	st->announced = 0;
+	if (st->intent_log) {
+		/* (refused: it stays unresolved, as safe; state_ready() next) */
+		textbuf_lit(state_line_begin(&l), "{\"op\":\"aborted\"}\n");
+		(void)state_append(st, &l);
+	} else if (st->fd != -1)
+		state_intent_forget(st);
+	else
+		st->stale = 1;	/* a leftover may be in memory only */
 }
 
 int
@@ -398,11 +456,13 @@ state_record_create(struct state *st, const struct segment *seg)
 	struct state_line	l;
 
 	state_segment_text(state_line_begin(&l), seg,
-	    st->announced ? st->intent_seq : 0);
+	    st->announced && !st->intent_log ? st->intent_seq : 0);
 	if (state_append(st, &l) == -1)
 		return -1;
 	/* (a crash before this: the record's number answers the page) */
-	state_settle(st);
+	if (st->announced && !st->intent_log)
+		state_intent_forget(st);
+	st->announced = 0;
 	return 0;
 }
 
@@ -571,27 +631,36 @@ int
 state_resume(struct state *st, const struct state_loaded *l,
     const struct registry *reg, size_t gone)
 {
-	int	fd;
+	int	fd, rc = 0;
 
 	if (st->dirfd == -1)
 		return 0;
-	/* recovery has answered what the page announced */
-	state_settle(st);
 	/* (what recovery undid or set aside must leave the log too) */
 	if (l->segments == NULL || gone > 0 || l->npending > 0 ||
 	    st->norphans > 0 || l->damaged > 0 ||
 	    l->records > 2 * reg->count + st->slack ||
 	    (fd = openat(st->dirfd, STATE_FILE, O_WRONLY | O_APPEND |
 	    O_NOFOLLOW | O_CLOEXEC)) == -1)
-		return state_compact(st, reg);
-	if (st->fd != -1)
-		close(st->fd);
-	st->fd = fd;
-	st->records = l->records;
-	st->torn = l->torn;	/* a newline first ends the cut line */
-	if (state_record_run(st) == -1)
-		return state_compact(st, reg);
-	return 0;
+		rc = state_compact(st, reg);
+	else {
+		if (st->fd != -1)
+			close(st->fd);
+		st->fd = fd;
+		st->records = l->records;
+		st->torn = l->torn;	/* a newline first ends the cut line */
+		if (state_record_run(st) == -1)
+			rc = state_compact(st, reg);
+	}
+	/*
+	 * Recovery has answered what was announced: the announcement goes
+	 * once the log holds what recovery left (an orphan, say), else at
+	 * the first compaction that writes it (state_compact()).
+	 */
+	if (rc == 0)
+		state_intent_forget(st);
+	else
+		st->stale = 1;
+	return rc;
 }
 
 /*
@@ -644,6 +713,9 @@ state_compact(struct state *st, const struct registry *reg)
 	st->fd = fd;
 	st->records = records;
 	st->torn = 0;
+	/* what a Create cut short left is in it now (its orphans) */
+	if (st->stale && !st->announced)
+		state_intent_forget(st);
 	log_debug("state: %llu records", (unsigned long long)records);
 	return 0;
 }
@@ -1080,15 +1152,26 @@ state_load_intent(struct state *st, struct state_loaded *out)
 {
 	struct json_object	*o;
 	struct state_pending	 p;
-	const char		*op, *boot;
+	const char		*op, *boot, *text = st->intent;
+	char			 buf[INTENT_SIZE];
 	int64_t			 seq;
 	void			*tmp;
 	int			 rc = 0;
 
 	if (out->last_intent > st->intent_seq)
 		st->intent_seq = out->last_intent;
-	if (st->intent == NULL || st->intent[0] == '\0' ||
-	    (o = json_tokener_parse(st->intent)) == NULL)
+	/*
+	 * Not mapped (announcements go to the log here, or the page could
+	 * not be mapped): read, so that what an earlier run announced in it
+	 * is answered all the same.
+	 */
+	if (text == NULL) {
+		if (intent_read(st->dirfd, buf, sizeof buf) == -1)
+			return 0;
+		st->intent_found = 1;	/* removed once answered */
+		text = buf;
+	}
+	if (text[0] == '\0' || (o = json_tokener_parse(text)) == NULL)
 		return 0;
 	if (json_get_string(o, "op", &op) == 0 &&
 	    strcmp(op, "pending") == 0 &&

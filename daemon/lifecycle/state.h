@@ -11,21 +11,27 @@
  * be read is skipped, and the damaged log kept aside as
  * segments.log.damaged when the log is next rewritten.
  *
- * Before its shmget a Create is announced in the intent page (intent.h,
- * segments.intent: its size, key, the daemon's ids and a sequence
- * number), not in the log: one write a Create. Its create record carries
- * the number ("intent"), and the page is emptied once the record is
- * written or the Create made nothing. An announcement that no record
- * answers, read at start, is a Create cut short: what a crash between its
- * shmget and its record left is proven the daemon's by it, as by the
- * "pending" records older versions wrote in the log (still read): the one
- * kernel segment of that size and key, still the daemon's own, mode
- * KSHM_UNSET_MODE, never attached, made since the announcement
- * (recover.c; never several: then none is proven). Each run also records
+ * Before its shmget a Create is announced: its size, key, the daemon's
+ * ids. On tmpfs or ramfs (state_dir's place: DAEMON.md) in the intent
+ * page (intent.h, segments.intent) with a sequence number, not in the
+ * log: one write a Create. Its create record carries the number
+ * ("intent"), and the page is emptied once the record is written, or
+ * once the Create is undone and what undoing it left (an orphan) is in
+ * the log; when that could not be written, the page keeps the
+ * announcement until the log is next written whole ("stale"). Elsewhere,
+ * where a store in a mapped page could fault (a copy-on-write or
+ * journalled filesystem, full or failing), in the log as a "pending"
+ * record, answered by the create record or an "aborted" one. Either way
+ * an announcement that nothing answers, read at start, is a Create cut
+ * short: what a crash between its shmget and its record left is proven
+ * the daemon's by it: the one kernel segment of that size and key, still
+ * the daemon's own, mode KSHM_UNSET_MODE, never attached, made since the
+ * announcement (recover.c; never several: then none is proven). Both
+ * are read whichever way this run announces. Each run also records
  * itself ("run": its pid, pid namespace and ids), which says who wrote
  * what follows and proves no leftover: after a restart in a new pid
- * namespace every segment made outside it shows cpid 0, as the old run's
- * do.
+ * namespace every segment made outside it shows cpid 0, as the old
+ * run's do.
  *
  * When a record cannot be written (ENOSPC, EIO, ...) the caller is told
  * (-1 with errno) and changes nothing; the next record first rewrites the
@@ -94,8 +100,16 @@ struct state {
 	int		damaged;	/* the log read had unreadable lines */
 	const char	*failed;	/* the file that refused the last write */
 	char		*intent;	/* the intent page, or NULL: make it */
+	int		intent_log;	/* announce in the log, not the page */
+	int		intent_force;	/* tests: 1 the page, -1 the log */
+	int		intent_found;	/* a page read, not mapped: remove it
+					   once answered */
 	uint64_t	intent_seq;	/* the last announcement's number */
 	int		announced;	/* a Create is announced, unrecorded */
+	int		stale;		/* the page holds one that is over,
+					   which what is only in memory (an
+					   orphan) may still need: kept
+					   until a compaction writes it */
 	struct state_orphan *orphans;
 	size_t		norphans;
 	pid_t		pid;		/* this run */
@@ -146,12 +160,16 @@ int	state_ready(struct state *, const struct registry *reg);
 const char *state_failed_path(const struct state *, char *buf, size_t len);
 
 /*
- * A Create announced in the intent page, before its shmget (setup: one
- * whose memory policy shmd sets up); -1 with errno when the page is not
- * there (state_ready() first). No-ops without a state directory.
+ * A Create announced before its shmget, in the page or the log (setup:
+ * one whose memory policy shmd sets up); -1 with errno when the page is
+ * not there or the record cannot be written (state_ready() first).
+ * No-ops without a state directory.
  */
 int	state_announce(struct state *, const struct state_pending *);
-/* The announced Create is over: recorded, or it made nothing. */
+/*
+ * The announced Create failed, and what it made is undone (or an orphan
+ * in the log, or in memory only: then the page keeps the announcement).
+ */
 void	state_settle(struct state *);
 
 /* Append one record; -1 with errno. No-ops without a state directory. */

@@ -22,7 +22,10 @@ restarted, every other time in a new pid namespace, and checked:
 
 A sample of points by default; every point with --long (or
 SHMD_CRASH_LONG=1), within --budget seconds. Prints how many points it
-tried of how many.
+tried of how many. Creates are announced where shmd announces them on
+tmpfs, in the intent page (--intent page, the default), or where it does
+elsewhere, in the log (--intent log), or the whole run is made once with
+each (--intent both).
 """
 
 import argparse
@@ -215,6 +218,9 @@ def group_alive(pgid):
 
 
 class Run:
+    # Where Creates are announced (daemon/lifecycle/state.h): "page", "log".
+    intent = "page"
+
     def __init__(self, workdir):
         self.dir = tempfile.mkdtemp(prefix="crash-", dir=workdir)
         self.sock = os.path.join(self.dir, "shmd.sock")
@@ -223,7 +229,8 @@ class Run:
         self.args = [SHMD, "--config", "/dev/null", "--socket", self.sock,
                      "--state-dir", self.state, "--key-base=%#x" % KEY_BASE,
                      "--key-count=%d" % KEY_COUNT, "--attach-timeout=1"]
-        self.env = dict(os.environ, SHMD_TEST_STATE_SLACK="0")
+        self.env = dict(os.environ, SHMD_TEST_STATE_SLACK="0",
+                        SHMD_TEST_INTENT=Run.intent)
         self.proc = None
         self.pids = set()
 
@@ -555,6 +562,8 @@ def main():
     ap.add_argument("--sample", type=int, default=8, help="points a mode (default 8)")
     ap.add_argument("--budget", type=float, default=0, help="seconds at most (0: none)")
     ap.add_argument("--point", help="only this point: CALL:N[:pidns]")
+    ap.add_argument("--intent", choices=["page", "log", "both"], default="page",
+                    help="where Creates are announced (default: page, as on tmpfs)")
     args = ap.parse_args()
     if os.geteuid() != 0 or shutil.which("strace") is None or shutil.which("unshare") is None:
         # (the Debian package build runs the suite unprivileged)
@@ -573,46 +582,50 @@ def main():
     failed = passed = 0
     try:
         sweep_range()
-        for mode in args.mode or ["kill", "enospc", "eio"]:
-            run = Run(workdir)
-            outside = make_outside()
-            try:
-                at_ready, total = count_calls(run, KILL_CALLS if mode == "kill" else FAIL_CALLS)
-            finally:
-                run.cleanup()
-                for shmid in outside:
-                    libc.shmctl(shmid, IPC_RMID, None)
-                sweep_range()
-            pts, npts = points_of(at_ready, total, mode, args.long, args.sample)
-            if args.point:
-                c, n, *ns = args.point.split(":")
-                pts = [(c, int(n))] if not ns else [("", 0), (c, int(n))]
-            tried = 0
-            for i, (call, n) in enumerate(pts):
-                if not call:
-                    continue
-                if args.budget and time.monotonic() - start > args.budget:
-                    break
-                pidns = i % 2 == 1
-                problems = one_point(workdir, mode, call, n, pidns)
-                tried += 1
-                where = "%s at %s #%d, restart%s" % (mode, call, n, " in a new pid namespace" if pidns else "")
-                if problems:
-                    failed += 1
-                    print("FAIL %s:\n  %s" % (where, "\n  ".join(problems)), flush=True)
-                else:
-                    passed += 1
-                    if args.long:
-                        print("ok %s" % where, flush=True)
-            if mode != "kill" and not args.point:
-                problems = start_point(workdir, mode)
-                if problems:
-                    failed += 1
-                    print("FAIL %s from the start:\n  %s" % (mode, "\n  ".join(problems)))
-                else:
-                    passed += 1
-            print("%s: tried %d of %d crash points (%s)" % (mode, tried, npts, ", ".join(
-                "%s %d" % (c, total[c] - (0 if mode == "kill" else at_ready[c])) for c in total)), flush=True)
+        for intent in (["page", "log"] if args.intent == "both" else [args.intent]):
+            Run.intent = intent
+            for mode in args.mode or ["kill", "enospc", "eio"]:
+                run = Run(workdir)
+                outside = make_outside()
+                try:
+                    at_ready, total = count_calls(run, KILL_CALLS if mode == "kill" else FAIL_CALLS)
+                finally:
+                    run.cleanup()
+                    for shmid in outside:
+                        libc.shmctl(shmid, IPC_RMID, None)
+                    sweep_range()
+                pts, npts = points_of(at_ready, total, mode, args.long, args.sample)
+                if args.point:
+                    c, n, *ns = args.point.split(":")
+                    pts = [(c, int(n))] if not ns else [("", 0), (c, int(n))]
+                tried = 0
+                for i, (call, n) in enumerate(pts):
+                    if not call:
+                        continue
+                    if args.budget and time.monotonic() - start > args.budget:
+                        break
+                    pidns = i % 2 == 1
+                    problems = one_point(workdir, mode, call, n, pidns)
+                    tried += 1
+                    where = "%s at %s #%d, restart%s (%s)" % (mode, call, n, " in a new pid namespace" if pidns else "",
+                                                            intent)
+                    if problems:
+                        failed += 1
+                        print("FAIL %s:\n  %s" % (where, "\n  ".join(problems)), flush=True)
+                    else:
+                        passed += 1
+                        if args.long:
+                            print("ok %s" % where, flush=True)
+                if mode != "kill" and not args.point:
+                    problems = start_point(workdir, mode)
+                    if problems:
+                        failed += 1
+                        print("FAIL %s from the start (%s):\n  %s" % (mode, intent, "\n  ".join(problems)))
+                    else:
+                        passed += 1
+                print("%s: tried %d of %d crash points (%s), announced in the %s" % (mode, tried, npts, ", ".join(
+                    "%s %d" % (c, total[c] - (0 if mode == "kill" else at_ready[c])) for c in total), intent),
+                    flush=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print("crash points: %d passed, %d failed" % (passed, failed))

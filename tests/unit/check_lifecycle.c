@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "conf.h"
+#include "intent.h"
 #include "kshm.h"
 #include "lifecycle.h"
 #include "realtime.h"
@@ -57,8 +58,11 @@ setup(void)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	base = event_base_new();
 	ck_assert_int_eq(conf_init(&conf), 0);
+	/* announced in the page, as on tmpfs (test_announced_in_the_log) */
+	setenv("SHMD_TEST_INTENT", "page", 1);
 	lifecycle_init(&lc, base, &conf, getpid(), geteuid(), realtime_usec(),
 	    notify, NULL);
+	unsetenv("SHMD_TEST_INTENT");
 	ck_assert_int_eq(state_open(&lc.state, dir, why, sizeof why), 0);
 	ck_assert_int_eq(state_compact(&lc.state, &lc.registry), 0);
 	events[0] = '\0';
@@ -184,6 +188,81 @@ START_TEST(test_one_record_a_create)
 }
 END_TEST
 
+/*
+ * Where the state directory is not tmpfs, a Create is announced in the
+ * log: pending, then create; one that made nothing, pending then
+ * aborted.
+ */
+START_TEST(test_announced_in_the_log)
+{
+	struct lifecycle_request	 req;
+	struct segment			*seg = NULL;
+	struct kshm_stat		 st;
+	uint64_t			 records;
+	int				 taken;
+
+	lc.state.intent_log = 1;
+	intent_unmap(lc.state.intent);
+	lc.state.intent = NULL;
+	records = lc.state.records;
+	create("logged", PROTO_LIFETIME_PERSISTENT);
+	ck_assert_uint_eq(lc.state.records, records + 2);
+	assert_agree();
+	kernel_sweep_keys(0x7e5f0001, 1);
+	taken = shmget(0x7e5f0001, 64, IPC_CREAT | IPC_EXCL | 0600);
+	ck_assert_int_ge(taken, 0);
+	memset(&req, 0, sizeof req);
+	req.name = "taken";
+	req.size = 64;
+	req.key = 0x7e5f0001;
+	req.mode = 0600;
+	req.attach_timeout = 60;
+	ck_assert_int_eq(lifecycle_create(&lc, &req, &seg, &st), -1);
+	ck_assert_uint_eq(lc.state.records, records + 4);
+	assert_agree();	/* no pending Create is left */
+	shmctl(taken, IPC_RMID, NULL);
+}
+END_TEST
+
+/*
+ * A Create whose record cannot be written (ENOSPC) is undone; its
+ * announcement stays in the page until the log is written again whole,
+ * so that what the undoing left only in memory (an orphan, when the
+ * kernel refused IPC_RMID) is never in neither place.
+ */
+START_TEST(test_announcement_outlives_a_failed_record)
+{
+	struct lifecycle_request	 req;
+	struct segment			*seg = NULL;
+	struct kshm_stat		 st;
+	int				 full;
+
+	full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+	ck_assert_int_ge(full, 0);
+	close(lc.state.fd);
+	lc.state.fd = full;
+	memset(&req, 0, sizeof req);
+	req.name = "unrecorded";
+	req.size = 4096;
+	req.mode = 0600;
+	req.attach_timeout = 60;
+	req.uid = geteuid();
+	req.gid = getegid();
+	ck_assert_int_eq(lifecycle_create(&lc, &req, &seg, &st),
+	    LIFECYCLE_STATE_ERROR);
+	ck_assert_uint_eq(lc.registry.count, 0);
+	ck_assert_int_eq(lc.state.fd, -1);
+	ck_assert_int_ne(lc.state.intent[0], '\0');
+	ck_assert_int_eq(lc.state.stale, 1);
+	/* the log written whole again: the announcement goes */
+	ck_assert_int_eq(state_ready(&lc.state, &lc.registry), 0);
+	ck_assert_int_eq(lc.state.intent[0], '\0');
+	ck_assert_int_eq(lc.state.stale, 0);
+	create("recorded", PROTO_LIFETIME_PERSISTENT);
+	assert_agree();
+}
+END_TEST
+
 START_TEST(test_failed_create_leaves_nothing)
 {
 	struct lifecycle_request	 req;
@@ -259,7 +338,9 @@ START_TEST(test_intent_follows_no_symlink)
 	close(fd);
 	ck_assert_int_eq(symlink(victim, link), 0);
 	registry_init(&reg);
+	setenv("SHMD_TEST_INTENT", "page", 1);
 	state_init(&st, getpid(), geteuid(), 0);
+	unsetenv("SHMD_TEST_INTENT");
 	ck_assert_int_eq(state_open(&st, sub, why, sizeof why), 0);
 	ck_assert_ptr_null(st.intent);
 	ck_assert_int_eq(state_ready(&st, &reg), -1);
@@ -390,6 +471,8 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_log_agrees_at_every_step, 0, 8);
 	tcase_add_test(tc, test_one_record_a_create);
+	tcase_add_test(tc, test_announced_in_the_log);
+	tcase_add_test(tc, test_announcement_outlives_a_failed_record);
 	tcase_add_test(tc, test_failed_create_leaves_nothing);
 	tcase_add_test(tc, test_compaction_follows_no_symlink);
 	tcase_add_test(tc, test_intent_follows_no_symlink);

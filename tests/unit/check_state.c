@@ -3,7 +3,9 @@
 
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,7 +159,10 @@ START_TEST(test_records_read_back)
 	registry_init(&reg);
 	a = record_segment(odd, 11);
 	ck_assert_int_eq(registry_add(&reg, a), 0);
+	/* announced in the page (as on tmpfs, where shmd is deployed) */
+	setenv("SHMD_TEST_INTENT", "page", 1);
 	state_init(&st, 4242, 0, 77);
+	unsetenv("SHMD_TEST_INTENT");
 	ck_assert_int_eq(state_open(&st, dir, why, sizeof why), 0);
 	/* the snapshot (header, run, segments), then appended records */
 	ck_assert_int_eq(state_compact(&st, &reg), 0);
@@ -273,6 +278,7 @@ START_TEST(test_intent_page)
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	registry_init(&reg);
+	setenv("SHMD_TEST_INTENT", "page", 1);
 	state_init(&st, 4242, 0, 77);
 	ck_assert_int_eq(state_open(&st, dir, why, sizeof why), 0);
 	ck_assert_ptr_nonnull(st.intent);
@@ -354,6 +360,87 @@ START_TEST(test_intent_page)
 	ck_assert_int_eq(st.intent[0], '\0');
 	ck_assert_int_eq(state_announce(&st, &p), 0);
 	ck_assert_uint_eq(st.intent_seq, 7);
+	state_close(&st);
+	unsetenv("SHMD_TEST_INTENT");
+	registry_finish(&reg);
+	segment_destroy(a);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/*
+ * Where the state directory is not tmpfs or ramfs (a store in the page
+ * could fault there), a Create is announced in the log as a pending
+ * record, answered by its create record or an aborted one; the page a
+ * run on tmpfs left there is read all the same, and removed once
+ * answered.
+ */
+START_TEST(test_intent_in_log)
+{
+	struct state		 st;
+	struct state_loaded	 l;
+	struct state_pending	 p = { .pid = 4242, .pidns = 99, .uid = 0,
+				    .gid = 3, .size = 8192, .key = 0x1234,
+				    .usec = 1000001 };
+	struct registry		 reg;
+	struct segment		*a;
+	char			 dir[] = "/tmp/check-state-XXXXXX", why[128],
+				 cmd[64], page[256];
+	uint64_t		 records;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	registry_init(&reg);
+	/* what a run announcing in the page left, killed mid-Create */
+	setenv("SHMD_TEST_INTENT", "page", 1);
+	state_init(&st, 4242, 0, 77);
+	ck_assert_int_eq(state_open(&st, dir, why, sizeof why), 0);
+	ck_assert_int_eq(state_compact(&st, &reg), 0);
+	ck_assert_int_eq(state_announce(&st, &p), 0);
+	state_close(&st);
+
+	setenv("SHMD_TEST_INTENT", "log", 1);
+	state_init(&st, 4243, 0, 78);
+	unsetenv("SHMD_TEST_INTENT");
+	ck_assert_int_eq(state_open(&st, dir, why, sizeof why), 0);
+	ck_assert_int_eq(st.intent_log, 1);
+	ck_assert_ptr_null(st.intent);
+	ck_assert_int_eq(state_load(&st, &l), 0);
+	ck_assert_uint_eq(l.npending, 1);
+	ck_assert_int_eq(l.pending[0].key, 0x1234);
+	ck_assert_int_eq(state_resume(&st, &l, &reg, 0), 0);
+	state_loaded_free(&l);
+	/* answered: the page is gone */
+	snprintf(page, sizeof page, "%s/segments.intent", dir);
+	ck_assert_int_eq(access(page, F_OK), -1);
+
+	/* announced: a pending record; recorded: a create record */
+	records = st.records;
+	ck_assert_int_eq(state_announce(&st, &p), 0);
+	ck_assert_uint_eq(st.records, records + 1);
+	ck_assert_int_eq(state_load(&st, &l), 0);
+	ck_assert_uint_eq(l.npending, 1);
+	state_loaded_free(&l);
+	a = record_segment("a", 5);
+	ck_assert_int_eq(state_record_create(&st, a), 0);
+	ck_assert_uint_eq(st.records, records + 2);
+	ck_assert_int_eq(state_load(&st, &l), 0);
+	ck_assert_uint_eq(l.npending, 0);
+	state_loaded_free(&l);
+	/* one that made nothing: an aborted record answers it */
+	ck_assert_int_eq(state_announce(&st, &p), 0);
+	state_settle(&st);
+	ck_assert_uint_eq(st.records, records + 4);
+	ck_assert_int_eq(state_load(&st, &l), 0);
+	ck_assert_uint_eq(l.npending, 0);
+	state_loaded_free(&l);
+	/* no page was made */
+	ck_assert_int_eq(access(page, F_OK), -1);
+	/* a page that is not a file is not read (nor waited on) */
+	ck_assert_int_eq(mkfifo(page, 0600), 0);
+	ck_assert_int_eq(state_load(&st, &l), 0);
+	ck_assert_uint_eq(l.npending, 0);
+	state_loaded_free(&l);
 	state_close(&st);
 	registry_finish(&reg);
 	segment_destroy(a);
@@ -546,6 +633,7 @@ main(void)
 	tcase_add_test(tc, test_parse_log);
 	tcase_add_test(tc, test_records_read_back);
 	tcase_add_test(tc, test_intent_page);
+	tcase_add_test(tc, test_intent_in_log);
 	tcase_add_test(tc, test_start_time_without_descriptors);
 	tcase_add_test(tc, test_parse_run);
 	tcase_add_test(tc, test_parse_pending);
