@@ -182,6 +182,7 @@ server_admit(struct server *srv, int fd)
 	socklen_t	 len = sizeof cred;
 	struct peer	 peer;
 	struct user	*u;
+	struct conn	*c;
 	const char	*limit;
 	uint64_t	 max;
 
@@ -209,8 +210,12 @@ server_admit(struct server *srv, int fd)
 		close(fd);
 		return NULL;
 	}
-	/* conn_create takes peer and u, also when it fails */
-	return conn_create(srv, fd, &peer, u);
+	/* conn_create takes peer and u, also when it fails; not fd */
+	if ((c = conn_create(srv, fd, &peer, u)) == NULL) {
+		log_warnx("connection: out of memory");
+		close(fd);
+	}
+	return c;
 }
 
 struct conn *
