@@ -77,6 +77,20 @@ START_TEST(test_parse_log)
 }
 END_TEST
 
+/* A state test's end: its state closed, its registry, seg and dir gone. */
+static void
+state_test_end(struct state *st, struct registry *reg, struct segment *seg,
+    const char *dir)
+{
+	char	cmd[96];
+
+	state_close(st);
+	registry_finish(reg);
+	segment_destroy(seg);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
 /* A segment with every field set apart from the others. */
 static struct segment *
 record_segment(const char *name, int shmid)
@@ -152,8 +166,7 @@ START_TEST(test_records_read_back)
 	struct state_orphan	 o = { 77, 0x1234, 0, 4096 };
 	struct registry		 reg;
 	struct segment		*a, *b, *s;
-	char			 dir[] = "/tmp/check-state-XXXXXX", why[128],
-				 cmd[64];
+	char			 dir[] = "/tmp/check-state-XXXXXX", why[128];
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	registry_init(&reg);
@@ -236,11 +249,7 @@ START_TEST(test_records_read_back)
 	ck_assert_int_eq(state_load(&st, &l), 0);
 	ck_assert_uint_eq(l.norphans, 0);
 	state_loaded_free(&l);
-	state_close(&st);
-	registry_finish(&reg);
-	segment_destroy(b);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	state_test_end(&st, &reg, b, dir);
 }
 END_TEST
 
@@ -273,7 +282,7 @@ START_TEST(test_intent_page)
 	struct registry		 reg;
 	struct segment		*a;
 	char			 dir[] = "/tmp/check-state-XXXXXX", why[128],
-				 cmd[64], saved[4096], *text, *other;
+				 saved[4096], *text, *other;
 	uint64_t		 records;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -360,12 +369,8 @@ START_TEST(test_intent_page)
 	ck_assert_int_eq(st.intent[0], '\0');
 	ck_assert_int_eq(state_announce(&st, &p), 0);
 	ck_assert_uint_eq(st.intent_seq, 7);
-	state_close(&st);
 	unsetenv("SHMD_TEST_INTENT");
-	registry_finish(&reg);
-	segment_destroy(a);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	state_test_end(&st, &reg, a, dir);
 }
 END_TEST
 
@@ -386,7 +391,7 @@ START_TEST(test_intent_in_log)
 	struct registry		 reg;
 	struct segment		*a;
 	char			 dir[] = "/tmp/check-state-XXXXXX", why[128],
-				 cmd[64], page[256];
+				 page[256];
 	uint64_t		 records;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -441,11 +446,7 @@ START_TEST(test_intent_in_log)
 	ck_assert_int_eq(state_load(&st, &l), 0);
 	ck_assert_uint_eq(l.npending, 0);
 	state_loaded_free(&l);
-	state_close(&st);
-	registry_finish(&reg);
-	segment_destroy(a);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	state_test_end(&st, &reg, a, dir);
 }
 END_TEST
 
