@@ -90,6 +90,8 @@ pct(double *v, int n, double p)
 }
 
 static void	row(const char *, const char *, const char *, int);
+static void	table_head(void);
+static const char *bench_program(const char *, const char *, char *, size_t);
 
 /* ------------------------------------------------------------ a client */
 
@@ -628,19 +630,14 @@ first_contact_us(const char *path, int floor, int n)
 static double
 roudi_first_write_us(const char *self, int n)
 {
-	char	prog[512], cmd[600], *slash, out[64];
+	char	prog[512], cmd[600], out[64];
 	double	us = -1;
 	pid_t	roudi;
 	FILE	*f;
 	int	i;
 
-	snprintf(prog, sizeof prog, "%s", self);
-	if ((slash = strrchr(prog, '/')) == NULL)
-		return -1;
-	snprintf(slash + 1, sizeof prog - (size_t)(slash + 1 - prog),
-	    "roudi-first-write");
-	if (access(prog, X_OK) != 0 || system("command -v iox-roudi "
-	    ">/dev/null 2>&1") != 0)
+	if (bench_program(self, "roudi-first-write", prog, sizeof prog) ==
+	    NULL || system("command -v iox-roudi >/dev/null 2>&1") != 0)
 		return -1;
 	if ((roudi = fork()) == 0) {
 		int	null = open("/dev/null", O_WRONLY);
@@ -815,11 +812,7 @@ first_contact_mode(const char *self, pid_t spid)
 		return 1;
 	}
 	l0 = loadavg();
-	printf("| %-44s | %-26s | %-30s | %-4s |\n", "measure", "value",
-	    "target", "met");
-	printf("|%s|%s|%s|%s|\n", "----------------------------------------------",
-	    "----------------------------", "--------------------------------",
-	    "------");
+	table_head();
 	for (k = 0; k < rounds; k++) {
 		/* floor and shmd in turn, program by program */
 		for (i = 0; i < 21; i++) {

@@ -73,6 +73,8 @@ struct ctl_limit {
 	const char	*zero;		/* what 0 means, if more than 0 */
 };
 
+#define CTL_NLIMITS	9
+
 static size_t
 ctl_limits(const struct shmd_status *st, struct ctl_limit *l)
 {
@@ -94,11 +96,11 @@ ctl_limits(const struct shmd_status *st, struct ctl_limit *l)
 		{ "attach_timeout", st->limits.attach_timeout, 0, 1, NULL },
 	};
 
+	_Static_assert(sizeof all / sizeof all[0] == CTL_NLIMITS,
+	    "CTL_NLIMITS is the number of limits");
 	memcpy(l, all, sizeof all);
-	return sizeof all / sizeof all[0];
+	return CTL_NLIMITS;
 }
-
-#define CTL_NLIMITS	9
 
 /* What the system uses of the kernel's limits. */
 struct ctl_kernel {

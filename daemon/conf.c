@@ -234,7 +234,6 @@ conf_set(struct conf *cfg, const char *key, const char *value,
     char *why, size_t whylen)
 {
 	const struct conf_key	*s;
-	const char			*reason;
 	enum log_level			 level;
 	uint64_t			 v;
 	char				*copy, **field;
@@ -276,17 +275,27 @@ conf_set(struct conf *cfg, const char *key, const char *value,
 		flags = NUMBER_HEX | NUMBER_SUFFIX;
 		break;
 	}
-	if (number_parse(value, flags, &v, &reason) != 0) {
-		snprintf(why, whylen, "'%s': %s", value, reason);
+	if (conf_number(value, flags, s->min, s->max, &v, why, whylen) == -1)
 		return -1;
-	}
-	if (v < s->min || v > s->max) {
-		snprintf(why, whylen, "'%s' is out of range (%llu..%llu)",
-		    value, (unsigned long long)s->min,
-		    (unsigned long long)s->max);
-		return -1;
-	}
 	conf_store_int(cfg, s, v);
+	return 0;
+}
+
+int
+conf_number(const char *value, int flags, uint64_t min, uint64_t max,
+    uint64_t *out, char *why, size_t whylen)
+{
+	const char	*reason;
+
+	if (number_parse(value, flags, out, &reason) == -1) {
+		snprintf(why, whylen, "'%.64s': %s", value, reason);
+		return -1;
+	}
+	if (*out < min || *out > max) {
+		snprintf(why, whylen, "'%.64s' is out of range (%llu..%llu)",
+		    value, (unsigned long long)min, (unsigned long long)max);
+		return -1;
+	}
 	return 0;
 }
 

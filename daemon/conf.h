@@ -71,6 +71,12 @@ int	conf_init(struct conf *);
 void	conf_finish(struct conf *);
 
 /*
+ * value as a number of number_parse()'s flags, in [min, max]: 0, or -1
+ * with why ("'VALUE': not a number", "'VALUE' is out of range (..)").
+ */
+int	conf_number(const char *value, int flags, uint64_t min, uint64_t max,
+	    uint64_t *out, char *why, size_t whylen);
+/*
  * Set one key from its text. -1 with a reason when the key is unknown
  * (reason "unknown key") or the value bad.
  */

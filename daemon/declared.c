@@ -127,25 +127,6 @@ declared_bool(const char *value, int *out, char *why, size_t whylen)
 	return 0;
 }
 
-/* A number of number_parse()'s flags, at most max. */
-static int
-declared_number(const char *value, int flags, uint64_t min, uint64_t max,
-    uint64_t *out, char *why, size_t whylen)
-{
-	const char	*reason;
-
-	if (number_parse(value, flags, out, &reason) == -1) {
-		snprintf(why, whylen, "'%.64s': %s", value, reason);
-		return -1;
-	}
-	if (*out < min || *out > max) {
-		snprintf(why, whylen, "'%.64s' is out of range (%llu..%llu)",
-		    value, (unsigned long long)min, (unsigned long long)max);
-		return -1;
-	}
-	return 0;
-}
-
 /* A user or group: a number, or a name the system knows. */
 static int
 declared_id(const char *text, int group, uint32_t *out, char *why,
@@ -228,19 +209,19 @@ declared_key(void *arg, const char *key, const char *value, char *why,
 	}
 	dcl = &r->out->v[r->out->n - 1];
 	if (strcmp(key, "size") == 0) {
-		if (declared_number(value, NUMBER_HEX | NUMBER_SUFFIX, 1,
+		if (conf_number(value, NUMBER_HEX | NUMBER_SUFFIX, 1,
 		    INT64_MAX, &v, why, whylen) == -1)
 			return -1;
 		dcl->size = v;
 	} else if (strcmp(key, "mode") == 0) {
-		if (declared_number(value, NUMBER_OCTAL, 0, 0777, &v, why,
+		if (conf_number(value, NUMBER_OCTAL, 0, 0777, &v, why,
 		    whylen) == -1)
 			return -1;
 		dcl->mode = (unsigned)v;
 	} else if (strcmp(key, "owner") == 0) {
 		return declared_owner(dcl, value, why, whylen);
 	} else if (strcmp(key, "key") == 0) {
-		if (declared_number(value, NUMBER_HEX, 0, UINT32_MAX, &v, why,
+		if (conf_number(value, NUMBER_HEX, 0, UINT32_MAX, &v, why,
 		    whylen) == -1)
 			return -1;
 		dcl->any_key = 0;
@@ -248,7 +229,7 @@ declared_key(void *arg, const char *key, const char *value, char *why,
 	} else if (strcmp(key, "huge_pages") == 0) {
 		return declared_bool(value, &dcl->huge_pages, why, whylen);
 	} else if (strcmp(key, "page_size") == 0) {
-		if (declared_number(value, NUMBER_HEX | NUMBER_SUFFIX, 1,
+		if (conf_number(value, NUMBER_HEX | NUMBER_SUFFIX, 1,
 		    INT64_MAX, &v, why, whylen) == -1)
 			return -1;
 		if ((v & (v - 1)) != 0) {
@@ -260,7 +241,7 @@ declared_key(void *arg, const char *key, const char *value, char *why,
 	} else if (strcmp(key, "locked") == 0) {
 		return declared_bool(value, &dcl->policy.locked, why, whylen);
 	} else if (strcmp(key, "numa_node") == 0) {
-		if (declared_number(value, 0, 0, INT32_MAX, &v, why,
+		if (conf_number(value, 0, 0, INT32_MAX, &v, why,
 		    whylen) == -1)
 			return -1;
 		dcl->policy.numa_node = (int)v;

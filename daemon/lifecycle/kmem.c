@@ -34,20 +34,28 @@ kmem_base_page(void)
 	return page > 0 ? (uint64_t)page : 4096;
 }
 
+/*
+ * Fixed at boot: read once (only an answer is kept, so that a passing
+ * failure to open /proc/meminfo does not turn huge pages off for good).
+ */
 uint64_t
 kmem_huge_default(void)
 {
+	static uint64_t		 size;
 	FILE			*f;
 	char			 line[128];
 	unsigned long long	 kb = 0;
 
+	if (size != 0)
+		return size;
 	if ((f = fopen("/proc/meminfo", "re")) == NULL)
 		return 0;
 	while (fgets(line, sizeof line, f) != NULL)
 		if (sscanf(line, "Hugepagesize: %llu kB", &kb) == 1)
 			break;
 	fclose(f);
-	return (uint64_t)kb * 1024;
+	size = (uint64_t)kb * 1024;
+	return size;
 }
 
 int
@@ -180,7 +188,7 @@ kmem_apply(struct kshm_stat *st, const struct shm_policy *p,
 		 * Root never does, so that no root-made 0600 segment can
 		 * pass for its leftover (recover.c).
 		 */
-		if ((geteuid() != 0 && kshm_hand_over(st, st->cuid, st->cgid,
+		if ((kshm_cuid() != 0 && kshm_hand_over(st, st->cuid, st->cgid,
 		    KSHM_SETUP_MODE) == -1) ||
 		    kmem_bind(st->shmid, st->size, p) == -1)
 			return -1;

@@ -46,7 +46,7 @@ lifecycle_init(struct lifecycle *lc, struct event_base *base,
 	state_init(&lc->state, pid, uid, start_usec);
 	procwatch_init(&lc->procs, base, lifecycle_process_exited, lc);
 	reaper_init(&lc->reaper, &lc->registry, &lifecycle_reaper_ops, lc);
-	lc->pidns = state_pidns();
+	lc->pidns = lc->state.pidns;	/* (read once, by state_init) */
 	lc->notify = notify;
 	lc->notify_arg = notify_arg;
 }
@@ -372,7 +372,6 @@ lifecycle_fill(struct lifecycle *lc, struct segment *seg,
 	seg->created_boot = boottime_usec();
 	seg->kernel_cuid = st->cuid;
 	seg->policy = req->policy;
-	seg->declared = req->declared;
 	if (req->policy.numa_node >= 0) {
 		/* what the daemon's own attach left (segment_attached()) */
 		seg->self_atime = st->atime;

@@ -56,7 +56,7 @@ void
 recover_scan(struct recover_kernel *k, const struct state_loaded *l)
 {
 	struct shm_info		 info;
-	struct kshm_stat	 st, *tmp;
+	struct kshm_stat	 st;
 	size_t			 cap;
 	int			 maxidx, idx;
 
@@ -78,16 +78,7 @@ recover_scan(struct recover_kernel *k, const struct state_loaded *l)
 				k->partial = 1;
 			continue;
 		}
-		if (k->n == cap) {
-			if ((tmp = reallocarray(k->segs, cap * 2,
-			    sizeof *tmp)) == NULL) {
-				recover_kernel_free(k);
-				return;
-			}
-			k->segs = tmp;
-			cap *= 2;
-		}
-		k->segs[k->n++] = st;
+		k->segs[k->n++] = st;	/* (at most one an index: cap) */
 	}
 	/* segments in use and none seen: no SHM_STAT_ANY (Linux < 4.17) */
 	if (k->n == 0 && info.used_ids > 0) {

@@ -85,6 +85,15 @@ def _check_int(name: str, value: Any, low: int, high: int) -> None:
         raise InvalidParameter(parameter=name)
 
 
+def _set_int(params: Dict[str, Any], name: str, value: Optional[int],
+             low: int, high: int) -> None:
+    """params[name] = value, checked, unless value is None."""
+    if value is None:
+        return
+    _check_int(name, value, low, high)
+    params[name] = value
+
+
 def _add_namespace(params: Dict[str, Any]) -> Dict[str, Any]:
     # shmd refuses shmids that would mean nothing here (WrongNamespace)
     ns = ipc_namespace()
@@ -114,33 +123,18 @@ def create_parameters(name: str, size: int, mode: int, lifetime: str,
         raise InvalidParameter(parameter="lifetime")
     params: Dict[str, Any] = {"name": name, "size": size, "mode": mode,
                               "lifetime": lifetime}
-    if key is not None:
-        _check_int("key", key, -2 ** 31, 2 ** 31 - 1)
-        params["key"] = key
-    if uid is not None:
-        _check_int("uid", uid, 0, 2 ** 32 - 2)
-        params["uid"] = uid
-    if gid is not None:
-        _check_int("gid", gid, 0, 2 ** 32 - 2)
-        params["gid"] = gid
-    if attach_timeout is not None:
-        _check_int("attach_timeout", attach_timeout, 1, 2 ** 31 - 1)
-        params["attach_timeout"] = attach_timeout
-    if not isinstance(exist_ok, bool):
-        raise InvalidParameter(parameter="exist_ok")
-    if exist_ok:
-        params["exist_ok"] = True
-    for flag, value in (("huge_pages", huge_pages), ("locked", locked)):
+    _set_int(params, "key", key, -2 ** 31, 2 ** 31 - 1)
+    _set_int(params, "uid", uid, 0, 2 ** 32 - 2)
+    _set_int(params, "gid", gid, 0, 2 ** 32 - 2)
+    _set_int(params, "attach_timeout", attach_timeout, 1, 2 ** 31 - 1)
+    for flag, value in (("exist_ok", exist_ok), ("huge_pages", huge_pages),
+                        ("locked", locked)):
         if not isinstance(value, bool):
             raise InvalidParameter(parameter=flag)
         if value:
             params[flag] = True
-    if page_size is not None:
-        _check_int("page_size", page_size, 1, 2 ** 63 - 1)
-        params["page_size"] = page_size
-    if numa_node is not None:
-        _check_int("numa_node", numa_node, 0, 2 ** 31 - 1)
-        params["numa_node"] = numa_node
+    _set_int(params, "page_size", page_size, 1, 2 ** 63 - 1)
+    _set_int(params, "numa_node", numa_node, 0, 2 ** 31 - 1)
     return _add_namespace(params)
 
 
