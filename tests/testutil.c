@@ -806,3 +806,13 @@ run_cmd(char **out, const char *input, const char *const argv[])
 {
 	return run_cmd2(out, NULL, input, argv);
 }
+
+int
+count_in(const char *hay, const char *needle)
+{
+	int	n = 0;
+
+	for (; hay != NULL && (hay = strstr(hay, needle)) != NULL; hay++)
+		n++;
+	return n;
+}

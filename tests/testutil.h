@@ -141,5 +141,7 @@ int	run_cmd2(char **out, char **err, const char *input,
 	    const char *const argv[]);
 /* Read a whole file (malloc'd, NUL-terminated). */
 char	*read_file(const char *path);
+/* How many times needle stands in hay (0 when hay is NULL). */
+int	 count_in(const char *hay, const char *needle);
 
 #endif

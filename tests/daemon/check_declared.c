@@ -70,23 +70,21 @@ teardown(void)
 static int
 log_count(const char *needle)
 {
-	char	*log = read_file(d.log), *p;
-	int	 n = 0;
+	char	*log = read_file(d.log);
+	int	 n = count_in(log, needle);
 
-	for (p = log; p != NULL && (p = strstr(p, needle)) != NULL; p++)
-		n++;
 	free(log);
 	return n;
 }
 
-/* Wait until the log holds needle n times (5 s at most). */
+/* Wait until the log holds needle n times (TESTD_PATIENCE_MS at most). */
 static void
 wait_log(const char *needle, int n)
 {
 	struct timespec	ts = { 0, 10 * 1000 * 1000 };
 	int		i;
 
-	for (i = 0; i < 500 && log_count(needle) < n; i++)
+	for (i = 0; i < TESTD_PATIENCE_MS / 10 && log_count(needle) < n; i++)
 		nanosleep(&ts, NULL);
 	ck_assert_msg(log_count(needle) >= n, "no '%s' in %s", needle, d.log);
 }

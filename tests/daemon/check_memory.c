@@ -467,7 +467,7 @@ START_TEST(test_numa_detach_lifetime)
 	ck_assert(!wait_gone("nd", 2500));
 	ck_assert_ptr_ne(p = shmat(shmid, NULL, 0), (void *)-1);
 	ck_assert_int_eq(shmdt(p), 0);
-	ck_assert(wait_gone("nd", 5000));
+	ck_assert(wait_gone("nd", TESTD_PATIENCE_MS));
 }
 END_TEST
 

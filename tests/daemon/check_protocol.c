@@ -196,17 +196,6 @@ first_calls(void *arg)
 	return 0;
 }
 
-/* How many times needle stands in hay. */
-static int
-count_in(const char *hay, const char *needle)
-{
-	int	n = 0;
-
-	for (; (hay = strstr(hay, needle)) != NULL; hay++)
-		n++;
-	return n;
-}
-
 /*
  * First calls are traced for at most USER_FIRST_TRACES_PER_SEC of a
  * uid's connections a second: a uid that connects again and again

@@ -395,13 +395,13 @@ top_on_pty(int end_with_q)
 		    d.socket, "top", "--interval", "0.2", (char *)NULL);
 		_exit(127);
 	}
-	ck_assert_msg(pty_wait(fd, buf, sizeof buf, "NAME", 10000) == 0,
-	    "no view: %s", buf);
+	ck_assert_msg(pty_wait(fd, buf, sizeof buf, "NAME",
+	    TESTD_PATIENCE_MS) == 0, "no view: %s", buf);
 	/* a segment made now shows in a later frame, from its event */
 	c = testd_conn(&d);
 	ck_assert_int_eq(shmd_create(c, "top.live", 8192, NULL, NULL), SHMD_OK);
-	ck_assert_msg(pty_wait(fd, buf, sizeof buf, "top.live", 10000) == 0,
-	    "top.live not shown: %s", buf);
+	ck_assert_msg(pty_wait(fd, buf, sizeof buf, "top.live",
+	    TESTD_PATIENCE_MS) == 0, "top.live not shown: %s", buf);
 	ck_assert_int_eq(shmd_destroy(c, "top.live"), SHMD_OK);
 	shmd_disconnect(c);
 	if (end_with_q)

@@ -254,7 +254,6 @@ class Run:
             pass
 
     def kill(self):
-        end = time.monotonic() + 5
         if self.proc is not None:
             self.signal(signal.SIGKILL)
             self.proc.wait()

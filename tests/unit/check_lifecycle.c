@@ -113,7 +113,6 @@ create(const char *name, enum proto_lifetime lt)
 	struct kshm_stat		 st;
 
 	memset(&req, 0, sizeof req);
-	req.creator_pidfd = NULL;
 	req.name = name;
 	req.size = 4096;
 	req.lifetime = lt;
@@ -127,6 +126,29 @@ create(const char *name, enum proto_lifetime lt)
 	ck_assert_int_eq(lifecycle_create(&lc, &req, &seg, &st), 0);
 	ck_assert_int_eq(st.shmid, seg->shmid);
 	return seg;
+}
+
+/*
+ * A Create of "taken" on key, which another process holds already: its
+ * result (-1, EEXIST), and that segment's shmid in *taken.
+ */
+static int
+create_on_taken(key_t key, int *taken)
+{
+	struct lifecycle_request	 req;
+	struct segment			*seg = NULL;
+	struct kshm_stat		 st;
+
+	kernel_sweep_keys(key, 1);
+	*taken = shmget(key, 64, IPC_CREAT | IPC_EXCL | 0600);
+	ck_assert_int_ge(*taken, 0);
+	memset(&req, 0, sizeof req);
+	req.name = "taken";
+	req.size = 64;
+	req.key = key;
+	req.mode = 0600;
+	req.attach_timeout = 60;
+	return lifecycle_create(&lc, &req, &seg, &st);
 }
 
 /* Every transition, with compaction after 0, 1, 2, ... records of slack. */
@@ -195,11 +217,8 @@ END_TEST
  */
 START_TEST(test_announced_in_the_log)
 {
-	struct lifecycle_request	 req;
-	struct segment			*seg = NULL;
-	struct kshm_stat		 st;
-	uint64_t			 records;
-	int				 taken;
+	uint64_t	records;
+	int		taken;
 
 	lc.state.intent_log = 1;
 	intent_unmap(lc.state.intent);
@@ -208,16 +227,7 @@ START_TEST(test_announced_in_the_log)
 	create("logged", PROTO_LIFETIME_PERSISTENT);
 	ck_assert_uint_eq(lc.state.records, records + 2);
 	assert_agree();
-	kernel_sweep_keys(0x7e5f0001, 1);
-	taken = shmget(0x7e5f0001, 64, IPC_CREAT | IPC_EXCL | 0600);
-	ck_assert_int_ge(taken, 0);
-	memset(&req, 0, sizeof req);
-	req.name = "taken";
-	req.size = 64;
-	req.key = 0x7e5f0001;
-	req.mode = 0600;
-	req.attach_timeout = 60;
-	ck_assert_int_eq(lifecycle_create(&lc, &req, &seg, &st), -1);
+	ck_assert_int_eq(create_on_taken(0x7e5f0001, &taken), -1);
 	ck_assert_uint_eq(lc.state.records, records + 4);
 	assert_agree();	/* no pending Create is left */
 	shmctl(taken, IPC_RMID, NULL);
@@ -265,23 +275,10 @@ END_TEST
 
 START_TEST(test_failed_create_leaves_nothing)
 {
-	struct lifecycle_request	 req;
-	struct segment			*seg = NULL;
-	struct kshm_stat		 st;
-	uint64_t			 records = lc.state.records;
-	int				 taken;
+	uint64_t	records = lc.state.records;
+	int		taken;
 
-	kernel_sweep_keys(0x7e5f0000, 1);
-	taken = shmget(0x7e5f0000, 64, IPC_CREAT | IPC_EXCL | 0600);
-	ck_assert_int_ge(taken, 0);
-	memset(&req, 0, sizeof req);
-	req.creator_pidfd = NULL;
-	req.name = "taken";
-	req.size = 64;
-	req.key = 0x7e5f0000;
-	req.mode = 0600;
-	req.attach_timeout = 60;
-	ck_assert_int_eq(lifecycle_create(&lc, &req, &seg, &st), -1);
+	ck_assert_int_eq(create_on_taken(0x7e5f0000, &taken), -1);
 	ck_assert_int_eq(errno, EEXIST);
 	ck_assert_uint_eq(lc.registry.count, 0);
 	assert_agree();	/* and no pending Create is left */

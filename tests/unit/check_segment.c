@@ -44,13 +44,11 @@ text_of(const struct segment *seg, const struct kshm_stat *st)
 	/* each member once (json-c keeps the last of a repeated one) */
 	json_object_object_foreach(o, key, val) {
 		char		 pat[64];
-		const char	*p;
-		int		 seen = 0;
+		int		 seen;
 
 		(void)val;
 		snprintf(pat, sizeof pat, "\"%s\":", key);
-		for (p = buf; (p = strstr(p, pat)) != NULL; p++)
-			seen++;
+		seen = count_in(buf, pat);
 		ck_assert_msg(seen == 1, "%s %d times: %s", key, seen, buf);
 	}
 	return o;
