@@ -644,7 +644,7 @@ shmd_add_namespace(struct shmd_conn *c, struct json_object *p)
  * more groups than fit, yes, and the daemon decides.
  */
 static int
-shmd_in_group(const void *unused, uint32_t gid)
+shmd_in_group(void *unused, uint32_t gid)
 {
 	gid_t	groups[256];
 	int	n, i;

@@ -165,7 +165,7 @@ proto_name_reserved(const char *name, uint32_t *id)
 
 int
 proto_name_allowed(const char *name, uint32_t uid,
-    int (*in_group)(const void *, uint32_t), const void *arg)
+    int (*in_group)(void *, uint32_t), void *arg)
 {
 	uint32_t	id;
 

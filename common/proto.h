@@ -98,6 +98,6 @@ enum proto_reserved proto_name_reserved(const char *, uint32_t *id);
  * (to fail early); the daemon's answer is the one that counts.
  */
 int	proto_name_allowed(const char *, uint32_t uid,
-	    int (*in_group)(const void *arg, uint32_t gid), const void *arg);
+	    int (*in_group)(void *arg, uint32_t gid), void *arg);
 
 #endif

@@ -284,7 +284,7 @@ method_create_request(struct call *call, struct lifecycle_request *req,
     struct segment **seg, struct kshm_stat *st, struct refusal *r)
 {
 	const struct param_value	*v = call->args;
-	const struct peer		*peer = &call->conn->peer;
+	struct peer			*peer = &call->conn->peer;
 	const struct conf		*conf = &call->srv->conf;
 
 	memset(req, 0, sizeof *req);
@@ -366,7 +366,7 @@ method_create_request(struct call *call, struct lifecycle_request *req,
 enum call_status
 method_create(struct call *call)
 {
-	const struct peer		*peer = &call->conn->peer;
+	struct peer			*peer = &call->conn->peer;
 	struct lifecycle_request	 req;
 	struct refusal			 r = { .err = PROTO_OK };
 	struct segment			*seg;

@@ -85,13 +85,9 @@ peer_pin(struct peer *p, int fd)
 	return 0;
 }
 
-int
+void
 peer_from_socket(int fd, const struct ucred *cred, struct peer *p)
 {
-	socklen_t	 len;
-	gid_t		*groups = NULL, *tmp;
-	size_t		 cap = 16;
-
 	memset(p, 0, sizeof *p);
 	p->pidfd = -1;
 	p->pid = cred->pid;
@@ -107,6 +103,22 @@ peer_from_socket(int fd, const struct ucred *cred, struct peer *p)
 		if (p->pid == 0 || procstat_start(p->pid, &p->start) == -1)
 			p->exited = 1;
 	}
+	/* Its groups, as at connect time, once a check needs them. */
+	p->sock = fd;
+	p->groups_unread = 1;
+}
+
+/*
+ * The peer's supplementary groups (SO_PEERGROUPS: those it had when it
+ * connected, however late they are read). -1 with errno.
+ */
+static int
+peer_read_groups(struct peer *p)
+{
+	socklen_t	 len;
+	gid_t		*groups = NULL, *tmp;
+	size_t		 cap = 16;
+
 	for (;;) {
 		if ((tmp = realloc(groups, cap * sizeof *groups)) == NULL) {
 			free(groups);
@@ -114,7 +126,7 @@ peer_from_socket(int fd, const struct ucred *cred, struct peer *p)
 		}
 		groups = tmp;
 		len = (socklen_t)(cap * sizeof *groups);
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups,
+		if (getsockopt(p->sock, SOL_SOCKET, SO_PEERGROUPS, groups,
 		    &len) == 0)
 			break;
 		if (errno != ERANGE || cap >= 65536) {
@@ -126,6 +138,7 @@ peer_from_socket(int fd, const struct ucred *cred, struct peer *p)
 	}
 	p->groups = groups;
 	p->ngroups = len / sizeof *groups;
+	p->groups_unread = 0;
 	return 0;
 }
 
@@ -189,12 +202,15 @@ peer_finish(struct peer *p)
 }
 
 int
-peer_in_group(const struct peer *p, gid_t gid)
+peer_in_group(struct peer *p, gid_t gid)
 {
 	size_t	i;
 
 	if (p->gid == gid)
 		return 1;
+	/* (groups it cannot be shown to have, it is not given) */
+	if (p->groups_unread && peer_read_groups(p) == -1)
+		return 0;
 	for (i = 0; i < p->ngroups; i++)
 		if (p->groups[i] == gid)
 			return 1;

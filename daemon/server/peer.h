@@ -15,6 +15,8 @@ struct peer {
 	gid_t	 gid;
 	gid_t	*groups;	/* supplementary */
 	size_t	 ngroups;
+	int	 groups_unread;	/* not read yet (peer_in_group() reads) */
+	int	 sock;		/* the connection, to read them from */
 	/*
 	 * The process that connected, pinned: a "process" segment follows
 	 * that process, not whatever process has its pid when the call
@@ -32,10 +34,10 @@ struct peer {
 };
 
 /*
- * Read the credentials of a connected socket, cred its SO_PEERCRED
- * already read. -1 with errno.
+ * The caller on a connected socket, cred its SO_PEERCRED already read;
+ * its groups are read when a check first needs them.
  */
-int	peer_from_socket(int fd, const struct ucred *cred, struct peer *);
+void	peer_from_socket(int fd, const struct ucred *cred, struct peer *);
 void	peer_finish(struct peer *);
 /*
  * The pidfd peer_pin() took, for the call to hand on or close (its
@@ -56,6 +58,10 @@ int	peer_pin(struct peer *, int fd);
  */
 int	peer_ipc_namespace(struct peer *, int fd, uint64_t *ino);
 
-int	peer_in_group(const struct peer *, gid_t);
+/*
+ * Whether the peer has gid, as its own or a supplementary group (read
+ * from its socket the first time: not a member when they cannot be).
+ */
+int	peer_in_group(struct peer *, gid_t);
 
 #endif

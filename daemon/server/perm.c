@@ -6,7 +6,7 @@
 #include "proto.h"
 
 int
-perm_may_open(const struct peer *p, uid_t creator_uid,
+perm_may_open(struct peer *p, uid_t creator_uid,
     const struct kshm_stat *st)
 {
 	unsigned	bits;
@@ -23,14 +23,14 @@ perm_may_open(const struct peer *p, uid_t creator_uid,
 }
 
 int
-perm_may_destroy(const struct peer *p, uid_t creator_uid,
+perm_may_destroy(struct peer *p, uid_t creator_uid,
     const struct kshm_stat *st)
 {
 	return p->uid == 0 || p->uid == creator_uid || p->uid == st->uid;
 }
 
 int
-perm_may_own(const struct peer *p, uid_t uid, gid_t gid)
+perm_may_own(struct peer *p, uid_t uid, gid_t gid)
 {
 	if (p->uid == 0)
 		return 1;
@@ -39,13 +39,13 @@ perm_may_own(const struct peer *p, uid_t uid, gid_t gid)
 
 /* proto_name_allowed()'s question about a peer's groups. */
 static int
-perm_in_group(const void *peer, uint32_t gid)
+perm_in_group(void *peer, uint32_t gid)
 {
 	return peer_in_group(peer, (gid_t)gid);
 }
 
 int
-perm_may_name(const struct peer *p, const char *name)
+perm_may_name(struct peer *p, const char *name)
 {
 	return proto_name_allowed(name, p->uid, perm_in_group, p);
 }

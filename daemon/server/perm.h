@@ -9,14 +9,14 @@
 struct kshm_stat;
 
 /* Open (and List, Watch): root, the creator, or the kernel's mode bits. */
-int	perm_may_open(const struct peer *, uid_t creator_uid,
+int	perm_may_open(struct peer *, uid_t creator_uid,
 	    const struct kshm_stat *);
 /* Destroy: root, the owner, or the creator. */
-int	perm_may_destroy(const struct peer *, uid_t creator_uid,
+int	perm_may_destroy(struct peer *, uid_t creator_uid,
 	    const struct kshm_stat *);
 /* Create with this owner: root anything; others themselves and their groups. */
-int	perm_may_own(const struct peer *, uid_t uid, gid_t gid);
+int	perm_may_own(struct peer *, uid_t uid, gid_t gid);
 /* Create this name: root any; uid:N/... only uid N, gid:N/... group N. */
-int	perm_may_name(const struct peer *, const char *name);
+int	perm_may_name(struct peer *, const char *name);
 
 #endif

@@ -257,6 +257,65 @@ run_as_nobody_in_group(int (*fn)(void *))
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+/*
+ * As nobody whose supplementary group 4242 is dropped after it connects:
+ * the connection made before still has it (shmd reads a connection's
+ * groups only when a check needs them, and reads those of connect time),
+ * one made after does not.
+ */
+static int
+nobody_drops_its_group(void *arg)
+{
+	struct shmd_conn	*before, *after;
+	struct shmd_segment	 s;
+	gid_t			 g = 4242;
+
+	if (setgroups(1, &g) == -1 || setegid(65534) == -1 ||
+	    seteuid(65534) == -1)
+		return 99;
+	if (shmd_connect(sock, &before) != SHMD_OK)
+		return 10;
+	if (seteuid(0) == -1 || setgroups(0, NULL) == -1 ||
+	    seteuid(65534) == -1)
+		return 98;
+	if (shmd_connect(sock, &after) != SHMD_OK)
+		return 11;
+	if (shmd_open(before, "g.shared", &s) != SHMD_OK)
+		return 12;
+	if (shmd_open(after, "g.shared", &s) != SHMD_ERR_PERMISSION_DENIED)
+		return 13;
+	shmd_disconnect(before);
+	shmd_disconnect(after);
+	return 0;
+}
+
+START_TEST(test_groups_of_connect_time)
+{
+	struct shmd_conn		*c;
+	struct shmd_create_options	 o;
+	struct shmd_segment		 s;
+	pid_t				 pid;
+	int				 status;
+
+	ck_assert_int_eq(shmd_connect(d.socket, &c), SHMD_OK);
+	shmd_create_options_init(&o);
+	o.flags = SHMD_CREATE_GID | SHMD_CREATE_MODE;
+	o.gid = 4242;
+	o.mode = 0640;
+	ck_assert_int_eq(shmd_create(c, "g.shared", 10, &o, &s), SHMD_OK);
+	sock = d.socket;
+	if ((pid = fork()) == 0)
+		_exit(nobody_drops_its_group(NULL));
+	ck_assert_int_ne(pid, -1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_int_eq(shmd_destroy(c, "g.shared"), SHMD_OK);
+	shmd_disconnect(c);
+	testd_assert_serves(&d);
+}
+END_TEST
+
 START_TEST(test_groups)
 {
 	struct shmd_conn		*c;
@@ -827,6 +886,8 @@ main(void)
 	tcase_add_checked_fixture(tp, start, stop);
 	tcase_set_timeout(tp, 60);
 	tcase_add_test_when(tp, test_groups, getuid() == 0,
+	    "needs root to act as other uids");
+	tcase_add_test_when(tp, test_groups_of_connect_time, getuid() == 0,
 	    "needs root to act as other uids");
 	tcase_add_test_when(tp, test_quota_until_refused, getuid() == 0,
 	    "needs root to act as other uids");

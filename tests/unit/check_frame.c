@@ -166,9 +166,9 @@ END_TEST
 
 /* A group membership for proto_name_allowed(): arg points at the one gid. */
 static int
-in_group(const void *arg, uint32_t gid)
+in_group(void *arg, uint32_t gid)
 {
-	return gid == *(const uint32_t *)arg;
+	return gid == *(uint32_t *)arg;
 }
 
 /* Who may use a reserved name: the one rule the daemon and libshmd share. */
