@@ -146,8 +146,7 @@ conn_create(struct server *srv, int fd, struct peer *peer, struct user *user)
 	if (c->in == NULL || c->out == NULL || c->rev == NULL ||
 	    c->wev == NULL || c->close_ev == NULL || c->resume_ev == NULL ||
 	    c->hup_ev == NULL ||
-	    evbuffer_add_cb(c->out, conn_out_cb, c) == NULL ||
-	    event_add(c->rev, NULL) == -1) {
+	    evbuffer_add_cb(c->out, conn_out_cb, c) == NULL) {
 		c->fd = -1;	/* the caller closes it */
 		conn_destroy(c);
 		return NULL;
@@ -448,6 +447,7 @@ conn_read_resume(struct conn *c)
 		conn_close(c);	/* every call it sent is answered */
 		return;
 	}
+	c->watched = 1;
 	event_add(c->rev, NULL);
 }
 
@@ -597,6 +597,29 @@ conn_input(struct conn *c, const char *data, size_t len)
 		conn_protocol_error(c, "out of memory");
 }
 
+/*
+ * Watched for what the client sends next, from its first read on: a new
+ * client's first call (conn_read_now) is answered before its socket is
+ * added to the event loop, which is then no longer on its way. Not while
+ * reading waits anyway (closing, paused, yielded, waiting, at its end):
+ * conn_read_resume() adds it then.
+ */
+static void
+conn_watch(struct conn *c)
+{
+	if (c->watched)
+		return;
+	c->watched = 1;
+	if (c->closing || c->paused || c->yielded || c->waiter != NULL ||
+	    c->eof)
+		return;
+	if (event_add(c->rev, NULL) == -1) {
+		log_warnx("connection of pid %ld: cannot watch it",
+		    (long)c->peer.pid);
+		conn_close(c);
+	}
+}
+
 static void
 conn_readcb(evutil_socket_t fd, short what, void *arg)
 {
@@ -604,8 +627,10 @@ conn_readcb(evutil_socket_t fd, short what, void *arg)
 	ssize_t		 n;
 
 	n = recv(fd, conn_rbuf, sizeof conn_rbuf, 0);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+	if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+		conn_watch(c);
 		return;
+	}
 	if (n == -1) {
 		conn_close_now(c);
 		return;
@@ -627,6 +652,7 @@ conn_readcb(evutil_socket_t fd, short what, void *arg)
 		event_del(c->rev);
 		conn_read_resume(c);
 	}
+	conn_watch(c);
 }
 
 void

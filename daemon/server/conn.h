@@ -44,6 +44,7 @@ struct conn {
 	int			 paused;	/* reading stopped for backpressure */
 	int			 yielded;	/* calls wait for the next turn */
 	int			 eof;		/* the client shut down its side */
+	int			 watched;	/* rev was added once (conn_watch) */
 	unsigned		 turn_calls;	/* calls taken in this turn */
 	uint64_t		 turn_start;	/* when it began, monotonic usec */
 	int			 writing;	/* wev is pending */
@@ -59,7 +60,10 @@ struct conn {
 struct conn *conn_create(struct server *, int fd, struct peer *peer,
 	    struct user *user);
 void	conn_destroy(struct conn *);
-/* Read what the client sent in this turn of the loop, without waiting. */
+/*
+ * Read what the client sent in this turn of the loop, without waiting:
+ * a new connection's first read, before it is watched for more.
+ */
 void	conn_read_now(struct conn *);
 /* Bytes of replies and events queued, not yet written. */
 size_t	conn_queued(const struct conn *);

@@ -209,7 +209,14 @@ server_admit(struct server *srv, int fd)
 	if ((c = conn_create(srv, fd, &peer, u)) == NULL) {
 		log_warnx("connection: out of memory");
 		close(fd);
+		return NULL;
 	}
+	/*
+	 * A new client has usually sent its first call by the time it is
+	 * admitted: read it in this turn of the loop rather than after
+	 * another wait (and only then watch for more: conn.c).
+	 */
+	conn_read_now(c);
 	return c;
 }
 
@@ -264,49 +271,63 @@ server_shed_output(struct server *srv, struct user *u)
 }
 
 /*
- * Accept what waits on a listening socket, up to SERVER_ACCEPT_BATCH:
- * the rest waits for the next turn of the loop, so that a flood of
- * connections is drained steadily without holding up the clients
- * already in. Out of descriptors, accepting pauses for a second rather
- * than spin.
+ * Accept one connection waiting on a listening socket. Its first call,
+ * which a new client has usually sent by now, is read next in this turn
+ * of the loop (conn_read_now), and only then is the next connection
+ * accepted (l->more), up to SERVER_ACCEPT_BATCH in a turn: the rest waits
+ * for the next turn, so that a flood of connections is drained steadily
+ * without holding up the clients already in, and the accept(2) that
+ * finds none waiting comes after a new client's answer, not before it.
+ * Out of descriptors, accepting pauses for a second rather than spin.
+ * 0 when one was accepted (or refused), -1 when none was.
  */
+static int
+server_accept_one(struct server_listener *l)
+{
+	struct timeval	 sec = { 1, 0 };
+	int		 fd, err;
+
+	for (;;) {
+		fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		trace_accepted();
+		if (fd != -1)
+			break;
+		err = errno;
+		if (err == EINTR || err == ECONNABORTED)
+			continue;
+		if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
+		    err == ENOMEM) {
+			log_warnx("accept: %s: pausing for a second",
+			    strerror(err));
+			event_del(l->ev);
+			evtimer_add(l->resume, &sec);
+		} else if (err != EAGAIN && err != EWOULDBLOCK)
+			log_warnx("accept: %s", strerror(err));
+		return -1;
+	}
+	(void)server_admit(l->srv, fd);
+	return 0;
+}
+
+/* The listening socket is readable: a new turn's batch begins. */
 static void
 server_accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
 	struct server_listener	*l = arg;
-	struct server		*srv = l->srv;
-	struct timeval		 sec = { 1, 0 };
-	struct conn		*c;
-	int			 fd, i, err;
 
-	for (i = 0; i < SERVER_ACCEPT_BATCH; i++) {
-		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		trace_accepted();
-		if (fd == -1) {
-			err = errno;
-			if (err == EINTR || err == ECONNABORTED)
-				continue;
-			if (err == EAGAIN || err == EWOULDBLOCK)
-				return;
-			if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
-			    err == ENOMEM) {
-				log_warnx("accept: %s: pausing for a second",
-				    strerror(err));
-				event_del(l->ev);
-				evtimer_add(l->resume, &sec);
-				return;
-			}
-			log_warnx("accept: %s", strerror(err));
-			return;
-		}
-		/*
-		 * A new client has usually sent its first call by the time
-		 * it is admitted: read it in this turn of the loop rather
-		 * than after another wait.
-		 */
-		if ((c = server_admit(srv, fd)) != NULL)
-			conn_read_now(c);
-	}
+	l->batch = 0;
+	if (server_accept_one(l) == 0 && ++l->batch < SERVER_ACCEPT_BATCH)
+		event_active(l->more, EV_READ, 1);
+}
+
+/* The next of this turn's batch, after the last one's first call. */
+static void
+server_accept_more(evutil_socket_t lfd, short what, void *arg)
+{
+	struct server_listener	*l = arg;
+
+	if (server_accept_one(l) == 0 && ++l->batch < SERVER_ACCEPT_BATCH)
+		event_active(l->more, EV_READ, 1);
 }
 
 static void
@@ -417,10 +438,15 @@ server_listener_start(struct server *srv, struct server_listener *l, int fd,
 	l->ev = event_new(srv->base, fd, EV_READ | EV_PERSIST,
 	    server_accept_cb, l);
 	l->resume = evtimer_new(srv->base, server_accept_resume, l);
+	/*
+	 * (at the connections' own priority, the default: after the reads
+	 * that the accepts before it made active)
+	 */
+	l->more = event_new(srv->base, -1, 0, server_accept_more, l);
 	/* (a base of one priority, as in-process tests make, has no choice) */
 	if (l->ev != NULL && prio < event_base_get_npriorities(srv->base))
 		event_priority_set(l->ev, prio);
-	if (l->ev == NULL || l->resume == NULL ||
+	if (l->ev == NULL || l->resume == NULL || l->more == NULL ||
 	    event_add(l->ev, NULL) == -1) {
 		log_warnx("cannot listen on fd %d", fd);
 		return -1;
@@ -436,6 +462,8 @@ server_listener_stop(struct server_listener *l)
 		event_free(l->ev);
 	if (l->resume != NULL)
 		event_free(l->resume);
+	if (l->more != NULL)
+		event_free(l->more);
 	if (l->fd != -1) {
 		close(l->fd);
 		if (l->path != NULL)

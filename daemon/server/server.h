@@ -28,6 +28,8 @@ struct server_listener {
 	char		*path;		/* bound by the daemon: unlinked at exit */
 	struct event	*ev;		/* readable: connections wait */
 	struct event	*resume;	/* accepts again after EMFILE */
+	struct event	*more;		/* accepts the next of a turn's batch */
+	int		 batch;		/* accepted in this turn */
 };
 
 /* Connections accepted from one socket in one turn of the event loop. */
@@ -76,6 +78,7 @@ void	server_unlisten(struct server *);
 /*
  * Serve one already-connected socket (accept, tests, fuzzing), or refuse
  * it with QuotaExceeded when the caller's uid or everyone is at a limit.
+ * What it sent is read in this turn of the loop.
  */
 struct conn *server_adopt(struct server *, int fd);
 
