@@ -271,15 +271,11 @@ server_shed_output(struct server *srv, struct user *u)
 }
 
 /*
- * Accept one connection waiting on a listening socket. Its first call,
- * which a new client has usually sent by now, is read next in this turn
- * of the loop (conn_read_now), and only then is the next connection
- * accepted (l->more), up to SERVER_ACCEPT_BATCH in a turn: the rest waits
- * for the next turn, so that a flood of connections is drained steadily
- * without holding up the clients already in, and the accept(2) that
- * finds none waiting comes after a new client's answer, not before it.
- * Out of descriptors, accepting pauses for a second rather than spin.
- * 0 when one was accepted (or refused), -1 when none was.
+ * Accept one connection waiting on a listening socket; its first call,
+ * which a new client has usually sent by now, is read in this turn of
+ * the loop (server_admit()). Out of descriptors, accepting pauses for a
+ * second rather than spin. 0 when one was accepted (or refused), -1
+ * when none was.
  */
 static int
 server_accept_one(struct server_listener *l)
@@ -309,25 +305,35 @@ server_accept_one(struct server_listener *l)
 	return 0;
 }
 
-/* The listening socket is readable: a new turn's batch begins. */
+/*
+ * The listening socket is readable: what waits on it is accepted at the
+ * end of this turn (l->more), after everything else the loop found
+ * ready with it, so that a connection whose end came before a new one
+ * is counted out before the new one is admitted, even one first watched
+ * after its answer (conn.c).
+ */
 static void
 server_accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
 	struct server_listener	*l = arg;
 
-	l->batch = 0;
-	if (server_accept_one(l) == 0 && ++l->batch < SERVER_ACCEPT_BATCH)
-		event_active(l->more, EV_READ, 1);
+	event_active(l->more, EV_READ, 1);
 }
 
-/* The next of this turn's batch, after the last one's first call. */
+/*
+ * Up to SERVER_ACCEPT_BATCH connections: the rest waits for the next
+ * turn, so that a flood of connections is drained steadily without
+ * holding up the clients already in.
+ */
 static void
 server_accept_more(evutil_socket_t lfd, short what, void *arg)
 {
 	struct server_listener	*l = arg;
+	int			 i;
 
-	if (server_accept_one(l) == 0 && ++l->batch < SERVER_ACCEPT_BATCH)
-		event_active(l->more, EV_READ, 1);
+	for (i = 0; i < SERVER_ACCEPT_BATCH; i++)
+		if (server_accept_one(l) == -1)
+			break;
 }
 
 static void
@@ -438,14 +444,13 @@ server_listener_start(struct server *srv, struct server_listener *l, int fd,
 	l->ev = event_new(srv->base, fd, EV_READ | EV_PERSIST,
 	    server_accept_cb, l);
 	l->resume = evtimer_new(srv->base, server_accept_resume, l);
-	/*
-	 * (at the connections' own priority, the default: after the reads
-	 * that the accepts before it made active)
-	 */
 	l->more = event_new(srv->base, -1, 0, server_accept_more, l);
 	/* (a base of one priority, as in-process tests make, has no choice) */
-	if (l->ev != NULL && prio < event_base_get_npriorities(srv->base))
+	if (l->ev != NULL && l->more != NULL &&
+	    prio < event_base_get_npriorities(srv->base)) {
 		event_priority_set(l->ev, prio);
+		event_priority_set(l->more, prio);
+	}
 	if (l->ev == NULL || l->resume == NULL || l->more == NULL ||
 	    event_add(l->ev, NULL) == -1) {
 		log_warnx("cannot listen on fd %d", fd);

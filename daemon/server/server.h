@@ -28,8 +28,7 @@ struct server_listener {
 	char		*path;		/* bound by the daemon: unlinked at exit */
 	struct event	*ev;		/* readable: connections wait */
 	struct event	*resume;	/* accepts again after EMFILE */
-	struct event	*more;		/* accepts the next of a turn's batch */
-	int		 batch;		/* accepted in this turn */
+	struct event	*more;		/* accepts, at the end of the turn */
 };
 
 /* Connections accepted from one socket in one turn of the event loop. */

@@ -546,6 +546,48 @@ START_TEST(test_max_clients)
 }
 END_TEST
 
+/*
+ * As uid 65534, at max_clients (7 held, the eighth made and closed again
+ * and again): a connection closed before the next is made is counted out
+ * before the next is admitted, every time, however fast (shmd reads the
+ * ends the loop found before the connections it found with them).
+ */
+static int
+nobody_reconnects_at_the_limit(void *arg)
+{
+	struct json_object	*r;
+	int			 held[7], fd, i, failed = 0;
+
+	for (i = 0; i < 7; i++) {
+		if ((held[i] = raw_connect(d.socket)) < 0)
+			return 1;
+		r = raw_call(held[i], "{\"method\":\"io.shmd.Status\"}");
+		if (r == NULL || reply_error(r) != NULL)
+			failed = 2;
+		json_object_put(r);
+	}
+	for (i = 0; i < 200 && !failed; i++) {
+		if ((fd = raw_connect(d.socket)) < 0)
+			return 3;
+		raw_send_msg(fd, "{\"method\":\"io.shmd.Status\"}");
+		r = raw_recv(fd, TESTD_PATIENCE_MS);
+		if (r == NULL || reply_error(r) != NULL)
+			failed = 4;
+		json_object_put(r);
+		close(fd);
+	}
+	for (i = 0; i < 7; i++)
+		close(held[i]);
+	return failed;
+}
+
+START_TEST(test_reconnect_at_the_limit)
+{
+	ck_assert_int_eq(as_nobody(nobody_reconnects_at_the_limit, NULL), 0);
+	testd_assert_serves(&d);
+}
+END_TEST
+
 START_TEST(test_getinfo)
 {
 	static const char *const names[] = { "method Create", "method Open",
@@ -713,6 +755,8 @@ main(void)
 	tcase_add_test(tc, test_stalled_client);
 	tcase_add_test(tc, test_watch_raw);
 	tcase_add_test(tc, test_max_clients);
+	tcase_add_test_when(tc, test_reconnect_at_the_limit, getuid() == 0,
+	    "needs root to act as another uid");
 	tcase_add_test(tc, test_getinfo);
 	tcase_add_test(tc, test_command_line);
 	tcase_add_test(tc, test_socket_takeover);
