@@ -741,7 +741,7 @@ first_contact_phases(const long *pids, int n)
 	    "accept -> first read returned",
 	    "-> Create checked (parse, ids, quotas, pidfd)",
 	    "-> shmget returned",
-	    "-> state record written",
+	    "-> recorded (page, or log)",
 	    "-> IPC_SET returned (kernel done)",
 	    "-> reply sent" };
 	double	*v[6], x[6], prev = 0, med;

@@ -15,7 +15,7 @@ enum trace_phase {
 	TRACE_READ,		/* the first read returned */
 	TRACE_CHECKED,		/* a Create: checked, lifecycle_create() */
 	TRACE_MADE,		/* shmget returned */
-	TRACE_RECORDED,		/* the state record written */
+	TRACE_RECORDED,		/* the segment recorded (page or log) */
 	TRACE_HANDED,		/* IPC_SET returned: the kernel is done */
 	TRACE_REPLIED,		/* the reply sent */
 	TRACE_PHASES

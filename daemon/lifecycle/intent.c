@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -42,6 +43,8 @@ intent_map(int dirfd)
 	if (page == MAP_FAILED)
 		goto fail;
 	close(fd);
+	/* (each slot ends in a NUL whatever was stored before) */
+	page[INTENT_RECORD_AT - 1] = '\0';
 	page[INTENT_SIZE - 1] = '\0';
 	return page;
 fail:
@@ -52,7 +55,7 @@ fail:
 }
 
 int
-intent_read(int dirfd, char *buf, size_t size)
+intent_read(int dirfd, char *buf)
 {
 	struct stat	sb;
 	ssize_t		n;
@@ -67,15 +70,36 @@ intent_read(int dirfd, char *buf, size_t size)
 		errno = EINVAL;
 		return -1;
 	}
-	n = read(fd, buf, size - 1);
+	n = read(fd, buf, INTENT_SIZE);
 	saved = errno;
 	close(fd);
 	if (n == -1) {
 		errno = saved;
 		return -1;
 	}
-	buf[n] = '\0';
+	memset(buf + n, 0, INTENT_SIZE - (size_t)n);
+	buf[INTENT_RECORD_AT - 1] = '\0';
+	buf[INTENT_SIZE - 1] = '\0';
 	return 0;
+}
+
+static char *
+intent_slot_at(const char *page, enum intent_slot slot, size_t *size)
+{
+	if (slot == INTENT_ANNOUNCE) {
+		*size = INTENT_RECORD_AT;
+		return (char *)(uintptr_t)page;
+	}
+	*size = INTENT_SIZE - INTENT_RECORD_AT;
+	return (char *)(uintptr_t)page + INTENT_RECORD_AT;
+}
+
+const char *
+intent_text(const char *page, enum intent_slot slot)
+{
+	size_t	size;
+
+	return intent_slot_at(page, slot, &size);
 }
 
 void
@@ -91,23 +115,29 @@ intent_unmap(char *page)
  * order matters to nobody but a reader after the daemon's death, which
  * sees every store the daemon made, in the order it made them.
  */
-void
-intent_store(char *page, const char *line, size_t len)
+int
+intent_store(char *page, enum intent_slot slot, const char *line,
+    size_t len)
 {
-	if (len == 0 || len >= INTENT_SIZE) {
-		intent_clear(page);
-		return;
-	}
-	intent_clear(page);
-	memcpy(page + 1, line + 1, len - 1);
-	page[len] = '\0';
+	size_t	 size;
+	char	*at = intent_slot_at(page, slot, &size);
+
+	intent_clear(page, slot);
+	if (len == 0 || len >= size)
+		return -1;
+	memcpy(at + 1, line + 1, len - 1);
+	at[len] = '\0';
 	atomic_signal_fence(memory_order_seq_cst);
-	*(volatile char *)page = line[0];
+	*(volatile char *)at = line[0];
+	return 0;
 }
 
 void
-intent_clear(char *page)
+intent_clear(char *page, enum intent_slot slot)
 {
-	*(volatile char *)page = '\0';
+	size_t	 size;
+	char	*at = intent_slot_at(page, slot, &size);
+
+	*(volatile char *)at = '\0';
 	atomic_signal_fence(memory_order_seq_cst);
 }

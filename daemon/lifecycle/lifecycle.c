@@ -62,6 +62,9 @@ lifecycle_finish(struct lifecycle *lc)
 	if (lc->first_sweep != NULL)
 		event_free(lc->first_sweep);
 	lc->first_sweep = NULL;
+	if (lc->flush != NULL)
+		event_free(lc->flush);
+	lc->flush = NULL;
 	/* Watches go before the records that point at them. */
 	TAILQ_FOREACH(seg, &lc->registry.segments, entry)
 		seg->watch = NULL;
@@ -215,6 +218,34 @@ lifecycle_unrecorded(struct lifecycle *lc, const char *what)
 		    path, sizeof path), strerror(saved));
 	lc->unrecorded = 1;
 	errno = saved;
+}
+
+/*
+ * The log takes the record the intent page holds (state.h), after the
+ * answer of the Create that stored it: from the event loop, once the
+ * callback that made it returns.
+ */
+static void
+lifecycle_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct lifecycle	*lc = arg;
+
+	if (state_flush(&lc->state) == -1)
+		lifecycle_unrecorded(lc, "a Create (kept in the intent page)");
+}
+
+/* (without a loop, as the state's own tests run it: now) */
+static void
+lifecycle_flush_later(struct lifecycle *lc)
+{
+	if (!lc->state.deferred)
+		return;
+	if (lc->flush == NULL && lc->base != NULL)
+		lc->flush = event_new(lc->base, -1, 0, lifecycle_flush_cb, lc);
+	if (lc->flush != NULL)
+		event_active(lc->flush, 0, 0);
+	else
+		lifecycle_flush_cb(-1, 0, lc);
 }
 
 /* Record with fn(state, seg) first; -1 (logged) when it cannot be. */
@@ -475,6 +506,7 @@ lifecycle_create(struct lifecycle *lc, const struct lifecycle_request *req,
 		lc->notify(lc->notify_arg, PROTO_EVENT_CREATED, seg, st);
 	if (state_maybe_compact(&lc->state, &lc->registry) == -1)
 		log_warn("state: cannot compact the log");
+	lifecycle_flush_later(lc);
 	*out = seg;
 	return 0;
 fail:

@@ -80,6 +80,8 @@ struct lifecycle {
 	struct reaper		 reaper;
 	struct event		*timer;
 	struct event		*first_sweep;
+	struct event		*flush;		/* the log takes the page's
+						   record (state_flush()) */
 	unsigned		 ticks;
 	uint64_t		 pidns;		/* shmd's pid namespace (inode) */
 	uint64_t		 created;	/* segments, since start */

@@ -334,28 +334,21 @@ state_ready(struct state *st, const struct registry *reg)
 }
 
 /*
- * Append the record written in l, in one write. A write that fails may
- * have left part of a line: the log is then rewritten whole before the
- * next record (state_ready()).
+ * Write a record, len bytes at line + 1 (line[0] is room for the newline
+ * that ends a torn line), in one write. A write that fails may have left
+ * part of a line: the log is then rewritten whole before the next record
+ * (state_ready()).
  */
 static int
-state_append(struct state *st, struct state_line *l)
+state_write_record(struct state *st, char *line, size_t len)
 {
-	long	len = textbuf_end(&l->tb);
 	int	lead = st->torn ? 1 : 0, saved;
 
-	if (st->dirfd == -1)
-		return 0;
 	if (st->fd == -1) {
 		errno = EAGAIN;	/* state_ready() first */
 		return -1;
 	}
-	if (len == -1) {
-		errno = ENOMEM;
-		return -1;
-	}
-	if (state_write_all(st->fd, l->line + 1 - lead, (size_t)len + lead) ==
-	    -1) {
+	if (state_write_all(st->fd, line + 1 - lead, len + lead) == -1) {
 		saved = errno;
 		st->failed = STATE_FILE;
 		close(st->fd);
@@ -370,17 +363,61 @@ state_append(struct state *st, struct state_line *l)
 
 /*
  * The announcement forgotten: the page emptied, or, where Creates are
- * announced in the log, the page an earlier run left removed.
+ * announced in the log, the page an earlier run left removed. Not while
+ * the page holds a record the log does not: it goes with it.
  */
 static void
 state_intent_forget(struct state *st)
 {
-	if (st->intent != NULL)
-		intent_clear(st->intent);
-	else if (st->intent_found &&
+	if (st->deferred)
+		return;
+	if (st->intent != NULL) {
+		intent_clear(st->intent, INTENT_RECORD);
+		intent_clear(st->intent, INTENT_ANNOUNCE);
+	} else if (st->intent_found &&
 	    (unlinkat(st->dirfd, INTENT_FILE, 0) == 0 || errno == ENOENT))
 		st->intent_found = 0;
 	st->stale = 0;
+}
+
+int
+state_flush(struct state *st)
+{
+	struct state_line	 l;
+	const char		*text;
+	size_t			 len;
+
+	if (!st->deferred)
+		return 0;
+	text = intent_text(st->intent, INTENT_RECORD);
+	if ((len = strlen(text)) >= sizeof l.line) {
+		errno = EINVAL;		/* (never: it was stored from one) */
+		return -1;
+	}
+	l.line[0] = '\n';
+	memcpy(l.line + 1, text, len);
+	if (state_write_record(st, l.line, len) == -1)
+		return -1;
+	st->deferred = 0;
+	state_intent_forget(st);
+	return 0;
+}
+
+/* Append the record written in l (the page's record first). */
+static int
+state_append(struct state *st, struct state_line *l)
+{
+	long	len = textbuf_end(&l->tb);
+
+	if (st->dirfd == -1)
+		return 0;
+	if (state_flush(st) == -1)
+		return -1;
+	if (len == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return state_write_record(st, l->line, (size_t)len);
 }
 
 int
@@ -396,6 +433,9 @@ state_announce(struct state *st, const struct state_pending *p)
 		errno = EAGAIN;	/* state_ready() first */
 		return -1;
 	}
+	/* (the last Create's record, if the page holds it, goes first) */
+	if (state_flush(st) == -1)
+		return -1;
 	textbuf_lit(tb, "{\"op\":\"pending\"");
 	if (!st->intent_log) {
 		state_int(tb, "seq", (int64_t)++st->intent_seq);
@@ -422,11 +462,11 @@ state_announce(struct state *st, const struct state_pending *p)
 		if (state_append(st, &l) == -1)
 			return -1;
 	} else {
-		if ((len = textbuf_end(tb)) == -1 || len >= INTENT_SIZE) {
+		if ((len = textbuf_end(tb)) == -1 || intent_store(st->intent,
+		    INTENT_ANNOUNCE, l.line + 1, (size_t)len) == -1) {
 			errno = ENOMEM;
 			return -1;
 		}
-		intent_store(st->intent, l.line + 1, (size_t)len);
 	}
 	st->announced = 1;
 	return 0;
@@ -454,9 +494,21 @@ int
 state_record_create(struct state *st, const struct segment *seg)
 {
 	struct state_line	l;
+	long			len;
 
 	state_segment_text(state_line_begin(&l), seg,
 	    st->announced && !st->intent_log ? st->intent_seq : 0);
+	/*
+	 * Beside its announcement in the page, for the log to take after
+	 * the answer (the log open: what it refused is rewritten first).
+	 */
+	if (st->announced && !st->intent_log && st->fd != -1 &&
+	    (len = textbuf_end(&l.tb)) != -1 && intent_store(st->intent,
+	    INTENT_RECORD, l.line + 1, (size_t)len) == 0) {
+		st->deferred = 1;
+		st->announced = 0;
+		return 0;
+	}
 	if (state_append(st, &l) == -1)
 		return -1;
 	/* (a crash before this: the record's number answers the page) */
@@ -637,7 +689,7 @@ state_resume(struct state *st, const struct state_loaded *l,
 		return 0;
 	/* (what recovery undid or set aside must leave the log too) */
 	if (l->segments == NULL || gone > 0 || l->npending > 0 ||
-	    st->norphans > 0 || l->damaged > 0 ||
+	    l->page_record || st->norphans > 0 || l->damaged > 0 ||
 	    l->records > 2 * reg->count + st->slack ||
 	    (fd = openat(st->dirfd, STATE_FILE, O_WRONLY | O_APPEND |
 	    O_NOFOLLOW | O_CLOEXEC)) == -1)
@@ -713,8 +765,14 @@ state_compact(struct state *st, const struct registry *reg)
 	st->fd = fd;
 	st->records = records;
 	st->torn = 0;
-	/* what a Create cut short left is in it now (its orphans) */
-	if (st->stale && !st->announced)
+	/*
+	 * What the page held is in it now: the record of a segment the
+	 * registry holds, or what a Create cut short left (its orphans).
+	 */
+	if (st->deferred) {
+		st->deferred = 0;
+		state_intent_forget(st);
+	} else if (st->stale && !st->announced)
 		state_intent_forget(st);
 	log_debug("state: %llu records", (unsigned long long)records);
 	return 0;
@@ -1143,8 +1201,44 @@ state_read_file(int dirfd, size_t *size)
 }
 
 /*
+ * The create record the page holds beside announcement seq (the log
+ * never took it), into out: 1, 0 when it holds none, -1 when out of
+ * memory.
+ */
+static int
+state_load_page_record(const char *page, int64_t seq,
+    struct state_loaded *out)
+{
+	struct json_object	*o;
+	const char		*op;
+	int64_t			 intent;
+	size_t			 unresolved = 0;
+	int			 rc = 0;
+
+	if (*intent_text(page, INTENT_RECORD) == '\0' ||
+	    (o = json_tokener_parse(intent_text(page, INTENT_RECORD))) == NULL)
+		return 0;
+	if (json_get_string(o, "op", &op) == 0 && strcmp(op, "create") == 0 &&
+	    json_get_int(o, "intent", &intent) == 0 && intent == seq) {
+		if (out->segments == NULL &&
+		    (out->segments = calloc(1, sizeof *out->segments)) != NULL)
+			registry_init(out->segments);
+		if (out->segments == NULL || state_parse_record(o, op, 0,
+		    boottime_usec() - realtime_usec(), &unresolved, out) == -1)
+			rc = -1;
+		else {
+			out->page_record = 1;
+			rc = 1;
+		}
+	}
+	json_object_put(o);
+	return rc;
+}
+
+/*
  * What the intent page says (intent.h), into out: a Create announced this
- * boot that no create record answers is one cut short. The numbers go on
+ * boot that no create record answers is one cut short, unless the page
+ * holds its record too (the log had not taken it yet). The numbers go on
  * past every one the log holds.
  */
 static int
@@ -1156,7 +1250,7 @@ state_load_intent(struct state *st, struct state_loaded *out)
 	char			 buf[INTENT_SIZE];
 	int64_t			 seq;
 	void			*tmp;
-	int			 rc = 0;
+	int			 rc = 0, held;
 
 	if (out->last_intent > st->intent_seq)
 		st->intent_seq = out->last_intent;
@@ -1166,12 +1260,13 @@ state_load_intent(struct state *st, struct state_loaded *out)
 	 * is answered all the same.
 	 */
 	if (text == NULL) {
-		if (intent_read(st->dirfd, buf, sizeof buf) == -1)
+		if (intent_read(st->dirfd, buf) == -1)
 			return 0;
 		st->intent_found = 1;	/* removed once answered */
 		text = buf;
 	}
-	if (text[0] == '\0' || (o = json_tokener_parse(text)) == NULL)
+	if (text[0] == '\0' || (o = json_tokener_parse(intent_text(text,
+	    INTENT_ANNOUNCE))) == NULL)
 		return 0;
 	if (json_get_string(o, "op", &op) == 0 &&
 	    strcmp(op, "pending") == 0 &&
@@ -1180,7 +1275,11 @@ state_load_intent(struct state *st, struct state_loaded *out)
 	    json_get_int(o, "seq", &seq) == 0 && seq > 0) {
 		if ((uint64_t)seq > st->intent_seq)
 			st->intent_seq = (uint64_t)seq;
-		if ((uint64_t)seq > out->last_intent &&
+		held = (uint64_t)seq > out->last_intent ?
+		    state_load_page_record(text, seq, out) : 0;
+		if (held == -1)
+			rc = -1;
+		else if (!held && (uint64_t)seq > out->last_intent &&
 		    state_parse_pending(o, &p) == 0) {
 			if ((tmp = state_grow(out->pending, &out->npending,
 			    sizeof p)) == NULL)

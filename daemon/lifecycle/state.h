@@ -14,11 +14,17 @@
  * Before its shmget a Create is announced: its size, key, the daemon's
  * ids. On tmpfs or ramfs (state_dir's place: DAEMON.md) in the intent
  * page (intent.h, segments.intent) with a sequence number, not in the
- * log: one write a Create. Its create record carries the number
- * ("intent"), and the page is emptied once the record is written, or
- * once the Create is undone and what undoing it left (an orphan) is in
- * the log; when that could not be written, the page keeps the
- * announcement until the log is next written whole ("stale"). Elsewhere,
+ * log. Its create record carries the number ("intent"), and is stored
+ * in the page's other slot, beside the announcement: recorded there,
+ * the Create is answered, and the log takes the record after the answer
+ * (state_flush(), from the event loop), or before any other record or
+ * announcement, or when it is rewritten whole; until then a restart
+ * reads the record from the page (only beside its announcement). No
+ * write(2) is on a Create's way to its answer. The page is emptied once
+ * the log holds the record, or once the Create is undone and what
+ * undoing it left (an orphan) is in the log; when that could not be
+ * written, the page keeps the announcement until the log is next
+ * written whole ("stale"). Elsewhere,
  * where a store in a mapped page could fault (a copy-on-write or
  * journalled filesystem, full or failing), in the log as a "pending"
  * record, answered by the create record or an "aborted" one. Either way
@@ -106,6 +112,9 @@ struct state {
 					   once answered */
 	uint64_t	intent_seq;	/* the last announcement's number */
 	int		announced;	/* a Create is announced, unrecorded */
+	int		deferred;	/* the page holds the last Create's
+					   record, the log not yet: written
+					   by state_flush() */
 	int		stale;		/* the page holds one that is over,
 					   which what is only in memory (an
 					   orphan) may still need: kept
@@ -130,6 +139,9 @@ struct state_loaded {
 	size_t			 norphans;	/* was recorded */
 	uid_t			 run_uid;	/* the earlier daemon's uid */
 	uint64_t		 records;	/* lines it holds */
+	int			 page_record;	/* a create record read from
+						   the intent page, not in
+						   the log */
 	int			 torn;		/* its last line is cut short */
 	size_t			 damaged;	/* lines skipped, unreadable */
 };
@@ -172,10 +184,23 @@ int	state_announce(struct state *, const struct state_pending *);
  */
 void	state_settle(struct state *);
 
-/* Append one record; -1 with errno. No-ops without a state directory. */
-/* A segment made: the announcement's number with it, then settled. */
+/*
+ * Append one record; -1 with errno. No-ops without a state directory.
+ * The log first takes a create record the page holds (state_flush()).
+ */
+/*
+ * A segment made: the announcement's number with it, then settled. On
+ * the page's way the record is stored in the page, beside its
+ * announcement, and the log takes it in state_flush() (deferred set).
+ */
 int	state_record_create(struct state *, const struct segment *);
 int	state_record_destroy(struct state *, const struct segment *);
+/*
+ * The create record the page holds written to the log, and the page
+ * emptied: 0 (also when there is none), or -1 with errno (the page keeps
+ * it; the next record, announcement or rewrite of the log tries again).
+ */
+int	state_flush(struct state *);
 /* shmd is about to mark seg IPC_RMID (an attached keyless segment). */
 int	state_record_mark(struct state *, const struct segment *);
 

@@ -18,6 +18,7 @@
 #include "registry.h"
 #include "procstat.h"
 #include "segment.h"
+#include "intent.h"
 #include "state.h"
 #include "testutil.h"
 
@@ -253,9 +254,9 @@ START_TEST(test_records_read_back)
 }
 END_TEST
 
-/* The intent page's text, as the next start reads it. */
+/* The intent page's text (its announcement), as the next start reads it. */
 static char *
-intent_text(const char *dir)
+intent_file_text(const char *dir)
 {
 	char	path[256];
 
@@ -264,12 +265,14 @@ intent_text(const char *dir)
 }
 
 /*
- * A Create is announced in the intent page, not in the log (state.h):
- * one record a Create. Its record answers the announcement by number,
- * even when a crash came between the record and the page's emptying;
- * one never answered reads back as a Create cut short; an empty page,
- * a torn one or another boot's says nothing. The numbers go on past a
- * restart.
+ * A Create is announced in the intent page, not in the log (state.h),
+ * and its record is stored beside the announcement, for the log to take
+ * after the answer: no write(2) before it. A restart before the log took
+ * it reads the record from the page; once the log holds it, its number
+ * answers the announcement, even when a crash came between that write
+ * and the page's emptying; one never answered reads back as a Create cut
+ * short; an empty page, a torn one or another boot's says nothing. The
+ * numbers go on past a restart.
  */
 START_TEST(test_intent_page)
 {
@@ -280,7 +283,7 @@ START_TEST(test_intent_page)
 				    .key_base = 0x73000000, .key_count = 16,
 				    .usec = 1000001 };
 	struct registry		 reg;
-	struct segment		*a;
+	struct segment		*a, *s;
 	char			 dir[] = "/tmp/check-state-XXXXXX", why[128],
 				 saved[4096], *text, *other;
 	uint64_t		 records;
@@ -297,7 +300,7 @@ START_TEST(test_intent_page)
 	/* announced: the page says so, the log has not grown */
 	ck_assert_int_eq(state_announce(&st, &p), 0);
 	ck_assert_uint_eq(st.records, records);
-	ck_assert_ptr_nonnull(text = intent_text(dir));
+	ck_assert_ptr_nonnull(text = intent_file_text(dir));
 	ck_assert_ptr_nonnull(strstr(text, "\"op\":\"pending\",\"seq\":1,"));
 	ck_assert_ptr_nonnull(strstr(text, "\"key_base\":1929379840"));
 	free(text);
@@ -309,25 +312,54 @@ START_TEST(test_intent_page)
 	ck_assert_uint_eq(l.pending[0].size, 8192);
 	state_loaded_free(&l);
 
-	/* recorded: one record, and the page is empty */
+	/* recorded in the page, beside its announcement: no write yet */
 	a = record_segment("a", 5);
 	ck_assert_int_eq(state_record_create(&st, a), 0);
-	ck_assert_uint_eq(st.records, records + 1);
-	ck_assert_int_eq(st.intent[0], '\0');
+	ck_assert_uint_eq(st.records, records);
+	ck_assert_int_eq(st.deferred, 1);
+	ck_assert_int_ne(st.intent[0], '\0');
+	ck_assert_ptr_nonnull(strstr(st.intent + INTENT_RECORD_AT,
+	    "\"intent\":1}"));
+	/* a crash now: the next start reads it from the page */
 	ck_assert_int_eq(state_load(&st, &l), 0);
 	ck_assert_uint_eq(l.npending, 0);
+	ck_assert_int_eq(l.page_record, 1);
+	ck_assert_ptr_nonnull(s = registry_find_by_name(l.segments, "a"));
+	assert_same_record(s, a);
+	state_loaded_free(&l);
+	/* only beside its announcement: a torn one leaves it unread */
+	memcpy(saved, st.intent, sizeof saved);
+	st.intent[0] = '\0';
+	ck_assert_int_eq(state_load(&st, &l), 0);
+	ck_assert_int_eq(l.page_record, 0);
+	ck_assert_ptr_null(l.segments == NULL ? NULL :
+	    registry_find_by_name(l.segments, "a"));
+	state_loaded_free(&l);
+	memcpy(st.intent, saved, sizeof saved);
+	/* the log takes it after the answer: one record, the page empty */
+	ck_assert_int_eq(state_flush(&st), 0);
+	ck_assert_int_eq(st.deferred, 0);
+	ck_assert_uint_eq(st.records, records + 1);
+	ck_assert_int_eq(st.intent[0], '\0');
+	ck_assert_int_eq(st.intent[INTENT_RECORD_AT], '\0');
+	ck_assert_int_eq(state_load(&st, &l), 0);
+	ck_assert_uint_eq(l.npending, 0);
+	ck_assert_int_eq(l.page_record, 0);
 	ck_assert_uint_eq(l.last_intent, 1);
 	state_loaded_free(&l);
 
-	/* a crash after the record, before the page was emptied */
+	/* a crash after the log took it, before the page was emptied */
 	ck_assert_int_eq(state_announce(&st, &p), 0);
-	memcpy(saved, st.intent, sizeof saved);
 	ck_assert_int_eq(state_record_create(&st, a), 0);
+	memcpy(saved, st.intent, sizeof saved);
+	ck_assert_int_eq(state_flush(&st), 0);
 	memcpy(st.intent, saved, sizeof saved);
 	ck_assert_int_eq(state_load(&st, &l), 0);
 	ck_assert_uint_eq(l.npending, 0);
+	ck_assert_int_eq(l.page_record, 0);
 	ck_assert_uint_eq(l.last_intent, 2);
 	state_loaded_free(&l);
+	st.intent[0] = st.intent[INTENT_RECORD_AT] = '\0';
 
 	/* settled (it made nothing): nothing to look for */
 	ck_assert_int_eq(state_announce(&st, &p), 0);
@@ -369,6 +401,67 @@ START_TEST(test_intent_page)
 	ck_assert_int_eq(st.intent[0], '\0');
 	ck_assert_int_eq(state_announce(&st, &p), 0);
 	ck_assert_uint_eq(st.intent_seq, 7);
+	unsetenv("SHMD_TEST_INTENT");
+	state_test_end(&st, &reg, a, dir);
+}
+END_TEST
+
+/*
+ * The log refuses the record the page holds (ENOSPC, through
+ * /dev/full): the page keeps it, for a restart to read; the next
+ * announcement is refused rather than store over it; and the rewrite of
+ * the log that state_ready() makes next takes it, then empties the page.
+ */
+START_TEST(test_page_record_outlives_a_failed_write)
+{
+	struct state		 st;
+	struct state_loaded	 l;
+	struct state_pending	 p = { .pid = 4242, .pidns = 99, .uid = 0,
+				    .gid = 3, .size = 8192, .any_key = 1,
+				    .key_base = 0x73000000, .key_count = 16,
+				    .usec = 1000001 };
+	struct registry		 reg;
+	struct segment		*a, *s;
+	char			 dir[] = "/tmp/check-state-XXXXXX", why[128];
+	int			 full;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	registry_init(&reg);
+	setenv("SHMD_TEST_INTENT", "page", 1);
+	state_init(&st, 4242, 0, 77);
+	ck_assert_int_eq(state_open(&st, dir, why, sizeof why), 0);
+	ck_assert_int_eq(state_compact(&st, &reg), 0);
+	ck_assert_int_eq(state_announce(&st, &p), 0);
+	a = record_segment("a", 5);
+	ck_assert_int_eq(state_record_create(&st, a), 0);
+	ck_assert_int_eq(st.deferred, 1);
+	ck_assert_int_ge(full = open("/dev/full", O_WRONLY | O_CLOEXEC), 0);
+	ck_assert_int_eq(dup2(full, st.fd), st.fd);
+	close(full);
+	ck_assert_int_eq(state_flush(&st), -1);
+	ck_assert_int_eq(errno, ENOSPC);
+	ck_assert_int_eq(st.deferred, 1);
+	ck_assert_int_eq(st.fd, -1);
+	ck_assert_int_eq(state_load(&st, &l), 0);
+	ck_assert_int_eq(l.page_record, 1);
+	ck_assert_ptr_nonnull(s = registry_find_by_name(l.segments, "a"));
+	assert_same_record(s, a);
+	state_loaded_free(&l);
+	/* nothing is stored over it */
+	ck_assert_int_eq(state_announce(&st, &p), -1);
+	ck_assert_int_eq(st.deferred, 1);
+	/* the rewrite takes it (the registry holds it by then) */
+	ck_assert_int_eq(registry_add(&reg, a), 0);
+	ck_assert_int_eq(state_ready(&st, &reg), 0);
+	ck_assert_int_eq(st.deferred, 0);
+	ck_assert_int_eq(st.intent[0], '\0');
+	ck_assert_int_eq(st.intent[INTENT_RECORD_AT], '\0');
+	ck_assert_int_eq(state_load(&st, &l), 0);
+	ck_assert_int_eq(l.page_record, 0);
+	ck_assert_ptr_nonnull(s = registry_find_by_name(l.segments, "a"));
+	assert_same_record(s, a);
+	state_loaded_free(&l);
+	registry_remove(&reg, a);
 	unsetenv("SHMD_TEST_INTENT");
 	state_test_end(&st, &reg, a, dir);
 }
@@ -634,6 +727,7 @@ main(void)
 	tcase_add_test(tc, test_parse_log);
 	tcase_add_test(tc, test_records_read_back);
 	tcase_add_test(tc, test_intent_page);
+	tcase_add_test(tc, test_page_record_outlives_a_failed_write);
 	tcase_add_test(tc, test_intent_in_log);
 	tcase_add_test(tc, test_start_time_without_descriptors);
 	tcase_add_test(tc, test_parse_run);
