@@ -214,16 +214,17 @@ call_nomem(struct call *call)
 static int
 call_check(struct call *call, const struct method *m)
 {
-	struct json_object	*params = NULL, *v;
+	struct json_object	*params = NULL, *v, *given[VARLINK_ARGS_MAX];
 	struct param_value	*a;
 	int			 i;
 
 	if (!json_object_object_get_ex(call->msg, "parameters", &params) ||
 	    !json_object_is_type(params, json_type_object))
 		params = NULL;		/* none: an empty object */
+	/* each member the method's, once through (no lookup per parameter) */
+	memset(given, 0, sizeof given);
 	if (params != NULL) {
 		json_object_object_foreach(params, key, val) {
-			(void)val;
 			for (i = 0; i < m->nparams; i++)
 				if (strcmp(key, m->params[i].name) == 0)
 					break;
@@ -231,12 +232,12 @@ call_check(struct call *call, const struct method *m)
 				call_invalid(call, key);
 				return -1;
 			}
+			given[i] = val;
 		}
 	}
 	for (i = 0; i < m->nparams; i++) {
 		a = &call->args[i];
-		if (params == NULL || !json_object_object_get_ex(params,
-		    m->params[i].name, &v) || v == NULL) {
+		if ((v = given[i]) == NULL) {
 			if (m->params[i].required) {
 				call_invalid(call, m->params[i].name);
 				return -1;
