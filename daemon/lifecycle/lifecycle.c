@@ -65,6 +65,9 @@ lifecycle_finish(struct lifecycle *lc)
 	if (lc->flush != NULL)
 		event_free(lc->flush);
 	lc->flush = NULL;
+	/* (what the page holds, the log takes before the daemon goes) */
+	if (state_flush(&lc->state) == -1)
+		log_warn("state: the last Create stays in the intent page");
 	/* Watches go before the records that point at them. */
 	TAILQ_FOREACH(seg, &lc->registry.segments, entry)
 		seg->watch = NULL;

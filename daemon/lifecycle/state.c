@@ -1212,7 +1212,7 @@ state_load_page_record(const char *page, int64_t seq,
 	struct json_object	*o;
 	const char		*op;
 	int64_t			 intent;
-	size_t			 unresolved = 0;
+	size_t			 unresolved = 0, damaged = out->damaged;
 	int			 rc = 0;
 
 	if (*intent_text(page, INTENT_RECORD) == '\0' ||
@@ -1226,10 +1226,11 @@ state_load_page_record(const char *page, int64_t seq,
 		if (out->segments == NULL || state_parse_record(o, op, 0,
 		    boottime_usec() - realtime_usec(), &unresolved, out) == -1)
 			rc = -1;
-		else {
+		else if (out->damaged == damaged) {
 			out->page_record = 1;
 			rc = 1;
 		}
+		/* (one it could not read: the announcement stays unanswered) */
 	}
 	json_object_put(o);
 	return rc;

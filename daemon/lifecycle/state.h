@@ -185,15 +185,16 @@ int	state_announce(struct state *, const struct state_pending *);
 void	state_settle(struct state *);
 
 /*
- * Append one record; -1 with errno. No-ops without a state directory.
- * The log first takes a create record the page holds (state_flush()).
- */
-/*
  * A segment made: the announcement's number with it, then settled. On
  * the page's way the record is stored in the page, beside its
  * announcement, and the log takes it in state_flush() (deferred set).
+ * -1 with errno. No-op without a state directory.
  */
 int	state_record_create(struct state *, const struct segment *);
+/*
+ * Append one record; -1 with errno. No-ops without a state directory.
+ * The log first takes a create record the page holds (state_flush()).
+ */
 int	state_record_destroy(struct state *, const struct segment *);
 /*
  * The create record the page holds written to the log, and the page

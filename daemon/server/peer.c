@@ -208,9 +208,8 @@ peer_in_group(struct peer *p, gid_t gid)
 
 	if (p->gid == gid)
 		return 1;
-	/* (groups it cannot be shown to have, it is not given) */
 	if (p->groups_unread && peer_read_groups(p) == -1)
-		return 0;
+		return -1;
 	for (i = 0; i < p->ngroups; i++)
 		if (p->groups[i] == gid)
 			return 1;

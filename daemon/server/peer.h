@@ -60,7 +60,8 @@ int	peer_ipc_namespace(struct peer *, int fd, uint64_t *ino);
 
 /*
  * Whether the peer has gid, as its own or a supplementary group (read
- * from its socket the first time: not a member when they cannot be).
+ * from its socket the first time): 1 or 0, or -1 when they cannot be
+ * read (out of memory), which a check must take as a refusal.
  */
 int	peer_in_group(struct peer *, gid_t);
 

@@ -10,15 +10,16 @@ perm_may_open(struct peer *p, uid_t creator_uid,
     const struct kshm_stat *st)
 {
 	unsigned	bits;
+	int		member;
 
 	if (p->uid == 0 || p->uid == creator_uid)
 		return 1;
 	if (p->uid == st->uid)
 		bits = st->mode >> 6;
-	else if (peer_in_group(p, st->gid))
-		bits = st->mode >> 3;
+	else if ((member = peer_in_group(p, st->gid)) == -1)
+		return 0;	/* the group's bits, or the others'? unknown */
 	else
-		bits = st->mode;
+		bits = member ? st->mode >> 3 : st->mode;
 	return (bits & 06) != 0;
 }
 
@@ -34,14 +35,14 @@ perm_may_own(struct peer *p, uid_t uid, gid_t gid)
 {
 	if (p->uid == 0)
 		return 1;
-	return uid == p->uid && peer_in_group(p, gid);
+	return uid == p->uid && peer_in_group(p, gid) == 1;
 }
 
 /* proto_name_allowed()'s question about a peer's groups. */
 static int
 perm_in_group(void *peer, uint32_t gid)
 {
-	return peer_in_group(peer, (gid_t)gid);
+	return peer_in_group(peer, (gid_t)gid) == 1;
 }
 
 int

@@ -56,6 +56,31 @@ START_TEST(test_open_by_mode_bits)
 }
 END_TEST
 
+/*
+ * A caller whose groups cannot be read (here: no socket to read them
+ * from) is refused whatever a group's membership would decide: neither
+ * the group's bits nor the others' apply, no group is its to give or to
+ * name. Its own uid and primary group still decide what they decide.
+ */
+START_TEST(test_unreadable_groups_refuse)
+{
+	struct peer		p = { .pid = 42, .uid = 1000, .gid = 100,
+	    .groups_unread = 1, .sock = -1 };
+	struct kshm_stat	st;
+
+	st = seg_stat(2000, 30, 0604);	/* others may: a member may not */
+	ck_assert(!perm_may_open(&p, 2000, &st));
+	ck_assert_int_eq(p.groups_unread, 1);
+	st = seg_stat(2000, 100, 0040);	/* the primary group needs no read */
+	ck_assert(perm_may_open(&p, 2000, &st));
+	st = seg_stat(1000, 30, 0600);	/* nor the owner */
+	ck_assert(perm_may_open(&p, 2000, &st));
+	ck_assert(!perm_may_own(&p, 1000, 30));
+	ck_assert(perm_may_own(&p, 1000, 100));
+	ck_assert(!perm_may_name(&p, "gid:30/x"));
+}
+END_TEST
+
 START_TEST(test_root_may_everything)
 {
 	struct peer		root = { .pid = 1, .uid = 0, .gid = 0, .groups = NULL,
@@ -142,6 +167,7 @@ main(void)
 	TCase	*tc = tcase_create("rules");
 
 	tcase_add_test(tc, test_open_by_mode_bits);
+	tcase_add_test(tc, test_unreadable_groups_refuse);
 	tcase_add_test(tc, test_root_may_everything);
 	tcase_add_test(tc, test_destroy);
 	tcase_add_test(tc, test_own);

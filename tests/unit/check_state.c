@@ -335,6 +335,13 @@ START_TEST(test_intent_page)
 	ck_assert_ptr_null(l.segments == NULL ? NULL :
 	    registry_find_by_name(l.segments, "a"));
 	state_loaded_free(&l);
+	/* one it cannot read leaves the announcement a Create cut short */
+	memcpy(st.intent, saved, sizeof saved);
+	strcpy(st.intent + INTENT_RECORD_AT, "{\"op\":\"create\",\"intent\":1}");
+	ck_assert_int_eq(state_load(&st, &l), 0);
+	ck_assert_int_eq(l.page_record, 0);
+	ck_assert_uint_eq(l.npending, 1);
+	state_loaded_free(&l);
 	memcpy(st.intent, saved, sizeof saved);
 	/* the log takes it after the answer: one record, the page empty */
 	ck_assert_int_eq(state_flush(&st), 0);
