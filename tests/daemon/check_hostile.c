@@ -257,6 +257,18 @@ run_as_nobody_in_group(int (*fn)(void *))
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+/* As root on c: g.shared, of group 4242, which the group may read. */
+static void
+create_group_shared(struct shmd_conn *c, struct shmd_create_options *o,
+    struct shmd_segment *s)
+{
+	shmd_create_options_init(o);
+	o->flags = SHMD_CREATE_GID | SHMD_CREATE_MODE;
+	o->gid = 4242;
+	o->mode = 0640;
+	ck_assert_int_eq(shmd_create(c, "g.shared", 10, o, s), SHMD_OK);
+}
+
 /*
  * As nobody whose supplementary group 4242 is dropped after it connects:
  * the connection made before still has it (shmd reads a connection's
@@ -298,11 +310,7 @@ START_TEST(test_groups_of_connect_time)
 	int				 status;
 
 	ck_assert_int_eq(shmd_connect(d.socket, &c), SHMD_OK);
-	shmd_create_options_init(&o);
-	o.flags = SHMD_CREATE_GID | SHMD_CREATE_MODE;
-	o.gid = 4242;
-	o.mode = 0640;
-	ck_assert_int_eq(shmd_create(c, "g.shared", 10, &o, &s), SHMD_OK);
+	create_group_shared(c, &o, &s);
 	sock = d.socket;
 	if ((pid = fork()) == 0)
 		_exit(nobody_drops_its_group(NULL));
@@ -323,11 +331,7 @@ START_TEST(test_groups)
 	struct shmd_segment		 s;
 
 	ck_assert_int_eq(shmd_connect(d.socket, &c), SHMD_OK);
-	shmd_create_options_init(&o);
-	o.flags = SHMD_CREATE_GID | SHMD_CREATE_MODE;
-	o.gid = 4242;
-	o.mode = 0640;
-	ck_assert_int_eq(shmd_create(c, "g.shared", 10, &o, &s), SHMD_OK);
+	create_group_shared(c, &o, &s);
 	o.gid = 4243;
 	ck_assert_int_eq(shmd_create(c, "g.other", 10, &o, &s), SHMD_OK);
 	grp_shmid = s.shmid;

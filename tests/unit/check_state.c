@@ -78,6 +78,27 @@ START_TEST(test_parse_log)
 }
 END_TEST
 
+/* A keyless Create's announcement, as the page tests make it. */
+static const struct state_pending announced_keyless = { .pid = 4242,
+    .pidns = 99, .uid = 0, .gid = 3, .size = 8192, .any_key = 1,
+    .key_base = 0x73000000, .key_count = 16, .usec = 1000001 };
+
+/*
+ * A state test's start: dir made, reg empty, st open on dir, Creates
+ * announced in the page (as on tmpfs) until SHMD_TEST_INTENT is unset.
+ */
+static void
+state_test_begin(struct state *st, struct registry *reg, char *dir)
+{
+	char	why[128];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	registry_init(reg);
+	setenv("SHMD_TEST_INTENT", "page", 1);
+	state_init(st, 4242, 0, 77);
+	ck_assert_int_eq(state_open(st, dir, why, sizeof why), 0);
+}
+
 /* A state test's end: its state closed, its registry, seg and dir gone. */
 static void
 state_test_end(struct state *st, struct registry *reg, struct segment *seg,
@@ -278,21 +299,14 @@ START_TEST(test_intent_page)
 {
 	struct state		 st;
 	struct state_loaded	 l;
-	struct state_pending	 p = { .pid = 4242, .pidns = 99, .uid = 0,
-				    .gid = 3, .size = 8192, .any_key = 1,
-				    .key_base = 0x73000000, .key_count = 16,
-				    .usec = 1000001 };
+	const struct state_pending p = announced_keyless;
 	struct registry		 reg;
 	struct segment		*a, *s;
 	char			 dir[] = "/tmp/check-state-XXXXXX", why[128],
 				 saved[4096], *text, *other;
 	uint64_t		 records;
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	registry_init(&reg);
-	setenv("SHMD_TEST_INTENT", "page", 1);
-	state_init(&st, 4242, 0, 77);
-	ck_assert_int_eq(state_open(&st, dir, why, sizeof why), 0);
+	state_test_begin(&st, &reg, dir);
 	ck_assert_ptr_nonnull(st.intent);
 	ck_assert_int_eq(state_compact(&st, &reg), 0);
 	records = st.records;
@@ -423,20 +437,13 @@ START_TEST(test_page_record_outlives_a_failed_write)
 {
 	struct state		 st;
 	struct state_loaded	 l;
-	struct state_pending	 p = { .pid = 4242, .pidns = 99, .uid = 0,
-				    .gid = 3, .size = 8192, .any_key = 1,
-				    .key_base = 0x73000000, .key_count = 16,
-				    .usec = 1000001 };
+	const struct state_pending p = announced_keyless;
 	struct registry		 reg;
 	struct segment		*a, *s;
-	char			 dir[] = "/tmp/check-state-XXXXXX", why[128];
+	char			 dir[] = "/tmp/check-state-XXXXXX";
 	int			 full;
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	registry_init(&reg);
-	setenv("SHMD_TEST_INTENT", "page", 1);
-	state_init(&st, 4242, 0, 77);
-	ck_assert_int_eq(state_open(&st, dir, why, sizeof why), 0);
+	state_test_begin(&st, &reg, dir);
 	ck_assert_int_eq(state_compact(&st, &reg), 0);
 	ck_assert_int_eq(state_announce(&st, &p), 0);
 	a = record_segment("a", 5);
@@ -494,12 +501,8 @@ START_TEST(test_intent_in_log)
 				 page[256];
 	uint64_t		 records;
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	registry_init(&reg);
 	/* what a run announcing in the page left, killed mid-Create */
-	setenv("SHMD_TEST_INTENT", "page", 1);
-	state_init(&st, 4242, 0, 77);
-	ck_assert_int_eq(state_open(&st, dir, why, sizeof why), 0);
+	state_test_begin(&st, &reg, dir);
 	ck_assert_int_eq(state_compact(&st, &reg), 0);
 	ck_assert_int_eq(state_announce(&st, &p), 0);
 	state_close(&st);
