@@ -728,6 +728,30 @@ loadavg(void)
 }
 
 /*
+ * The machine's CPU time so far, and of it the time a hypervisor gave
+ * this machine's CPUs to others (steal: /proc/stat), in clock ticks:
+ * a run whose steal is high measured the host, not shmd.
+ */
+static void
+cpu_ticks(unsigned long long *total, unsigned long long *steal)
+{
+	unsigned long long	v[8] = { 0 };
+	FILE			*f;
+	int			 i;
+
+	*total = *steal = 0;
+	if ((f = fopen("/proc/stat", "r")) == NULL)
+		return;
+	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+	    &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8) {
+		for (i = 0; i < 8; i++)
+			*total += v[i];
+		*steal = v[7];
+	}
+	fclose(f);
+}
+
+/*
  * Medians of the phases of shmd's debug lines ("first call of pid N, us
  * after accept: read X checked X made X recorded X handed X replied X")
  * for the pids of n first contacts.
@@ -803,6 +827,7 @@ first_contact_mode(const char *self, pid_t spid)
 	char	 prog[512], v[128];
 	double	 ff[5], fc[5], kf[5], kc[5], a, b, r, l0, l1;
 	double	 vf[21], vc[21];
+	unsigned long long t0, s0, t1, s1;
 	long	 pids[21], pid;
 	int	 rounds = B.quick ? 1 : 5, i, k;
 	static struct cli cli;
@@ -812,6 +837,7 @@ first_contact_mode(const char *self, pid_t spid)
 		return 1;
 	}
 	l0 = loadavg();
+	cpu_ticks(&t0, &s0);
 	table_head();
 	for (k = 0; k < rounds; k++) {
 		/* floor and shmd in turn, program by program */
@@ -854,7 +880,10 @@ first_contact_mode(const char *self, pid_t spid)
 		    b <= 0.10 * r);
 	}
 	l1 = loadavg();
-	printf("\nLoad average (1 min) before and after: %.2f, %.2f\n", l0, l1);
+	cpu_ticks(&t1, &s1);
+	printf("\nLoad average (1 min) before and after: %.2f, %.2f; CPU time "
+	    "stolen by the hypervisor: %.1f%%\n", l0, l1, t1 > t0 ?
+	    100.0 * (double)(s1 - s0) / (double)(t1 - t0) : 0.0);
 
 	/* the phases: a daemon at debug level, not timed against the floor */
 	shmd_kill(spid, SIGTERM);
