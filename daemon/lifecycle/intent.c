@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
-#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -83,23 +82,14 @@ intent_read(int dirfd, char *buf)
 	return 0;
 }
 
-static char *
-intent_slot_at(const char *page, enum intent_slot slot, size_t *size)
-{
-	if (slot == INTENT_ANNOUNCE) {
-		*size = INTENT_RECORD_AT;
-		return (char *)(uintptr_t)page;
-	}
-	*size = INTENT_SIZE - INTENT_RECORD_AT;
-	return (char *)(uintptr_t)page + INTENT_RECORD_AT;
-}
+/* Where each slot begins in the page, and where it ends. */
+static const size_t	intent_from[] = { 0, INTENT_RECORD_AT };
+static const size_t	intent_to[] = { INTENT_RECORD_AT, INTENT_SIZE };
 
 const char *
 intent_text(const char *page, enum intent_slot slot)
 {
-	size_t	size;
-
-	return intent_slot_at(page, slot, &size);
+	return page + intent_from[slot];
 }
 
 void
@@ -119,11 +109,10 @@ int
 intent_store(char *page, enum intent_slot slot, const char *line,
     size_t len)
 {
-	size_t	 size;
-	char	*at = intent_slot_at(page, slot, &size);
+	char	*at = page + intent_from[slot];
 
 	intent_clear(page, slot);
-	if (len == 0 || len >= size)
+	if (len == 0 || len >= intent_to[slot] - intent_from[slot])
 		return -1;
 	memcpy(at + 1, line + 1, len - 1);
 	at[len] = '\0';
@@ -135,9 +124,6 @@ intent_store(char *page, enum intent_slot slot, const char *line,
 void
 intent_clear(char *page, enum intent_slot slot)
 {
-	size_t	 size;
-	char	*at = intent_slot_at(page, slot, &size);
-
-	*(volatile char *)at = '\0';
+	*(volatile char *)(page + intent_from[slot]) = '\0';
 	atomic_signal_fence(memory_order_seq_cst);
 }

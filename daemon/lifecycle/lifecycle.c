@@ -237,7 +237,10 @@ lifecycle_flush_cb(evutil_socket_t fd, short what, void *arg)
 		lifecycle_unrecorded(lc, "a Create (kept in the intent page)");
 }
 
-/* (without a loop, as the state's own tests run it: now) */
+/*
+ * Scheduled for the end of this turn of the loop; written now, before
+ * the answer, only when no event can be made (out of memory).
+ */
 static void
 lifecycle_flush_later(struct lifecycle *lc)
 {
