@@ -111,6 +111,11 @@ server_finish(struct server *srv)
 
 	while ((c = TAILQ_FIRST(&srv->conns)) != NULL)
 		conn_destroy(c);
+	while (srv->nparked > 0)
+		close(srv->parked[--srv->nparked].fd);
+	if (srv->parked_ev != NULL)
+		event_free(srv->parked_ev);
+	srv->parked_ev = NULL;
 	server_unlisten(srv);
 	waiters_finish(&srv->waiters);
 	lifecycle_finish(&srv->life);
@@ -170,41 +175,65 @@ server_admission(struct server *srv, uid_t uid, const struct user *u,
 	return NULL;
 }
 
+static void	server_parked_cb(evutil_socket_t, short, void *);
+
 /*
- * A new connection on a non-blocking socket: admitted, or refused. A
- * connection over a limit costs one getsockopt and its answer: no groups
- * lookup, no pidfd, no event (a flood of them is cheap to turn away).
+ * A connection that found a limit full waits, unanswered, for the loop's
+ * next look at the sockets: a connection whose client closed it before
+ * this one came (one that reconnects at once, say) is counted out first
+ * however the two fell in the turns of the loop. -1 when none can wait.
+ */
+static int
+server_park(struct server *srv, int fd, const struct ucred *cred)
+{
+	struct timeval	now = { 0, 0 };
+
+	if (srv->nparked == SERVER_PARKED_MAX)
+		return -1;
+	if (srv->parked_ev == NULL &&
+	    (srv->parked_ev = evtimer_new(srv->base, server_parked_cb,
+	    srv)) == NULL)
+		return -1;
+	if (srv->nparked == 0 && evtimer_add(srv->parked_ev, &now) == -1)
+		return -1;
+	srv->parked[srv->nparked].fd = fd;
+	srv->parked[srv->nparked++].cred = *cred;
+	return 0;
+}
+
+/*
+ * A new connection whose peer is cred: admitted, or refused. One over a
+ * limit costs its answer: no groups lookup, no pidfd, no event (a flood
+ * of them is cheap to turn away); with park, it is first decided again
+ * at the next turn (server_park()).
  */
 static struct conn *
-server_admit(struct server *srv, int fd)
+server_decide(struct server *srv, int fd, const struct ucred *cred, int park)
 {
-	struct ucred	 cred;
-	socklen_t	 len = sizeof cred;
 	struct peer	 peer;
 	struct user	*u;
 	struct conn	*c;
 	const char	*limit;
 	uint64_t	 max;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
-		log_warn("connection: peer credentials");
-		close(fd);
-		return NULL;
-	}
-	if ((u = user_get(&srv->users, cred.uid)) == NULL) {
+	if ((u = user_get(&srv->users, cred->uid)) == NULL) {
 		log_warnx("connection: out of memory");
 		close(fd);
 		return NULL;
 	}
-	if ((limit = server_admission(srv, cred.uid, u, &max)) != NULL) {
+	if ((limit = server_admission(srv, cred->uid, u, &max)) != NULL) {
+		if (park && server_park(srv, fd, cred) == 0) {
+			user_put(u);
+			return NULL;
+		}
 		user_log(u, LOG_LEVEL_NOTICE, "refused a connection of pid %ld "
-		    "uid %lu: %s (%zu clients)", (long)cred.pid,
-		    (unsigned long)cred.uid, limit, srv->nconns);
+		    "uid %lu: %s (%zu clients)", (long)cred->pid,
+		    (unsigned long)cred->uid, limit, srv->nconns);
 		server_refuse(fd, limit, max);
 		user_put(u);
 		return NULL;
 	}
-	peer_from_socket(fd, &cred, &peer);
+	peer_from_socket(fd, cred, &peer);
 	/* conn_create takes peer and u, also when it fails; not fd */
 	if ((c = conn_create(srv, fd, &peer, u)) == NULL) {
 		log_warnx("connection: out of memory");
@@ -220,6 +249,24 @@ server_admit(struct server *srv, int fd)
 	return c;
 }
 
+/*
+ * A new connection on a non-blocking socket: its peer's credentials,
+ * the one system call a refused connection costs, then server_decide().
+ */
+static struct conn *
+server_admit(struct server *srv, int fd)
+{
+	struct ucred	cred;
+	socklen_t	len = sizeof cred;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		log_warn("connection: peer credentials");
+		close(fd);
+		return NULL;
+	}
+	return server_decide(srv, fd, &cred, 1);
+}
+
 struct conn *
 server_adopt(struct server *srv, int fd)
 {
@@ -229,6 +276,19 @@ server_adopt(struct server *srv, int fd)
 		return NULL;
 	}
 	return server_admit(srv, fd);
+}
+
+/* The connections server_park() held: admitted now, or refused. */
+static void
+server_parked_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server	*srv = arg;
+	size_t		 i;
+
+	for (i = 0; i < srv->nparked; i++)
+		(void)server_decide(srv, srv->parked[i].fd,
+		    &srv->parked[i].cred, 0);
+	srv->nparked = 0;
 }
 
 /* Whether c is a watcher that server_shed_output() may drop for u. */
@@ -273,9 +333,9 @@ server_shed_output(struct server *srv, struct user *u)
 /*
  * Accept one connection waiting on a listening socket; its first call,
  * which a new client has usually sent by now, is read in this turn of
- * the loop (server_admit()). Out of descriptors, accepting pauses for a
- * second rather than spin. 0 when one was accepted (or refused), -1
- * when none was.
+ * the loop (server_admit()), before the next accept. Out of descriptors,
+ * accepting pauses for a second rather than spin. 0 when one was
+ * accepted (or refused, or parked), -1 when none was.
  */
 static int
 server_accept_one(struct server_listener *l)
@@ -308,9 +368,9 @@ server_accept_one(struct server_listener *l)
 /*
  * The listening socket is readable: what waits on it is accepted at the
  * end of this turn (l->more), after everything else the loop found
- * ready with it, so that a connection whose end came before a new one
- * is counted out before the new one is admitted, even one first watched
- * after its answer (conn.c).
+ * ready with it, so that a connection whose end came with a new one is
+ * counted out before the new one is admitted (one whose end the loop
+ * has not seen yet when a limit is full: server_park()).
  */
 static void
 server_accept_cb(evutil_socket_t lfd, short what, void *arg)
@@ -321,17 +381,33 @@ server_accept_cb(evutil_socket_t lfd, short what, void *arg)
 }
 
 /*
- * Up to SERVER_ACCEPT_BATCH connections: the rest waits for the next
- * turn, so that a flood of connections is drained steadily without
- * holding up the clients already in.
+ * One connection, answered before anything else is accepted (the
+ * accept4 that finds none is no longer on a new client's way); the
+ * others at the next turn (l->rest), after the loop's next look at the
+ * sockets has counted out the connections that ended meanwhile.
  */
 static void
 server_accept_more(evutil_socket_t lfd, short what, void *arg)
 {
 	struct server_listener	*l = arg;
+	struct timeval		 now = { 0, 0 };
+
+	if (server_accept_one(l) == 0)
+		evtimer_add(l->rest, &now);
+}
+
+/*
+ * Up to SERVER_ACCEPT_BATCH connections in all: the others wait for a
+ * later turn, so that a flood of connections is drained steadily without
+ * holding up the clients already in.
+ */
+static void
+server_accept_rest(evutil_socket_t fd, short what, void *arg)
+{
+	struct server_listener	*l = arg;
 	int			 i;
 
-	for (i = 0; i < SERVER_ACCEPT_BATCH; i++)
+	for (i = 1; i < SERVER_ACCEPT_BATCH; i++)
 		if (server_accept_one(l) == -1)
 			break;
 }
@@ -445,14 +521,16 @@ server_listener_start(struct server *srv, struct server_listener *l, int fd,
 	    server_accept_cb, l);
 	l->resume = evtimer_new(srv->base, server_accept_resume, l);
 	l->more = event_new(srv->base, -1, 0, server_accept_more, l);
+	l->rest = evtimer_new(srv->base, server_accept_rest, l);
 	/* (a base of one priority, as in-process tests make, has no choice) */
-	if (l->ev != NULL && l->more != NULL &&
+	if (l->ev != NULL && l->more != NULL && l->rest != NULL &&
 	    prio < event_base_get_npriorities(srv->base)) {
 		event_priority_set(l->ev, prio);
 		event_priority_set(l->more, prio);
+		event_priority_set(l->rest, prio);
 	}
 	if (l->ev == NULL || l->resume == NULL || l->more == NULL ||
-	    event_add(l->ev, NULL) == -1) {
+	    l->rest == NULL || event_add(l->ev, NULL) == -1) {
 		log_warnx("cannot listen on fd %d", fd);
 		return -1;
 	}
@@ -469,6 +547,8 @@ server_listener_stop(struct server_listener *l)
 		event_free(l->resume);
 	if (l->more != NULL)
 		event_free(l->more);
+	if (l->rest != NULL)
+		event_free(l->rest);
 	if (l->fd != -1) {
 		close(l->fd);
 		if (l->path != NULL)
