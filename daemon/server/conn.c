@@ -59,12 +59,28 @@ conn_clock_usec(void)
 }
 
 
-/* The replies to the calls of the read being handled, for its connection. */
+/*
+ * The replies to the calls of the read being handled, for its connection,
+ * and the last of those calls, freed once its answer is sent.
+ */
 static struct {
-	struct conn	*owner;
-	size_t		 len;
-	char		 buf[CONN_BATCH_MAX];
+	struct conn		*owner;
+	struct json_object	*call;
+	size_t			 len;
+	char			 buf[CONN_BATCH_MAX];
 } batch;
+
+/* A call answered (or refused): freed now, or after the batch's send. */
+static void
+conn_call_done(struct conn *c, struct json_object *msg)
+{
+	if (batch.owner != c) {
+		json_object_put(msg);
+		return;
+	}
+	json_object_put(batch.call);
+	batch.call = msg;
+}
 
 /*
  * Keeps the server's total of queued output (max_output_bytes) and the
@@ -122,13 +138,19 @@ conn_wake_user(struct server *srv, struct user *u)
 struct conn *
 conn_create(struct server *srv, int fd, struct peer *peer, struct user *user)
 {
+	struct event	*evs[CONN_EVENTS];
 	struct conn	*c;
+	size_t		 evsize = event_get_struct_event_size();
+	int		 i;
 
-	if ((c = calloc(1, sizeof *c)) == NULL) {
+	/* Its events in the same allocation, after it (event_assign()). */
+	if ((c = calloc(1, sizeof *c + CONN_EVENTS * evsize)) == NULL) {
 		peer_finish(peer);
 		user_put(user);
 		return NULL;
 	}
+	for (i = 0; i < CONN_EVENTS; i++)
+		evs[i] = (struct event *)((char *)(c + 1) + (size_t)i * evsize);
 	/* (calloc: not traced unless its uid's budget says so) */
 	if (user_may_trace_first(user))
 		trace_begin(&c->trace);
@@ -138,14 +160,19 @@ conn_create(struct server *srv, int fd, struct peer *peer, struct user *user)
 	c->user = user;
 	c->in = evbuffer_new();
 	c->out = evbuffer_new();
-	c->rev = event_new(srv->base, fd, EV_READ | EV_PERSIST, conn_readcb, c);
-	c->wev = event_new(srv->base, fd, EV_WRITE, conn_writecb, c);
-	c->close_ev = event_new(srv->base, -1, 0, conn_closecb, c);
-	c->resume_ev = evtimer_new(srv->base, conn_resumecb, c);
-	c->hup_ev = event_new(srv->base, fd, EV_CLOSED, conn_hupcb, c);
-	if (c->in == NULL || c->out == NULL || c->rev == NULL ||
-	    c->wev == NULL || c->close_ev == NULL || c->resume_ev == NULL ||
-	    c->hup_ev == NULL ||
+	c->rev = evs[0];
+	c->wev = evs[1];
+	c->close_ev = evs[2];
+	c->resume_ev = evs[3];
+	c->hup_ev = evs[4];
+	c->assigned = event_assign(c->rev, srv->base, fd, EV_READ | EV_PERSIST,
+	    conn_readcb, c) == 0 &&
+	    event_assign(c->wev, srv->base, fd, EV_WRITE, conn_writecb, c) == 0 &&
+	    event_assign(c->close_ev, srv->base, -1, 0, conn_closecb, c) == 0 &&
+	    evtimer_assign(c->resume_ev, srv->base, conn_resumecb, c) == 0 &&
+	    event_assign(c->hup_ev, srv->base, fd, EV_CLOSED, conn_hupcb,
+	    c) == 0;
+	if (c->in == NULL || c->out == NULL || !c->assigned ||
 	    evbuffer_add_cb(c->out, conn_out_cb, c) == NULL) {
 		c->fd = -1;	/* the caller closes it */
 		conn_destroy(c);
@@ -184,6 +211,8 @@ conn_destroy(struct conn *c)
 	if (batch.owner == c) {
 		batch.owner = NULL;
 		batch.len = 0;
+		json_object_put(batch.call);
+		batch.call = NULL;
 	}
 	/* a client that leaves mid-wait costs nothing more */
 	waiters_cancel(c->waiter);
@@ -193,16 +222,14 @@ conn_destroy(struct conn *c)
 		    (long)c->peer.pid, (unsigned long)c->peer.uid);
 		TAILQ_REMOVE(&c->srv->conns, c, entry);
 	}
-	if (c->rev != NULL)
-		event_free(c->rev);
-	if (c->wev != NULL)
-		event_free(c->wev);
-	if (c->close_ev != NULL)
-		event_free(c->close_ev);
-	if (c->resume_ev != NULL)
-		event_free(c->resume_ev);
-	if (c->hup_ev != NULL)
-		event_free(c->hup_ev);
+	/* (freed with it: conn_create()) */
+	if (c->assigned) {
+		event_del(c->rev);
+		event_del(c->wev);
+		event_del(c->close_ev);
+		event_del(c->resume_ev);
+		event_del(c->hup_ev);
+	}
 	if (c->in != NULL)
 		evbuffer_free(c->in);
 	if (c->out != NULL) {
@@ -349,13 +376,10 @@ conn_batch_begin(struct conn *c)
 
 /* Send the batch: what the socket does not take waits in c->out. */
 static void
-conn_batch_end(struct conn *c)
+conn_batch_send(struct conn *c)
 {
 	ssize_t	n = 0;
 
-	if (batch.owner != c)
-		return;
-	batch.owner = NULL;
 	if (batch.len > 0 && evbuffer_get_length(c->out) == 0) {
 		do
 			n = send(c->fd, batch.buf, batch.len,
@@ -376,6 +400,21 @@ conn_batch_end(struct conn *c)
 	}
 	batch.len = 0;
 	conn_flush(c);
+}
+
+static void
+conn_batch_end(struct conn *c)
+{
+	struct json_object	*call;
+
+	if (batch.owner != c)
+		return;
+	batch.owner = NULL;
+	call = batch.call;
+	batch.call = NULL;
+	conn_batch_send(c);
+	/* (after the answer: freeing its call is not on its client's way) */
+	json_object_put(call);
 }
 
 void
@@ -514,7 +553,7 @@ conn_take(struct conn *c, const char *data, size_t len)
 		}
 		off += mlen + 1;
 		dispatch_message(c, msg);
-		json_object_put(msg);
+		conn_call_done(c, msg);
 		/*
 		 * A waiting Open holds back the calls after it; meanwhile only
 		 * the peer's leaving is watched for.

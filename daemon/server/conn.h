@@ -27,6 +27,9 @@ struct waiter;
 #define CONN_TURN_CALLS		32
 #define CONN_TURN_USEC		2000
 
+/* Its events: rev, wev, close_ev, resume_ev, hup_ev. */
+#define CONN_EVENTS		5
+
 struct conn {
 	TAILQ_ENTRY(conn)	 entry;
 	struct server		*srv;
@@ -36,6 +39,7 @@ struct conn {
 	struct event		*close_ev;	/* frees it from the event loop */
 	struct event		*resume_ev;	/* goes on after yielding a turn */
 	struct event		*hup_ev;	/* the peer leaves mid-wait */
+	int			 assigned;	/* the five, after struct conn */
 	struct peer		 peer;
 	struct user		*user;		/* charged for the connection */
 	struct waiter		*waiter;	/* its Open waiting for a name */
