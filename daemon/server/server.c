@@ -377,6 +377,7 @@ server_accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
 	struct server_listener	*l = arg;
 
+	l->ready = 1;
 	event_active(l->more, EV_READ, 1);
 }
 
@@ -392,6 +393,7 @@ server_accept_more(evutil_socket_t lfd, short what, void *arg)
 	struct server_listener	*l = arg;
 	struct timeval		 now = { 0, 0 };
 
+	l->ready = 0;
 	if (server_accept_one(l) == 0)
 		evtimer_add(l->rest, &now);
 }
@@ -399,7 +401,10 @@ server_accept_more(evutil_socket_t lfd, short what, void *arg)
 /*
  * Up to SERVER_ACCEPT_BATCH connections in all: the others wait for a
  * later turn, so that a flood of connections is drained steadily without
- * holding up the clients already in.
+ * holding up the clients already in. Only when the loop's look at this
+ * turn found more waiting: a lone connection costs no accept4 that
+ * finds none (a connection that came after that look makes the socket
+ * readable at the next).
  */
 static void
 server_accept_rest(evutil_socket_t fd, short what, void *arg)
@@ -407,6 +412,8 @@ server_accept_rest(evutil_socket_t fd, short what, void *arg)
 	struct server_listener	*l = arg;
 	int			 i;
 
+	if (!l->ready)
+		return;
 	for (i = 1; i < SERVER_ACCEPT_BATCH; i++)
 		if (server_accept_one(l) == -1)
 			break;

@@ -37,6 +37,7 @@ struct server_listener {
 	struct event	*resume;	/* accepts again after EMFILE */
 	struct event	*more;		/* accepts one, at the end of the turn */
 	struct event	*rest;		/* and the rest, at the next turn */
+	int		 ready;		/* readable at this turn's look */
 };
 
 /* Connections accepted from one socket in one turn of the event loop. */
