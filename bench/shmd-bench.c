@@ -4,7 +4,9 @@
  *
  *   shmd-bench [--quick] [--segments N] [--shmd PATH] [--shmdctl PATH]
  *   shmd-bench --huge	(root: 1 GiB, 4 KiB pages against huge pages)
- *   shmd-bench --first-contact [--quick]   a new program's first contact
+ *   shmd-bench --first-contact [--quick] [--rounds N] [--against PATH]
+ *		a new program's first contact; --against: another shmd (the
+ *		code a change started from) in turn with this one
  *
  * As root it runs in an IPC namespace of its own (with room for the
  * segments), so it neither sees nor disturbs the host's segments.
@@ -45,6 +47,8 @@
 
 static struct {
 	const char	*shmd, *shmdctl;
+	const char	*against;	/* --first-contact: a shmd to compare */
+	int		 rounds;	/* --first-contact: of 21 programs */
 	int		 segments;
 	int		 quick;
 	const char	*level;		/* the daemons' log level */
@@ -211,8 +215,10 @@ floor_serve(const char *path, const char *reply, size_t replylen,
 
 /* ------------------------------------------------------------ shmd */
 
+/* The shmd at bin on sock (state, log beside it), once it answers. */
 static pid_t
-shmd_start(void)
+shmd_start_at(const char *bin, const char *sock, const char *state,
+    const char *log)
 {
 	pid_t	pid;
 	int	fd, i;
@@ -222,11 +228,11 @@ shmd_start(void)
 	snprintf(level, sizeof level, "--log-level=%s", B.level);
 	pid = fork();
 	if (pid == 0) {
-		fd = open(B.log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
 		dup2(fd, 2);
 		dup2(fd, 1);
-		execl(B.shmd, "shmd", "--config", "/dev/null", "--socket",
-		    B.sock, "--state-dir", B.state, level,
+		execl(bin, "shmd", "--config", "/dev/null", "--socket",
+		    sock, "--state-dir", state, level,
 		    "--max-segments-per-uid=0", "--max-clients=4096",
 		    (char *)NULL);
 		_exit(127);
@@ -234,7 +240,7 @@ shmd_start(void)
 	if (B.ndaemons < (int)(sizeof B.daemons / sizeof B.daemons[0]))
 		B.daemons[B.ndaemons++] = pid;
 	for (i = 0; i < 10000; i++) {
-		if (cli_connect(&c, B.sock) == 0) {
+		if (cli_connect(&c, sock) == 0) {
 			const char m[] = "{\"method\":\"io.shmd.Status\"}";
 			ssize_t n = cli_call(&c, m, sizeof m);
 
@@ -244,8 +250,14 @@ shmd_start(void)
 		}
 		usleep(200);
 	}
-	fprintf(stderr, "shmd-bench: shmd did not start (see %s)\n", B.log);
+	fprintf(stderr, "shmd-bench: %s did not start (see %s)\n", bin, log);
 	exit(1);
+}
+
+static pid_t
+shmd_start(void)
+{
+	return shmd_start_at(B.shmd, B.sock, B.state, B.log);
 }
 
 /*
@@ -817,44 +829,73 @@ first_contact_phases(const long *pids, int n)
 
 /*
  * shmd-bench --first-contact: a new program's first contact from its own
- * main(), shmd against the floor in turn (medians of 21, rounds), the
- * fork-timed figure beside it, RouDi's when it is there, and the phases
- * inside shmd (from a daemon at debug level, apart from the timed runs).
+ * main(), shmd against the floor in turn (medians of 21, rounds), with
+ * --against another shmd in the same turns (each side first in its turn
+ * of three), the fork-timed figure beside it, RouDi's when it is there,
+ * and the phases inside shmd (from a daemon at debug level, apart from
+ * the timed runs).
  */
 static int
 first_contact_mode(const char *self, pid_t spid)
 {
-	char	 prog[512], v[128];
-	double	 ff[5], fc[5], kf[5], kc[5], a, b, r, l0, l1;
-	double	 vf[21], vc[21];
+	char	 prog[512], v[128], bsock[160], bstate[160], blog[160];
+	double	*ff, *fc, *fb, *kf, *kc, a, b, r, l0, l1;
+	double	 vs[3][21];
 	unsigned long long t0, s0, t1, s1;
 	long	 pids[21], pid;
-	int	 rounds = B.quick ? 1 : 5, i, k;
+	int	 rounds = B.rounds, sides = B.against != NULL ? 3 : 2, i, j, k;
+	pid_t	 bpid = -1;
 	static struct cli cli;
+	/* the floor, this shmd, the one it is compared with */
+	const char *socks[3] = { B.floor_sock, B.sock, bsock };
 
 	if (bench_program(self, "first-contact", prog, sizeof prog) == NULL) {
 		fprintf(stderr, "shmd-bench: no %s\n", prog);
 		return 1;
 	}
+	ff = calloc((size_t)rounds * 5, sizeof *ff);
+	if (ff == NULL)
+		die("calloc");
+	fc = ff + rounds;
+	fb = fc + rounds;
+	kf = fb + rounds;
+	kc = kf + rounds;
+	if (B.against != NULL) {
+		/* in a directory of its own: its admin socket beside it */
+		snprintf(bsock, sizeof bsock, "%s/against", B.dir);
+		if (mkdir(bsock, 0700) == -1)
+			die("mkdir");
+		snprintf(bstate, sizeof bstate, "%s/against/state", B.dir);
+		snprintf(blog, sizeof blog, "%s/against/shmd.log", B.dir);
+		snprintf(bsock, sizeof bsock, "%s/against/shmd.sock", B.dir);
+		bpid = shmd_start_at(B.against, bsock, bstate, blog);
+	}
 	l0 = loadavg();
 	cpu_ticks(&t0, &s0);
 	table_head();
 	for (k = 0; k < rounds; k++) {
-		/* floor and shmd in turn, program by program */
-		for (i = 0; i < 21; i++) {
-			if ((vf[i] = exec_first_contact(prog, B.floor_sock, 1,
-			    &pid)) < 0 || (vc[i] = exec_first_contact(prog,
-			    B.sock, 0, &pid)) < 0) {
-				fprintf(stderr, "shmd-bench: first-contact "
-				    "failed (see %s)\n", B.log);
-				return 1;
+		/* in turn, program by program, each side first in its turn */
+		for (i = 0; i < 21; i++)
+			for (j = 0; j < sides; j++) {
+				int	side = (i + j) % sides;
+
+				if ((vs[side][i] = exec_first_contact(prog,
+				    socks[side], side == 0, &pid)) < 0) {
+					fprintf(stderr, "shmd-bench: first-contact "
+					    "failed (see %s)\n", side == 2 ? blog :
+					    B.log);
+					return 1;
+				}
 			}
-		}
-		ff[k] = pct(vf, 21, 50);
-		fc[k] = pct(vc, 21, 50);
+		ff[k] = pct(vs[0], 21, 50);
+		fc[k] = pct(vs[1], 21, 50);
+		if (B.against != NULL)
+			fb[k] = pct(vs[2], 21, 50);
 		kf[k] = first_contact_us(B.floor_sock, 1, 21);
 		kc[k] = first_contact_us(B.sock, 0, 21);
 	}
+	if (bpid != -1)
+		shmd_kill(bpid, SIGTERM);
 	a = pct(ff, rounds, 50);
 	b = pct(fc, rounds, 50);
 	snprintf(v, sizeof v, "%.0f us", a);
@@ -862,7 +903,14 @@ first_contact_mode(const char *self, pid_t spid)
 	snprintf(v, sizeof v, "%.0f us (%.2fx)", b, b / a);
 	row("shmd: first contact from main() (exec'd)", v, "<= 1.3 x floor",
 	    b <= 1.3 * a);
-	for (k = 0; k < rounds; k++)
+	if (B.against != NULL) {
+		r = pct(fb, rounds, 50);
+		snprintf(v, sizeof v, "%.0f us (%.2fx)", r, r / a);
+		row("--against: the same, in the same turns", v, "", -1);
+		snprintf(v, sizeof v, "%.3fx", b / r);
+		row("shmd / --against", v, "", -1);
+	}
+	for (k = 0; k < rounds && rounds <= 10; k++)
 		printf("|   round %d: floor / shmd                     | "
 		    "%4.0f / %4.0f us (%.2fx)      |%32s|%6s|\n", k + 1, ff[k],
 		    fc[k], fc[k] / ff[k], "", "");
@@ -904,6 +952,7 @@ first_contact_mode(const char *self, pid_t spid)
 	close(cli.fd);
 	first_contact_phases(pids, 21);
 	shmd_kill(spid, SIGTERM);
+	free(ff);
 	return 0;
 }
 
@@ -1347,6 +1396,8 @@ main(int argc, char **argv)
 		{ "huge", no_argument, NULL, 'H' },
 		{ "first-contact", no_argument, NULL, 'F' },
 		{ "dir", required_argument, NULL, 'D' },
+		{ "against", required_argument, NULL, 'A' },
+		{ "rounds", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli	*c = malloc(sizeof *c), *w = malloc(sizeof *w);
@@ -1378,12 +1429,24 @@ main(int argc, char **argv)
 		case 'H': huge = 1; break;
 		case 'F': first_only = 1; break;
 		case 'D': top = optarg; break;
+		case 'A': B.against = optarg; break;
+		case 'R': B.rounds = atoi(optarg); break;
 		default:
 			fprintf(stderr, "usage: shmd-bench [--quick] [--segments N] "
 			    "[--shmd PATH] [--shmdctl PATH] [--shared-ipc] "
-			    "[--scale] [--huge] [--first-contact] [--dir DIR]\n");
+			    "[--scale] [--huge] [--dir DIR]\n"
+			    "       shmd-bench --first-contact [--quick] "
+			    "[--rounds N] [--against PATH] [--shmd PATH]\n");
 			return 2;
 		}
+	}
+	if (B.rounds == 0)
+		B.rounds = B.quick ? 1 : 5;
+	if (B.rounds < 1 || B.rounds > 10000 ||
+	    (B.against != NULL && !first_only)) {
+		fprintf(stderr, "shmd-bench: --rounds is 1 to 10000; --against "
+		    "goes with --first-contact\n");
+		return 2;
 	}
 	secs = B.quick ? 0.3 : 3;
 	n = B.quick ? 500 : 20000;

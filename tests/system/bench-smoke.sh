@@ -16,11 +16,13 @@ echo "$out" | grep -q "recovered"
 echo "$out" | grep -q "during a List flood"
 echo "$out" | grep -q "silent watchers"
 echo "$out" | grep -q "waiters: Create to the last answer"
-# a new program's first contact, and its phases inside shmd
+# a new program's first contact, and its phases inside shmd; --against
+# another daemon (here the same build) in the same turns
 out=$("$b/bench/shmd-bench" --first-contact --quick --shared-ipc \
-	--shmd "$b/daemon/shmd")
+	--shmd "$b/daemon/shmd" --against "$b/daemon/shmd")
 echo "$out"
 echo "$out" | grep -q "shmd: first contact from main()"
+echo "$out" | grep -Eq "^\| shmd / --against +\| [0-9.]+x"
 echo "$out" | grep -q "fork-timed"
 echo "$out" | grep -Eq "^\| -> reply sent +\| +[0-9.]+ us"
 # the bench removed only what it made
