@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,17 @@ static struct {
 	size_t			 len;
 	char			 buf[CONN_BATCH_MAX];
 } batch;
+
+/* The batch is its owner's no longer: its last call, to be freed. */
+static struct json_object *
+conn_batch_release(void)
+{
+	struct json_object	*call = batch.call;
+
+	batch.owner = NULL;
+	batch.call = NULL;
+	return call;
+}
 
 /* A call answered (or refused): freed now, or after the batch's send. */
 static void
@@ -135,22 +147,47 @@ conn_wake_user(struct server *srv, struct user *u)
 		}
 }
 
+/*
+ * A connection's events: where it keeps each, whether it is on the
+ * socket, what it waits for, its callback. They live in the connection's
+ * own allocation, after it (conn_create(): event_assign()).
+ */
+static const struct {
+	size_t			 off;
+	int			 on_fd;
+	short			 what;
+	event_callback_fn	 cb;
+} conn_events[CONN_EVENTS] = {
+	{ offsetof(struct conn, rev), 1, EV_READ | EV_PERSIST, conn_readcb },
+	{ offsetof(struct conn, wev), 1, EV_WRITE, conn_writecb },
+	{ offsetof(struct conn, close_ev), 0, 0, conn_closecb },
+	{ offsetof(struct conn, resume_ev), 0, 0, conn_resumecb },
+	{ offsetof(struct conn, hup_ev), 1, EV_CLOSED, conn_hupcb },
+};
+#define CONN_EVENT(c, i) \
+	(*(struct event **)((char *)(c) + conn_events[i].off))
+
 struct conn *
 conn_create(struct server *srv, int fd, struct peer *peer, struct user *user)
 {
-	struct event	*evs[CONN_EVENTS];
 	struct conn	*c;
 	size_t		 evsize = event_get_struct_event_size();
 	int		 i;
 
-	/* Its events in the same allocation, after it (event_assign()). */
 	if ((c = calloc(1, sizeof *c + CONN_EVENTS * evsize)) == NULL) {
 		peer_finish(peer);
 		user_put(user);
 		return NULL;
 	}
-	for (i = 0; i < CONN_EVENTS; i++)
-		evs[i] = (struct event *)((char *)(c + 1) + (size_t)i * evsize);
+	for (i = 0; i < CONN_EVENTS; i++) {
+		CONN_EVENT(c, i) = (struct event *)((char *)(c + 1) +
+		    (size_t)i * evsize);
+		if (event_assign(CONN_EVENT(c, i), srv->base,
+		    conn_events[i].on_fd ? fd : -1, conn_events[i].what,
+		    conn_events[i].cb, c) == -1)
+			break;
+	}
+	c->assigned = i == CONN_EVENTS;
 	/* (calloc: not traced unless its uid's budget says so) */
 	if (user_may_trace_first(user))
 		trace_begin(&c->trace);
@@ -160,18 +197,6 @@ conn_create(struct server *srv, int fd, struct peer *peer, struct user *user)
 	c->user = user;
 	c->in = evbuffer_new();
 	c->out = evbuffer_new();
-	c->rev = evs[0];
-	c->wev = evs[1];
-	c->close_ev = evs[2];
-	c->resume_ev = evs[3];
-	c->hup_ev = evs[4];
-	c->assigned = event_assign(c->rev, srv->base, fd, EV_READ | EV_PERSIST,
-	    conn_readcb, c) == 0 &&
-	    event_assign(c->wev, srv->base, fd, EV_WRITE, conn_writecb, c) == 0 &&
-	    event_assign(c->close_ev, srv->base, -1, 0, conn_closecb, c) == 0 &&
-	    evtimer_assign(c->resume_ev, srv->base, conn_resumecb, c) == 0 &&
-	    event_assign(c->hup_ev, srv->base, fd, EV_CLOSED, conn_hupcb,
-	    c) == 0;
 	if (c->in == NULL || c->out == NULL || !c->assigned ||
 	    evbuffer_add_cb(c->out, conn_out_cb, c) == NULL) {
 		c->fd = -1;	/* the caller closes it */
@@ -190,10 +215,10 @@ conn_create(struct server *srv, int fd, struct peer *peer, struct user *user)
 
 /*
  * No longer counted among the server's clients (nor its uid's), nor
- * admitted against: from when it is closed for good. It stays on the
- * server's list, skipped as closing, until it is freed.
+ * admitted against: from when it is closed for good, or its client is
+ * gone (server.c). It stays on the server's list until it is freed.
  */
-static void
+void
 conn_uncount(struct conn *c)
 {
 	if (!c->counted)
@@ -206,13 +231,13 @@ conn_uncount(struct conn *c)
 void
 conn_destroy(struct conn *c)
 {
+	int	i;
+
 	if (c == NULL)
 		return;
 	if (batch.owner == c) {
-		batch.owner = NULL;
-		batch.len = 0;
-		json_object_put(batch.call);
-		batch.call = NULL;
+		batch.len = 0;	/* its output is dropped */
+		json_object_put(conn_batch_release());
 	}
 	/* a client that leaves mid-wait costs nothing more */
 	waiters_cancel(c->waiter);
@@ -223,13 +248,8 @@ conn_destroy(struct conn *c)
 		TAILQ_REMOVE(&c->srv->conns, c, entry);
 	}
 	/* (freed with it: conn_create()) */
-	if (c->assigned) {
-		event_del(c->rev);
-		event_del(c->wev);
-		event_del(c->close_ev);
-		event_del(c->resume_ev);
-		event_del(c->hup_ev);
-	}
+	for (i = 0; c->assigned && i < CONN_EVENTS; i++)
+		event_del(CONN_EVENT(c, i));
 	if (c->in != NULL)
 		evbuffer_free(c->in);
 	if (c->out != NULL) {
@@ -409,9 +429,7 @@ conn_batch_end(struct conn *c)
 
 	if (batch.owner != c)
 		return;
-	batch.owner = NULL;
-	call = batch.call;
-	batch.call = NULL;
+	call = conn_batch_release();
 	conn_batch_send(c);
 	/* (after the answer: freeing its call is not on its client's way) */
 	json_object_put(call);

@@ -64,6 +64,8 @@ struct conn {
 struct conn *conn_create(struct server *, int fd, struct peer *peer,
 	    struct user *user);
 void	conn_destroy(struct conn *);
+/* Counted out of the limits: its client is gone (or it is closed). */
+void	conn_uncount(struct conn *);
 /*
  * Read what the client sent in this turn of the loop, without waiting:
  * a new connection's first read, before it is watched for more.

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <malloc.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -111,11 +112,6 @@ server_finish(struct server *srv)
 
 	while ((c = TAILQ_FIRST(&srv->conns)) != NULL)
 		conn_destroy(c);
-	while (srv->nparked > 0)
-		close(srv->parked[--srv->nparked].fd);
-	if (srv->parked_ev != NULL)
-		event_free(srv->parked_ev);
-	srv->parked_ev = NULL;
 	server_unlisten(srv);
 	waiters_finish(&srv->waiters);
 	lifecycle_finish(&srv->life);
@@ -175,65 +171,92 @@ server_admission(struct server *srv, uid_t uid, const struct user *u,
 	return NULL;
 }
 
-static void	server_parked_cb(evutil_socket_t, short, void *);
-
-/*
- * A connection that found a limit full waits, unanswered, for the loop's
- * next look at the sockets: a connection whose client closed it before
- * this one came (one that reconnects at once, say) is counted out first
- * however the two fell in the turns of the loop. -1 when none can wait.
- */
-static int
-server_park(struct server *srv, int fd, const struct ucred *cred)
+/* Those of the connections cs[n] (polled in pfd) whose clients left. */
+static size_t
+server_poll_ended(struct pollfd *pfd, struct conn **cs, size_t n)
 {
-	struct timeval	now = { 0, 0 };
+	size_t	i, ended = 0;
 
-	if (srv->nparked == SERVER_PARKED_MAX)
-		return -1;
-	if (srv->parked_ev == NULL &&
-	    (srv->parked_ev = evtimer_new(srv->base, server_parked_cb,
-	    srv)) == NULL)
-		return -1;
-	if (srv->nparked == 0 && evtimer_add(srv->parked_ev, &now) == -1)
-		return -1;
-	srv->parked[srv->nparked].fd = fd;
-	srv->parked[srv->nparked++].cred = *cred;
-	return 0;
+	if (n == 0 || poll(pfd, (nfds_t)n, 0) <= 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (pfd[i].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			conn_uncount(cs[i]);
+			ended++;
+		}
+	return ended;
 }
 
 /*
- * A new connection whose peer is cred: admitted, or refused. One over a
- * limit costs its answer: no groups lookup, no pidfd, no event (a flood
- * of them is cheap to turn away); with park, it is first decided again
- * at the next turn (server_park()).
+ * u's connections whose clients have closed them (POLLHUP) while the
+ * loop has not read their ends yet are counted out now, so that a client
+ * that closes a connection and opens another at once is never refused
+ * for the one it left, however the two fall in the turns of the loop.
+ * Their ends are read as ever (what they sent before is answered as far
+ * as it can be). Only at a limit, and only u's own: a uid at its limit
+ * costs one poll of its own connections a refusal. How many ended.
+ */
+static size_t
+server_count_out_ended(struct server *srv, struct user *u)
+{
+	struct pollfd	 pfd[64];
+	struct conn	*c, *cs[64];
+	size_t		 n = 0, ended = 0;
+
+	TAILQ_FOREACH(c, &srv->conns, entry) {
+		if (!c->counted || c->user != u)
+			continue;
+		pfd[n].fd = c->fd;
+		pfd[n].events = 0;
+		pfd[n].revents = 0;
+		cs[n++] = c;
+		if (n == 64) {
+			ended += server_poll_ended(pfd, cs, n);
+			n = 0;
+		}
+	}
+	return ended + server_poll_ended(pfd, cs, n);
+}
+
+/*
+ * A new connection on a non-blocking socket: admitted, or refused. A
+ * connection over a limit costs one getsockopt, a poll of its uid's own
+ * connections (server_count_out_ended()) and its answer: no groups
+ * lookup, no pidfd, no event (a flood of them is cheap to turn away).
  */
 static struct conn *
-server_decide(struct server *srv, int fd, const struct ucred *cred, int park)
+server_admit(struct server *srv, int fd)
 {
+	struct ucred	 cred;
+	socklen_t	 len = sizeof cred;
 	struct peer	 peer;
 	struct user	*u;
 	struct conn	*c;
 	const char	*limit;
 	uint64_t	 max;
 
-	if ((u = user_get(&srv->users, cred->uid)) == NULL) {
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		log_warn("connection: peer credentials");
+		close(fd);
+		return NULL;
+	}
+	if ((u = user_get(&srv->users, cred.uid)) == NULL) {
 		log_warnx("connection: out of memory");
 		close(fd);
 		return NULL;
 	}
-	if ((limit = server_admission(srv, cred->uid, u, &max)) != NULL) {
-		if (park && server_park(srv, fd, cred) == 0) {
-			user_put(u);
-			return NULL;
-		}
+	if ((limit = server_admission(srv, cred.uid, u, &max)) != NULL &&
+	    server_count_out_ended(srv, u) > 0)
+		limit = server_admission(srv, cred.uid, u, &max);
+	if (limit != NULL) {
 		user_log(u, LOG_LEVEL_NOTICE, "refused a connection of pid %ld "
-		    "uid %lu: %s (%zu clients)", (long)cred->pid,
-		    (unsigned long)cred->uid, limit, srv->nconns);
+		    "uid %lu: %s (%zu clients)", (long)cred.pid,
+		    (unsigned long)cred.uid, limit, srv->nconns);
 		server_refuse(fd, limit, max);
 		user_put(u);
 		return NULL;
 	}
-	peer_from_socket(fd, cred, &peer);
+	peer_from_socket(fd, &cred, &peer);
 	/* conn_create takes peer and u, also when it fails; not fd */
 	if ((c = conn_create(srv, fd, &peer, u)) == NULL) {
 		log_warnx("connection: out of memory");
@@ -249,24 +272,6 @@ server_decide(struct server *srv, int fd, const struct ucred *cred, int park)
 	return c;
 }
 
-/*
- * A new connection on a non-blocking socket: its peer's credentials,
- * the one system call a refused connection costs, then server_decide().
- */
-static struct conn *
-server_admit(struct server *srv, int fd)
-{
-	struct ucred	cred;
-	socklen_t	len = sizeof cred;
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
-		log_warn("connection: peer credentials");
-		close(fd);
-		return NULL;
-	}
-	return server_decide(srv, fd, &cred, 1);
-}
-
 struct conn *
 server_adopt(struct server *srv, int fd)
 {
@@ -276,19 +281,6 @@ server_adopt(struct server *srv, int fd)
 		return NULL;
 	}
 	return server_admit(srv, fd);
-}
-
-/* The connections server_park() held: admitted now, or refused. */
-static void
-server_parked_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct server	*srv = arg;
-	size_t		 i;
-
-	for (i = 0; i < srv->nparked; i++)
-		(void)server_decide(srv, srv->parked[i].fd,
-		    &srv->parked[i].cred, 0);
-	srv->nparked = 0;
 }
 
 /* Whether c is a watcher that server_shed_output() may drop for u. */
@@ -334,8 +326,9 @@ server_shed_output(struct server *srv, struct user *u)
  * Accept one connection waiting on a listening socket; its first call,
  * which a new client has usually sent by now, is read in this turn of
  * the loop (server_admit()), before the next accept. Out of descriptors,
- * accepting pauses for a second rather than spin. 0 when one was
- * accepted (or refused, or parked), -1 when none was.
+ * accepting pauses for a second rather than spin (and nothing is
+ * accepted meanwhile). 0 when one was accepted (or refused), -1 when
+ * none was.
  */
 static int
 server_accept_one(struct server_listener *l)
@@ -343,6 +336,8 @@ server_accept_one(struct server_listener *l)
 	struct timeval	 sec = { 1, 0 };
 	int		 fd, err;
 
+	if (!event_pending(l->ev, EV_READ, NULL))
+		return -1;	/* paused */
 	for (;;) {
 		fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		trace_accepted();
@@ -369,8 +364,8 @@ server_accept_one(struct server_listener *l)
  * The listening socket is readable: what waits on it is accepted at the
  * end of this turn (l->more), after everything else the loop found
  * ready with it, so that a connection whose end came with a new one is
- * counted out before the new one is admitted (one whose end the loop
- * has not seen yet when a limit is full: server_park()).
+ * counted out before the new one is admitted (at a limit, one whose end
+ * the loop has not read yet is too: server_count_out_ended()).
  */
 static void
 server_accept_cb(evutil_socket_t lfd, short what, void *arg)
@@ -381,11 +376,25 @@ server_accept_cb(evutil_socket_t lfd, short what, void *arg)
 	event_active(l->more, EV_READ, 1);
 }
 
+/* Connections up to the n-th of this turn; the others wait for a later one. */
+static void
+server_accept_upto(struct server_listener *l, int done, int n)
+{
+	for (; done < n; done++)
+		if (server_accept_one(l) == -1)
+			break;
+}
+
 /*
- * One connection, answered before anything else is accepted (the
- * accept4 that finds none is no longer on a new client's way); the
- * others at the next turn (l->rest), after the loop's next look at the
- * sockets has counted out the connections that ended meanwhile.
+ * On the main socket, one connection, answered before anything else is
+ * accepted (the accept4 that finds none is no longer on a new client's
+ * way); the others at the next turn (l->rest), after the loop's next
+ * look at the sockets has counted out the connections that ended
+ * meanwhile. On root's socket (served before everything else: its timer
+ * would run alone at the next turn and put off the first call just
+ * accepted), all of them now. Up to SERVER_ACCEPT_BATCH in all, so that
+ * a flood of connections is drained steadily without holding up the
+ * clients already in.
  */
 static void
 server_accept_more(evutil_socket_t lfd, short what, void *arg)
@@ -394,29 +403,26 @@ server_accept_more(evutil_socket_t lfd, short what, void *arg)
 	struct timeval		 now = { 0, 0 };
 
 	l->ready = 0;
-	if (server_accept_one(l) == 0)
+	if (server_accept_one(l) == -1)
+		return;
+	if (l->first_alone)
 		evtimer_add(l->rest, &now);
+	else
+		server_accept_upto(l, 1, SERVER_ACCEPT_BATCH);
 }
 
 /*
- * Up to SERVER_ACCEPT_BATCH connections in all: the others wait for a
- * later turn, so that a flood of connections is drained steadily without
- * holding up the clients already in. Only when the loop's look at this
- * turn found more waiting: a lone connection costs no accept4 that
- * finds none (a connection that came after that look makes the socket
- * readable at the next).
+ * The main socket's others, when the loop's look at this turn found more
+ * waiting: a lone connection costs no accept4 that finds none (one that
+ * came after that look makes the socket readable at the next).
  */
 static void
 server_accept_rest(evutil_socket_t fd, short what, void *arg)
 {
 	struct server_listener	*l = arg;
-	int			 i;
 
-	if (!l->ready)
-		return;
-	for (i = 1; i < SERVER_ACCEPT_BATCH; i++)
-		if (server_accept_one(l) == -1)
-			break;
+	if (l->ready)
+		server_accept_upto(l, 1, SERVER_ACCEPT_BATCH);
 }
 
 static void
@@ -530,12 +536,12 @@ server_listener_start(struct server *srv, struct server_listener *l, int fd,
 	l->more = event_new(srv->base, -1, 0, server_accept_more, l);
 	l->rest = evtimer_new(srv->base, server_accept_rest, l);
 	/* (a base of one priority, as in-process tests make, has no choice) */
-	if (l->ev != NULL && l->more != NULL && l->rest != NULL &&
+	if (l->ev != NULL && l->more != NULL &&
 	    prio < event_base_get_npriorities(srv->base)) {
 		event_priority_set(l->ev, prio);
 		event_priority_set(l->more, prio);
-		event_priority_set(l->rest, prio);
 	}
+	l->first_alone = prio == SERVER_PRIORITY_MAIN;
 	if (l->ev == NULL || l->resume == NULL || l->more == NULL ||
 	    l->rest == NULL || event_add(l->ev, NULL) == -1) {
 		log_warnx("cannot listen on fd %d", fd);

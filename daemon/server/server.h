@@ -4,7 +4,6 @@
 
 #include <stdint.h>
 #include <sys/queue.h>
-#include <sys/socket.h>
 
 #include "conf.h"
 #include "lifecycle.h"
@@ -22,12 +21,6 @@ struct textbuf;
 
 TAILQ_HEAD(conn_list, conn);
 
-/* A connection that found a limit full, decided again next turn. */
-struct server_parked {
-	int		 fd;
-	struct ucred	 cred;
-};
-
 /* A listening socket: the main one, or root's (admin_socket). */
 struct server_listener {
 	struct server	*srv;
@@ -35,15 +28,14 @@ struct server_listener {
 	char		*path;		/* bound by the daemon: unlinked at exit */
 	struct event	*ev;		/* readable: connections wait */
 	struct event	*resume;	/* accepts again after EMFILE */
-	struct event	*more;		/* accepts one, at the end of the turn */
-	struct event	*rest;		/* and the rest, at the next turn */
+	struct event	*more;		/* accepts, at the end of the turn */
+	struct event	*rest;		/* the others, at the next turn */
+	int		 first_alone;	/* more accepts one, rest the others */
 	int		 ready;		/* readable at this turn's look */
 };
 
 /* Connections accepted from one socket in one turn of the event loop. */
 #define SERVER_ACCEPT_BATCH	64
-/* Connections that found a limit full, decided again next turn (both sockets). */
-#define SERVER_PARKED_MAX	(2 * SERVER_ACCEPT_BATCH)
 /* listen(2)'s backlog (the kernel caps it at net.core.somaxconn). */
 #define SERVER_BACKLOG		4096
 /* Event priorities: root's socket before everything else. */
@@ -68,9 +60,6 @@ struct server {
 	uint64_t		 ipc_namespace;	/* /proc/self/ns/ipc's inode */
 	int			 ipc_namespace_fd; /* it, held (server_init()) */
 	struct json_tokener	*tok;		/* parses every message */
-	struct server_parked	 parked[SERVER_PARKED_MAX]; /* server_park() */
-	size_t			 nparked;
-	struct event		*parked_ev;	/* decides them, next turn */
 };
 
 /* Set up without a socket: for the daemon and for in-process tests. */
@@ -91,9 +80,8 @@ void	server_unlisten(struct server *);
 /*
  * Serve one already-connected socket (accept, tests, fuzzing), or refuse
  * it with QuotaExceeded when the caller's uid or everyone is at a limit
- * still at the loop's next turn (NULL until then: the connections that
- * ended meanwhile are counted out first). What it sent is read in the
- * turn it is admitted.
+ * (counted without the caller's connections whose clients have closed
+ * them). What it sent is read in this turn of the loop.
  */
 struct conn *server_adopt(struct server *, int fd);
 
