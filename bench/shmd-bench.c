@@ -884,6 +884,9 @@ first_contact_mode(const char *self, pid_t spid)
 					fprintf(stderr, "shmd-bench: first-contact "
 					    "failed (see %s)\n", side == 2 ? blog :
 					    B.log);
+					if (bpid != -1)
+						shmd_kill(bpid, SIGTERM);
+					free(ff);
 					return 1;
 				}
 			}
@@ -1406,6 +1409,7 @@ main(int argc, char **argv)
 	double		*lat, secs, t0, wall, rec_ms, base_ms, raw_cpu;
 	int		 ch, i, n, conns[3] = { 1, 16, 64 }, *ids, shared = 0;
 	int		 scaling = 0, huge = 0, first_only = 0;
+	char		*end;
 	const char	*top = NULL;
 	struct statfs	 fs;
 	pid_t		 fpid, fspid, spid;
@@ -1430,7 +1434,11 @@ main(int argc, char **argv)
 		case 'F': first_only = 1; break;
 		case 'D': top = optarg; break;
 		case 'A': B.against = optarg; break;
-		case 'R': B.rounds = atoi(optarg); break;
+		case 'R':
+			B.rounds = (int)strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || B.rounds == 0)
+				B.rounds = -1;	/* refused below */
+			break;
 		default:
 			fprintf(stderr, "usage: shmd-bench [--quick] [--segments N] "
 			    "[--shmd PATH] [--shmdctl PATH] [--shared-ipc] "
