@@ -15,9 +15,12 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/sockios.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -157,13 +160,15 @@ static const struct {
 	int			 on_fd;
 	short			 what;
 	event_callback_fn	 cb;
-} conn_events[CONN_EVENTS] = {
+} conn_events[] = {
 	{ offsetof(struct conn, rev), 1, EV_READ | EV_PERSIST, conn_readcb },
 	{ offsetof(struct conn, wev), 1, EV_WRITE, conn_writecb },
 	{ offsetof(struct conn, close_ev), 0, 0, conn_closecb },
 	{ offsetof(struct conn, resume_ev), 0, 0, conn_resumecb },
 	{ offsetof(struct conn, hup_ev), 1, EV_CLOSED, conn_hupcb },
 };
+_Static_assert(sizeof conn_events / sizeof conn_events[0] == CONN_EVENTS,
+    "a row of conn_events[] for each of a connection's events");
 #define CONN_EVENT(c, i) \
 	(*(struct event **)((char *)(c) + conn_events[i].off))
 
@@ -215,10 +220,11 @@ conn_create(struct server *srv, int fd, struct peer *peer, struct user *user)
 
 /*
  * No longer counted among the server's clients (nor its uid's), nor
- * admitted against: from when it is closed for good, or its client is
- * gone (server.c). It stays on the server's list until it is freed.
+ * admitted against: from when it is closed for good, or spent
+ * (conn_count_out_spent()). It stays on the server's list until it is
+ * freed.
  */
-void
+static void
 conn_uncount(struct conn *c)
 {
 	if (!c->counted)
@@ -226,6 +232,18 @@ conn_uncount(struct conn *c)
 	c->srv->nconns--;
 	user_release_conn(c->user);
 	c->counted = 0;
+}
+
+int
+conn_count_out_spent(struct conn *c)
+{
+	int	unread;
+
+	if (!c->counted || c->yielded || evbuffer_get_length(c->in) > 0 ||
+	    ioctl(c->fd, SIOCINQ, &unread) == -1 || unread > 0)
+		return 0;
+	conn_uncount(c);
+	return 1;
 }
 
 void

@@ -64,8 +64,12 @@ struct conn {
 struct conn *conn_create(struct server *, int fd, struct peer *peer,
 	    struct user *user);
 void	conn_destroy(struct conn *);
-/* Counted out of the limits: its client is gone (or it is closed). */
-void	conn_uncount(struct conn *);
+/*
+ * Its client closed it (the caller saw POLLHUP): counted out of the
+ * limits now, if nothing it sent is left to run (its next read is its
+ * end). 1 when it was.
+ */
+int	conn_count_out_spent(struct conn *);
 /*
  * Read what the client sent in this turn of the loop, without waiting:
  * a new connection's first read, before it is watched for more.

@@ -171,30 +171,32 @@ server_admission(struct server *srv, uid_t uid, const struct user *u,
 	return NULL;
 }
 
-/* Those of the connections cs[n] (polled in pfd) whose clients left. */
+/* Those of the connections cs[n] (polled in pfd) counted out as spent. */
 static size_t
 server_poll_ended(struct pollfd *pfd, struct conn **cs, size_t n)
 {
 	size_t	i, ended = 0;
+	int	r;
 
-	if (n == 0 || poll(pfd, (nfds_t)n, 0) <= 0)
+	if (n == 0)
 		return 0;
-	for (i = 0; i < n; i++)
-		if (pfd[i].revents & (POLLHUP | POLLERR | POLLNVAL)) {
-			conn_uncount(cs[i]);
+	while ((r = poll(pfd, (nfds_t)n, 0)) == -1 && errno == EINTR)
+		;
+	for (i = 0; r > 0 && i < n; i++)
+		if ((pfd[i].revents & (POLLHUP | POLLERR)) &&
+		    conn_count_out_spent(cs[i]))
 			ended++;
-		}
 	return ended;
 }
 
 /*
- * u's connections whose clients have closed them (POLLHUP) while the
- * loop has not read their ends yet are counted out now, so that a client
- * that closes a connection and opens another at once is never refused
- * for the one it left, however the two fall in the turns of the loop.
- * Their ends are read as ever (what they sent before is answered as far
- * as it can be). Only at a limit, and only u's own: a uid at its limit
- * costs one poll of its own connections a refusal. How many ended.
+ * u's connections whose clients have closed them (POLLHUP), with nothing
+ * they sent left to run, are counted out now, though the loop has not
+ * read their ends yet (the next read of each is its end, and closes it):
+ * so a client that closes a connection and opens another at once is
+ * never refused for the one it left, however the two fall in the turns
+ * of the loop. Only at a limit, and only u's own: a refusal costs a
+ * poll of its uid's connections (64 to a call). How many ended.
  */
 static size_t
 server_count_out_ended(struct server *srv, struct user *u)
@@ -362,10 +364,11 @@ server_accept_one(struct server_listener *l)
 
 /*
  * The listening socket is readable: what waits on it is accepted at the
- * end of this turn (l->more), after everything else the loop found
- * ready with it, so that a connection whose end came with a new one is
- * counted out before the new one is admitted (at a limit, one whose end
- * the loop has not read yet is too: server_count_out_ended()).
+ * end of this turn (l->more): on the main socket after everything else
+ * the loop found ready with it, so that a connection whose end came with
+ * a new one is counted out before the new one is admitted. (At a limit,
+ * on either socket, one whose end the loop has not read yet is too:
+ * server_count_out_ended().)
  */
 static void
 server_accept_cb(evutil_socket_t lfd, short what, void *arg)
@@ -536,10 +539,11 @@ server_listener_start(struct server *srv, struct server_listener *l, int fd,
 	l->more = event_new(srv->base, -1, 0, server_accept_more, l);
 	l->rest = evtimer_new(srv->base, server_accept_rest, l);
 	/* (a base of one priority, as in-process tests make, has no choice) */
-	if (l->ev != NULL && l->more != NULL &&
+	if (l->ev != NULL && l->more != NULL && l->rest != NULL &&
 	    prio < event_base_get_npriorities(srv->base)) {
 		event_priority_set(l->ev, prio);
 		event_priority_set(l->more, prio);
+		event_priority_set(l->rest, prio);
 	}
 	l->first_alone = prio == SERVER_PRIORITY_MAIN;
 	if (l->ev == NULL || l->resume == NULL || l->more == NULL ||

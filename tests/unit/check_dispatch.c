@@ -445,11 +445,11 @@ START_TEST(test_fair_turns)
 END_TEST
 
 /*
- * At a limit, the caller's connections whose clients have closed them
- * are counted out before it is refused, though the loop has not read
- * their ends yet: a client that closes a connection and opens another
- * at once gets in, however the two fall in the turns of the loop. With
- * no such end, it is refused.
+ * At a limit, the caller's connections whose clients have closed them,
+ * with nothing they sent left to run, are counted out before it is
+ * refused, though the loop has not read their ends yet: a client that
+ * closes a connection and opens another at once gets in, however the
+ * two fall in the turns of the loop. With no such end, it is refused.
  */
 START_TEST(test_limit_counts_ends_first)
 {
@@ -478,7 +478,15 @@ START_TEST(test_limit_counts_ends_first)
 	    json_object_to_json_string(r));
 	json_object_put(r);
 	ck_assert_uint_eq(srv.nconns, SERVER_ROOT_RESERVE + 1);
-	/* full, with no end to count out: refused */
+	/*
+	 * Full, with no end to count out: refused. Nor are these: one only
+	 * done sending (shutdown: it waits for its answers), one closed
+	 * with a call it sent still unread (it runs before the end).
+	 */
+	ck_assert_int_eq(shutdown(sv[1][1], SHUT_WR), 0);
+	raw_send_msg(sv[2][1], "{\"method\":\"io.shmd.Status\","
+	    "\"oneway\":true}");
+	close(sv[2][1]);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
 	    sv[SERVER_ROOT_RESERVE]), 0);
 	ck_assert_ptr_null(server_adopt(&srv, sv[SERVER_ROOT_RESERVE][0]));
@@ -487,7 +495,12 @@ START_TEST(test_limit_counts_ends_first)
 	ck_assert_str_eq(reply_str(r, "limit"), "clients");
 	json_object_put(r);
 	ck_assert_uint_eq(srv.nconns, SERVER_ROOT_RESERVE + 1);
-	for (i = 1; i <= SERVER_ROOT_RESERVE; i++)
+	/* once the loop has read their ends (and run that call), both go */
+	for (i = 0; i < 200 && srv.nconns > SERVER_ROOT_RESERVE - 1; i++)
+		event_base_loop(base, EVLOOP_NONBLOCK);
+	ck_assert_uint_eq(srv.nconns, SERVER_ROOT_RESERVE - 1);
+	close(sv[1][1]);
+	for (i = 3; i <= SERVER_ROOT_RESERVE; i++)
 		close(sv[i][1]);
 	close(nsv[1]);
 }
