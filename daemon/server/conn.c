@@ -11,8 +11,8 @@
 #include "config.h"
 
 #include <errno.h>
-#include <stddef.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -234,12 +234,16 @@ conn_uncount(struct conn *c)
 	c->counted = 0;
 }
 
+/* What poll(2) says of a socket whose client has closed it. */
+#define CONN_PEER_GONE	(POLLHUP | POLLERR)
+
 int
-conn_count_out_spent(struct conn *c)
+conn_count_out_spent(struct conn *c, short revents)
 {
 	int	unread;
 
-	if (!c->counted || c->yielded || evbuffer_get_length(c->in) > 0 ||
+	if (!(revents & CONN_PEER_GONE) || !c->counted || c->yielded ||
+	    evbuffer_get_length(c->in) > 0 ||
 	    ioctl(c->fd, SIOCINQ, &unread) == -1 || unread > 0)
 		return 0;
 	conn_uncount(c);
@@ -754,7 +758,7 @@ conn_hupcb(evutil_socket_t fd, short what, void *arg)
 	struct conn	*c = arg;
 	struct pollfd	 pfd = { fd, POLLOUT, 0 };
 
-	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR)))
+	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & CONN_PEER_GONE))
 		conn_drop(c);
 	else
 		c->eof = 1;

@@ -65,11 +65,11 @@ struct conn *conn_create(struct server *, int fd, struct peer *peer,
 	    struct user *user);
 void	conn_destroy(struct conn *);
 /*
- * Its client closed it (the caller saw POLLHUP): counted out of the
- * limits now, if nothing it sent is left to run (its next read is its
- * end). 1 when it was.
+ * Counted out of the limits now if poll(2)'s revents for its socket say
+ * its client closed it and nothing it sent is left to run (its next
+ * read is its end). 1 when it was.
  */
-int	conn_count_out_spent(struct conn *);
+int	conn_count_out_spent(struct conn *, short revents);
 /*
  * Read what the client sent in this turn of the loop, without waiting:
  * a new connection's first read, before it is watched for more.

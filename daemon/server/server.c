@@ -183,8 +183,7 @@ server_poll_ended(struct pollfd *pfd, struct conn **cs, size_t n)
 	while ((r = poll(pfd, (nfds_t)n, 0)) == -1 && errno == EINTR)
 		;
 	for (i = 0; r > 0 && i < n; i++)
-		if ((pfd[i].revents & (POLLHUP | POLLERR)) &&
-		    conn_count_out_spent(cs[i]))
+		if (conn_count_out_spent(cs[i], pfd[i].revents))
 			ended++;
 	return ended;
 }
