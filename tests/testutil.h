@@ -101,6 +101,14 @@ void	raw_send(int fd, const void *data, size_t len);
 void	raw_send_msg(int fd, const char *json);
 /* Read the next message; NULL when the peer closed or timeout_ms passed. */
 struct json_object *raw_recv(int fd, int timeout_ms);
+/*
+ * The same without Check, for a forked child: every Check assertion, a
+ * passing one too, writes a record to the runner's message file, which a
+ * child shares; a child killed in the middle of that write leaves half a
+ * record, and the runner stops with "Bad message type". NULL also when
+ * what came was no message.
+ */
+struct json_object *raw_recv_quiet(int fd, int timeout_ms);
 /* 1 when the peer closes within timeout_ms. */
 int	raw_closed(int fd, int timeout_ms);
 /* One call: send, then the reply (asserted present). */

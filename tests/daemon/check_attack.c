@@ -142,7 +142,7 @@ probe_once(const char *path)
 		close(fd);
 		return PROBE_TIMEOUT_MS * 1000LL;
 	}
-	ok = reply_ok(raw_recv(fd, PROBE_TIMEOUT_MS));
+	ok = reply_ok(raw_recv_quiet(fd, PROBE_TIMEOUT_MS));
 	close(fd);
 	dt = now_usec() - t0;
 	return ok ? dt : PROBE_TIMEOUT_MS * 1000LL;
@@ -608,7 +608,7 @@ echo_check(int fd)
 		    bad_echoes[i].tail);
 		if (send_all(fd, msg, strlen(msg) + 1) == -1)
 			return -1;
-		if ((r = raw_recv(fd, PROBE_TIMEOUT_MS)) == NULL)
+		if ((r = raw_recv_quiet(fd, PROBE_TIMEOUT_MS)) == NULL)
 			return -1;
 		text = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN);
 		json_object_object_foreach(json_object_object_get(r,
@@ -673,7 +673,7 @@ inject_on(int fd)
 
 	for (k = 0; k < sizeof inject_calls / sizeof inject_calls[0]; k++) {
 		(void)send_all(fd, inject_calls[k], strlen(inject_calls[k]) + 1);
-		ok &= (r = raw_recv(fd, PROBE_TIMEOUT_MS)) != NULL;
+		ok &= (r = raw_recv_quiet(fd, PROBE_TIMEOUT_MS)) != NULL;
 		json_object_put(r);
 	}
 	return ok ? 0 : -1;
@@ -746,7 +746,7 @@ flood_huge(int fd, int proc, unsigned n)
 	    "\"parameters\":{\"name\":\"huge.%d.%u\",\"size\":"
 	    "9223372036854775807}}", proc, n);
 	(void)send_all(fd, msg, strlen(msg) + 1);
-	json_object_put(raw_recv(fd, PROBE_TIMEOUT_MS));
+	json_object_put(raw_recv_quiet(fd, PROBE_TIMEOUT_MS));
 	return 0;
 }
 
