@@ -852,3 +852,26 @@ count_in(const char *hay, const char *needle)
 		n++;
 	return n;
 }
+
+int
+testd_log_count(const struct testd *d, const char *needle)
+{
+	char	*log = read_file(d->log);
+	int	 n = count_in(log, needle);
+
+	free(log);
+	return n;
+}
+
+void
+testd_wait_log(const struct testd *d, const char *needle, int n)
+{
+	struct timespec	ts = { 0, 10 * 1000 * 1000 };
+	int		i;
+
+	for (i = 0; i < TESTD_PATIENCE_MS / 10 &&
+	    testd_log_count(d, needle) < n; i++)
+		nanosleep(&ts, NULL);
+	ck_assert_msg(testd_log_count(d, needle) >= n, "no '%s' in %s",
+	    needle, d->log);
+}

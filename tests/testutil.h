@@ -151,5 +151,9 @@ int	run_cmd2(char **out, char **err, const char *input,
 char	*read_file(const char *path);
 /* How many times needle stands in hay (0 when hay is NULL). */
 int	 count_in(const char *hay, const char *needle);
+/* How many times the daemon's log holds needle. */
+int	 testd_log_count(const struct testd *, const char *needle);
+/* Wait until its log holds needle n times (TESTD_PATIENCE_MS at most). */
+void	 testd_wait_log(const struct testd *, const char *needle, int n);
 
 #endif

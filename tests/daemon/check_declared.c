@@ -66,37 +66,14 @@ teardown(void)
 	testd_cleanup(&d);
 }
 
-/* How many times the daemon's log holds needle. */
-static int
-log_count(const char *needle)
-{
-	char	*log = read_file(d.log);
-	int	 n = count_in(log, needle);
-
-	free(log);
-	return n;
-}
-
-/* Wait until the log holds needle n times (TESTD_PATIENCE_MS at most). */
-static void
-wait_log(const char *needle, int n)
-{
-	struct timespec	ts = { 0, 10 * 1000 * 1000 };
-	int		i;
-
-	for (i = 0; i < TESTD_PATIENCE_MS / 10 && log_count(needle) < n; i++)
-		nanosleep(&ts, NULL);
-	ck_assert_msg(log_count(needle) >= n, "no '%s' in %s", needle, d.log);
-}
-
 /* SIGHUP, and wait until the daemon says it reloaded. */
 static void
 reload(void)
 {
-	int	n = log_count("reloaded ");
+	int	n = testd_log_count(&d, "reloaded ");
 
 	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
-	wait_log("reloaded ", n + 1);
+	testd_wait_log(&d, "reloaded ", n + 1);
 }
 
 /* Stop with sig (SIGTERM: a clean stop, exit 0) and start again. */
@@ -241,7 +218,7 @@ START_TEST(test_restarts)
 	restart(SIGKILL);
 	ck_assert_int_eq(listed_shmid("decl.ring", 1), shmid);
 	ck_assert_int_eq(testd_status(&d, "segments"), 1);
-	ck_assert_int_eq(log_count("created decl.ring"), 1);
+	ck_assert_int_eq(testd_log_count(&d, "created decl.ring"), 1);
 }
 END_TEST
 
@@ -278,7 +255,7 @@ START_TEST(test_changed)
 	    strstr(line, "owner") == NULL && strstr(line, "cam.conf:1") !=
 	    NULL, "%s", line);
 	free(log);
-	ck_assert_int_eq(log_count("created decl.cam0"), 1);
+	ck_assert_int_eq(testd_log_count(&d, "created decl.cam0"), 1);
 
 	restart(SIGKILL);
 	ck_assert_int_eq(listed_shmid("decl.cam0", 1), shmid);
@@ -313,7 +290,7 @@ START_TEST(test_removed)
 	restart(SIGTERM);
 	ck_assert_int_eq(listed_shmid("decl.ring", 0), shmid);
 	ck_assert_int_eq(listed_shmid("decl.cam0", 1) >= 0, 1);
-	ck_assert_int_eq(log_count("created decl.ring"), 1);
+	ck_assert_int_eq(testd_log_count(&d, "created decl.ring"), 1);
 }
 END_TEST
 
@@ -339,8 +316,8 @@ START_TEST(test_sighup_bad_file)
 	declare("cam.conf", CAM0);
 	declare("zz.conf", "[segment decl.bad]\nsize = 1\nmode = 0999\n");
 	reload();
-	wait_log("zz.conf:3: key 'mode'", 1);
-	ck_assert_int_eq(log_count("keeping the declared segments as they "
+	testd_wait_log(&d, "zz.conf:3: key 'mode'", 1);
+	ck_assert_int_eq(testd_log_count(&d, "keeping the declared segments as they "
 	    "were"), 1);
 	ck_assert_int_ge(listed_shmid("decl.ring", 1), 0);
 	ck_assert_ptr_null(listed("decl.cam0"));
