@@ -83,13 +83,17 @@ ctl(char **err, const char *input, const char *a, const char *b,
 static int
 pod(void)
 {
-	struct shmd_conn	*c;
-	struct shmd_segment	 s;
-	char			*p, *err = NULL;
+	struct shmd_conn		*c;
+	struct shmd_create_options	 o;
+	struct shmd_segment		 s;
+	char				*p, *err = NULL;
 
 	if (shmd_connect(d.socket, &c) != SHMD_OK)
 		NS_FAIL("pod: connect\n");
-	if (shmd_create(c, "pod.lib", 4096, NULL, &s) != SHMD_OK)
+	/* persistent: a detach one would end at a look after the shmdt */
+	shmd_create_options_init(&o);
+	o.lifetime = SHMD_LIFETIME_PERSISTENT;
+	if (shmd_create(c, "pod.lib", 4096, &o, &s) != SHMD_OK)
 		NS_FAIL("pod: create: %s\n", shmd_last_error(c));
 	if ((p = shmat(s.shmid, NULL, 0)) == (void *)-1)
 		NS_FAIL("pod: shmat: %s\n", strerror(errno));
