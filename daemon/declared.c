@@ -229,14 +229,10 @@ declared_key(void *arg, const char *key, const char *value, char *why,
 	} else if (strcmp(key, "huge_pages") == 0) {
 		return declared_bool(value, &dcl->huge_pages, why, whylen);
 	} else if (strcmp(key, "page_size") == 0) {
+		/* (which sizes the kernel offers: declared_check()) */
 		if (conf_number(value, NUMBER_HEX | NUMBER_SUFFIX, 1,
 		    INT64_MAX, &v, why, whylen) == -1)
 			return -1;
-		if ((v & (v - 1)) != 0) {
-			snprintf(why, whylen, "'%.64s' is not a power of two",
-			    value);
-			return -1;
-		}
 		dcl->policy.page_size = v;
 	} else if (strcmp(key, "locked") == 0) {
 		return declared_bool(value, &dcl->policy.locked, why, whylen);
@@ -253,39 +249,27 @@ declared_key(void *arg, const char *key, const char *value, char *why,
 	return 0;
 }
 
-/* What a section must say as a whole: its size; huge pages' page size. */
+/*
+ * What a section must say as a whole: its size, and a memory policy this
+ * system can give (kmem_policy_settle(), as for a Create).
+ */
 static int
 declared_check(struct declaration *dcl, char *err, size_t errlen)
 {
-	uint64_t	size;
+	struct kmem_fault	f;
 
 	if (dcl->size == 0) {
 		snprintf(err, errlen, "%s:%d: segment '%s': key 'size' is "
 		    "missing", dcl->file, dcl->line, dcl->name);
 		return -1;
 	}
-	if (!dcl->huge_pages && dcl->policy.page_size != 0) {
-		snprintf(err, errlen, "%s:%d: segment '%s': key 'page_size' "
-		    "needs huge_pages = yes", dcl->file, dcl->line, dcl->name);
-		return -1;
-	}
-	if (!dcl->huge_pages)
-		return 0;
-	if (dcl->policy.page_size == 0 &&
-	    (dcl->policy.page_size = kmem_huge_default()) == 0) {
-		snprintf(err, errlen, "%s:%d: segment '%s': key 'huge_pages': "
-		    "this system has no huge pages", dcl->file, dcl->line,
-		    dcl->name);
-		return -1;
-	}
 	/* Made rounded up (PROTOCOL.md): compared rounded up. */
-	if ((size = kmem_round(dcl->size, &dcl->policy)) == 0 ||
-	    size > INT64_MAX) {
-		snprintf(err, errlen, "%s:%d: segment '%s': key 'size' is out "
-		    "of range", dcl->file, dcl->line, dcl->name);
+	if (kmem_policy_settle(dcl->huge_pages, &dcl->policy, &dcl->size,
+	    &f) == -1) {
+		snprintf(err, errlen, "%s:%d: segment '%s': key '%s': %s",
+		    dcl->file, dcl->line, dcl->name, f.key, f.why);
 		return -1;
 	}
-	dcl->size = size;
 	return 0;
 }
 

@@ -133,6 +133,38 @@ kmem_round(uint64_t size, const struct shm_policy *p)
 	return (size / page + 1) * page;
 }
 
+static int
+kmem_fault(struct kmem_fault *f, const char *key, const char *why)
+{
+	f->key = key;
+	f->why = why;
+	return -1;
+}
+
+int
+kmem_policy_settle(int huge_pages, struct shm_policy *p, uint64_t *size,
+    struct kmem_fault *f)
+{
+	memset(f, 0, sizeof *f);
+	if (p->page_size != 0 && !huge_pages)
+		return kmem_fault(f, "page_size", "needs huge_pages");
+	if (p->page_size != 0 && !kmem_huge_known(p->page_size))
+		return kmem_fault(f, "page_size", "not a huge page size this "
+		    "kernel offers (see /sys/kernel/mm/hugepages)");
+	if (huge_pages && p->page_size == 0 &&
+	    (p->page_size = kmem_huge_default()) == 0) {
+		f->no_huge = 1;
+		return kmem_fault(f, "huge_pages",
+		    "this kernel offers no huge pages");
+	}
+	if (p->numa_node != -1 && !kmem_node_has_memory(p->numa_node))
+		return kmem_fault(f, "numa_node", "no such NUMA node with "
+		    "memory (see /sys/devices/system/node)");
+	if ((*size = kmem_round(*size, p)) == 0 || *size > INT64_MAX)
+		return kmem_fault(f, "size", "out of range");
+	return 0;
+}
+
 int
 kmem_shmflg(const struct shm_policy *p)
 {

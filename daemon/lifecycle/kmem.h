@@ -28,6 +28,22 @@ int	kmem_node_has_memory(int64_t node);
  * (unchanged for base pages); 0 when that overflows.
  */
 uint64_t kmem_round(uint64_t size, const struct shm_policy *);
+/* What is wrong with a memory policy: the member at fault, and why. */
+struct kmem_fault {
+	const char	*key;		/* "page_size", "huge_pages", ... */
+	const char	*why;
+	int		 no_huge;	/* the kernel offers no huge pages */
+};
+/*
+ * The rules of a memory policy, one place for a Create and a declared
+ * segment: page_size only with huge pages, and one this kernel offers;
+ * huge pages without one are of the default size; a NUMA node that has
+ * memory; the size rounded up to the page, still an int64. p as asked
+ * (page_size 0: none; numa_node -1: none), settled in place with *size.
+ * 0, or -1 with *f.
+ */
+int	kmem_policy_settle(int huge_pages, struct shm_policy *p,
+	    uint64_t *size, struct kmem_fault *f);
 /* shmget's flags for the policy (SHM_HUGETLB and its size bits, or 0). */
 int	kmem_shmflg(const struct shm_policy *);
 /* The page size a Segment shows for the policy. */

@@ -8,6 +8,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,47 +211,35 @@ method_namespace(struct call *call, const struct param_value *sent,
 
 /*
  * A Create's memory policy into req, and its size rounded up to the page
- * size: 0, or -1 with why not.
+ * size (kmem_policy_settle()'s rules): 0, or -1 with why not.
  */
 static int
 method_policy(const struct param_value *v, struct lifecycle_request *req,
     struct refusal *r)
 {
-	if (v[ARG_CREATE_PAGE_SIZE].present && !v[ARG_CREATE_HUGE_PAGES].i) {
-		r->why = "page_size needs huge_pages";
-		return method_refused(r, PROTO_ERR_INVALID_PARAMETER,
-		    "page_size", 0);
-	}
-	if (v[ARG_CREATE_HUGE_PAGES].i && v[ARG_CREATE_PAGE_SIZE].present) {
-		if (v[ARG_CREATE_PAGE_SIZE].i < 1 ||
-		    !kmem_huge_known((uint64_t)v[ARG_CREATE_PAGE_SIZE].i)) {
-			r->why = "not a huge page size this kernel offers (see "
-			    "/sys/kernel/mm/hugepages)";
-			return method_refused(r, PROTO_ERR_INVALID_PARAMETER,
-			    "page_size", 0);
-		}
-		req->policy.page_size = (uint64_t)v[ARG_CREATE_PAGE_SIZE].i;
-	} else if (v[ARG_CREATE_HUGE_PAGES].i &&
-	    (req->policy.page_size = kmem_huge_default()) == 0) {
+	const struct param_value	*ps = &v[ARG_CREATE_PAGE_SIZE];
+	const struct param_value	*node = &v[ARG_CREATE_NUMA_NODE];
+	struct kmem_fault		 f;
+
+	/* (what is no page size or node at all: one the kernel lacks) */
+	if (ps->present)
+		req->policy.page_size = ps->i >= 1 ? (uint64_t)ps->i :
+		    UINT64_MAX;
+	req->policy.locked = v[ARG_CREATE_LOCKED].i != 0;
+	if (node->present)
+		req->policy.numa_node = node->i >= 0 && node->i < INT_MAX ?
+		    (int)node->i : INT_MAX;
+	if (kmem_policy_settle(v[ARG_CREATE_HUGE_PAGES].i != 0, &req->policy,
+	    &req->size, &f) == 0)
+		return 0;
+	if (f.no_huge) {
 		r->lim.err = EINVAL;
-		r->lim.name = "huge_pages";
-		snprintf(r->lim.message, sizeof r->lim.message, "this kernel "
-		    "offers no huge pages");
+		r->lim.name = f.key;
+		snprintf(r->lim.message, sizeof r->lim.message, "%s", f.why);
 		return method_refused(r, PROTO_ERR_SYSTEM_LIMIT, NULL, 0);
 	}
-	req->policy.locked = v[ARG_CREATE_LOCKED].i != 0;
-	if (v[ARG_CREATE_NUMA_NODE].present) {
-		if (!kmem_node_has_memory(v[ARG_CREATE_NUMA_NODE].i)) {
-			r->why = "no such NUMA node with memory (see "
-			    "/sys/devices/system/node)";
-			return method_refused(r, PROTO_ERR_INVALID_PARAMETER,
-			    "numa_node", 0);
-		}
-		req->policy.numa_node = (int)v[ARG_CREATE_NUMA_NODE].i;
-	}
-	if ((req->size = kmem_round(req->size, &req->policy)) == 0)
-		return method_refused(r, PROTO_ERR_INVALID_PARAMETER, "size", 0);
-	return 0;
+	r->why = f.why;
+	return method_refused(r, PROTO_ERR_INVALID_PARAMETER, f.key, 0);
 }
 
 /* The per-uid quotas (user.c) for the segment req asks: 0, or -1. */

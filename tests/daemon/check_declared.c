@@ -381,8 +381,15 @@ START_TEST(test_start_errors)
 	start_fails("[segment -bad]\nsize = 1\n",
 	    "/50-bad.conf:1: '-bad' is not a valid segment name");
 	start_fails("[segment decl.x]\nsize = 1\npage_size = 2M\n",
-	    "/50-bad.conf:1: segment 'decl.x': key 'page_size' needs "
-	    "huge_pages = yes");
+	    "/50-bad.conf:1: segment 'decl.x': key 'page_size': needs "
+	    "huge_pages");
+	/* what the kernel cannot give is found at start, not at shmget */
+	start_fails("[segment decl.x]\nsize = 1\nnuma_node = 4000\n",
+	    "/50-bad.conf:1: segment 'decl.x': key 'numa_node': no such "
+	    "NUMA node with memory");
+	start_fails("[segment decl.x]\nsize = 1\nhuge_pages = yes\n"
+	    "page_size = 3000\n", "/50-bad.conf:1: segment 'decl.x': key "
+	    "'page_size': not a huge page size this kernel offers");
 	start_fails("[segment decl.x]\nsize = 1\nlocked = maybe\n",
 	    "/50-bad.conf:3: key 'locked': 'maybe' is not yes or no");
 }

@@ -9,6 +9,7 @@
 
 #include "conf.h"
 #include "declared.h"
+#include "kmem.h"
 #include "testutil.h"
 
 static char	conf_path[64];
@@ -175,14 +176,26 @@ load_declared(struct declared *dd, const char *text, char *err, size_t len)
 START_TEST(test_declarations)
 {
 	struct declared	 dd;
-	char		 err[512], dir[600];
+	char		 err[512], dir[600], text[512];
 	const char	*top = getenv("TOP_SRCDIR");
+	uint64_t	 huge = kmem_huge_default();
 
-	ck_assert_msg(load_declared(&dd,
+	/* b's page size: the one this system offers by default, if any */
+	snprintf(text, sizeof text,
 	    "# two\n[segment a]\nsize = 1M\nmode = 0660\nowner = root:0\n"
 	    "key = 0x1234\nlocked = yes\nnuma_node = 0\n\n"
 	    "[ segment   b ]\nsize = 5000\nhuge_pages = yes\n"
-	    "page_size = 2M\n", err, sizeof err) == 0, "%s", err);
+	    "page_size = %llu\n", (unsigned long long)huge);
+	if (huge == 0) {
+		*strstr(text, "page_size") = '\0';
+		ck_assert_int_eq(load_declared(&dd, text, err, sizeof err), -1);
+		ck_assert_msg(strstr(err, "/a.conf:10: segment 'b': key "
+		    "'huge_pages': this kernel offers no huge pages") != NULL,
+		    "%s", err);
+		return;
+	}
+	ck_assert_msg(load_declared(&dd, text, err, sizeof err) == 0, "%s",
+	    err);
 	ck_assert_uint_eq(dd.n, 2);
 	ck_assert_str_eq(dd.v[0].name, "a");
 	ck_assert_int_eq(dd.v[0].line, 2);
@@ -201,8 +214,8 @@ START_TEST(test_declarations)
 	ck_assert_int_eq(dd.v[1].uid, geteuid());
 	ck_assert_int_eq(dd.v[1].any_key, 1);
 	ck_assert_int_eq(dd.v[1].policy.numa_node, -1);
-	ck_assert_uint_eq(dd.v[1].policy.page_size, 2 << 20);
-	ck_assert_uint_eq(dd.v[1].size, 2 << 20);
+	ck_assert_uint_eq(dd.v[1].policy.page_size, huge);
+	ck_assert_uint_eq(dd.v[1].size, huge);
 	declared_free(&dd);
 
 	/* The example the packages ship declares nothing, and reads. */
@@ -227,10 +240,19 @@ START_TEST(test_declarations)
 	    sizeof err), -1);
 	ck_assert_msg(strstr(err, "/a.conf:1: expected '[segment NAME]'") !=
 	    NULL, "%s", err);
+	/* the policy's rules are a Create's (kmem_policy_settle()) */
 	ck_assert_int_eq(load_declared(&dd, "[segment a]\nsize = 1\n"
-	    "page_size = 3000\n", err, sizeof err), -1);
-	ck_assert_msg(strstr(err, "/a.conf:3: key 'page_size': '3000' is not "
-	    "a power of two") != NULL, "%s", err);
+	    "page_size = 2M\n", err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "/a.conf:1: segment 'a': key 'page_size': "
+	    "needs huge_pages") != NULL, "%s", err);
+	ck_assert_int_eq(load_declared(&dd, "[segment a]\nsize = 1\n"
+	    "huge_pages = yes\npage_size = 3000\n", err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "/a.conf:1: segment 'a': key 'page_size': "
+	    "not a huge page size this kernel offers") != NULL, "%s", err);
+	ck_assert_int_eq(load_declared(&dd, "[segment a]\nsize = 1\n"
+	    "numa_node = 4000\n", err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "/a.conf:1: segment 'a': key 'numa_node': "
+	    "no such NUMA node with memory") != NULL, "%s", err);
 }
 END_TEST
 
