@@ -1401,6 +1401,7 @@ main(int argc, char **argv)
 		{ "dir", required_argument, NULL, 'D' },
 		{ "against", required_argument, NULL, 'A' },
 		{ "rounds", required_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli	*c = malloc(sizeof *c), *w = malloc(sizeof *w);
@@ -1440,12 +1441,14 @@ main(int argc, char **argv)
 				B.rounds = -1;	/* refused below */
 			break;
 		default:
-			fprintf(stderr, "usage: shmd-bench [--quick] [--segments N] "
+			fprintf(ch == 'h' ? stdout : stderr, "usage: shmd-bench "
+			    "[--quick] [--segments N] "
 			    "[--shmd PATH] [--shmdctl PATH] [--shared-ipc] "
 			    "[--scale] [--huge] [--dir DIR]\n"
 			    "       shmd-bench --first-contact [--quick] "
-			    "[--rounds N] [--against PATH] [--shmd PATH]\n");
-			return 2;
+			    "[--rounds N] [--against PATH] [--shmd PATH]\n"
+			    "(BENCHMARKS.md says what each figure is)\n");
+			return ch == 'h' ? 0 : 2;
 		}
 	}
 	if (B.rounds == 0)

@@ -7,6 +7,11 @@ b=${TOP_BUILDDIR:-..}
 foreign=$(ipcmk -M 4096 | sed -n 's/^Shared memory id: //p')
 [ -n "$foreign" ] || { echo "ipcmk made no segment"; exit 1; }
 trap 'ipcrm -m "$foreign" 2>/dev/null || true' EXIT
+# --help: the usage, exit 0; a bad option: exit 2
+"$b/bench/shmd-bench" --help | grep -q "^usage: shmd-bench"
+rc=0
+"$b/bench/shmd-bench" --no-such-option >/dev/null 2>&1 || rc=$?
+[ "$rc" -eq 2 ] || { echo "a bad option exited $rc, not 2"; exit 1; }
 out=$("$b/bench/shmd-bench" --quick --segments 50 --shared-ipc \
 	--shmd "$b/daemon/shmd" --shmdctl "$b/client/shmdctl")
 echo "$out"
