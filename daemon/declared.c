@@ -270,6 +270,11 @@ declared_check(struct declaration *dcl, char *err, size_t errlen)
 		    dcl->file, dcl->line, dcl->name, f.key, f.why);
 		return -1;
 	}
+	if (dcl->size > INT64_MAX) {
+		snprintf(err, errlen, "%s:%d: segment '%s': key 'size' is out "
+		    "of range", dcl->file, dcl->line, dcl->name);
+		return -1;
+	}
 	return 0;
 }
 

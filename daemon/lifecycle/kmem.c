@@ -160,7 +160,7 @@ kmem_policy_settle(int huge_pages, struct shm_policy *p, uint64_t *size,
 	if (p->numa_node != -1 && !kmem_node_has_memory(p->numa_node))
 		return kmem_fault(f, "numa_node", "no such NUMA node with "
 		    "memory (see /sys/devices/system/node)");
-	if ((*size = kmem_round(*size, p)) == 0 || *size > INT64_MAX)
+	if ((*size = kmem_round(*size, p)) == 0)
 		return kmem_fault(f, "size", "out of range");
 	return 0;
 }

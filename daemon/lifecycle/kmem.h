@@ -28,7 +28,7 @@ int	kmem_node_has_memory(int64_t node);
  * (unchanged for base pages); 0 when that overflows.
  */
 uint64_t kmem_round(uint64_t size, const struct shm_policy *);
-/* What is wrong with a memory policy: the member at fault, and why. */
+/* What is wrong with a memory policy: the member at fault, and why (static text). */
 struct kmem_fault {
 	const char	*key;		/* "page_size", "huge_pages", ... */
 	const char	*why;
@@ -38,7 +38,7 @@ struct kmem_fault {
  * The rules of a memory policy, one place for a Create and a declared
  * segment: page_size only with huge pages, and one this kernel offers;
  * huge pages without one are of the default size; a NUMA node that has
- * memory; the size rounded up to the page, still an int64. p as asked
+ * memory; the size rounded up to the page (0 on overflow). p as asked
  * (page_size 0: none; numa_node -1: none), settled in place with *size.
  * 0, or -1 with *f.
  */

@@ -360,6 +360,26 @@ START_TEST(test_huge_page_errors)
 	r = create("e", 4096, "\"huge_pages\":false,\"page_size\":2097152");
 	ck_assert_str_eq(err_str(r, "parameter"), "page_size");
 	json_object_put(r);
+	/* what is no page size at all, with huge pages or without */
+	{
+		static const char *const none[] = {
+			"\"huge_pages\":true,\"page_size\":0",
+			"\"huge_pages\":true,\"page_size\":-1",
+			"\"huge_pages\":false,\"page_size\":0",
+			"\"page_size\":-2097152",
+		};
+		size_t	i;
+
+		for (i = 0; i < sizeof none / sizeof none[0]; i++) {
+			r = create("e", 4096, none[i]);
+			ck_assert_msg(reply_error(r) != NULL && strcmp(
+			    reply_error(r),
+			    "org.varlink.service.InvalidParameter") == 0,
+			    "%s: %s", none[i], reply_error(r));
+			ck_assert_str_eq(err_str(r, "parameter"), "page_size");
+			json_object_put(r);
+		}
+	}
 	/* more huge pages than are free: SystemLimit, and what to raise */
 	r = create("e", (long long)(huge_free() + 1) * HUGE_2M,
 	    "\"huge_pages\":true");
@@ -425,6 +445,13 @@ START_TEST(test_numa_node)
 	ck_assert_str_eq(err_str(r, "parameter"), "numa_node");
 	json_object_put(r);
 	r = create("n2", 4096, "\"numa_node\":-1");
+	ck_assert_str_eq(err_str(r, "parameter"), "numa_node");
+	json_object_put(r);
+	/* nor one an int would truncate to node 0, nor another negative */
+	r = create("n2", 4096, "\"numa_node\":4294967296");
+	ck_assert_str_eq(err_str(r, "parameter"), "numa_node");
+	json_object_put(r);
+	r = create("n2", 4096, "\"numa_node\":-2");
 	ck_assert_str_eq(err_str(r, "parameter"), "numa_node");
 	json_object_put(r);
 }

@@ -179,24 +179,31 @@ START_TEST(test_declarations)
 	char		 err[512], dir[600], text[512];
 	const char	*top = getenv("TOP_SRCDIR");
 	uint64_t	 huge = kmem_huge_default();
+	int		 node;
 
-	/* b's page size: the one this system offers by default, if any */
+	/*
+	 * a's node: the first with memory; b's page size: the one this
+	 * system offers by default (checked as a Create's would be)
+	 */
+	for (node = 0; node < 1024 && !kmem_node_has_memory(node); node++)
+		continue;
 	snprintf(text, sizeof text,
 	    "# two\n[segment a]\nsize = 1M\nmode = 0660\nowner = root:0\n"
-	    "key = 0x1234\nlocked = yes\nnuma_node = 0\n\n"
+	    "key = 0x1234\nlocked = yes\nnuma_node = %d\n\n"
 	    "[ segment   b ]\nsize = 5000\nhuge_pages = yes\n"
-	    "page_size = %llu\n", (unsigned long long)huge);
+	    "page_size = %llu\n", node, (unsigned long long)huge);
 	if (huge == 0) {
+		/* no huge pages here: b is refused, by its section's line */
 		*strstr(text, "page_size") = '\0';
 		ck_assert_int_eq(load_declared(&dd, text, err, sizeof err), -1);
 		ck_assert_msg(strstr(err, "/a.conf:10: segment 'b': key "
 		    "'huge_pages': this kernel offers no huge pages") != NULL,
 		    "%s", err);
-		return;
+		*strstr(text, "[ segment") = '\0';
 	}
 	ck_assert_msg(load_declared(&dd, text, err, sizeof err) == 0, "%s",
 	    err);
-	ck_assert_uint_eq(dd.n, 2);
+	ck_assert_uint_eq(dd.n, huge != 0 ? 2 : 1);
 	ck_assert_str_eq(dd.v[0].name, "a");
 	ck_assert_int_eq(dd.v[0].line, 2);
 	ck_assert_uint_eq(dd.v[0].size, 1 << 20);
@@ -206,16 +213,18 @@ START_TEST(test_declarations)
 	ck_assert_int_eq(dd.v[0].any_key, 0);
 	ck_assert_int_eq(dd.v[0].key, 0x1234);
 	ck_assert_int_eq(dd.v[0].policy.locked, 1);
-	ck_assert_int_eq(dd.v[0].policy.numa_node, 0);
+	ck_assert_int_eq(dd.v[0].policy.numa_node, node);
 	ck_assert_uint_eq(dd.v[0].policy.page_size, 0);
 	/* defaults; huge pages round the size up */
-	ck_assert_str_eq(dd.v[1].name, "b");
-	ck_assert_uint_eq(dd.v[1].mode, 0600);
-	ck_assert_int_eq(dd.v[1].uid, geteuid());
-	ck_assert_int_eq(dd.v[1].any_key, 1);
-	ck_assert_int_eq(dd.v[1].policy.numa_node, -1);
-	ck_assert_uint_eq(dd.v[1].policy.page_size, huge);
-	ck_assert_uint_eq(dd.v[1].size, huge);
+	if (huge != 0) {
+		ck_assert_str_eq(dd.v[1].name, "b");
+		ck_assert_uint_eq(dd.v[1].mode, 0600);
+		ck_assert_int_eq(dd.v[1].uid, geteuid());
+		ck_assert_int_eq(dd.v[1].any_key, 1);
+		ck_assert_int_eq(dd.v[1].policy.numa_node, -1);
+		ck_assert_uint_eq(dd.v[1].policy.page_size, huge);
+		ck_assert_uint_eq(dd.v[1].size, huge);
+	}
 	declared_free(&dd);
 
 	/* The example the packages ship declares nothing, and reads. */
