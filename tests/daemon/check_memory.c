@@ -360,6 +360,11 @@ START_TEST(test_huge_page_errors)
 	r = create("e", 4096, "\"huge_pages\":false,\"page_size\":2097152");
 	ck_assert_str_eq(err_str(r, "parameter"), "page_size");
 	json_object_put(r);
+	/* rounded up past INT64_MAX: over the segment size, as without */
+	r = create("e", INT64_MAX, "\"huge_pages\":true");
+	ck_assert_str_eq(reply_error(r), "io.shmd.QuotaExceeded");
+	ck_assert_str_eq(err_str(r, "limit"), "segment_size");
+	json_object_put(r);
 	/* what is no page size at all, with huge pages or without */
 	{
 		static const char *const none[] = {
