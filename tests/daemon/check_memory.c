@@ -344,47 +344,38 @@ START_TEST(test_huge_pages_on_a_node)
 }
 END_TEST
 
+/* A Create of 4096 bytes with more refused: InvalidParameter param. */
+static void
+refused_param(const char *more, const char *param)
+{
+	struct json_object	*r = create("e", 4096, more);
+
+	ck_assert_msg(reply_error(r) != NULL && strcmp(reply_error(r),
+	    "org.varlink.service.InvalidParameter") == 0, "%s: %s", more,
+	    reply_error(r));
+	ck_assert_str_eq(err_str(r, "parameter"), param);
+	json_object_put(r);
+}
+
 START_TEST(test_huge_page_errors)
 {
 	struct json_object	*r;
 
 	/* page_size alone, or one the kernel does not offer */
-	r = create("e", 4096, "\"page_size\":2097152");
-	ck_assert_str_eq(reply_error(r),
-	    "org.varlink.service.InvalidParameter");
-	ck_assert_str_eq(err_str(r, "parameter"), "page_size");
-	json_object_put(r);
-	r = create("e", 4096, "\"huge_pages\":true,\"page_size\":12345");
-	ck_assert_str_eq(err_str(r, "parameter"), "page_size");
-	json_object_put(r);
-	r = create("e", 4096, "\"huge_pages\":false,\"page_size\":2097152");
-	ck_assert_str_eq(err_str(r, "parameter"), "page_size");
-	json_object_put(r);
+	refused_param("\"page_size\":2097152", "page_size");
+	refused_param("\"huge_pages\":true,\"page_size\":12345", "page_size");
+	refused_param("\"huge_pages\":false,\"page_size\":2097152",
+	    "page_size");
 	/* rounded up past INT64_MAX: over the segment size, as without */
 	r = create("e", INT64_MAX, "\"huge_pages\":true");
 	ck_assert_str_eq(reply_error(r), "io.shmd.QuotaExceeded");
 	ck_assert_str_eq(err_str(r, "limit"), "segment_size");
 	json_object_put(r);
 	/* what is no page size at all, with huge pages or without */
-	{
-		static const char *const none[] = {
-			"\"huge_pages\":true,\"page_size\":0",
-			"\"huge_pages\":true,\"page_size\":-1",
-			"\"huge_pages\":false,\"page_size\":0",
-			"\"page_size\":-2097152",
-		};
-		size_t	i;
-
-		for (i = 0; i < sizeof none / sizeof none[0]; i++) {
-			r = create("e", 4096, none[i]);
-			ck_assert_msg(reply_error(r) != NULL && strcmp(
-			    reply_error(r),
-			    "org.varlink.service.InvalidParameter") == 0,
-			    "%s: %s", none[i], reply_error(r));
-			ck_assert_str_eq(err_str(r, "parameter"), "page_size");
-			json_object_put(r);
-		}
-	}
+	refused_param("\"huge_pages\":true,\"page_size\":0", "page_size");
+	refused_param("\"huge_pages\":true,\"page_size\":-1", "page_size");
+	refused_param("\"huge_pages\":false,\"page_size\":0", "page_size");
+	refused_param("\"page_size\":-2097152", "page_size");
 	/* more huge pages than are free: SystemLimit, and what to raise */
 	r = create("e", (long long)(huge_free() + 1) * HUGE_2M,
 	    "\"huge_pages\":true");
@@ -444,21 +435,11 @@ START_TEST(test_numa_node)
 	ck_assert_msg(strstr(line, " bind:0 ") != NULL, "numa_maps: %s", line);
 	ck_assert_int_eq(shmdt(p), 0);
 	/* a node that does not exist, or a negative one */
-	r = create("n2", 4096, "\"numa_node\":1000");
-	ck_assert_str_eq(reply_error(r),
-	    "org.varlink.service.InvalidParameter");
-	ck_assert_str_eq(err_str(r, "parameter"), "numa_node");
-	json_object_put(r);
-	r = create("n2", 4096, "\"numa_node\":-1");
-	ck_assert_str_eq(err_str(r, "parameter"), "numa_node");
-	json_object_put(r);
+	refused_param("\"numa_node\":1000", "numa_node");
+	refused_param("\"numa_node\":-1", "numa_node");
 	/* nor one an int would truncate to node 0, nor another negative */
-	r = create("n2", 4096, "\"numa_node\":4294967296");
-	ck_assert_str_eq(err_str(r, "parameter"), "numa_node");
-	json_object_put(r);
-	r = create("n2", 4096, "\"numa_node\":-2");
-	ck_assert_str_eq(err_str(r, "parameter"), "numa_node");
-	json_object_put(r);
+	refused_param("\"numa_node\":4294967296", "numa_node");
+	refused_param("\"numa_node\":-2", "numa_node");
 }
 END_TEST
 
