@@ -1404,7 +1404,7 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cli	*c = malloc(sizeof *c), *w = malloc(sizeof *w);
+	struct cli	*c, *w;
 	char		 msg[512], v[128], t[128], name[64];
 	double		 f50, f99, o50, o99, c50, d50, raw, ft[3], st[3];
 	double		*lat, secs, t0, wall, rec_ms, base_ms, raw_cpu;
@@ -1459,6 +1459,8 @@ main(int argc, char **argv)
 		    "goes with --first-contact\n");
 		return 2;
 	}
+	if ((c = malloc(sizeof *c)) == NULL || (w = malloc(sizeof *w)) == NULL)
+		die("out of memory");
 	secs = B.quick ? 0.3 : 3;
 	n = B.quick ? 500 : 20000;
 	signal(SIGPIPE, SIG_IGN);
