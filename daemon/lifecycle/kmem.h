@@ -28,7 +28,7 @@ int	kmem_node_has_memory(int64_t node);
  * (unchanged for base pages); 0 when that overflows.
  */
 uint64_t kmem_round(uint64_t size, const struct shm_policy *);
-/* What is wrong with a memory policy: the member at fault, and why (static text). */
+/* What is wrong with a memory policy: the member at fault, and why (static). */
 struct kmem_fault {
 	const char	*key;		/* "page_size", "huge_pages", ... */
 	const char	*why;
