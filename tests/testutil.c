@@ -866,12 +866,11 @@ testd_log_count(const struct testd *d, const char *needle)
 void
 testd_wait_log(const struct testd *d, const char *needle, int n)
 {
-	struct timespec	ts = { 0, 10 * 1000 * 1000 };
-	int		i;
+	int	i;
 
 	for (i = 0; i < TESTD_PATIENCE_MS / 10 &&
 	    testd_log_count(d, needle) < n; i++)
-		nanosleep(&ts, NULL);
+		sleep_ms(10);
 	ck_assert_msg(testd_log_count(d, needle) >= n, "no '%s' in %s",
 	    needle, d->log);
 }

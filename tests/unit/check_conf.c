@@ -173,6 +173,17 @@ load_declared(struct declared *dd, const char *text, char *err, size_t len)
 	return rc;
 }
 
+/* text is refused, with an error that holds says. */
+static void
+declared_fails(const char *text, const char *says)
+{
+	struct declared	dd;
+	char		err[512];
+
+	ck_assert_int_eq(load_declared(&dd, text, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, says) != NULL, "%s", err);
+}
+
 START_TEST(test_declarations)
 {
 	struct declared	 dd;
@@ -237,31 +248,20 @@ START_TEST(test_declarations)
 	ck_assert_int_eq(declared_load(&dd, "/nonexistent/segments.d", err,
 	    sizeof err), -1);
 	ck_assert_ptr_nonnull(strstr(err, "key 'segments_dir'"));
-	ck_assert_int_eq(load_declared(&dd, "[segment a]\nsize = 1\n"
-	    "owner = 4000000\n", err, sizeof err), -1);
-	ck_assert_msg(strstr(err, "/a.conf:3: key 'owner': uid 4000000 has "
-	    "no primary group") != NULL, "%s", err);
-	ck_assert_int_eq(load_declared(&dd, "[segment a]\nsize = 1\n"
-	    "[segment a]\nsize = 2\n", err, sizeof err), -1);
-	ck_assert_msg(strstr(err, "/a.conf:3: segment 'a' is declared already "
-	    "at ") != NULL, "%s", err);
-	ck_assert_int_eq(load_declared(&dd, "[segmentx a]\n", err,
-	    sizeof err), -1);
-	ck_assert_msg(strstr(err, "/a.conf:1: expected '[segment NAME]'") !=
-	    NULL, "%s", err);
+	declared_fails("[segment a]\nsize = 1\nowner = 4000000\n",
+	    "/a.conf:3: key 'owner': uid 4000000 has no primary group");
+	declared_fails("[segment a]\nsize = 1\n[segment a]\nsize = 2\n",
+	    "/a.conf:3: segment 'a' is declared already at ");
+	declared_fails("[segmentx a]\n", "/a.conf:1: expected '[segment NAME]'");
 	/* the policy's rules are a Create's (kmem_policy_settle()) */
-	ck_assert_int_eq(load_declared(&dd, "[segment a]\nsize = 1\n"
-	    "page_size = 2M\n", err, sizeof err), -1);
-	ck_assert_msg(strstr(err, "/a.conf:1: segment 'a': key 'page_size': "
-	    "needs huge_pages") != NULL, "%s", err);
-	ck_assert_int_eq(load_declared(&dd, "[segment a]\nsize = 1\n"
-	    "huge_pages = yes\npage_size = 3000\n", err, sizeof err), -1);
-	ck_assert_msg(strstr(err, "/a.conf:1: segment 'a': key 'page_size': "
-	    "not a huge page size this kernel offers") != NULL, "%s", err);
-	ck_assert_int_eq(load_declared(&dd, "[segment a]\nsize = 1\n"
-	    "numa_node = 4000\n", err, sizeof err), -1);
-	ck_assert_msg(strstr(err, "/a.conf:1: segment 'a': key 'numa_node': "
-	    "no such NUMA node with memory") != NULL, "%s", err);
+	declared_fails("[segment a]\nsize = 1\npage_size = 2M\n",
+	    "/a.conf:1: segment 'a': key 'page_size': needs huge_pages");
+	declared_fails("[segment a]\nsize = 1\nhuge_pages = yes\n"
+	    "page_size = 3000\n", "/a.conf:1: segment 'a': key 'page_size': "
+	    "not a huge page size this kernel offers");
+	declared_fails("[segment a]\nsize = 1\nnuma_node = 4000\n",
+	    "/a.conf:1: segment 'a': key 'numa_node': no such NUMA node with "
+	    "memory");
 }
 END_TEST
 
